@@ -1,0 +1,111 @@
+"""Every error `ccat pat` raises on purpose, in one hierarchy.
+
+    CcatError                      base; `exit_code` says how the CLI ends
+    ├── UsageError                 exit 2: bad option or input given by the operator
+    │   ├── ConfigError            exit 2: dependency graph unreadable or invalid (file, line)
+    │   ├── CredentialError        exit 2: no operator credential could be found
+    │   └── TokenMismatchError     exit 2: --resume with a token other than the journal's
+    ├── JournalError               exit 2: journal unreadable, corrupt or of unknown schema
+    │   ├── JournalLockedError     exit 2: another rotation holds the journal lock
+    │   └── NothingToResumeError   exit 2: --resume without an unfinished run
+    └── GitHubError                exit 1: a request to GitHub failed (repository, status, message)
+        ├── TransportError         connection failed, dropped or timed out after retries
+        ├── RateLimitError         rate limited and the wait exceeds --max-wait
+        └── HTTPStatusError        GitHub answered with an error status
+            ├── AuthenticationError  401: the credential used was rejected
+            └── NotFoundError        404
+
+Errors carry no token: the GitHub client attaches the repository and the request line
+(method and path), never headers.
+"""
+
+from __future__ import annotations
+
+
+class CcatError(Exception):
+    """Base of every error raised on purpose by ccat."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(CcatError):
+    """The operator gave an option or an input that cannot be used."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """The dependency graph is missing, unparsable or invalid."""
+
+    def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.line = line
+
+
+class CredentialError(UsageError):
+    """No operator credential could be found."""
+
+
+class TokenMismatchError(UsageError):
+    """`--resume` was given a token other than the one the unfinished run started with."""
+
+
+class JournalError(CcatError):
+    """The rotation journal cannot be read or written."""
+
+    exit_code = 2
+
+
+class JournalLockedError(JournalError):
+    """Another rotation holds the journal lock."""
+
+
+class NothingToResumeError(JournalError):
+    """`--resume` was asked for but the journal has no unfinished run."""
+
+
+class GitHubError(CcatError):
+    """A request to GitHub failed; `repository` and `request` say which."""
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        repository: str | None = None,
+        request: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.repository = repository
+        self.request = request
+        self.status = status
+
+
+class TransportError(GitHubError):
+    """The connection failed, was dropped or timed out, after the retries."""
+
+
+class RateLimitError(GitHubError):
+    """GitHub's rate limit would need a longer wait than `--max-wait` allows."""
+
+
+class HTTPStatusError(GitHubError):
+    """GitHub answered with an error status that is not retried (or still failed)."""
+
+
+class AuthenticationError(HTTPStatusError):
+    """401: the credential used was rejected."""
+
+
+class NotFoundError(HTTPStatusError):
+    """404: the repository or secret does not exist or is not visible."""
