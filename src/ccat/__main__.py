@@ -1,0 +1,5 @@
+"""`python -m ccat` runs the command line."""
+
+from ccat.cli import main
+
+main()

@@ -1,0 +1,33 @@
+"""Sealed-box encryption of a secret value for one repository's public key.
+
+GitHub stores Actions secrets encrypted with a libsodium *sealed box* for the
+repository's Curve25519 public key (``GET .../actions/secrets/public-key``); only GitHub
+holds the private key. See GitHub's "Encrypting secrets for the REST API".
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from nacl.exceptions import CryptoError
+from nacl.public import PublicKey, SealedBox
+
+
+class SealingError(ValueError):
+    """The repository's public key is not a usable Curve25519 key."""
+
+
+def load_public_key(public_key_b64: str) -> PublicKey:
+    """Decode a repository public key; raise `SealingError` if it is not usable."""
+    try:
+        return PublicKey(base64.b64decode(public_key_b64, validate=True))
+    except (binascii.Error, CryptoError) as exc:
+        # The key is public and safe to quote; the value never reaches this function.
+        raise SealingError(f"not a valid base64 Curve25519 public key: {public_key_b64!r}") from exc
+
+
+def seal(value: str, public_key_b64: str) -> str:
+    """Encrypt ``value`` for ``public_key_b64``; return the base64 text GitHub expects."""
+    sealed = SealedBox(load_public_key(public_key_b64)).encrypt(value.encode("utf-8"))
+    return base64.b64encode(sealed).decode("ascii")
