@@ -7,9 +7,12 @@ new token from a hidden prompt or standard input.
 
 from __future__ import annotations
 
+import getpass
+import json
 import os
 import re
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,19 +21,34 @@ from typing import Annotated
 import anyio
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ccat import __version__
 from ccat.pat.credentials import resolve_api_url, resolve_credential
-from ccat.pat.errors import CcatError, UsageError
-from ccat.pat.github import ClientSettings, open_client
+from ccat.pat.errors import (
+    CcatError,
+    InvalidNewTokenError,
+    JournalError,
+    PreflightError,
+    UsageError,
+)
+from ccat.pat.github import ClientSettings, GitHubClient, open_client
 from ccat.pat.graph import DEFAULT_GRAPH_PATH, Graph, load_graph
+from ccat.pat.journal import Journal, TargetRecord, default_journal_path
 from ccat.pat.render import (
     ClientNotices,
+    journal_header,
+    journal_targets,
+    outcome_report,
+    plan_table,
+    preflight_lines,
+    resume_forecast,
     status_json,
     status_progress,
     status_summary,
     status_table,
 )
+from ccat.pat.rotate import PlanItem, Preflight, RotateOptions, RotationOutcome, run_rotation
 from ccat.pat.status import StatusOptions, StatusReport, run_status
 
 app = typer.Typer(
@@ -116,7 +134,7 @@ class Connection:
 
 def _consoles() -> tuple[Console, Console]:
     # Built per command so that a test runner's replaced streams are honoured.
-    return Console(), Console(stderr=True)
+    return Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
 
 
 @contextmanager
@@ -125,9 +143,12 @@ def _exit_on_error(err: Console) -> Iterator[None]:
     try:
         yield
     except CcatError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True)
+        err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
+        if isinstance(exc, PreflightError):
+            for name, reason in exc.failures:
+                err.print(f"  ✗ {escape(name)}: {escape(reason)}", highlight=False)
         if exc.hint:
-            err.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
+            err.print(f"[dim]hint:[/] {escape(exc.hint)}", highlight=False)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("[red]interrupted[/]")
@@ -158,7 +179,10 @@ def _connect(
     url = resolve_api_url(api_url, os.environ)
     credential = resolve_credential(os.environ, url)
     settings = ClientSettings(
-        api_url=url, token=credential.token, timeout=timeout, max_wait=max_wait,
+        api_url=url,
+        token=credential.token,
+        timeout=timeout,
+        max_wait=max_wait,
         max_connections=max(concurrency, 1),
     )
     return Connection(graph, settings, secret.upper(), concurrency, debug)
@@ -201,12 +225,19 @@ def status(
     out, err = _consoles()
     with _exit_on_error(err):
         connection = _connect(
-            err, graph_path=graph, org=org, api_url=api_url, secret=secret,
-            concurrency=concurrency, timeout=timeout, max_wait=max_wait, debug=debug,
+            err,
+            graph_path=graph,
+            org=org,
+            api_url=api_url,
+            secret=secret,
+            concurrency=concurrency,
+            timeout=timeout,
+            max_wait=max_wait,
+            debug=debug,
         )
         report = anyio.run(_status, connection, err)
     if json_output:
-        out.print(status_json(report), markup=False, highlight=False, soft_wrap=True)
+        out.print(status_json(report), markup=False, highlight=False)
     else:
         out.print(status_table(report))
         out.print(status_summary(report), highlight=False)
@@ -217,6 +248,222 @@ def status(
             highlight=False,
         )
     raise typer.Exit(0 if report.ok else 1)
+
+
+JournalOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--journal",
+        help="Rotation journal (default: $CCAT_JOURNAL, else "
+        "$XDG_STATE_HOME/ccat/pat-journal.json, else ~/.local/state/ccat/pat-journal.json).",
+    ),
+]
+
+
+def _journal(path: Path | None) -> Journal:
+    return Journal(path if path is not None else default_journal_path(os.environ))
+
+
+def _read_token(secret: str, err: Console) -> str:
+    """The new token: a hidden prompt on a terminal, else one line of standard input."""
+    if sys.stdin.isatty():
+        # getpass writes the prompt to the terminal and does not echo what is typed.
+        value = getpass.getpass(f"Paste {secret} token: ")
+    else:
+        value = sys.stdin.readline()
+    value = value.strip()
+    if not value:
+        raise InvalidNewTokenError(
+            "no token given: the new token is read from a hidden prompt on a terminal, "
+            "else as one line on standard input",
+            hint=f"e.g. `pbpaste | ccat pat rotate`, or run it in a terminal to be asked for "
+            f"{secret}",
+        )
+    return value
+
+
+class _RotateLines:
+    """One stderr line per write, printed after its outcome is journaled."""
+
+    def __init__(self, err: Console) -> None:
+        self._err = err
+
+    def write_finished(self, record: TargetRecord) -> None:
+        if record.state == "updated":
+            verb = "created" if record.http_status == 201 else "updated"
+            self._err.print(f"[green]✓[/] {record.repository}: {verb}", highlight=False)
+        else:
+            self._err.print(
+                f"[red]✗[/] {record.repository}: HTTP {record.http_status}: {record.error}",
+                highlight=False,
+                markup=True,
+            )
+
+
+async def _rotate(
+    make_options: Callable[[GitHubClient], RotateOptions], connection: Connection, err: Console
+) -> RotationOutcome:
+    notices = ClientNotices(err, debug=connection.debug)
+    async with open_client(connection.settings, listener=notices) as client:
+        return await run_rotation(make_options(client))
+
+
+@pat_app.command()
+def rotate(
+    graph: GraphOption = DEFAULT_GRAPH_PATH,
+    org: OrgOption = None,
+    api_url: ApiUrlOption = None,
+    secret: SecretOption = DEFAULT_SECRET,
+    concurrency: ConcurrencyOption = 16,
+    timeout: TimeoutOption = 30.0,
+    max_wait: MaxWaitOption = 300.0,
+    debug: DebugOption = False,
+    journal: JournalOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Preflight and show the plan; write nothing.")
+    ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue the journal's unfinished run with the same token, skipping the "
+            "repositories it already updated.",
+        ),
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation on a terminal.")
+    ] = False,
+    write_interval: Annotated[
+        float,
+        typer.Option(
+            "--write-interval",
+            min=0,
+            help="Seconds between the starts of two writes (GitHub asks for 1 s between "
+            "mutating requests; 0 lets writes overlap up to --concurrency).",
+        ),
+    ] = 1.0,
+) -> None:
+    """Set a new value of the secret in every repository of the graph.
+
+    The new token is read from a hidden prompt (or one line of standard input), checked
+    with GitHub, and every repository's public key is fetched before anything is
+    written. Writes then go repository by repository and **stop at the first failure**,
+    reporting exactly which repositories were updated; every outcome is in a crash-safe
+    journal, and `ccat pat rotate --resume` finishes the rest.
+
+    Exit 0: rotated everywhere (or dry run OK). 1: a write or preflight failed. 2: usage,
+    configuration, journal or token error; nothing was written.
+    """
+    out, err = _consoles()
+    with _exit_on_error(err):
+        connection = _connect(
+            err,
+            graph_path=graph,
+            org=org,
+            api_url=api_url,
+            secret=secret,
+            concurrency=concurrency,
+            timeout=timeout,
+            max_wait=max_wait,
+            debug=debug,
+        )
+        store = _journal(journal)
+        token = _read_token(connection.secret, err)
+
+        def confirm(plan: Sequence[PlanItem], preflight: Preflight) -> bool:
+            for line in preflight_lines(preflight, plan):
+                err.print(line, highlight=False)
+            err.print(plan_table(plan, preflight, connection.secret))
+            count = sum(1 for item in plan if item.action == "set")
+            return typer.confirm(
+                f"Rotate {connection.secret} in {count} repositories?", default=False, err=True
+            )
+
+        interactive = sys.stdin.isatty() and not yes and not dry_run
+
+        def make_options(client: GitHubClient) -> RotateOptions:
+            return RotateOptions(
+                client=client,
+                journal=store,
+                graph=connection.graph,
+                secret=connection.secret,
+                api_url=connection.settings.api_url,
+                new_token=token,
+                concurrency=connection.concurrency,
+                write_interval=write_interval,
+                resume=resume,
+                dry_run=dry_run,
+                confirm=confirm if interactive else None,
+                listener=_RotateLines(err),
+            )
+
+        outcome = anyio.run(_rotate, make_options, connection, err)
+    if outcome.dry_run or outcome.declined:
+        for line in preflight_lines(outcome.preflight, outcome.plan):
+            out.print(line, highlight=False)
+        out.print(plan_table(outcome.plan, outcome.preflight, connection.secret))
+        out.print(
+            "Dry run: nothing was written and the journal is unchanged."
+            if outcome.dry_run
+            else "Not confirmed: nothing was written.",
+            highlight=False,
+        )
+        raise typer.Exit(0 if outcome.dry_run else 1)
+    if outcome.previous_unfinished is not None:
+        err.print(
+            f"[yellow]note:[/] the previous run {outcome.previous_unfinished.run_id} was "
+            f"unfinished ({outcome.previous_unfinished.state}); it is kept in the journal's "
+            "history and this run covers every repository",
+            highlight=False,
+        )
+    for repository in outcome.dropped:
+        err.print(f"[yellow]note:[/] {repository} left the graph; dropped from the run")
+    for line in outcome_report(outcome, str(store.path)):
+        out.print(line, highlight=False)
+    raise typer.Exit(0 if outcome.run is not None and outcome.run.state == "completed" else 1)
+
+
+@pat_app.command("journal")
+def journal_command(
+    journal: JournalOption = None,
+    graph: GraphOption = DEFAULT_GRAPH_PATH,
+    json_output: JsonOption = False,
+) -> None:
+    """Show the last rotation: who, when, each repository's outcome, and what
+    `ccat pat rotate --resume` would do. `--json` prints the whole journal for `jq`.
+    """
+    out, err = _consoles()
+    with _exit_on_error(err):
+        store = _journal(journal)
+        if not store.exists():
+            raise JournalError(
+                f"no journal at {store.path}: no rotation has been run with it",
+                hint="pass --journal PATH or set CCAT_JOURNAL to the journal of the rotation",
+            )
+        document = store.load()
+    if json_output:
+        out.print(json.dumps(document.to_json(), indent=2), markup=False, highlight=False)
+        return
+    run = document.current
+    if run is None:
+        out.print(f"The journal {store.path} has no run.", highlight=False)
+        return
+    out.print(journal_header(run, str(store.path)))
+    out.print(journal_targets(run))
+    out.print(resume_forecast(run), highlight=False)
+    if graph.exists():
+        try:
+            current = load_graph(graph, run.org)
+        except CcatError:
+            return
+        if current.sha256 != run.graph_sha256:
+            out.print(
+                f"note: {graph} changed since this run started; --resume also sets "
+                "repositories added to it",
+                highlight=False,
+            )
+    if document.history:
+        out.print(f"{len(document.history)} earlier run(s) in the history (--json shows them).")
 
 
 @app.command()

@@ -4,10 +4,12 @@
     ├── UsageError                 exit 2: bad option or input given by the operator
     │   ├── ConfigError            exit 2: dependency graph unreadable or invalid (file, line)
     │   ├── CredentialError        exit 2: no operator credential could be found
-    │   └── TokenMismatchError     exit 2: --resume with a token other than the journal's
+    │   ├── TokenMismatchError     exit 2: --resume with a token other than the journal's
+    │   └── InvalidNewTokenError   exit 2: the new token is empty or GitHub rejects it
     ├── JournalError               exit 2: journal unreadable, corrupt or of unknown schema
     │   ├── JournalLockedError     exit 2: another rotation holds the journal lock
     │   └── NothingToResumeError   exit 2: --resume without an unfinished run
+    ├── PreflightError             exit 1: rotation refused before any write (lists failures)
     └── GitHubError                exit 1: a request to GitHub failed (repository, status, message)
         ├── TransportError         connection failed, dropped or timed out after retries
         ├── RateLimitError         rate limited and the wait exceeds --max-wait
@@ -57,6 +59,20 @@ class TokenMismatchError(UsageError):
     """`--resume` was given a token other than the one the unfinished run started with."""
 
 
+class InvalidNewTokenError(UsageError):
+    """The new token is empty, or GitHub rejects it (`GET /user` answers 401)."""
+
+
+class PreflightError(CcatError):
+    """Preflight failed, so no write was sent; `failures` maps what failed to why."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, failures: list[tuple[str, str]], hint: str) -> None:
+        super().__init__(message, hint=hint)
+        self.failures = failures
+
+
 class JournalError(CcatError):
     """The rotation journal cannot be read or written."""
 
@@ -83,12 +99,16 @@ class GitHubError(CcatError):
         repository: str | None = None,
         request: str | None = None,
         status: int | None = None,
+        detail: str | None = None,
         hint: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.repository = repository
         self.request = request
         self.status = status
+        # GitHub's own message (or the transport failure) without our framing: what the
+        # journal records as a target's error.
+        self.detail = detail if detail is not None else message
 
 
 class TransportError(GitHubError):

@@ -233,6 +233,7 @@ class GitHubClient:
             repository=repository,
             request=f"{method} {path}",
             status=status,
+            detail=message,
             hint=_hint(status, repository),
         )
 
@@ -269,6 +270,7 @@ class GitHubClient:
                 )
                 raise TransportError(
                     f"{method} {path}: {reason} after {attempt + 1} attempts",
+                    detail=f"{reason} after {attempt + 1} attempts",
                     repository=repository,
                     request=f"{method} {path}",
                     hint=(

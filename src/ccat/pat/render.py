@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,6 +18,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ccat.pat.journal import RotationRun
+from ccat.pat.rotate import PlanItem, Preflight, RotationOutcome
 from ccat.pat.status import SecretStatus, StatusReport
 
 NONE = "—"
@@ -152,3 +154,134 @@ def status_progress(console: Console, total: int) -> Iterator[StatusProgress | N
     )
     with progress:
         yield StatusProgress(progress, progress.add_task("status", total=total))
+
+
+# -- rotate ------------------------------------------------------------------------
+
+
+def plan_table(plan: Sequence[PlanItem], preflight: Preflight, secret: str) -> Table:
+    """The rotation plan after a successful preflight: each target and what happens."""
+    table = Table(box=box.ROUNDED, title=f"Plan: rotate {secret}", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("Repository", no_wrap=True)
+    table.add_column("Action")
+    table.add_column("Key id", no_wrap=True)
+    for number, item in enumerate(plan, start=1):
+        key = preflight.keys.get(item.repository)
+        action = "set" if item.action == "set" else "[dim]skip: already updated[/]"
+        table.add_row(str(number), escape(item.repository), action, key.key_id if key else NONE)
+    return table
+
+
+def preflight_lines(preflight: Preflight, plan: Sequence[PlanItem]) -> list[str]:
+    """What preflight established, in plain lines."""
+    expiry = preflight.new_expires_at or "no expiry sent by GitHub"
+    to_set = sum(1 for item in plan if item.action == "set")
+    return [
+        f"Preflight OK: operator {preflight.operator}; new token belongs to "
+        f"{preflight.new_login}, expires {expiry}",
+        f"Public keys fetched for {to_set} repositories; {len(plan) - to_set} skipped.",
+    ]
+
+
+def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
+    """The final report: on failure, exactly which repositories were updated and not."""
+    run = outcome.run
+    assert run is not None
+    updated, not_updated = run.updated(), run.not_updated()
+    failed = outcome.failed
+    lines: list[str] = []
+    if failed is None and not not_updated:
+        lines.append(
+            f"[green]✓ {run.secret} rotated in all {len(updated)} repositories[/] "
+            f"(run {run.run_id}, journal {escape(journal_path)})"
+        )
+        return lines
+    if failed is not None:
+        status = f"HTTP {failed.http_status}: " if failed.http_status else ""
+        lines.append(
+            f"[bold red]✗ Rotation stopped at {escape(failed.repository)}:[/] "
+            f"{escape(status + (failed.error or 'failed'))}"
+        )
+        if outcome.hint:
+            lines.append(f"  hint: {escape(outcome.hint)}")
+    else:
+        lines.append("[bold red]✗ Rotation stopped before every repository was updated[/]")
+    lines.append(f"Already updated ({len(updated)}):")
+    lines.extend(f"  ✓ {escape(repo)}" for repo in updated)
+    lines.append(f"NOT updated ({len(not_updated)}):")
+    lines.extend(f"  ✗ {escape(repo)}" for repo in not_updated)
+    lines.append(
+        "Fix the error above, then run [bold]ccat pat rotate --resume[/] and paste the "
+        "same token: it skips the repositories already updated."
+    )
+    lines.append(f"Journal: {escape(journal_path)} (see `ccat pat journal`)")
+    return lines
+
+
+# -- journal -----------------------------------------------------------------------
+
+_TARGET_STATE = {
+    "updated": "[green]✓ updated[/]",
+    "failed": "[red]✗ failed[/]",
+    "pending": "pending",
+}
+
+
+def journal_header(run: RotationRun, path: str) -> Table:
+    """The run's header: id, times, state, operator, secret, org, token."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    token = run.token
+    rows = [
+        ("Journal", path),
+        ("Run", run.run_id),
+        ("State", run.state),
+        ("Started", run.started_at),
+        ("Finished", run.finished_at or NONE),
+        ("Operator", run.operator or NONE),
+        ("Secret", f"{run.secret} in {run.org} ({run.api_url})"),
+        ("Graph", f"{run.graph_path} (sha256 {run.graph_sha256[:12]})"),
+        (
+            "New token",
+            f"fingerprint {token.fingerprint.short}, login {token.login or NONE}, "
+            f"expires {token.expires_at or NONE}",
+        ),
+    ]
+    for label, value in rows:
+        grid.add_row(label, escape(value))
+    return grid
+
+
+def journal_targets(run: RotationRun) -> Table:
+    """Each target's state, time and error."""
+    table = Table(box=box.ROUNDED)
+    table.add_column("Repository", no_wrap=True)
+    table.add_column("State")
+    table.add_column("Time", no_wrap=True)
+    table.add_column("Error")
+    for target in run.targets:
+        state = _TARGET_STATE.get(target.state, target.state)
+        if target.state == "pending" and target.started_at and not target.finished_at:
+            state = "[yellow]? in flight, outcome unknown[/]"
+        error = f"HTTP {target.http_status}: {target.error}" if target.error else ""
+        table.add_row(
+            escape(target.repository),
+            state,
+            escape(target.finished_at or target.started_at or NONE),
+            escape(error),
+        )
+    return table
+
+
+def resume_forecast(run: RotationRun) -> str:
+    """What `ccat pat rotate --resume` would do with this run."""
+    if run.state == "completed":
+        return "Nothing to resume: this run completed. `ccat pat rotate` starts a new one."
+    skip, todo = len(run.updated()), run.not_updated()
+    return (
+        f"`ccat pat rotate --resume` (same token) would skip {skip} updated repositories "
+        f"and set {len(todo)}: {escape(', '.join(todo))}"
+        + " (plus any added to the graph since)."
+    )
