@@ -466,6 +466,18 @@ def journal_command(
         out.print(f"{len(document.history)} earlier run(s) in the history (--json shows them).")
 
 
+@pat_app.command()
+def demo() -> None:
+    """Run the whole story against the bundled GitHub emulator (no account, no network).
+
+    Status with secrets missing, a rotation that fails midway, the journal, `--resume`,
+    and a final status with every secret present, each as the real command prints it.
+    """
+    from ccat.demo import run_demo  # the emulator is only loaded for the demo
+
+    raise typer.Exit(run_demo(Console(soft_wrap=True)))
+
+
 @app.command()
 def version() -> None:
     """Print ccat's version."""

@@ -258,9 +258,9 @@ def journal_targets(run: RotationRun) -> Table:
     """Each target's state, time and error."""
     table = Table(box=box.ROUNDED)
     table.add_column("Repository", no_wrap=True)
-    table.add_column("State")
+    table.add_column("State", no_wrap=True)
     table.add_column("Time", no_wrap=True)
-    table.add_column("Error")
+    table.add_column("Error", min_width=24)
     for target in run.targets:
         state = _TARGET_STATE.get(target.state, target.state)
         if target.state == "pending" and target.started_at and not target.finished_at:
