@@ -84,7 +84,7 @@ async def check_one(client: GitHubClient, repository: str, secret: str) -> Secre
     except AuthenticationError as exc:
         return _error(repository, exc, "the operator credential was rejected (HTTP 401)")
     except GitHubError as exc:
-        return _error(repository, exc, exc.message)
+        return _error(repository, exc, _describe(exc))
     # 404 on the secret: the secret is missing, or the repository itself is not there.
     try:
         await client.get_repository(repository)
@@ -95,8 +95,13 @@ async def check_one(client: GitHubClient, repository: str, secret: str) -> Secre
     except AuthenticationError as exc:
         return _error(repository, exc, "the operator credential was rejected (HTTP 401)")
     except GitHubError as exc:
-        return _error(repository, exc, exc.message)
+        return _error(repository, exc, _describe(exc))
     return SecretStatus(repository, "missing", http_status=404)
+
+
+def _describe(exc: GitHubError) -> str:
+    """The status and GitHub's message: the row already names the repository."""
+    return f"HTTP {exc.status}: {exc.detail}" if exc.status is not None else exc.detail
 
 
 def _error(repository: str, exc: GitHubError, message: str) -> SecretStatus:
