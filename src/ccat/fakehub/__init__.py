@@ -1,0 +1,20 @@
+"""A GitHub REST emulator for the Actions secrets endpoints, for tests, benchmarks and the demo.
+
+    with FakeHub(["ccatobs/ops-db"], operator_token="t", operator_login="alice") as hub:
+        ...  # talk to hub.url over HTTP; inspect hub.secret(...), hub.requests
+
+Run it from a shell with `python -m ccat.fakehub --graph FILE`.
+"""
+
+from ccat.fakehub.hub import DEFAULT_OPERATOR_LOGIN, DEFAULT_OPERATOR_TOKEN, FakeHub
+from ccat.fakehub.records import Fault, LoggedRequest, RateLimitMode, StoredSecret
+
+__all__ = [
+    "DEFAULT_OPERATOR_LOGIN",
+    "DEFAULT_OPERATOR_TOKEN",
+    "FakeHub",
+    "Fault",
+    "LoggedRequest",
+    "RateLimitMode",
+    "StoredSecret",
+]

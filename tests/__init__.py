@@ -1,0 +1,1 @@
+"""Tests of ccat; they talk to the bundled GitHub emulator over loopback HTTP."""
