@@ -204,6 +204,17 @@ def test_a_rotated_key_refuses_values_sealed_for_the_old_one(
     assert client.get(f"{SECRET}/public-key").json()["key_id"] == new_id
 
 
+def test_a_chunked_put_body_is_read(fakehub: FakeHub, client: httpx.Client) -> None:
+    key_id, key = fakehub.public_key("ccatobs/ops-db")
+    body = json.dumps({"encrypted_value": seal(key, "chunked"), "key_id": key_id}).encode()
+    response = client.put(f"{SECRET}/GH_PAT", content=iter([body[:10], body[10:]]))
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    assert response.status_code == 201
+    stored = fakehub.secret("ccatobs/ops-db", "GH_PAT")
+    assert stored is not None
+    assert stored.value == "chunked"
+
+
 def test_put_with_a_body_that_is_not_json_is_400(client: httpx.Client) -> None:
     response = client.put(f"{SECRET}/GH_PAT", content=b"{not json")
     assert response.status_code == 400

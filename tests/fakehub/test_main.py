@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ccat.fakehub import FakeHub
 from ccat.fakehub.__main__ import _tokens
 
 pytestmark = pytest.mark.slow
@@ -79,6 +80,16 @@ def test_a_bad_graph_is_exit_2(tmp_path: Path) -> None:
     assert process.returncode == 2
     assert stdout == ""
     assert "missing.yml" in stderr
+
+
+def test_a_port_in_use_is_exit_2(graph: Path) -> None:
+    with FakeHub() as hub:
+        port = hub.url.rsplit(":", 1)[1]
+        process = _start("--graph", str(graph), "--port", port)
+        stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert stdout == ""
+    assert "cannot listen" in stderr
 
 
 def test_token_arguments() -> None:

@@ -83,6 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    try:
+        hub.start()
+    except OSError as exc:
+        sys.stderr.write(f"error: cannot listen on {options.host}:{options.port}: {exc}\n")
+        return 2
     with hub:
         sys.stdout.write(hub.url + "\n")
         sys.stdout.flush()

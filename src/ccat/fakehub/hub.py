@@ -27,6 +27,13 @@ class FakeHub:
     after applying any injected `Fault` (in the order added) and the `rate_limit` mode.
     Every request, answered or not, is appended to `requests`. Safe to use from the
     test's thread while handler threads run.
+
+    Tokens: `operator_token` (login `operator_login`) may do everything; each token of
+    `tokens` (token -> login) is a freshly created PAT: `GET /user` and `GET /rate_limit`
+    succeed, anything else is 403 "Resource not accessible by personal access token";
+    a missing token is 401 "Requires authentication", any other 401 "Bad credentials".
+    `token_expirations` (token -> "YYYY-MM-DD HH:MM:SS UTC") is sent as the
+    `GitHub-Authentication-Token-Expiration` header on every answer to that token.
     """
 
     def __init__(
@@ -94,7 +101,7 @@ class FakeHub:
         self._server = self._thread = None
 
     def __enter__(self) -> FakeHub:
-        return self.start()
+        return self if self._server is not None else self.start()
 
     def __exit__(
         self,
