@@ -117,14 +117,30 @@ async def test_a_dropped_connection_is_retried(fakehub: FakeHub) -> None:
     assert [r.status for r in fakehub.requests] == [None, None, 200]
 
 
+class Attempts:
+    """Counts the client's attempts and their answers (None: no answer)."""
+
+    def __init__(self) -> None:
+        self.statuses: list[int | None] = []
+
+    def request_done(
+        self, method: str, url: str, status: int | None, elapsed: float, attempt: int
+    ) -> None:
+        self.statuses.append(status)
+
+    def waiting(self, repository: str | None, seconds: float, reason: str) -> None:
+        pass
+
+
 async def test_a_hang_ends_at_the_timeout_as_a_transport_error(fakehub: FakeHub) -> None:
     fakehub.add_fault(Fault(method="GET", path=f"/repos/{REPO}", action="hang", count=None))
-    async with open_client(settings(fakehub, timeout=0.3)) as client:
+    attempts = Attempts()
+    async with open_client(settings(fakehub, timeout=0.3), listener=attempts) as client:
         with pytest.raises(TransportError) as failure:
             await client.get_repository(REPO)
     assert "no answer within 0.3 s" in failure.value.message
     assert failure.value.repository == REPO
-    assert len(fakehub.requests) == 4  # the first try and three retries
+    assert attempts.statuses == [None, None, None, None]  # the first try and three retries
 
 
 async def test_429_with_retry_after_is_waited_out_and_announced(fakehub: FakeHub) -> None:
