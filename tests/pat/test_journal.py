@@ -451,3 +451,16 @@ def test_state_example_loads_and_tells_the_incident_story() -> None:
     assert journal.path.read_text(encoding="utf-8") == (
         json.dumps(doc.to_json(), indent=2, ensure_ascii=False) + "\n"
     )  # byte-for-byte what save() would write
+
+
+def test_taking_the_lock_removes_temporaries_of_a_killed_save(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "state" / "pat-journal.json")
+    journal.save(JournalDocument(None, []))
+    stale = journal.path.parent / f".{journal.path.name}.abc123.tmp"
+    stale.write_text('{"half": ')
+    other = journal.path.parent / "unrelated.tmp"
+    other.write_text("keep me")
+    with journal.lock():
+        assert not stale.exists()
+    assert other.exists()
+    assert journal.load().current is None

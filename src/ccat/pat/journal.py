@@ -442,6 +442,7 @@ class Journal:
             with contextlib.suppress(OSError):  # the details are a courtesy, not the lock
                 os.ftruncate(fd, 0)
                 os.pwrite(fd, (json.dumps(holder) + "\n").encode("utf-8"), 0)
+            self._remove_stale_temporaries()
             try:
                 yield
             finally:
@@ -450,6 +451,17 @@ class Journal:
                     os.ftruncate(fd, 0)
         finally:
             os.close(fd)  # closing the descriptor releases the flock
+
+
+    def _remove_stale_temporaries(self) -> None:
+        """Delete temporary files left by a save that was killed mid-write.
+
+        Only the lock holder saves, so while we hold the lock no other save is running.
+        """
+        pattern = f".{self.path.name}.*.tmp"
+        for stale in self.path.parent.glob(pattern):
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
 
 def _make_private_dirs(directory: Path) -> None:
