@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from rich import box
@@ -173,15 +174,32 @@ def plan_table(plan: Sequence[PlanItem], preflight: Preflight, secret: str) -> T
     return table
 
 
-def preflight_lines(preflight: Preflight, plan: Sequence[PlanItem]) -> list[str]:
-    """What preflight established, in plain lines."""
+EXPIRY_WARNING_DAYS = 14
+
+
+def preflight_lines(
+    preflight: Preflight, plan: Sequence[PlanItem], now: datetime | None = None
+) -> list[str]:
+    """What preflight established, in plain lines; warns of a token about to expire."""
     expiry = preflight.new_expires_at or "no expiry sent by GitHub"
     to_set = sum(1 for item in plan if item.action == "set")
-    return [
-        f"Preflight OK: operator {preflight.operator}; new token belongs to "
-        f"{preflight.new_login}, expires {expiry}",
+    lines = [
+        f"Preflight OK: operator {escape(preflight.operator)}; new token belongs to "
+        f"{escape(preflight.new_login)}, expires {escape(expiry)}",
         f"Public keys fetched for {to_set} repositories; {len(plan) - to_set} skipped.",
     ]
+    if preflight.new_expires_at:
+        try:
+            expires = datetime.strptime(preflight.new_expires_at, "%Y-%m-%dT%H:%M:%SZ")
+        except ValueError:
+            return lines
+        left = expires.replace(tzinfo=UTC) - (now or datetime.now(UTC))
+        if left.days < EXPIRY_WARNING_DAYS:
+            lines.append(
+                f"[yellow]warning:[/] the new token expires in {max(left.days, 0)} days: "
+                "CI will break then unless it is rotated again"
+            )
+    return lines
 
 
 def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:

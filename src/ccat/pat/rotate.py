@@ -158,13 +158,16 @@ def _resume_skip_set(options: RotateOptions, previous: RotationRun | None) -> se
             hint="paste the same token as for the interrupted run, or start a new rotation "
             "without --resume",
         )
-    if previous.secret.upper() != options.secret.upper() or (
-        previous.org.lower() != options.graph.org.lower()
+    if (
+        previous.secret.upper() != options.secret.upper()
+        or previous.org.lower() != options.graph.org.lower()
+        or previous.api_url.rstrip("/") != options.api_url.rstrip("/")
     ):
         raise UsageError(
-            f"the unfinished rotation is for {previous.secret} in {previous.org}, "
-            f"not {options.secret} in {options.graph.org}",
-            hint="resume with the same --secret and --org, or start a new rotation",
+            f"the unfinished rotation is for {previous.secret} in {previous.org} at "
+            f"{previous.api_url}, not {options.secret} in {options.graph.org} at "
+            f"{options.api_url}; nothing was written",
+            hint="resume with the same --secret, --org and --api-url, or start a new rotation",
         )
     return {t.repository.lower() for t in previous.targets if t.state == "updated"}
 
