@@ -22,118 +22,21 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from ccat.pat.errors import JournalError, JournalLockedError
+from ccat.pat.journal_schema import (
+    DOCUMENT_SPEC,
+    RUN_SPEC,
+    TARGET_SPEC,
+    RunState,
+    TargetState,
+    check,
+    invalid,
+    kind,
+)
 
 SCHEMA = 1
-
-TargetState = Literal["pending", "updated", "failed"]
-RunState = Literal["running", "stopped", "completed"]
-_TARGET_STATES: tuple[TargetState, ...] = ("pending", "updated", "failed")
-_RUN_STATES: tuple[RunState, ...] = ("running", "stopped", "completed")
-
-
-def _invalid(path: str, detail: str) -> JournalError:
-    return JournalError(
-        f"journal {path} is damaged: {detail}. It was left untouched: inspect it, then move it "
-        f"aside (mv {path} {path}.broken) to start a new journal."
-    )
-
-
-class _Nullable:
-    """Validation spec wrapper: the value may also be null."""
-
-    def __init__(self, spec: object) -> None:
-        self.spec = spec
-
-
-_HEX = object()  # validation spec: a non-empty string of hex digits
-_OPT_STR, _OPT_INT = _Nullable(str), _Nullable(int)
-_TARGET_SPEC = {
-    "repository": str,
-    "state": _TARGET_STATES,
-    "started_at": _OPT_STR,
-    "finished_at": _OPT_STR,
-    "http_status": _OPT_INT,
-    "error": _OPT_STR,
-}
-_RUN_SPEC = {
-    "run_id": str,
-    "secret": str,
-    "org": str,
-    "api_url": str,
-    "graph": {"path": str, "sha256": str},
-    "state": _RUN_STATES,
-    "started_at": str,
-    "finished_at": _OPT_STR,
-    "operator": _OPT_STR,
-    "token": {
-        "fingerprint": {"salt": _HEX, "sha256": _HEX},
-        "login": _OPT_STR,
-        "expires_at": _OPT_STR,
-    },
-    "targets": [_TARGET_SPEC],
-}
-_DOCUMENT_SPEC = {"schema": int, "current": _Nullable(_RUN_SPEC), "history": [_RUN_SPEC]}
-
-
-def _check(value: object, spec: object, where: str, path: str, *, or_null: bool = False) -> None:
-    """Raise a `JournalError` naming the first field of `value` that does not fit `spec`."""
-    if isinstance(spec, _Nullable):
-        if value is not None:
-            _check(value, spec.spec, where, path, or_null=True)
-        return
-    if isinstance(spec, dict):
-        if not isinstance(value, dict):
-            raise _invalid(path, f"{where} should be an object, found {_kind(value)}")
-        for key, sub in spec.items():
-            if key not in value:
-                raise _invalid(path, f"{where}.{key} is missing")
-            _check(value[key], sub, f"{where}.{key}", path)
-        return  # unknown keys are tolerated: later versions may add fields (SPEC §5)
-    if isinstance(spec, list):
-        if not isinstance(value, list):
-            raise _invalid(path, f"{where} should be a list, found {_kind(value)}")
-        for index, item in enumerate(value):
-            _check(item, spec[0], f"{where}[{index}]", path)
-        return
-    if isinstance(spec, tuple):
-        if value not in spec:
-            raise _invalid(
-                path, f"{where} should be one of {', '.join(spec)}, found {_kind(value)}"
-            )
-        return
-    if spec is _HEX:
-        ok = isinstance(value, str) and value != "" and _is_hex(value)
-        expected = "hex digits"
-    else:
-        assert isinstance(spec, type)
-        # bool is a subclass of int, but `true` is no HTTP status.
-        ok = isinstance(value, spec) and not isinstance(value, bool)
-        expected = "an integer" if spec is int else "a string"
-    if not ok:
-        expected += " or null" if or_null else ""
-        raise _invalid(path, f"{where} should be {expected}, found {_kind(value)}")
-
-
-def _is_hex(value: str) -> bool:
-    try:
-        bytes.fromhex(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _kind(value: object) -> str:
-    """Describe a JSON value briefly for an error message."""
-    if value is None or isinstance(value, bool):
-        return json.dumps(value)
-    if isinstance(value, dict | list):
-        return "an object" if isinstance(value, dict) else "a list"
-    text = json.dumps(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
 
 def default_journal_path(env: Mapping[str, str] | None = None) -> Path:
     """`CCAT_JOURNAL`, else `$XDG_STATE_HOME/ccat/pat-journal.json`, else `~/.local/state/…`."""
@@ -222,7 +125,7 @@ class TargetRecord:
 
     @classmethod
     def _from_checked(cls, data: dict[str, Any]) -> TargetRecord:
-        return cls(**{key: data[key] for key in _TARGET_SPEC})
+        return cls(**{key: data[key] for key in TARGET_SPEC})
 
 
 @dataclass
@@ -279,7 +182,7 @@ class RotationRun:
     @classmethod
     def from_json(cls, data: object, *, path: Path | str) -> RotationRun:
         """Validate and read a run; anything malformed is a `JournalError` naming the field."""
-        _check(data, _RUN_SPEC, "run", str(path))
+        check(data, RUN_SPEC, "run", str(path))
         assert isinstance(data, dict)
         return cls._from_checked(data)
 
@@ -332,17 +235,17 @@ class JournalDocument:
     def from_json(cls, data: object, *, path: Path | str) -> JournalDocument:
         """Validate and read a whole document; wrong shape or schema is a `JournalError`."""
         if not isinstance(data, dict):
-            raise _invalid(str(path), f"the top level should be an object, found {_kind(data)}")
+            raise invalid(str(path), f"the top level should be an object, found {kind(data)}")
         # The version is checked before the shape: a newer ccat's journal deserves the
         # "unknown schema" message, not a complaint about some field.
         schema = data.get("schema")
         if schema != SCHEMA or isinstance(schema, bool):
             raise JournalError(
-                f"journal {path} has schema version {_kind(schema)}; this ccat reads version "
+                f"journal {path} has schema version {kind(schema)}; this ccat reads version "
                 f"{SCHEMA}. It was left untouched: use the ccat that wrote it, or move it aside "
                 f"(mv {path} {path}.old) to start a new journal."
             )
-        _check(data, _DOCUMENT_SPEC, "journal", str(path))
+        check(data, DOCUMENT_SPEC, "journal", str(path))
         current = data["current"]
         return cls(
             current=None if current is None else RotationRun._from_checked(current),
@@ -377,13 +280,13 @@ class Journal:
             ) from exc
         if not raw.strip():
             # Saves are atomic, so an empty journal was damaged by something else.
-            raise _invalid(str(self.path), "the file is empty")
+            raise invalid(str(self.path), "the file is empty")
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
             where = f" at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
-            raise _invalid(str(self.path), f"not valid JSON ({detail}{where})") from None
+            raise invalid(str(self.path), f"not valid JSON ({detail}{where})") from None
         return JournalDocument.from_json(data, path=self.path)
 
     def save(self, doc: JournalDocument) -> None:
