@@ -294,7 +294,9 @@ class _RotateLines:
             self._err.print(f"[green]✓[/] {record.repository}: {verb}", highlight=False)
         else:
             self._err.print(
-                f"[red]✗[/] {record.repository}: HTTP {record.http_status}: {record.error}",
+                # GitHub's message is not ours: printed as markup, "[/…]" in it would crash.
+                f"[red]✗[/] {escape(record.repository)}: HTTP {record.http_status}: "
+                f"{escape(record.error or '')}",
                 highlight=False,
                 markup=True,
             )

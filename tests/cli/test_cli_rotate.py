@@ -1,0 +1,528 @@
+"""Tests for `ccat pat rotate` and `ccat pat journal` on the command line.
+
+`ccat` runs in-process (`typer.testing.CliRunner`) with the operator credential in
+GH_TOKEN and the new token on standard input, against the emulator over loopback HTTP.
+The operator's report (parsed from stdout) is compared with the journal on disk and
+with the values the emulator decrypted; every run is checked for token leaks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from ccat.fakehub import FakeHub, Fault, LoggedRequest
+from ccat.pat.journal import Journal, RotationRun
+
+SECRET = "GH_PAT"
+FORBIDDEN = "Resource not accessible by personal access token"
+SECONDARY = "You have exceeded a secondary rate limit. Please wait a few minutes."
+
+Ccat = Callable[..., Result]
+NoLeak = Callable[..., None]
+
+
+def secret_path(repository: str) -> str:
+    """The REST path of the secret in `repository`."""
+    return f"/repos/{repository}/actions/secrets/{SECRET}"
+
+
+def key_path(repository: str) -> str:
+    """The REST path of `repository`'s Actions public key."""
+    return f"/repos/{repository}/actions/secrets/public-key"
+
+
+def repository_of(request: LoggedRequest) -> str:
+    """`org/name` of a request to `/repos/{org}/{name}/...`."""
+    parts = request.path.split("/")
+    return f"{parts[2]}/{parts[3]}"
+
+
+def puts(hub: FakeHub) -> list[LoggedRequest]:
+    """Every PUT the emulator received, in the order they started."""
+    return sorted((r for r in hub.requests if r.method == "PUT"), key=lambda r: r.started)
+
+
+def put_repositories(hub: FakeHub) -> list[str]:
+    """The repository of every PUT, in the order they started."""
+    return [repository_of(r) for r in puts(hub)]
+
+
+def holding(hub: FakeHub, value: str) -> set[str]:
+    """The repositories whose stored (decrypted) secret is `value`."""
+    stored = {repo: hub.secret(repo, SECRET) for repo in hub.repositories}
+    return {repo for repo, secret in stored.items() if secret is not None and secret.value == value}
+
+
+def current(journal_path: Path) -> RotationRun:
+    """The journal's current run, read from disk."""
+    run = Journal(journal_path).load().current
+    assert run is not None
+    return run
+
+
+def outputs(*results: Result) -> list[str]:
+    """stdout and stderr of each result, for the leak check."""
+    return [text for result in results for text in (result.stdout, result.stderr)]
+
+
+def report_list(stdout: str, heading: str) -> list[str]:
+    """The repositories listed under `heading` ("Already updated", "NOT updated")."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading + " ("))
+    listed: list[str] = []
+    for line in lines[start + 1 :]:
+        match = re.fullmatch(r"  [✓✗] (\S+)", line)
+        if match is None:
+            break
+        listed.append(match.group(1))
+    count = re.search(r"\((\d+)\):", lines[start])
+    assert count is not None and int(count.group(1)) == len(listed)
+    return listed
+
+
+def names(repositories: Iterable[str]) -> list[str]:
+    """Graph entries (`name` without the org) for full repository names."""
+    return [repository.split("/", 1)[1] for repository in repositories]
+
+
+def write_graph(path: Path, entries: Iterable[str]) -> Path:
+    """Write a graph naming `entries` (system-integration comes first regardless)."""
+    lines = ["org: ccatobs", "repositories:", *(f"  - {entry}" for entry in entries)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def stop_at(ccat: Ccat, rotate_args: list[str], hub: FakeHub, token: str, failing: str) -> Result:
+    """A rotation stopped by a 403 on the write to `failing`, one write at a time."""
+    hub.add_fault(Fault("PUT", secret_path(failing), status=403, message=FORBIDDEN))
+    result = ccat(*rotate_args, "--write-interval", "0", "--concurrency", "1", input=token + "\n")
+    assert result.exit_code == 1, result.output
+    return result
+
+
+# -- stop on first failure, then resume ------------------------------------------------
+
+
+def test_a_stopped_rotation_reports_exactly_what_was_updated_then_resume_finishes(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    assert_no_leak: NoLeak,
+) -> None:
+    bad = targets[3]
+    stopped = stop_at(ccat, rotate_args, hub, new_token, bad)
+
+    run = current(journal_path)
+    updated = report_list(stopped.stdout, "Already updated")
+    assert set(updated) == set(run.updated()) == holding(hub, new_token) == set(targets[:3])
+    assert report_list(stopped.stdout, "NOT updated") == run.not_updated() == targets[3:]
+    assert run.state == "stopped"
+    failed = run.target(bad)
+    assert failed is not None
+    assert (failed.state, failed.http_status, failed.error) == ("failed", 403, FORBIDDEN)
+    assert f"Rotation stopped at {bad}: HTTP 403: {FORBIDDEN}" in stopped.stdout
+    assert "ccat pat rotate --resume" in stopped.stdout
+    for later in targets[4:]:
+        pending = run.target(later)
+        assert pending is not None and pending.state == "pending" and pending.started_at is None
+    assert put_repositories(hub) == targets[:4]  # no write to any later target
+
+    hub.reset_log()
+    resumed = ccat(*rotate_args, "--resume", "--write-interval", "0", input=new_token + "\n")
+
+    assert resumed.exit_code == 0, resumed.output
+    assert sorted(put_repositories(hub)) == sorted(targets[3:])
+    assert holding(hub, new_token) == set(targets)
+    finished = current(journal_path)
+    assert (finished.run_id, finished.state) == (run.run_id, "completed")
+    assert f"rotated in all {len(targets)} repositories" in resumed.stdout
+    assert_no_leak(*outputs(stopped, resumed))
+
+
+def test_overlapping_writes_stop_on_the_first_failure_and_report_what_finished(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    assert_no_leak: NoLeak,
+) -> None:
+    # Writes 1, 3 and 4 are answered 502 and retried: still in flight when write 2 fails.
+    hub.latency = 0.2
+    bad, in_flight = targets[1], [targets[0], targets[2], targets[3]]
+    for repository in in_flight:
+        hub.add_fault(Fault("PUT", secret_path(repository), status=502, message="Bad Gateway"))
+    hub.add_fault(Fault("PUT", secret_path(bad), status=403, message=FORBIDDEN))
+
+    result = ccat(
+        *rotate_args, "--write-interval", "0", "--concurrency", "4", input=new_token + "\n"
+    )
+
+    assert result.exit_code == 1, result.output
+    failure = next(r for r in puts(hub) if r.status == 403)
+    later_starts = [r for r in puts(hub) if r.started > failure.finished]
+    assert {repository_of(r) for r in later_starts} <= set(in_flight)  # only their retries
+    run = current(journal_path)
+    updated = report_list(result.stdout, "Already updated")
+    assert set(updated) == set(run.updated()) == holding(hub, new_token) == set(in_flight)
+    assert set(report_list(result.stdout, "NOT updated")) == {bad, *targets[4:]}
+    assert set(put_repositories(hub)) == set(targets[:4])
+    assert_no_leak(*outputs(result))
+
+
+def test_transient_failures_are_retried_and_the_rate_limit_wait_is_announced(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    assert_no_leak: NoLeak,
+) -> None:
+    hub.add_fault(Fault("PUT", secret_path(targets[1]), status=502, message="Server Error"))
+    hub.add_fault(Fault("PUT", secret_path(targets[2]), action="drop"))
+    hub.add_fault(
+        Fault("PUT", secret_path(targets[3]), status=429, message=SECONDARY, retry_after=1)
+    )
+
+    result = ccat(*rotate_args, "--write-interval", "0", "--debug", input=new_token + "\n")
+
+    assert result.exit_code == 0, result.output
+    assert f"GitHub rate limit ({targets[3]}): waiting 1 s" in result.stderr
+    assert "not a failure" in result.stderr
+    assert "Authorization: <redacted>" in result.stderr  # --debug shows requests, no token
+    assert f"PUT {hub.url}{secret_path(targets[1])} -> 502" in result.stderr
+    assert holding(hub, new_token) == set(targets)
+    assert current(journal_path).state == "completed"
+    assert_no_leak(*outputs(result))
+
+
+# -- refusals before any write ---------------------------------------------------------
+
+
+def test_a_dry_run_shows_the_plan_and_changes_nothing(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    assert_no_leak: NoLeak,
+) -> None:
+    fresh = ccat(*rotate_args, "--dry-run", input=new_token + "\n")
+
+    assert fresh.exit_code == 0, fresh.output
+    assert "Dry run: nothing was written" in fresh.stdout
+    assert "new token belongs to ccat-ci-bot, expires 2027-02-01T00:00:00Z" in fresh.stdout
+    assert all(target in fresh.stdout for target in targets)
+    assert puts(hub) == []
+    assert not journal_path.exists()
+
+    stop_at(ccat, rotate_args, hub, new_token, targets[2])
+    before = journal_path.read_bytes()
+    hub.reset_log()
+    resume = ccat(*rotate_args, "--dry-run", "--resume", input=new_token + "\n")
+
+    assert resume.exit_code == 0, resume.output
+    assert resume.stdout.count("skip: already updated") == 2
+    assert puts(hub) == []
+    assert journal_path.read_bytes() == before
+    assert_no_leak(*outputs(fresh, resume))
+
+
+def test_an_invalid_new_token_is_refused_with_exit_2(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    assert_no_leak: NoLeak,
+) -> None:
+    unknown = new_token[:-4] + "dead"  # not known to the emulator: GET /user answers 401
+    result = ccat(*rotate_args, input=unknown + "\n")
+
+    assert result.exit_code == 2, result.output
+    assert "the new token is not valid" in result.stderr
+    assert puts(hub) == []
+    assert not journal_path.exists()
+    assert unknown not in result.output
+    assert_no_leak(*outputs(result))
+
+
+def test_no_token_on_standard_input_is_exit_2_without_a_request(
+    ccat: Ccat, rotate_args: list[str], hub: FakeHub, journal_path: Path
+) -> None:
+    result = ccat(*rotate_args, input="  \n")
+
+    assert result.exit_code == 2, result.output
+    assert "no token given" in result.stderr
+    assert hub.requests == []
+    assert not journal_path.exists()
+
+
+def test_a_preflight_failure_lists_every_failing_repository(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    graph_file: Path,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    assert_no_leak: NoLeak,
+) -> None:
+    write_graph(graph_file, [*names(targets[1:]), "not-on-github"])
+    hub.add_fault(Fault("GET", key_path(targets[2]), status=404, message="Not Found"))
+    hub.add_fault(Fault("GET", key_path(targets[6]), status=404, message="Not Found"))
+
+    result = ccat(*rotate_args, input=new_token + "\n")
+
+    assert result.exit_code == 1, result.output
+    assert "nothing was written" in result.stderr
+    failing = re.findall(r"^  ✗ (\S+): ", result.stderr, flags=re.MULTILINE)
+    assert failing == [targets[2], targets[6], "ccatobs/not-on-github"]
+    assert puts(hub) == []
+    assert not journal_path.exists()
+    assert_no_leak(*outputs(result))
+
+
+def test_a_second_rotation_is_refused_while_the_lock_is_held(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    assert_no_leak: NoLeak,
+) -> None:
+    with Journal(journal_path).lock():
+        result = ccat(*rotate_args, input=new_token + "\n")
+
+    assert result.exit_code == 2, result.output
+    assert "another rotation holds the journal lock" in result.stderr
+    assert f"pid {os.getpid()}" in result.stderr
+    assert hub.requests == []
+    assert not journal_path.exists()
+    assert_no_leak(*outputs(result))
+
+
+# -- resume ----------------------------------------------------------------------------
+
+
+def test_resume_with_a_different_token_is_exit_2_without_a_write(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    assert_no_leak: NoLeak,
+) -> None:
+    stopped = stop_at(ccat, rotate_args, hub, new_token, targets[2])
+    before = journal_path.read_bytes()
+    hub.reset_log()
+
+    result = ccat(*rotate_args, "--resume", input=new_token[:-4] + "beef\n")
+
+    assert result.exit_code == 2, result.output
+    assert "not the token the unfinished rotation started with" in result.stderr
+    assert puts(hub) == []
+    assert journal_path.read_bytes() == before
+    assert_no_leak(*outputs(stopped, result))
+
+
+def test_resume_without_an_unfinished_run_is_exit_2(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    assert_no_leak: NoLeak,
+) -> None:
+    no_journal = ccat(*rotate_args, "--resume", input=new_token + "\n")
+    assert no_journal.exit_code == 2, no_journal.output
+    assert "no unfinished rotation" in no_journal.stderr
+
+    completed = ccat(*rotate_args, "--write-interval", "0", input=new_token + "\n")
+    assert completed.exit_code == 0, completed.output
+    hub.reset_log()
+    again = ccat(*rotate_args, "--resume", input=new_token + "\n")
+
+    assert again.exit_code == 2, again.output
+    assert "no unfinished rotation" in again.stderr
+    assert puts(hub) == []
+    assert_no_leak(*outputs(no_journal, completed, again))
+
+
+def test_a_plain_rotate_after_a_stopped_run_notes_it_and_keeps_it_in_history(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    assert_no_leak: NoLeak,
+) -> None:
+    stopped = stop_at(ccat, rotate_args, hub, new_token, targets[2])
+    earlier = current(journal_path).to_json()
+    hub.reset_log()
+
+    result = ccat(*rotate_args, "--write-interval", "0", input=new_token + "\n")
+
+    assert result.exit_code == 0, result.output
+    assert re.search(rf"previous run {earlier['run_id']} was\s+unfinished", result.stderr)
+    document = Journal(journal_path).load()
+    assert [run.to_json() for run in document.history] == [earlier]
+    assert document.current is not None and document.current.state == "completed"
+    assert sorted(put_repositories(hub)) == sorted(targets)
+    assert_no_leak(*outputs(stopped, result))
+
+
+def test_the_journal_path_comes_from_ccat_journal(
+    ccat: Ccat,
+    hub: FakeHub,
+    graph_file: Path,
+    tmp_path: Path,
+    new_token: str,
+    targets: list[str],
+    assert_no_leak: NoLeak,
+) -> None:
+    path = tmp_path / "from-env" / "journal.json"
+    args = ["pat", "rotate", "--graph", str(graph_file), "--api-url", hub.url]
+    result = ccat(
+        *args, "--write-interval", "0", input=new_token + "\n", env={"CCAT_JOURNAL": str(path)}
+    )
+
+    assert result.exit_code == 0, result.output
+    assert current(path).updated() == targets
+    assert_no_leak(*outputs(result))
+
+
+# -- ccat pat journal ------------------------------------------------------------------
+
+
+def test_the_journal_command_shows_the_run_and_what_resume_would_do(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    graph_file: Path,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    assert_no_leak: NoLeak,
+) -> None:
+    stopped = stop_at(ccat, rotate_args, hub, new_token, targets[3])
+    run = current(journal_path)
+    journal_args = ["pat", "journal", "--journal", str(journal_path), "--graph", str(graph_file)]
+
+    table = ccat(*journal_args)
+
+    assert table.exit_code == 0, table.output
+    text = table.stdout
+    for expected in (
+        run.run_id,
+        "stopped",
+        hub.operator_login,
+        "GH_PAT in ccatobs",
+        run.token.fingerprint.short,
+        "ccat-ci-bot",
+        "2027-02-01T00:00:00Z",
+        f"HTTP 403: {FORBIDDEN}",
+    ):
+        assert expected in text
+    rows = {
+        target: line
+        for line in text.splitlines()
+        for target in targets
+        if re.match(rf"│ {re.escape(target)}\s", line)
+    }
+    assert all("✓ updated" in rows[t] for t in targets[:3])
+    assert "✗ failed" in rows[targets[3]]
+    assert all("pending" in rows[t] for t in targets[4:])
+    forecast = " ".join(text.split())  # rich may wrap the sentence
+    assert "would skip 3 updated repositories and set 5: " + ", ".join(targets[3:]) in forecast
+
+    as_json = ccat("pat", "journal", "--json", "--journal", str(journal_path))
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout) == json.loads(journal_path.read_text(encoding="utf-8"))
+
+    write_graph(graph_file, [*names(targets[1:]), "late-addition"])
+    changed = ccat(*journal_args)
+    assert "changed since this run started" in changed.stdout
+    assert_no_leak(*outputs(stopped, table, as_json, changed))
+
+
+def test_the_journal_command_without_a_journal_is_exit_2(ccat: Ccat, journal_path: Path) -> None:
+    result = ccat("pat", "journal", "--journal", str(journal_path))
+
+    assert result.exit_code == 2, result.output
+    assert f"no journal at {journal_path}" in result.stderr
+    assert not journal_path.exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b'{"schema": 1, "current": {"run_id": ', b"", b'{"schema": 99, "current": null}'],
+    ids=["truncated", "empty", "unknown-schema"],
+)
+def test_a_corrupt_journal_is_exit_2_and_left_untouched(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    assert_no_leak: NoLeak,
+    content: bytes,
+) -> None:
+    journal_path.parent.mkdir(parents=True)
+    journal_path.write_bytes(content)
+    results = [
+        ccat("pat", "journal", "--journal", str(journal_path)),
+        ccat("pat", "journal", "--json", "--journal", str(journal_path)),
+        ccat(*rotate_args, "--write-interval", "0", input=new_token + "\n"),
+        ccat(*rotate_args, "--resume", input=new_token + "\n"),
+    ]
+
+    for result in results:
+        assert result.exit_code == 2, result.output
+        assert str(journal_path) in result.stderr
+    assert journal_path.read_bytes() == content
+    assert hub.requests == []
+    assert_no_leak(*outputs(*results))
+
+
+def test_a_github_message_that_looks_like_markup_is_reported_verbatim(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    assert_no_leak: NoLeak,
+) -> None:
+    # Found by this test: the per-write line printed GitHub's message as rich markup, so
+    # "[/]" in it crashed the rotation before its report.
+    message = "Bad request - key_id [/] does not match the [bold]public key[/bold]."
+    hub.add_fault(Fault("PUT", secret_path(targets[1]), status=422, message=message))
+
+    result = ccat(
+        *rotate_args, "--write-interval", "0", "--concurrency", "1", input=new_token + "\n"
+    )
+
+    assert result.exit_code == 1, result.output
+    assert f"✗ {targets[1]}: HTTP 422: {message}" in result.stderr
+    assert f"Rotation stopped at {targets[1]}: HTTP 422: {message}" in result.stdout
+    run = current(journal_path)
+    failed = run.target(targets[1])
+    assert failed is not None and failed.error == message
+    assert run.state == "stopped"
+    assert_no_leak(*outputs(result))
