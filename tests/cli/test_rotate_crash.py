@@ -1,0 +1,172 @@
+"""A real `python -m ccat pat rotate` process, killed with SIGKILL mid-rotation.
+
+The emulator runs in the test process; the rotation runs in a subprocess with the
+operator credential in GH_TOKEN and the new token on standard input (never in argv).
+SPEC §5: a kill at any instant leaves a journal that parses, every repository it calls
+`updated` was updated, and `--resume` finishes the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from ccat.fakehub import FakeHub, LoggedRequest
+from ccat.pat.journal import Journal
+
+pytestmark = pytest.mark.slow
+
+SECRET = "GH_PAT"
+
+Ccat = Callable[..., Result]
+NoLeak = Callable[..., None]
+
+
+def puts(hub: FakeHub) -> list[LoggedRequest]:
+    """Every PUT the emulator received (answered or not), in the order they started."""
+    return sorted((r for r in hub.requests if r.method == "PUT"), key=lambda r: r.started)
+
+
+def put_repositories(hub: FakeHub, since: float = 0.0) -> list[str]:
+    """The repository of every PUT started after `since` (monotonic), in start order."""
+    return ["/".join(r.path.split("/")[2:4]) for r in puts(hub) if r.started >= since]
+
+
+def holding(hub: FakeHub, value: str) -> set[str]:
+    """The repositories whose stored (decrypted) secret is `value`."""
+    stored = {repo: hub.secret(repo, SECRET) for repo in hub.repositories}
+    return {repo for repo, secret in stored.items() if secret is not None and secret.value == value}
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Poll `condition` until it holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.005)
+
+
+def start_rotation(
+    rotate_args: list[str], hub: FakeHub, token: str, tmp_path: Path, *extra: str
+) -> subprocess.Popen[str]:
+    """Start `python -m ccat pat rotate` and give it the token on standard input."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("GITHUB_TOKEN", "GITHUB_API_URL", "CCAT_JOURNAL")
+    }
+    env.update(
+        GH_TOKEN=hub.operator_token,
+        XDG_STATE_HOME=str(tmp_path / "xdg-state"),
+        COLUMNS="200",
+        NO_COLOR="1",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ccat", *rotate_args, *extra],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdin is not None
+    # One line is all it reads; `communicate` closes standard input later.
+    process.stdin.write(token + "\n")
+    process.stdin.flush()
+    return process
+
+
+@pytest.mark.parametrize(
+    ("writes", "delay"),
+    [(1, 0.0), (3, 0.17), (5, 0.26)],
+    # A write starts every 0.3 s and is answered 0.1 s later; the kill comes `delay`
+    # after the answer to write number `writes` was logged.
+    ids=["between-writes", "just-before-a-write", "mid-write"],
+)
+def test_a_killed_rotation_leaves_a_true_journal_and_resume_finishes_it(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    tmp_path: Path,
+    assert_no_leak: NoLeak,
+    writes: int,
+    delay: float,
+) -> None:
+    hub.latency = 0.1
+    process = start_rotation(rotate_args, hub, new_token, tmp_path, "--write-interval", "0.3")
+    try:
+        wait_for(lambda: len(puts(hub)) >= writes or process.poll() is not None)
+        time.sleep(delay)
+        assert process.poll() is None, "the rotation ended before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        stdout, stderr = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == -signal.SIGKILL
+
+    run = Journal(journal_path).load().current  # it parses
+    assert run is not None and run.state == "running"
+    assert set(run.updated()) <= holding(hub, new_token)
+    assert writes - 1 <= len(run.updated()) < len(targets)
+    assert run.updated() == targets[: len(run.updated())]
+    in_flight = [t for t in run.targets if t.started_at is not None and t.finished_at is None]
+    assert len(in_flight) <= 1
+    shown = ccat("pat", "journal", "--journal", str(journal_path))
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.count("in flight, outcome unknown") == len(in_flight)
+    # A write the dead process had in flight may still be answered (and logged) now.
+    resumed_at = time.monotonic()
+
+    resumed = ccat(*rotate_args, "--resume", "--write-interval", "0", input=new_token + "\n")
+
+    assert resumed.exit_code == 0, resumed.output
+    assert sorted(put_repositories(hub, resumed_at)) == sorted(set(targets) - set(run.updated()))
+    assert holding(hub, new_token) == set(targets)
+    finished = Journal(journal_path).load().current
+    assert finished is not None and finished.run_id == run.run_id
+    assert finished.state == "completed"
+    assert_no_leak(stdout, stderr, shown.stdout, resumed.stdout, resumed.stderr)
+
+
+def test_a_second_rotation_is_refused_while_the_first_one_runs(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    tmp_path: Path,
+    assert_no_leak: NoLeak,
+) -> None:
+    first = start_rotation(rotate_args, hub, new_token, tmp_path, "--write-interval", "0.2")
+    try:
+        wait_for(lambda: len(puts(hub)) >= 1 or first.poll() is not None)
+        second = ccat(*rotate_args, "--write-interval", "0", input=new_token + "\n")
+        stdout, stderr = first.communicate(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
+
+    assert second.exit_code == 2, second.output
+    assert f"another rotation holds the journal lock {journal_path}.lock" in second.stderr
+    assert f"pid {first.pid} " in second.stderr
+    assert first.returncode == 0, stderr
+    assert sorted(put_repositories(hub)) == sorted(targets)  # once each: all from the first
+    document = Journal(journal_path).load()
+    assert document.current is not None and document.current.state == "completed"
+    assert document.history == []  # the refused rotation left no run behind
+    assert_no_leak(stdout, stderr, second.stdout, second.stderr)
