@@ -89,7 +89,7 @@ def start_rotation(
     [(1, 0.0), (3, 0.17), (5, 0.26)],
     # A write starts every 0.3 s and is answered 0.1 s later; the kill comes `delay`
     # after the answer to write number `writes` was logged.
-    ids=["between-writes", "just-before-a-write", "mid-write"],
+    ids=["right-after-an-answer", "between-writes", "mid-write"],
 )
 def test_a_killed_rotation_leaves_a_true_journal_and_resume_finishes_it(
     ccat: Ccat,
