@@ -7,14 +7,11 @@ new token from a hidden prompt or standard input.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -24,16 +21,29 @@ from rich.console import Console
 from rich.markup import escape
 
 from ccat import __version__
-from ccat.pat.credentials import resolve_api_url, resolve_credential
+from ccat.options import (
+    DEFAULT_SECRET,
+    ApiUrlOption,
+    ConcurrencyOption,
+    Connection,
+    DebugOption,
+    GraphOption,
+    JournalOption,
+    JsonOption,
+    MaxWaitOption,
+    OrgOption,
+    SecretOption,
+    TimeoutOption,
+    connect,
+    read_token,
+)
 from ccat.pat.errors import (
     CcatError,
-    InvalidNewTokenError,
     JournalError,
     PreflightError,
-    UsageError,
 )
-from ccat.pat.github import ClientSettings, GitHubClient, open_client
-from ccat.pat.graph import DEFAULT_GRAPH_PATH, Graph, load_graph
+from ccat.pat.github import GitHubClient, open_client
+from ccat.pat.graph import DEFAULT_GRAPH_PATH, load_graph
 from ccat.pat.journal import Journal, TargetRecord, default_journal_path
 from ccat.pat.render import (
     ClientNotices,
@@ -70,68 +80,6 @@ pat_app = typer.Typer(
 )
 app.add_typer(pat_app, name="pat")
 
-DEFAULT_SECRET = "GH_PAT"
-SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-GraphOption = Annotated[
-    Path,
-    typer.Option(
-        "--graph",
-        help="The CI dependency graph: every repository named in it is a target.",
-        show_default=True,
-    ),
-]
-OrgOption = Annotated[
-    str | None,
-    typer.Option(
-        "--org",
-        help="Organisation owning the repositories (default: the graph's `org:`, else ccatobs).",
-    ),
-]
-ApiUrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--api-url",
-        help="REST API base URL (default: $GITHUB_API_URL, else https://api.github.com; "
-        "GitHub Enterprise Server: https://HOST/api/v3).",
-    ),
-]
-SecretOption = Annotated[
-    str, typer.Option("--secret", help="Name of the Actions repository secret.")
-]
-ConcurrencyOption = Annotated[
-    int,
-    typer.Option(
-        "--concurrency", min=1, max=100, help="Requests in flight at most (GitHub allows 100)."
-    ),
-]
-TimeoutOption = Annotated[
-    float, typer.Option("--timeout", min=0.1, help="Seconds before one request is given up.")
-]
-MaxWaitOption = Annotated[
-    float,
-    typer.Option(
-        "--max-wait", min=0, help="Longest rate-limit wait in seconds; a longer one fails."
-    ),
-]
-DebugOption = Annotated[
-    bool,
-    typer.Option("--debug", help="Print each request and its timing on stderr (no headers)."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-
-@dataclass(frozen=True)
-class Connection:
-    """The parsed options of SPEC §2 that every GitHub-talking command shares."""
-
-    graph: Graph
-    settings: ClientSettings
-    secret: str
-    concurrency: int
-    debug: bool
-
-
 def _consoles() -> tuple[Console, Console]:
     # Built per command so that a test runner's replaced streams are honoured.
     return Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
@@ -155,39 +103,6 @@ def _exit_on_error(err: Console) -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
-def _connect(
-    err: Console,
-    *,
-    graph_path: Path,
-    org: str | None,
-    api_url: str | None,
-    secret: str,
-    concurrency: int,
-    timeout: float,
-    max_wait: float,
-    debug: bool,
-) -> Connection:
-    """Validate every input before the first request (config errors send none)."""
-    if not SECRET_NAME.fullmatch(secret) or secret.upper().startswith("GITHUB_"):
-        raise UsageError(
-            f"--secret {secret!r} is not a valid secret name",
-            hint="letters, digits and underscores, not starting with a digit or GITHUB_",
-        )
-    graph = load_graph(graph_path, org)
-    for warning in graph.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
-    url = resolve_api_url(api_url, os.environ)
-    credential = resolve_credential(os.environ, url)
-    settings = ClientSettings(
-        api_url=url,
-        token=credential.token,
-        timeout=timeout,
-        max_wait=max_wait,
-        max_connections=max(concurrency, 1),
-    )
-    return Connection(graph, settings, secret.upper(), concurrency, debug)
-
-
 async def _status(connection: Connection, err: Console) -> StatusReport:
     repositories = [target.full_name for target in connection.graph.targets]
     notices = ClientNotices(err, debug=connection.debug)
@@ -205,7 +120,10 @@ async def _status(connection: Connection, err: Console) -> StatusReport:
             )
 
 
-@pat_app.command()
+@pat_app.command(
+    epilog="Examples: `ccat pat status` · `ccat pat status --json | jq '.repositories[] | "
+    "select(.state != \"present\")'` · `ccat pat status --graph other/graph.yml --org my-org`"
+)
 def status(
     graph: GraphOption = DEFAULT_GRAPH_PATH,
     org: OrgOption = None,
@@ -224,7 +142,7 @@ def status(
     """
     out, err = _consoles()
     with _exit_on_error(err):
-        connection = _connect(
+        connection = connect(
             err,
             graph_path=graph,
             org=org,
@@ -250,36 +168,8 @@ def status(
     raise typer.Exit(0 if report.ok else 1)
 
 
-JournalOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--journal",
-        help="Rotation journal (default: $CCAT_JOURNAL, else "
-        "$XDG_STATE_HOME/ccat/pat-journal.json, else ~/.local/state/ccat/pat-journal.json).",
-    ),
-]
-
-
 def _journal(path: Path | None) -> Journal:
     return Journal(path if path is not None else default_journal_path(os.environ))
-
-
-def _read_token(secret: str, err: Console) -> str:
-    """The new token: a hidden prompt on a terminal, else one line of standard input."""
-    if sys.stdin.isatty():
-        # getpass writes the prompt to the terminal and does not echo what is typed.
-        value = getpass.getpass(f"Paste {secret} token: ")
-    else:
-        value = sys.stdin.readline()
-    value = value.strip()
-    if not value:
-        raise InvalidNewTokenError(
-            "no token given: the new token is read from a hidden prompt on a terminal, "
-            "else as one line on standard input",
-            hint=f"e.g. `pbpaste | ccat pat rotate`, or run it in a terminal to be asked for "
-            f"{secret}",
-        )
-    return value
 
 
 class _RotateLines:
@@ -310,7 +200,11 @@ async def _rotate(
         return await run_rotation(make_options(client))
 
 
-@pat_app.command()
+@pat_app.command(
+    epilog="Examples: `ccat pat rotate --dry-run` (check everything, write nothing) · "
+    "`pass show ci/gh-pat | ccat pat rotate` (token on stdin, no question) · "
+    "`ccat pat rotate --resume` (after a failure, same token) · `ccat pat journal`"
+)
 def rotate(
     graph: GraphOption = DEFAULT_GRAPH_PATH,
     org: OrgOption = None,
@@ -358,7 +252,7 @@ def rotate(
     """
     out, err = _consoles()
     with _exit_on_error(err):
-        connection = _connect(
+        connection = connect(
             err,
             graph_path=graph,
             org=org,
@@ -370,7 +264,7 @@ def rotate(
             debug=debug,
         )
         store = _journal(journal)
-        token = _read_token(connection.secret, err)
+        token = read_token(connection.secret, err)
 
         def confirm(plan: Sequence[PlanItem], preflight: Preflight) -> bool:
             for line in preflight_lines(preflight, plan):
