@@ -22,6 +22,7 @@ import pytest
 from ccat.fakehub import FakeHub, Fault, LoggedRequest
 from ccat.pat.errors import (
     InvalidNewTokenError,
+    JournalError,
     JournalLockedError,
     NothingToResumeError,
     PreflightError,
@@ -767,3 +768,34 @@ async def test_a_cancelled_rotation_leaves_a_journal_that_resume_finishes(
     assert holding(hub, new_token) == set(targets)
     assert current(journal_path).state == "completed"
     assert_no_leak()
+
+
+async def test_a_journal_that_cannot_be_written_stops_the_rotation_with_a_journal_error(
+    hub: FakeHub,
+    graph_file: Path,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    assert_no_leak: NoLeak,
+) -> None:
+    class BreakTheDisk:
+        """After the first reported write, the journal's folder becomes a plain file."""
+
+        def write_finished(self, record: TargetRecord) -> None:
+            folder = journal_path.parent
+            if folder.is_dir():
+                folder.rename(folder.with_name("moved-away"))
+                folder.write_text("not a directory")
+
+    with pytest.raises(JournalError) as failure:
+        await rotate(hub, graph_file, journal_path, new_token, write_interval=0,
+                     concurrency=1, listener=BreakTheDisk())
+    assert "cannot write the journal" in failure.value.message
+    assert "the rotation stopped there" in failure.value.message
+    assert failure.value.hint is not None and "--resume" in failure.value.hint
+    # The write after the first could not be journaled before starting: it was not sent.
+    assert put_repositories(hub) == targets[:1]
+    moved = current(journal_path.parent.with_name("moved-away") / journal_path.name)
+    assert moved.updated() == targets[:1]
+    assert holding(hub, new_token) == set(targets[:1])
+    assert_no_leak(str(failure.value), failure.value.hint)

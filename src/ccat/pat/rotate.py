@@ -21,6 +21,7 @@ from ccat.pat.errors import (
     AuthenticationError,
     GitHubError,
     InvalidNewTokenError,
+    JournalError,
     NothingToResumeError,
     PreflightError,
     TokenMismatchError,
@@ -290,7 +291,19 @@ async def _write_all(
     limiter = anyio.CapacityLimiter(options.concurrency)
     failed = anyio.Event()
     hints: list[str] = []
+    journal_errors: list[JournalError] = []
     pending = [t for t in run.targets if t.state != "updated"]
+
+    def save() -> bool:
+        """Save the journal; if that fails, no further write may start (its outcome could
+        not be recorded), so remember the error and stop as on a failed write."""
+        try:
+            options.journal.save(document)
+        except JournalError as exc:
+            journal_errors.append(exc)
+            failed.set()
+            return False
+        return True
 
     async def write(record: TargetRecord, slot: object) -> None:
         try:
@@ -308,8 +321,7 @@ async def _write_all(
             record.finished_at = iso(options.clock())
             # Journal first, then report. The save is synchronous: no cancellation can
             # land between the answer and the save, so a known outcome is never lost.
-            options.journal.save(document)
-            if options.listener is not None:
+            if save() and options.listener is not None:
                 options.listener.write_finished(record)
         finally:
             limiter.release_on_behalf_of(slot)
@@ -333,6 +345,15 @@ async def _write_all(
             record.started_at, record.finished_at = iso(options.clock()), None
             # Saved before the request: a crash now leaves "pending, started, not finished",
             # which `ccat pat journal` shows as in flight and `--resume` simply redoes.
-            options.journal.save(document)
+            if not save():
+                limiter.release_on_behalf_of(slot)
+                break
             group.start_soon(write, record, slot)
+    if journal_errors:
+        # Raised outside the task group, so the CLI sees a JournalError, not a group.
+        raise JournalError(
+            f"{journal_errors[0].message}; the rotation stopped there",
+            hint="the journal on disk is still true (it never claims an unconfirmed write); "
+            "fix the disk problem, then run `ccat pat rotate --resume` with the same token",
+        ) from journal_errors[0]
     return next((hint for hint in hints if hint), None)
