@@ -293,6 +293,8 @@ async def _write_all(
     hints: list[str] = []
     journal_errors: list[JournalError] = []
     pending = [t for t in run.targets if t.state != "updated"]
+    # A resumed run may spell a name as the graph did then; GitHub ignores case.
+    keys_by_name = {name.lower(): key for name, key in keys.items()}
 
     def save() -> bool:
         """Save the journal; if that fails, no further write may start (its outcome could
@@ -307,7 +309,7 @@ async def _write_all(
 
     async def write(record: TargetRecord, slot: object) -> None:
         try:
-            key = keys[record.repository]
+            key = keys_by_name[record.repository.lower()]
             try:
                 status = await options.client.put_secret(
                     record.repository, options.secret, seal(options.new_token, key.key), key.key_id
