@@ -112,6 +112,14 @@ class RateLimiter:
         if self._mode is not None and now >= self._mode_ends:
             self._mode = None
 
+    def refund(self) -> None:
+        """Give back one counted request (GitHub does not count a 304 answer)."""
+        with self._lock:
+            if self._mode is not None and self._mode.kind == "primary":
+                self._left += 1
+            elif self._used > 0:
+                self._used -= 1
+
     def check(self, counted: bool = True) -> RateVerdict:
         """Count one request (unless not `counted`) and say whether it is rate limited."""
         now = self._clock()

@@ -49,12 +49,27 @@ class RateLimitMode:
     `x-ratelimit-reset: reset_at` (epoch seconds; default one minute after the mode is set).
     `"secondary"`: every request gets 429 "You have exceeded a secondary rate limit…"
     with `Retry-After: retry_after`. `GET /rate_limit` is never limited, as on GitHub.
+
+    GitHub documents both kinds as "a 403 or 429 response"; `status` picks one (None:
+    403 for primary, 429 for secondary, what api.github.com mostly sends).
     """
 
     kind: RateLimitKind
     remaining: int = 0
     reset_at: int | None = None
     retry_after: int = 60
+    status: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in (None, 403, 429):
+            raise ValueError(f"a rate limit answers 403 or 429, not {self.status}")
+
+    @property
+    def answer_status(self) -> int:
+        """The HTTP status of a rate-limited answer."""
+        if self.status is not None:
+            return self.status
+        return 403 if self.kind == "primary" else 429
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ Nothing here touches a socket; `server.py` parses requests and writes the answer
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -126,7 +127,26 @@ class Router:
         ):
             message = "Resource not accessible by personal access token"
             return self._with(Answer(403, documents.error(message, 403)), verdict, extra)
-        return self._with(self._route(request, login, verdict), verdict, extra)
+        answer = self._route(request, login, verdict)
+        if request.method in ("GET", "HEAD") and answer.status == 200:
+            answer = self._conditional(request, answer, counted)
+            if answer.status == 304:
+                verdict = self._limiter.check(counted=False)
+        return self._with(answer, verdict, extra)
+
+    def _conditional(self, request: Request, answer: Answer, counted: bool) -> Answer:
+        """GitHub's ETag on every 200 to a GET; 304 to a matching `If-None-Match`.
+
+        A 304 does not count against the primary rate limit, as GitHub documents.
+        """
+        digest = hashlib.sha256(json.dumps(answer.body, sort_keys=True).encode()).hexdigest()
+        etag = f'W/"{digest[:40]}"'
+        wanted = request.headers.get("if-none-match", "")
+        if etag in {tag.strip() for tag in wanted.split(",")} or wanted.strip() == "*":
+            if counted:
+                self._limiter.refund()
+            return Answer(304, None, {**answer.headers, "etag": etag})
+        return Answer(answer.status, answer.body, {**answer.headers, "etag": etag})
 
     @staticmethod
     def _with(
@@ -137,11 +157,12 @@ class Router:
 
     def _limited(self, verdict: RateVerdict, login: str) -> Answer:
         assert verdict.limited is not None
+        status = verdict.limited.answer_status
         if verdict.limited.kind == "secondary":
-            return Answer(429, documents.error(_SECONDARY, 429, _RATE_DOCS))
+            return Answer(status, documents.error(_SECONDARY, status, _RATE_DOCS))
         message = f"API rate limit exceeded for user ID {self._ids.get(login, 1)}."
         docs = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
-        return Answer(403, documents.error(message, 403, docs))
+        return Answer(status, documents.error(message, status, docs))
 
     def _route(self, request: Request, login: str, verdict: RateVerdict) -> Answer:
         method = "GET" if request.method == "HEAD" else request.method

@@ -8,7 +8,9 @@ builds the whole answer and writes it at once, on a socket with TCP_NODELAY.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
+import os
 import select
 import socket
 import threading
@@ -23,6 +25,14 @@ from ccat.fakehub.routes import Answer, Request
 
 _MAX_BODY = 1024 * 1024
 _PHRASES = {status.value: status.phrase for status in HTTPStatus}
+_SERIAL = itertools.count(1)
+_PROCESS = os.getpid() & 0xFFFF
+
+
+def _request_id() -> str:
+    """A GitHub-style `X-GitHub-Request-Id` (hex groups), unique within the process."""
+    serial = next(_SERIAL)
+    return f"{_PROCESS:04X}:{serial >> 16:04X}:{serial:06X}:{serial * 7:06X}:{int(time.time()):08X}"
 
 
 class Dispatcher(Protocol):
@@ -198,6 +208,7 @@ class _Handler(BaseHTTPRequestHandler):
             f"date: {formatdate(usegmt=True)}",
             "x-github-api-version-selected: 2022-11-28",
             "x-github-media-type: github.v3; format=json",
+            f"x-github-request-id: {_request_id()}",
         ]
         if answer.body is not None:
             lines.append("content-type: application/json; charset=utf-8")

@@ -1,0 +1,111 @@
+"""Every request the real `ccat pat status` and `ccat pat rotate` send is one GitHub's
+OpenAPI description accepts: a described operation, its path and query parameters, and
+its JSON body (required fields, types, base64 `encrypted_value`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from openapi_core.validation.request.exceptions import (
+    InvalidRequestBody,
+    ParameterValidationError,
+)
+from typer.testing import Result
+
+from ccat import __version__
+from ccat.fakehub import FakeHub, LoggedRequest
+from tests.conftest import NEW_TOKEN, REPOSITORIES, seal
+from tests.contract.description import Contract
+
+SECRET = "/repos/ccatobs/ops-db/actions/secrets/GH_PAT"
+
+
+def _check_all(github: Contract, logged: list[LoggedRequest]) -> dict[str, int]:
+    """Validate each logged request; how many requests each operation had."""
+    seen: dict[str, int] = {}
+    for request in logged:
+        query = dict(pair.split("=", 1) for pair in request.query.split("&") if pair)
+        operation_id = github.check_request(
+            request.method, request.path, query, request.headers, request.json
+        )
+        # GitHub's REST documentation (and SPEC §2.2) asks for these on every request.
+        assert request.headers["accept"] == "application/vnd.github+json"
+        assert request.headers["x-github-api-version"] == "2022-11-28"
+        assert request.headers["user-agent"].startswith(f"ccat/{__version__}")
+        assert request.headers["authorization"] == "<redacted>"  # sent, and never logged
+        seen[operation_id] = seen.get(operation_id, 0) + 1
+    return seen
+
+
+def test_status_sends_only_requests_github_describes(
+    fakehub: FakeHub, github: Contract, ccat: Callable[..., Result], graph_file: Path
+) -> None:
+    fakehub.set_secret("ccatobs/ops-db", "GH_PAT", "v", updated_at="2026-02-21T22:17:46Z")
+    result = ccat("pat", "status", "--graph", str(graph_file), "--api-url", fakehub.url)
+    assert result.exit_code == 1, result.output  # two repositories lack the secret
+    seen = _check_all(github, fakehub.requests)
+    # One secret lookup per target, and a repository lookup for each missing one.
+    assert seen == {"actions/get-repo-secret": 3, "repos/get": 2}
+
+
+def test_rotate_sends_only_requests_github_describes(
+    fakehub: FakeHub,
+    github: Contract,
+    ccat: Callable[..., Result],
+    graph_file: Path,
+    tmp_path: Path,
+) -> None:
+    fakehub.set_secret("ccatobs/ops-db", "GH_PAT", "old value")
+    result = ccat(
+        "pat",
+        "rotate",
+        "--graph",
+        str(graph_file),
+        "--api-url",
+        fakehub.url,
+        "--write-interval",
+        "0",
+        "--journal",
+        str(tmp_path / "journal.json"),
+        input=NEW_TOKEN + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    logged = fakehub.requests
+    seen = _check_all(github, logged)
+    assert seen == {
+        "users/get-authenticated": 2,  # the operator's login and the new token's
+        "actions/get-repo-public-key": 3,
+        "actions/create-or-update-repo-secret": 3,
+    }
+    puts = [request for request in logged if request.method == "PUT"]
+    assert sorted(request.status or 0 for request in puts) == [201, 201, 204]
+    assert all(request.headers["content-type"] == "application/json" for request in puts)
+    for repository in REPOSITORIES:
+        stored = fakehub.secret(repository, "GH_PAT")
+        assert stored is not None
+        assert stored.value == NEW_TOKEN
+
+
+def test_the_request_check_is_not_vacuous(fakehub: FakeHub, github: Contract) -> None:
+    key_id, key = fakehub.public_key("ccatobs/ops-db")
+    good = {"encrypted_value": seal(key, "v"), "key_id": key_id}
+    headers = {"content-type": "application/json"}
+    assert (
+        github.check_request("PUT", SECRET, {}, headers, good)
+        == "actions/create-or-update-repo-secret"
+    )
+    for bad in [
+        {"encrypted_value": "not base64!", "key_id": key_id},  # the description's pattern
+        {"encrypted_value": good["encrypted_value"]},  # key_id is required
+        {"encrypted_value": good["encrypted_value"], "key_id": 5},  # and a string
+    ]:
+        with pytest.raises(InvalidRequestBody):
+            github.check_request("PUT", SECRET, {}, headers, bad)
+    with pytest.raises(ParameterValidationError, match="per_page"):
+        github.check_request(
+            "GET", "/repos/ccatobs/ops-db/actions/secrets", {"per_page": "many"}, {}, None
+        )
+    with pytest.raises(AssertionError, match="no operation"):
+        github.check_request("POST", SECRET, {}, headers, good)
