@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,7 +182,16 @@ NOT_EMULATED = {
 NOT_APPLICABLE = {("users/get-authenticated", 404), ("rate-limit/get", 404)}
 
 
-def _send(hub: FakeHub, case: Case, headers: dict[str, str] | None = None) -> httpx.Response:
+@pytest.fixture(scope="module")
+def http() -> Iterator[httpx.Client]:
+    """One client for the module: building one per request costs more than the request."""
+    with httpx.Client(timeout=10) as client:
+        yield client
+
+
+def _send(
+    http: httpx.Client, hub: FakeHub, case: Case, headers: dict[str, str] | None = None
+) -> httpx.Response:
     sent = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
     if case.token is not None:
         sent["Authorization"] = f"Bearer {case.token}"
@@ -193,20 +202,20 @@ def _send(hub: FakeHub, case: Case, headers: dict[str, str] | None = None) -> ht
     if content is not None:
         sent["Content-Type"] = "application/json"
     url = f"{hub.url}{case.path}"
-    return httpx.request(case.method, url, params=case.query, headers=sent, content=content)
+    return http.request(case.method, url, params=case.query, headers=sent, content=content)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_the_answer_is_one_github_describes(
-    fakehub: FakeHub, github: Contract, covered: set[Checked], case: Case
+    fakehub: FakeHub, github: Contract, covered: set[Checked], http: httpx.Client, case: Case
 ) -> None:
     case.setup(fakehub)
     headers = {}
     if case.conditional:
-        first = _send(fakehub, case)
+        first = _send(http, fakehub, case)
         assert first.status_code == 200
         headers["If-None-Match"] = first.headers["etag"]
-    response = _send(fakehub, case, headers)
+    response = _send(http, fakehub, case, headers)
     assert response.status_code == case.status, response.text
     checked = github.check_answer(
         case.method,
@@ -240,28 +249,30 @@ def test_the_cases_cover_every_operation_and_answer(github: Contract) -> None:
     print(f"\n{len(planned)} operations, {pairs} operation x answer pairs, {len(CASES)} cases")
 
 
-def test_a_304_is_not_counted_against_the_rate_limit(fakehub: FakeHub) -> None:
+def test_a_304_is_not_counted_against_the_rate_limit(fakehub: FakeHub, http: httpx.Client) -> None:
     headers = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
-    first = httpx.get(f"{fakehub.url}/user", headers=headers)
-    again = httpx.get(
+    first = http.get(f"{fakehub.url}/user", headers=headers)
+    again = http.get(
         f"{fakehub.url}/user", headers={**headers, "If-None-Match": first.headers["etag"]}
     )
     assert again.status_code == 304
     assert again.headers["x-ratelimit-used"] == first.headers["x-ratelimit-used"]
-    changed = httpx.get(f"{fakehub.url}/user", headers={**headers, "If-None-Match": 'W/"other"'})
+    changed = http.get(f"{fakehub.url}/user", headers={**headers, "If-None-Match": 'W/"other"'})
     assert changed.status_code == 200
     assert int(changed.headers["x-ratelimit-used"]) == int(first.headers["x-ratelimit-used"]) + 1
 
 
-def test_every_answer_has_its_own_request_id(fakehub: FakeHub) -> None:
-    ids = {httpx.get(f"{fakehub.url}/user").headers["x-github-request-id"] for _ in range(3)}
+def test_every_answer_has_its_own_request_id(fakehub: FakeHub, http: httpx.Client) -> None:
+    ids = {http.get(f"{fakehub.url}/user").headers["x-github-request-id"] for _ in range(3)}
     assert len(ids) == 3
 
 
-def test_the_answer_check_is_not_vacuous(fakehub: FakeHub, github: Contract) -> None:
+def test_the_answer_check_is_not_vacuous(
+    fakehub: FakeHub, github: Contract, http: httpx.Client
+) -> None:
     headers = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
     fakehub.set_secret("ccatobs/ops-db", "GH_PAT", "v")
-    good = httpx.get(f"{fakehub.url}{SECRET}", headers=headers)
+    good = http.get(f"{fakehub.url}{SECRET}", headers=headers)
     args: tuple[str, str, dict[str, str], int, httpx.Headers] = (
         "GET",
         SECRET,
