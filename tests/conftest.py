@@ -1,24 +1,48 @@
-"""Shared fixtures: the anyio backend and a running GitHub emulator with known tokens.
+"""Shared fixtures: the anyio backend and a running GitHub emulator with known tokens;
+for the rotation tests (tests/pat, tests/cli), a distinctive new token, an emulator that
+knows it, and the dependency graph and journal paths of a rotation.
 
-Helpers for other tests: `from tests.conftest import OPERATOR_TOKEN, seal`.
+Helpers for other tests: `from tests.conftest import OPERATOR_TOKEN, seal`; for the
+rotation tests, `tests/rotation_support.py`.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+import secrets
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import pytest
 from nacl.public import PublicKey, SealedBox
 
 from ccat.fakehub import FakeHub
+from tests.rotation_support import (
+    GRAPH_NAMES,
+    ROTATION_OPERATOR_TOKEN,
+    TARGETS,
+    TOKEN_PREFIX,
+    write_graph,
+)
 
 OPERATOR_TOKEN = "operator-token"
 OPERATOR_LOGIN = "ccat-operator"
 NEW_TOKEN = "new-pat-value"
 NEW_TOKEN_LOGIN = "ccat-ci-bot"
-NEW_TOKEN_EXPIRATION = "2027-02-01 00:00:00 UTC"
+NEW_TOKEN_EXPIRATION = "2027-02-01 00:00:00 UTC"  # as GitHub sends the header
 REPOSITORIES = ("ccatobs/system-integration", "ccatobs/ops-db", "ccatobs/ops-db-api")
+
+
+def emulator(repositories: Iterable[str], operator_token: str, new_token: str) -> FakeHub:
+    """An emulator (not started) serving `repositories`, where `operator_token` belongs to
+    OPERATOR_LOGIN and `new_token` to NEW_TOKEN_LOGIN, expiring at NEW_TOKEN_EXPIRATION."""
+    return FakeHub(
+        repositories,
+        operator_token=operator_token,
+        operator_login=OPERATOR_LOGIN,
+        tokens={new_token: NEW_TOKEN_LOGIN},
+        token_expirations={new_token: NEW_TOKEN_EXPIRATION},
+    )
 
 
 @pytest.fixture
@@ -30,14 +54,40 @@ def anyio_backend() -> str:
 @pytest.fixture
 def fakehub() -> Iterator[FakeHub]:
     """A started emulator serving REPOSITORIES, knowing OPERATOR_TOKEN and NEW_TOKEN."""
-    with FakeHub(
-        REPOSITORIES,
-        operator_token=OPERATOR_TOKEN,
-        operator_login=OPERATOR_LOGIN,
-        tokens={NEW_TOKEN: NEW_TOKEN_LOGIN},
-        token_expirations={NEW_TOKEN: NEW_TOKEN_EXPIRATION},
-    ) as hub:
+    with emulator(REPOSITORIES, OPERATOR_TOKEN, NEW_TOKEN) as hub:
         yield hub
+
+
+@pytest.fixture
+def new_token() -> str:
+    """A new PAT value that cannot be mistaken for anything else in a file or an output."""
+    return TOKEN_PREFIX + secrets.token_hex(16)
+
+
+@pytest.fixture
+def hub(new_token: str) -> Iterator[FakeHub]:
+    """An emulator serving the rotation's TARGETS that knows ROTATION_OPERATOR_TOKEN and
+    `new_token`."""
+    with emulator(TARGETS, ROTATION_OPERATOR_TOKEN, new_token) as running:
+        yield running
+
+
+@pytest.fixture
+def targets() -> list[str]:
+    """The rotation's targets, in target order."""
+    return list(TARGETS)
+
+
+@pytest.fixture
+def graph_file(tmp_path: Path) -> Path:
+    """The dependency graph whose targets are TARGETS."""
+    return write_graph(tmp_path / "dependency-graph.yml", GRAPH_NAMES)
+
+
+@pytest.fixture
+def journal_path(tmp_path: Path) -> Path:
+    """Where the journal goes (its directory does not exist yet)."""
+    return tmp_path / "state" / "ccat" / "pat-journal.json"
 
 
 def seal(public_key: str, value: str) -> str:

@@ -11,60 +11,30 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import Result
 
-from ccat.fakehub import FakeHub, Fault, LoggedRequest
-from ccat.pat.journal import Journal, RotationRun
-
-SECRET = "GH_PAT"
-FORBIDDEN = "Resource not accessible by personal access token"
-SECONDARY = "You have exceeded a secondary rate limit. Please wait a few minutes."
+from ccat.fakehub import FakeHub, Fault
+from ccat.pat.journal import Journal
+from tests.rotation_support import (
+    FORBIDDEN,
+    SECONDARY,
+    NoLeak,
+    current,
+    holding,
+    key_path,
+    names,
+    put_repositories,
+    puts,
+    repository_of,
+    secret_path,
+    write_graph,
+)
 
 Ccat = Callable[..., Result]
-NoLeak = Callable[..., None]
-
-
-def secret_path(repository: str) -> str:
-    """The REST path of the secret in `repository`."""
-    return f"/repos/{repository}/actions/secrets/{SECRET}"
-
-
-def key_path(repository: str) -> str:
-    """The REST path of `repository`'s Actions public key."""
-    return f"/repos/{repository}/actions/secrets/public-key"
-
-
-def repository_of(request: LoggedRequest) -> str:
-    """`org/name` of a request to `/repos/{org}/{name}/...`."""
-    parts = request.path.split("/")
-    return f"{parts[2]}/{parts[3]}"
-
-
-def puts(hub: FakeHub) -> list[LoggedRequest]:
-    """Every PUT the emulator received, in the order they started."""
-    return sorted((r for r in hub.requests if r.method == "PUT"), key=lambda r: r.started)
-
-
-def put_repositories(hub: FakeHub) -> list[str]:
-    """The repository of every PUT, in the order they started."""
-    return [repository_of(r) for r in puts(hub)]
-
-
-def holding(hub: FakeHub, value: str) -> set[str]:
-    """The repositories whose stored (decrypted) secret is `value`."""
-    stored = {repo: hub.secret(repo, SECRET) for repo in hub.repositories}
-    return {repo for repo, secret in stored.items() if secret is not None and secret.value == value}
-
-
-def current(journal_path: Path) -> RotationRun:
-    """The journal's current run, read from disk."""
-    run = Journal(journal_path).load().current
-    assert run is not None
-    return run
 
 
 def outputs(*results: Result) -> list[str]:
@@ -87,24 +57,24 @@ def report_list(stdout: str, heading: str) -> list[str]:
     return listed
 
 
-def names(repositories: Iterable[str]) -> list[str]:
-    """Graph entries (`name` without the org) for full repository names."""
-    return [repository.split("/", 1)[1] for repository in repositories]
-
-
-def write_graph(path: Path, entries: Iterable[str]) -> Path:
-    """Write a graph naming `entries` (system-integration comes first regardless)."""
-    lines = ["org: ccatobs", "repositories:", *(f"  - {entry}" for entry in entries)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
 def stop_at(ccat: Ccat, rotate_args: list[str], hub: FakeHub, token: str, failing: str) -> Result:
     """A rotation stopped by a 403 on the write to `failing`, one write at a time."""
     hub.add_fault(Fault("PUT", secret_path(failing), status=403, message=FORBIDDEN))
     result = ccat(*rotate_args, "--write-interval", "0", "--concurrency", "1", input=token + "\n")
     assert result.exit_code == 1, result.output
     return result
+
+
+def assert_nothing_written(hub: FakeHub, journal_path: Path) -> None:
+    """No PUT reached the emulator and no journal was made."""
+    assert puts(hub) == []
+    assert not journal_path.exists()
+
+
+def assert_no_write_since(hub: FakeHub, journal_path: Path, before: bytes) -> None:
+    """No PUT reached the emulator and the journal still holds `before`."""
+    assert puts(hub) == []
+    assert journal_path.read_bytes() == before
 
 
 # -- stop on first failure, then resume ------------------------------------------------
@@ -226,8 +196,7 @@ def test_a_dry_run_shows_the_plan_and_changes_nothing(
     assert "Dry run: nothing was written" in fresh.stdout
     assert "new token belongs to ccat-ci-bot, expires 2027-02-01T00:00:00Z" in fresh.stdout
     assert all(target in fresh.stdout for target in targets)
-    assert puts(hub) == []
-    assert not journal_path.exists()
+    assert_nothing_written(hub, journal_path)
 
     stop_at(ccat, rotate_args, hub, new_token, targets[2])
     before = journal_path.read_bytes()
@@ -236,8 +205,7 @@ def test_a_dry_run_shows_the_plan_and_changes_nothing(
 
     assert resume.exit_code == 0, resume.output
     assert resume.stdout.count("skip: already updated") == 2
-    assert puts(hub) == []
-    assert journal_path.read_bytes() == before
+    assert_no_write_since(hub, journal_path, before)
     assert_no_leak(*outputs(fresh, resume))
 
 
@@ -254,8 +222,7 @@ def test_an_invalid_new_token_is_refused_with_exit_2(
 
     assert result.exit_code == 2, result.output
     assert "the new token is not valid" in result.stderr
-    assert puts(hub) == []
-    assert not journal_path.exists()
+    assert_nothing_written(hub, journal_path)
     assert unknown not in result.output
     assert_no_leak(*outputs(result))
 
@@ -291,8 +258,7 @@ def test_a_preflight_failure_lists_every_failing_repository(
     assert "nothing was written" in result.stderr
     failing = re.findall(r"^  ✗ (\S+): ", result.stderr, flags=re.MULTILINE)
     assert failing == [targets[2], targets[6], "ccatobs/not-on-github"]
-    assert puts(hub) == []
-    assert not journal_path.exists()
+    assert_nothing_written(hub, journal_path)
     assert_no_leak(*outputs(result))
 
 
@@ -335,8 +301,7 @@ def test_resume_with_a_different_token_is_exit_2_without_a_write(
 
     assert result.exit_code == 2, result.output
     assert "not the token the unfinished rotation started with" in result.stderr
-    assert puts(hub) == []
-    assert journal_path.read_bytes() == before
+    assert_no_write_since(hub, journal_path, before)
     assert_no_leak(*outputs(stopped, result))
 
 

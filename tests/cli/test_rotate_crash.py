@@ -13,37 +13,20 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from typer.testing import Result
 
-from ccat.fakehub import FakeHub, LoggedRequest
+from ccat.fakehub import FakeHub
 from ccat.pat.journal import Journal
+from tests.rotation_support import NoLeak, holding, put_repositories, puts
 
 pytestmark = pytest.mark.slow
 
-SECRET = "GH_PAT"
-
 Ccat = Callable[..., Result]
-NoLeak = Callable[..., None]
-
-
-def puts(hub: FakeHub) -> list[LoggedRequest]:
-    """Every PUT the emulator received (answered or not), in the order they started."""
-    return sorted((r for r in hub.requests if r.method == "PUT"), key=lambda r: r.started)
-
-
-def put_repositories(hub: FakeHub, since: float = 0.0) -> list[str]:
-    """The repository of every PUT started after `since` (monotonic), in start order."""
-    return ["/".join(r.path.split("/")[2:4]) for r in puts(hub) if r.started >= since]
-
-
-def holding(hub: FakeHub, value: str) -> set[str]:
-    """The repositories whose stored (decrypted) secret is `value`."""
-    stored = {repo: hub.secret(repo, SECRET) for repo in hub.repositories}
-    return {repo for repo, secret in stored.items() if secret is not None and secret.value == value}
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
@@ -54,10 +37,12 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
         time.sleep(0.005)
 
 
-def start_rotation(
+@contextmanager
+def rotation_process(
     rotate_args: list[str], hub: FakeHub, token: str, tmp_path: Path, *extra: str
-) -> subprocess.Popen[str]:
-    """Start `python -m ccat pat rotate` and give it the token on standard input."""
+) -> Iterator[subprocess.Popen[str]]:
+    """Start `python -m ccat pat rotate` and give it the token on standard input; a
+    process still running when the block ends is killed and reaped."""
     env = {
         name: value
         for name, value in os.environ.items()
@@ -81,7 +66,12 @@ def start_rotation(
     # One line is all it reads; `communicate` closes standard input later.
     process.stdin.write(token + "\n")
     process.stdin.flush()
-    return process
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
 
 @pytest.mark.parametrize(
@@ -104,17 +94,14 @@ def test_a_killed_rotation_leaves_a_true_journal_and_resume_finishes_it(
     delay: float,
 ) -> None:
     hub.latency = 0.1
-    process = start_rotation(rotate_args, hub, new_token, tmp_path, "--write-interval", "0.3")
-    try:
+    with rotation_process(
+        rotate_args, hub, new_token, tmp_path, "--write-interval", "0.3"
+    ) as process:
         wait_for(lambda: len(puts(hub)) >= writes or process.poll() is not None)
         time.sleep(delay)
         assert process.poll() is None, "the rotation ended before it could be killed"
         process.send_signal(signal.SIGKILL)
         stdout, stderr = process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
     assert process.returncode == -signal.SIGKILL
 
     run = Journal(journal_path).load().current  # it parses
@@ -151,15 +138,12 @@ def test_a_second_rotation_is_refused_while_the_first_one_runs(
     tmp_path: Path,
     assert_no_leak: NoLeak,
 ) -> None:
-    first = start_rotation(rotate_args, hub, new_token, tmp_path, "--write-interval", "0.2")
-    try:
+    with rotation_process(
+        rotate_args, hub, new_token, tmp_path, "--write-interval", "0.2"
+    ) as first:
         wait_for(lambda: len(puts(hub)) >= 1 or first.poll() is not None)
         second = ccat(*rotate_args, "--write-interval", "0", input=new_token + "\n")
         stdout, stderr = first.communicate(timeout=30)
-    finally:
-        if first.poll() is None:
-            first.kill()
-            first.communicate()
 
     assert second.exit_code == 2, second.output
     assert f"another rotation holds the journal lock {journal_path}.lock" in second.stderr

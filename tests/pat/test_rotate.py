@@ -30,84 +30,30 @@ from ccat.pat.errors import (
 )
 from ccat.pat.github import ClientListener, ClientSettings, open_client
 from ccat.pat.graph import load_graph
-from ccat.pat.journal import Journal, RotationRun, TargetRecord
+from ccat.pat.journal import Journal, TargetRecord
 from ccat.pat.rotate import PlanItem, Preflight, RotateOptions, RotationOutcome, run_rotation
+from tests.rotation_support import (
+    FORBIDDEN,
+    SECONDARY,
+    SECRET,
+    NoLeak,
+    current,
+    holding,
+    key_path,
+    names,
+    on_disk,
+    put_repositories,
+    puts,
+    record,
+    repository_of,
+    secret_path,
+    write_graph,
+)
 
 pytestmark = pytest.mark.anyio
 
-SECRET = "GH_PAT"
 NEW_LOGIN = "ccat-ci-bot"
 EXPIRES_AT = "2027-02-01T00:00:00Z"  # the emulator sends "2027-02-01 00:00:00 UTC"
-FORBIDDEN = "Resource not accessible by personal access token"
-SECONDARY = "You have exceeded a secondary rate limit. Please wait a few minutes."
-
-NoLeak = Callable[..., None]
-
-
-def secret_path(repository: str) -> str:
-    """The REST path of the secret in `repository`."""
-    return f"/repos/{repository}/actions/secrets/{SECRET}"
-
-
-def key_path(repository: str) -> str:
-    """The REST path of `repository`'s Actions public key."""
-    return f"/repos/{repository}/actions/secrets/public-key"
-
-
-def repository_of(request: LoggedRequest) -> str:
-    """`org/name` of a request to `/repos/{org}/{name}/...`."""
-    parts = request.path.split("/")
-    return f"{parts[2]}/{parts[3]}"
-
-
-def puts(hub: FakeHub) -> list[LoggedRequest]:
-    """Every PUT the emulator received, in the order they started."""
-    return sorted((r for r in hub.requests if r.method == "PUT"), key=lambda r: r.started)
-
-
-def put_repositories(hub: FakeHub, since: float = 0.0) -> list[str]:
-    """The repository of every PUT started after `since` (monotonic), in start order."""
-    return [repository_of(r) for r in puts(hub) if r.started >= since]
-
-
-def holding(hub: FakeHub, value: str) -> set[str]:
-    """The repositories whose stored (decrypted) secret is `value`."""
-    stored = {repo: hub.secret(repo, SECRET) for repo in hub.repositories}
-    return {repo for repo, secret in stored.items() if secret is not None and secret.value == value}
-
-
-def names(repositories: Sequence[str]) -> list[str]:
-    """Graph entries (`name` without the org) for full repository names."""
-    return [repository.split("/", 1)[1] for repository in repositories]
-
-
-def write_graph(path: Path, entries: Sequence[str]) -> Path:
-    """Write a graph naming `entries` (system-integration comes first regardless)."""
-    lines = ["org: ccatobs", "repositories:", *(f"  - {entry}" for entry in entries)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def on_disk(path: Path) -> bytes | None:
-    """The file's bytes, None when it does not exist."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-
-
-def current(journal_path: Path) -> RotationRun:
-    """The journal's current run, read from disk."""
-    run = Journal(journal_path).load().current
-    assert run is not None
-    return run
-
-
-def record(run: RotationRun, repository: str) -> TargetRecord:
-    """The run's record of `repository`."""
-    found = run.target(repository)
-    assert found is not None, f"{repository} is not in the run"
-    return found
 
 
 async def rotate(
@@ -150,6 +96,21 @@ async def stopped_at(
     outcome = await rotate(hub, graph, journal, token, write_interval=0, concurrency=1)
     assert outcome.run is not None and outcome.run.state == "stopped"
     return outcome
+
+
+def assert_nothing_written(hub: FakeHub, journal_path: Path) -> None:
+    """No PUT reached the emulator and no journal was made."""
+    assert puts(hub) == []
+    assert on_disk(journal_path) is None
+
+
+def journal_then_reset_log(hub: FakeHub, journal_path: Path) -> bytes:
+    """The journal's bytes (there must be a journal), read before the emulator's log is
+    cleared: what follows can then be shown to change neither."""
+    before = on_disk(journal_path)
+    assert before is not None
+    hub.reset_log()
+    return before
 
 
 def reset_log_on_confirm(hub: FakeHub) -> Callable[[Sequence[PlanItem], Preflight], bool]:
@@ -518,8 +479,7 @@ async def test_a_preflight_failure_lists_every_failing_repository_and_writes_not
     assert list(failures) == [targets[2], targets[5], "ccatobs/not-on-github"]
     assert "Not Found" in failures[targets[2]] and FORBIDDEN in failures[targets[5]]
     assert caught.value.exit_code == 1
-    assert puts(hub) == []
-    assert on_disk(journal_path) is None
+    assert_nothing_written(hub, journal_path)
     assert_no_leak(str(caught.value), repr(caught.value.failures))
 
 
@@ -535,8 +495,7 @@ async def test_a_rejected_operator_credential_fails_preflight(
         await rotate(hub, graph_file, journal_path, new_token, operator_token="not-a-known-token")
 
     assert [name for name, _ in caught.value.failures] == ["operator credential", *targets]
-    assert puts(hub) == []
-    assert on_disk(journal_path) is None
+    assert_nothing_written(hub, journal_path)
     assert_no_leak(str(caught.value), repr(caught.value.failures))
 
 
@@ -575,8 +534,7 @@ async def test_a_declined_plan_writes_nothing(
 
     assert asked == [targets]
     assert outcome.declined and outcome.run is None
-    assert puts(hub) == []
-    assert on_disk(journal_path) is None
+    assert_nothing_written(hub, journal_path)
 
 
 async def test_a_dry_run_of_a_resume_shows_the_skips_and_changes_nothing(
@@ -588,9 +546,7 @@ async def test_a_dry_run_of_a_resume_shows_the_skips_and_changes_nothing(
     assert_no_leak: NoLeak,
 ) -> None:
     await stopped_at(hub, graph_file, journal_path, new_token, targets[3])
-    before = on_disk(journal_path)
-    assert before is not None
-    hub.reset_log()
+    before = journal_then_reset_log(hub, journal_path)
 
     outcome = await rotate(hub, graph_file, journal_path, new_token, dry_run=True, resume=True)
 
@@ -624,9 +580,7 @@ async def test_resume_with_another_token_is_refused_without_a_request(
     assert_no_leak: NoLeak,
 ) -> None:
     await stopped_at(hub, graph_file, journal_path, new_token, targets[2])
-    before = on_disk(journal_path)
-    assert before is not None
-    hub.reset_log()
+    before = journal_then_reset_log(hub, journal_path)
 
     with pytest.raises(TokenMismatchError) as caught:
         await rotate(hub, graph_file, journal_path, new_token[:-1] + "x", resume=True)
@@ -651,9 +605,7 @@ async def test_resume_without_an_unfinished_run_is_refused(
     assert on_disk(journal_path) is None
 
     await rotate(hub, graph_file, journal_path, new_token, write_interval=0)
-    before = on_disk(journal_path)
-    assert before is not None
-    hub.reset_log()
+    before = journal_then_reset_log(hub, journal_path)
     with pytest.raises(NothingToResumeError):
         await rotate(hub, graph_file, journal_path, new_token, resume=True)
     assert hub.requests == []

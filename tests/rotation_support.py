@@ -1,0 +1,110 @@
+"""Constants and helpers shared by the rotation tests (tests/pat and tests/cli).
+
+The fixtures built on them (`new_token`, `hub`, `targets`, `graph_file`, `journal_path`)
+are in tests/conftest.py; each directory's conftest adds its own `assert_no_leak` on top
+of `check_no_leak`. Import with `from tests.rotation_support import ...`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from ccat.fakehub import FakeHub, LoggedRequest
+from ccat.pat.journal import Journal, RotationRun, TargetRecord
+
+TOKEN_PREFIX = "ghp_TESTTOKEN_"
+ROTATION_OPERATOR_TOKEN = "rotation-tests-operator-credential"
+# Target order is system-integration first, then the graph's names in order (SPEC §2.1).
+GRAPH_NAMES = ("ops-db", "ops-db-api", "ops-db-ui", "data-transfer", "scheduler", "planner", "web")
+TARGETS = tuple(f"ccatobs/{name}" for name in ("system-integration", *GRAPH_NAMES))
+
+SECRET = "GH_PAT"
+FORBIDDEN = "Resource not accessible by personal access token"
+SECONDARY = "You have exceeded a secondary rate limit. Please wait a few minutes."
+
+NoLeak = Callable[..., None]
+
+
+def secret_path(repository: str) -> str:
+    """The REST path of the secret in `repository`."""
+    return f"/repos/{repository}/actions/secrets/{SECRET}"
+
+
+def key_path(repository: str) -> str:
+    """The REST path of `repository`'s Actions public key."""
+    return f"/repos/{repository}/actions/secrets/public-key"
+
+
+def repository_of(request: LoggedRequest) -> str:
+    """`org/name` of a request to `/repos/{org}/{name}/...`."""
+    parts = request.path.split("/")
+    return f"{parts[2]}/{parts[3]}"
+
+
+def puts(hub: FakeHub) -> list[LoggedRequest]:
+    """Every PUT the emulator received (answered or not), in the order they started."""
+    return sorted((r for r in hub.requests if r.method == "PUT"), key=lambda r: r.started)
+
+
+def put_repositories(hub: FakeHub, since: float = 0.0) -> list[str]:
+    """The repository of every PUT started after `since` (monotonic), in start order."""
+    return [repository_of(r) for r in puts(hub) if r.started >= since]
+
+
+def holding(hub: FakeHub, value: str) -> set[str]:
+    """The repositories whose stored (decrypted) secret is `value`."""
+    stored = {repo: hub.secret(repo, SECRET) for repo in hub.repositories}
+    return {repo for repo, secret in stored.items() if secret is not None and secret.value == value}
+
+
+def names(repositories: Iterable[str]) -> list[str]:
+    """Graph entries (`name` without the org) for full repository names."""
+    return [repository.split("/", 1)[1] for repository in repositories]
+
+
+def write_graph(path: Path, entries: Iterable[str]) -> Path:
+    """Write a dependency graph (org ccatobs) naming `entries`, in that order
+    (system-integration comes first regardless)."""
+    lines = ["org: ccatobs", "repositories:", *(f"  - {entry}" for entry in entries)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def on_disk(path: Path) -> bytes | None:
+    """The file's bytes, None when it does not exist."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def current(journal_path: Path) -> RotationRun:
+    """The journal's current run, read from disk."""
+    run = Journal(journal_path).load().current
+    assert run is not None
+    return run
+
+
+def record(run: RotationRun, repository: str) -> TargetRecord:
+    """The run's record of `repository`."""
+    found = run.target(repository)
+    assert found is not None, f"{repository} is not in the run"
+    return found
+
+
+def check_no_leak(token: str, tmp_path: Path, texts: Iterable[str]) -> None:
+    """`token` is in none of `texts` and in no file under `tmp_path` (the journal, its
+    lock, any stray file); there must be a file to scan."""
+    # The random part alone would betray a token printed in pieces or with its
+    # prefix cut off.
+    needles = (token, token.removeprefix(TOKEN_PREFIX))
+    for index, text in enumerate(texts):
+        for needle in needles:
+            assert needle not in text, f"the token leaked into text #{index}"
+    files = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert files, "nothing was scanned"
+    for path in files:
+        data = path.read_bytes()
+        for needle in needles:
+            assert needle.encode() not in data, f"the token leaked into {path}"
