@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import pytest
@@ -194,3 +195,20 @@ async def test_a_rate_limit_wait_beyond_max_wait_fails_with_the_reset_time(
     assert expected in failure.value.message
     assert "--max-wait" in failure.value.message
     assert len(fakehub.requests) == 1
+
+
+async def test_a_reset_time_already_past_waits_a_second_not_a_busy_loop(
+    fakehub: FakeHub,
+) -> None:
+    # Our clock ahead of GitHub's: the reset it names is already behind us.
+    past = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) - 100)}
+    fakehub.add_fault(
+        Fault(method="GET", path=f"/repos/{REPO}", status=403, count=None, headers=past,
+              message="API rate limit exceeded for user ID 1.")
+    )
+    async with open_client(settings(fakehub, max_wait=2.5)) as client:
+        with pytest.raises(RateLimitError):
+            await client.get_repository(REPO)
+    requests = fakehub.requests
+    assert len(requests) == 3  # waits of 1 s each: the third would exceed --max-wait 2.5
+    assert all(b.started - a.finished >= 0.9 for a, b in itertools.pairwise(requests))

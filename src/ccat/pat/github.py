@@ -34,6 +34,9 @@ API_VERSION = "2022-11-28"
 USER_AGENT = f"ccat/{__version__} (+ccat pat)"
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
 DEFAULT_RATE_LIMIT_WAIT = 60.0
+# A reset already past (our clock ahead of GitHub's) or `Retry-After: 0` must not turn
+# into a busy loop of requests: wait at least this long, and count it against --max-wait.
+MIN_RATE_LIMIT_WAIT = 1.0
 
 
 class ClientListener(Protocol):
@@ -312,13 +315,13 @@ class GitHubClient:
         retry_after = response.headers.get("retry-after")
         if retry_after is not None:
             try:
-                return max(0.0, float(retry_after))
+                return max(MIN_RATE_LIMIT_WAIT, float(retry_after))
             except ValueError:
                 pass
         reset = response.headers.get("x-ratelimit-reset")
         if reset is not None:
             try:
-                return max(0.0, float(reset) - self._clock())
+                return max(MIN_RATE_LIMIT_WAIT, float(reset) - self._clock())
             except ValueError:
                 pass
         return DEFAULT_RATE_LIMIT_WAIT
