@@ -613,6 +613,29 @@ async def test_resume_without_an_unfinished_run_is_refused(
     assert_no_leak()
 
 
+async def test_resume_after_the_graph_changed_the_case_of_a_name(
+    hub: FakeHub,
+    graph_file: Path,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    assert_no_leak: NoLeak,
+) -> None:
+    await stopped_at(hub, graph_file, journal_path, new_token, targets[3])
+    # GitHub ignores the case of repository names; so must the resumed run.
+    write_graph(graph_file, [name.upper() for name in names(targets[1:])])
+    hub.reset_log()
+
+    await rotate(
+        hub, graph_file, journal_path, new_token, resume=True, write_interval=0, concurrency=1
+    )
+
+    assert [r.lower() for r in put_repositories(hub)] == targets[3:]
+    assert holding(hub, new_token) == set(targets)
+    assert current(journal_path).state == "completed"
+    assert_no_leak()
+
+
 async def test_resume_includes_targets_added_to_the_graph_since(
     hub: FakeHub,
     graph_file: Path,
