@@ -86,7 +86,7 @@ def _consoles() -> tuple[Console, Console]:
 
 
 @contextmanager
-def _exit_on_error(err: Console) -> Iterator[None]:
+def _exit_on_error(err: Console, *, on_interrupt: str | None = None) -> Iterator[None]:
     """The one place that turns our errors into a message, a hint and an exit code."""
     try:
         yield
@@ -100,6 +100,8 @@ def _exit_on_error(err: Console) -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("[red]interrupted[/]")
+        if on_interrupt:
+            err.print(f"[dim]hint:[/] {on_interrupt}", highlight=False)
         raise typer.Exit(130) from None
 
 
@@ -251,7 +253,11 @@ def rotate(
     configuration, journal or token error; nothing was written.
     """
     out, err = _consoles()
-    with _exit_on_error(err):
+    with _exit_on_error(
+        err,
+        on_interrupt="every write that finished is in the journal (`ccat pat journal`); "
+        "`ccat pat rotate --resume` with the same token finishes the rest",
+    ):
         connection = connect(
             err,
             graph_path=graph,

@@ -154,3 +154,34 @@ def test_a_second_rotation_is_refused_while_the_first_one_runs(
     assert document.current is not None and document.current.state == "completed"
     assert document.history == []  # the refused rotation left no run behind
     assert_no_leak(stdout, stderr, second.stdout, second.stderr)
+
+
+def test_ctrl_c_mid_rotation_exits_130_and_says_how_to_finish(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    tmp_path: Path,
+    assert_no_leak: NoLeak,
+) -> None:
+    hub.latency = 0.1
+    with rotation_process(
+        rotate_args, hub, new_token, tmp_path, "--write-interval", "0.3"
+    ) as process:
+        wait_for(lambda: len(puts(hub)) >= 2 or process.poll() is not None)
+        assert process.poll() is None, "the rotation ended before it could be interrupted"
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=10)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "ccat pat rotate --resume" in stderr
+    assert "Traceback" not in stderr
+    run = Journal(journal_path).load().current
+    assert run is not None and run.state == "running"
+    assert run.updated() and set(run.updated()) <= holding(hub, new_token)
+
+    resumed = ccat(*rotate_args, "--resume", "--write-interval", "0", input=new_token + "\n")
+    assert resumed.exit_code == 0, resumed.output
+    assert holding(hub, new_token) == set(targets)
+    assert_no_leak(stdout, stderr, resumed.stdout, resumed.stderr)
