@@ -167,7 +167,7 @@ async def test_429_with_retry_after_is_waited_out_and_announced(fakehub: FakeHub
 
 
 async def test_primary_rate_limit_waits_until_the_reset(fakehub: FakeHub) -> None:
-    fakehub.rate_limit = RateLimitMode(kind="primary", remaining=0, reset_at=int(time.time()) + 1)
+    fakehub.rate_limit = RateLimitMode(kind="primary", remaining=0, reset_at=int(time.time()) + 2)
     async with open_client(settings(fakehub)) as client:
         # The emulator keeps limiting until the mode is lifted; lift it during the wait.
         import anyio
