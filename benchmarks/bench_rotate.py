@@ -39,28 +39,47 @@ def main() -> None:
         graph = Path(tmp) / "graph.yml"
         graph.write_text("repositories:\n" + "".join(f"  {n}: {{}}\n" for n in names))
         targets = ["ccatobs/system-integration", *(f"ccatobs/{n}" for n in names)]
-        with FakeHub(targets, operator_token=OPERATOR_TOKEN, tokens={new_token: "bot"},
-                     latency=args.latency) as hub:
-            print(f"{len(targets)} repositories, emulator latency {args.latency * 1000:.0f} ms, "
-                  f"--write-interval 0; python {sys.version.split()[0]}, {os.cpu_count()} cpus")
+        with FakeHub(
+            targets, operator_token=OPERATOR_TOKEN, tokens={new_token: "bot"}, latency=args.latency
+        ) as hub:
+            print(
+                f"{len(targets)} repositories, emulator latency {args.latency * 1000:.0f} ms, "
+                f"--write-interval 0; python {sys.version.split()[0]}, {os.cpu_count()} cpus"
+            )
             for concurrency in args.concurrency:
                 journal = Path(tmp) / f"journal-{concurrency}.json"
                 env = {**os.environ, "GH_TOKEN": OPERATOR_TOKEN, "CCAT_JOURNAL": str(journal)}
-                command = [sys.executable, "-m", "ccat", "pat", "rotate", "--graph", str(graph),
-                           "--api-url", hub.url, "--concurrency", str(concurrency),
-                           "--write-interval", "0", "--yes"]
+                command = [
+                    sys.executable,
+                    "-m",
+                    "ccat",
+                    "pat",
+                    "rotate",
+                    "--graph",
+                    str(graph),
+                    "--api-url",
+                    hub.url,
+                    "--concurrency",
+                    str(concurrency),
+                    "--write-interval",
+                    "0",
+                    "--yes",
+                ]
                 hub.reset_log()
                 started = time.perf_counter()
-                done = subprocess.run(command, env=env, input=new_token, capture_output=True,
-                                      text=True, check=False)
+                done = subprocess.run(
+                    command, env=env, input=new_token, capture_output=True, text=True, check=False
+                )
                 elapsed = time.perf_counter() - started
                 if done.returncode != 0:
                     sys.exit(f"rotate exited {done.returncode}: {done.stderr}")
                 puts = [r for r in hub.requests if r.method == "PUT"]
                 put_span = max(r.finished for r in puts) - min(r.started for r in puts)
-                print(f"  --concurrency {concurrency:3d}: {elapsed:6.2f} s in all, writes "
-                      f"{put_span:.2f} s for {len(puts)} PUTs ({len(puts) / put_span:.0f}/s), "
-                      f"{2 * len(puts) + 2} journal saves, max in flight {hub.max_in_flight}")
+                print(
+                    f"  --concurrency {concurrency:3d}: {elapsed:6.2f} s in all, writes "
+                    f"{put_span:.2f} s for {len(puts)} PUTs ({len(puts) / put_span:.0f}/s), "
+                    f"{2 * len(puts) + 2} journal saves, max in flight {hub.max_in_flight}"
+                )
 
 
 if __name__ == "__main__":

@@ -41,11 +41,25 @@ def main() -> None:
                 if i % 2 == 0:  # half present (1 request), half missing (2 requests)
                     hub.set_secret(repo, "GH_PAT", "value")
             env = {**os.environ, "GH_TOKEN": OPERATOR_TOKEN}
-            print(f"{len(targets)} repositories, emulator latency {args.latency * 1000:.0f} ms, "
-                  f"{args.runs} runs each; python {sys.version.split()[0]}, {os.cpu_count()} cpus")
+            print(
+                f"{len(targets)} repositories, emulator latency {args.latency * 1000:.0f} ms, "
+                f"{args.runs} runs each; python {sys.version.split()[0]}, {os.cpu_count()} cpus"
+            )
             for concurrency in args.concurrency:
-                command = [sys.executable, "-m", "ccat", "pat", "status", "--graph", str(graph),
-                           "--api-url", hub.url, "--concurrency", str(concurrency), "--json"]
+                command = [
+                    sys.executable,
+                    "-m",
+                    "ccat",
+                    "pat",
+                    "status",
+                    "--graph",
+                    str(graph),
+                    "--api-url",
+                    hub.url,
+                    "--concurrency",
+                    str(concurrency),
+                    "--json",
+                ]
                 times = []
                 for _ in range(args.runs):
                     hub.reset_log()
@@ -55,9 +69,11 @@ def main() -> None:
                     if done.returncode != 1:  # half are missing: exit 1 expected
                         sys.exit(f"unexpected exit {done.returncode}: {done.stderr.decode()}")
                 requests = len(hub.requests)
-                print(f"  --concurrency {concurrency:3d}: median {statistics.median(times):6.2f} s "
-                      f"(min {min(times):.2f}, max {max(times):.2f}); {requests} requests, "
-                      f"max in flight {hub.max_in_flight}")
+                print(
+                    f"  --concurrency {concurrency:3d}: median {statistics.median(times):6.2f} s "
+                    f"(min {min(times):.2f}, max {max(times):.2f}); {requests} requests, "
+                    f"max in flight {hub.max_in_flight}"
+                )
 
 
 if __name__ == "__main__":

@@ -16,13 +16,22 @@ from ccat.pat.graph import load_graph
 def test_the_demo_runs_every_step_and_succeeds() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "ccat", "pat", "demo"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     # Each step as the operator would type it, in the story's order.
-    steps = ["ccat pat status", "ccat pat rotate", "ccat pat journal",
-             "ccat pat rotate --graph", "--resume", "ccat pat status"]
+    steps = [
+        "ccat pat status",
+        "ccat pat rotate",
+        "ccat pat journal",
+        "ccat pat rotate --graph",
+        "--resume",
+        "ccat pat status",
+    ]
     position = 0
     for step in steps:
         position = output.index(step, position)

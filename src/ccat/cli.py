@@ -80,6 +80,7 @@ pat_app = typer.Typer(
 )
 app.add_typer(pat_app, name="pat")
 
+
 def _consoles() -> tuple[Console, Console]:
     # Built per command so that a test runner's replaced streams are honoured.
     return Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
@@ -124,7 +125,7 @@ async def _status(connection: Connection, err: Console) -> StatusReport:
 
 @pat_app.command(
     epilog="Examples: `ccat pat status` · `ccat pat status --json | jq '.repositories[] | "
-    "select(.state != \"present\")'` · `ccat pat status --graph other/graph.yml --org my-org`"
+    'select(.state != "present")\'` · `ccat pat status --graph other/graph.yml --org my-org`'
 )
 def status(
     graph: GraphOption = DEFAULT_GRAPH_PATH,

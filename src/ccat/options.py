@@ -127,7 +127,6 @@ def connect(
     return Connection(graph, settings, secret.upper(), concurrency, debug)
 
 
-
 def read_token(secret: str, err: Console) -> str:
     """The new token: a hidden prompt on a terminal, else one line of standard input."""
     if sys.stdin.isatty():

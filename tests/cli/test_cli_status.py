@@ -40,8 +40,7 @@ def hub() -> Iterator[FakeHub]:
 
 def env(**extra: str) -> dict[str, str]:
     """A clean environment: no credential, no `gh` on PATH, unless given."""
-    base = {"GH_TOKEN": "", "GITHUB_TOKEN": "", "GITHUB_API_URL": "", "PATH": "",
-            "COLUMNS": "200"}
+    base = {"GH_TOKEN": "", "GITHUB_TOKEN": "", "GITHUB_API_URL": "", "PATH": "", "COLUMNS": "200"}
     base.update(extra)
     return base
 
@@ -72,12 +71,22 @@ def test_all_present_exits_0_with_the_runbook_table(hub: FakeHub, graph: Path) -
 
 def test_missing_and_error_rows_exit_1(hub: FakeHub, graph: Path) -> None:
     hub.set_secret("ccatobs/ops-db", "GH_PAT", "value")
-    hub.add_fault(Fault(method="GET", path="/repos/ccatobs/ops-db-api/*", status=403,
-                        message="Must have admin rights to Repository.", count=None))
+    hub.add_fault(
+        Fault(
+            method="GET",
+            path="/repos/ccatobs/ops-db-api/*",
+            status=403,
+            message="Must have admin rights to Repository.",
+            count=None,
+        )
+    )
     result = status("--graph", str(graph), "--api-url", hub.url)
     assert result.exit_code == 1
-    rows = {line.split()[1]: line for line in result.stdout.splitlines()
-            if line.startswith("│ ccatobs/")}
+    rows = {
+        line.split()[1]: line
+        for line in result.stdout.splitlines()
+        if line.startswith("│ ccatobs/")
+    }
     assert "✗ missing" in rows["ccatobs/system-integration"]
     assert "—" in rows["ccatobs/system-integration"]
     assert "! error: HTTP 403: Must have admin rights to Repository." in rows["ccatobs/ops-db-api"]
@@ -94,27 +103,41 @@ def test_json_has_the_documented_shape(hub: FakeHub, graph: Path) -> None:
     stored = hub.secret("ccatobs/ops-db", "GH_PAT")
     assert stored is not None
     assert document["repositories"] == [
-        {"repository": "ccatobs/system-integration", "state": "missing", "updated_at": None,
-         "error": None},
-        {"repository": "ccatobs/ops-db", "state": "present", "updated_at": stored.updated_at,
-         "error": None},
-        {"repository": "ccatobs/ops-db-api", "state": "missing", "updated_at": None,
-         "error": None},
+        {
+            "repository": "ccatobs/system-integration",
+            "state": "missing",
+            "updated_at": None,
+            "error": None,
+        },
+        {
+            "repository": "ccatobs/ops-db",
+            "state": "present",
+            "updated_at": stored.updated_at,
+            "error": None,
+        },
+        {"repository": "ccatobs/ops-db-api", "state": "missing", "updated_at": None, "error": None},
     ]
 
 
 def test_github_api_url_and_secret_name_are_honoured(hub: FakeHub, graph: Path) -> None:
     hub.set_secret("ccatobs/ops-db", "OTHER_PAT", "value")
-    result = status("--graph", str(graph), "--secret", "other_pat", "--json",
-                    environment=env(GH_TOKEN=OPERATOR_TOKEN, GITHUB_API_URL=hub.url))
+    result = status(
+        "--graph",
+        str(graph),
+        "--secret",
+        "other_pat",
+        "--json",
+        environment=env(GH_TOKEN=OPERATOR_TOKEN, GITHUB_API_URL=hub.url),
+    )
     states = [r["state"] for r in json.loads(result.stdout)["repositories"]]
     assert states == ["missing", "present", "missing"]
     assert all(r.path.endswith("/OTHER_PAT") for r in hub.requests if "secrets" in r.path)
 
 
 def test_github_token_is_used_when_gh_token_is_unset(hub: FakeHub, graph: Path) -> None:
-    result = status("--graph", str(graph), "--api-url", hub.url,
-                    environment=env(GITHUB_TOKEN=OPERATOR_TOKEN))
+    result = status(
+        "--graph", str(graph), "--api-url", hub.url, environment=env(GITHUB_TOKEN=OPERATOR_TOKEN)
+    )
     assert result.exit_code == 1  # all missing, but the credential was accepted
     assert {r.token_login for r in hub.requests} == {OPERATOR_LOGIN}
 
@@ -126,8 +149,13 @@ def test_gh_auth_token_is_the_last_resort(hub: FakeHub, graph: Path, tmp_path: P
     gh = bin_dir / "gh"
     gh.write_text(f'#!/bin/sh\n[ "$1 $2" = "auth token" ] && echo {OPERATOR_TOKEN}\n')
     gh.chmod(gh.stat().st_mode | stat.S_IEXEC)
-    result = status("--graph", str(graph), "--api-url", hub.url,
-                    environment=env(PATH=f"{bin_dir}{os.pathsep}/usr/bin:/bin"))
+    result = status(
+        "--graph",
+        str(graph),
+        "--api-url",
+        hub.url,
+        environment=env(PATH=f"{bin_dir}{os.pathsep}/usr/bin:/bin"),
+    )
     assert result.exit_code == 1
     assert {r.token_login for r in hub.requests} == {OPERATOR_LOGIN}
 
@@ -141,8 +169,9 @@ def test_no_credential_is_exit_2_saying_how_to_give_one(hub: FakeHub, graph: Pat
 
 
 def test_a_rejected_credential_is_said_once(hub: FakeHub, graph: Path) -> None:
-    result = status("--graph", str(graph), "--api-url", hub.url,
-                    environment=env(GH_TOKEN="ghp_revoked0000"))
+    result = status(
+        "--graph", str(graph), "--api-url", hub.url, environment=env(GH_TOKEN="ghp_revoked0000")
+    )
     assert result.exit_code == 1
     assert result.stderr.count("rejected the operator credential") == 1
     assert "ghp_revoked0000" not in result.stdout + result.stderr
@@ -179,12 +208,16 @@ def test_missing_graph_file_is_exit_2_and_no_request(hub: FakeHub, tmp_path: Pat
 
 @pytest.mark.parametrize(
     "args",
-    [["--concurrency", "0"], ["--concurrency", "101"], ["--secret", "GITHUB_X"],
-     ["--secret", "1BAD"], ["--api-url", "ftp://example"], ["--org", "-bad-"]],
+    [
+        ["--concurrency", "0"],
+        ["--concurrency", "101"],
+        ["--secret", "GITHUB_X"],
+        ["--secret", "1BAD"],
+        ["--api-url", "ftp://example"],
+        ["--org", "-bad-"],
+    ],
 )
-def test_bad_options_are_exit_2_and_no_request(
-    hub: FakeHub, graph: Path, args: list[str]
-) -> None:
+def test_bad_options_are_exit_2_and_no_request(hub: FakeHub, graph: Path, args: list[str]) -> None:
     result = status("--graph", str(graph), "--api-url", hub.url, *args)
     assert result.exit_code == 2
     assert hub.requests == []
@@ -211,8 +244,11 @@ def test_the_default_concurrency_checks_in_parallel_and_the_limit_holds(
     names = [f"repo-{i:02d}" for i in range(30)]
     path = tmp_path / "wide.yml"
     path.write_text("repositories:\n" + "".join(f"  {n}: {{}}\n" for n in names))
-    with FakeHub([f"ccatobs/{n}" for n in ["system-integration", *names]],
-                 operator_token=OPERATOR_TOKEN, latency=0.05) as wide:
+    with FakeHub(
+        [f"ccatobs/{n}" for n in ["system-integration", *names]],
+        operator_token=OPERATOR_TOKEN,
+        latency=0.05,
+    ) as wide:
         status("--graph", str(path), "--api-url", wide.url, "--concurrency", "4")
         limited = wide.max_in_flight
         wide.reset_log()

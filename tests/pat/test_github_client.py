@@ -155,8 +155,13 @@ async def test_429_with_retry_after_is_waited_out_and_announced(fakehub: FakeHub
             waits.append((repository, seconds, reason))
 
     fakehub.add_fault(
-        Fault(method="GET", path=f"/repos/{REPO}", status=429, retry_after=1,
-              message="You have exceeded a secondary rate limit.")
+        Fault(
+            method="GET",
+            path=f"/repos/{REPO}",
+            status=429,
+            retry_after=1,
+            message="You have exceeded a secondary rate limit.",
+        )
     )
     async with open_client(settings(fakehub), listener=Listener()) as client:
         await client.get_repository(REPO)
@@ -203,8 +208,14 @@ async def test_a_reset_time_already_past_waits_a_second_not_a_busy_loop(
     # Our clock ahead of GitHub's: the reset it names is already behind us.
     past = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) - 100)}
     fakehub.add_fault(
-        Fault(method="GET", path=f"/repos/{REPO}", status=403, count=None, headers=past,
-              message="API rate limit exceeded for user ID 1.")
+        Fault(
+            method="GET",
+            path=f"/repos/{REPO}",
+            status=403,
+            count=None,
+            headers=past,
+            message="API rate limit exceeded for user ID 1.",
+        )
     )
     async with open_client(settings(fakehub, max_wait=2.5)) as client:
         with pytest.raises(RateLimitError):

@@ -24,11 +24,18 @@ def run(*states: str) -> RotationRun:
         if state == "failed":
             target.http_status, target.error = 403, "Resource not accessible"
     return RotationRun(
-        run_id="20261125T190000Z-abcdef", secret="GH_PAT", org="ccatobs",
-        api_url="https://api.github.com", graph_path="ci/dependency-graph.yml",
-        graph_sha256="0" * 64, state="stopped", started_at="2026-11-25T19:00:00Z",
-        finished_at=None, operator="alice",
-        token=TokenInfo(Fingerprint.of("x"), "ccat-ci-bot", None), targets=targets,
+        run_id="20261125T190000Z-abcdef",
+        secret="GH_PAT",
+        org="ccatobs",
+        api_url="https://api.github.com",
+        graph_path="ci/dependency-graph.yml",
+        graph_sha256="0" * 64,
+        state="stopped",
+        started_at="2026-11-25T19:00:00Z",
+        finished_at=None,
+        operator="alice",
+        token=TokenInfo(Fingerprint.of("x"), "ccat-ci-bot", None),
+        targets=targets,
     )
 
 

@@ -763,8 +763,15 @@ async def test_a_journal_that_cannot_be_written_stops_the_rotation_with_a_journa
                 folder.write_text("not a directory")
 
     with pytest.raises(JournalError) as failure:
-        await rotate(hub, graph_file, journal_path, new_token, write_interval=0,
-                     concurrency=1, listener=BreakTheDisk())
+        await rotate(
+            hub,
+            graph_file,
+            journal_path,
+            new_token,
+            write_interval=0,
+            concurrency=1,
+            listener=BreakTheDisk(),
+        )
     assert "cannot write the journal" in failure.value.message
     assert "the rotation stopped there" in failure.value.message
     assert failure.value.hint is not None and "--resume" in failure.value.hint

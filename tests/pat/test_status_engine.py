@@ -15,7 +15,11 @@ pytestmark = pytest.mark.anyio
 
 
 async def check(
-    hub: FakeHub, repositories: list[str], *, concurrency: int = 16, token: str = OPERATOR_TOKEN,
+    hub: FakeHub,
+    repositories: list[str],
+    *,
+    concurrency: int = 16,
+    token: str = OPERATOR_TOKEN,
     request_timeout: float = 5.0,
 ) -> StatusReport:
     settings = ClientSettings(api_url=hub.url, token=token, timeout=request_timeout, backoff=0.01)
@@ -36,8 +40,15 @@ async def test_each_row_of_the_spec_table() -> None:
     repos = ["ccatobs/present", "ccatobs/missing", "ccatobs/broken"]
     with FakeHub(repos, operator_token=OPERATOR_TOKEN, operator_login=OPERATOR_LOGIN) as hub:
         hub.set_secret("ccatobs/present", "GH_PAT", "value")
-        hub.add_fault(Fault(method="GET", path="/repos/ccatobs/broken/*", status=403,
-                            message="Must have admin rights to Repository.", count=None))
+        hub.add_fault(
+            Fault(
+                method="GET",
+                path="/repos/ccatobs/broken/*",
+                status=403,
+                message="Must have admin rights to Repository.",
+                count=None,
+            )
+        )
         report = await check(hub, [*repos, "ccatobs/ghost"])
     stored = hub.secret("ccatobs/present", "GH_PAT")
     assert stored is not None
@@ -46,11 +57,17 @@ async def test_each_row_of_the_spec_table() -> None:
         SecretStatus("ccatobs/present", "present", updated_at=stored.updated_at, http_status=200),
         SecretStatus("ccatobs/missing", "missing", http_status=404),
         SecretStatus(
-            "ccatobs/broken", "error", error="HTTP 403: Must have admin rights to Repository.",
+            "ccatobs/broken",
+            "error",
+            error="HTTP 403: Must have admin rights to Repository.",
             http_status=403,
         ),
-        SecretStatus("ccatobs/ghost", "error", http_status=404,
-                     error="repository not found or not visible to the operator credential"),
+        SecretStatus(
+            "ccatobs/ghost",
+            "error",
+            http_status=404,
+            error="repository not found or not visible to the operator credential",
+        ),
     )
     assert not report.ok
 
@@ -87,8 +104,9 @@ async def test_concurrency_limit_is_never_exceeded_and_default_runs_in_parallel(
 
 
 async def test_a_hang_becomes_an_error_row_not_a_hung_command(fakehub: FakeHub) -> None:
-    fakehub.add_fault(Fault(method="GET", path="/repos/ccatobs/ops-db/*", action="hang",
-                            count=None))
+    fakehub.add_fault(
+        Fault(method="GET", path="/repos/ccatobs/ops-db/*", action="hang", count=None)
+    )
     report = await check(fakehub, fakehub.repositories, request_timeout=0.2)
     by_repo = {r.repository: r for r in report.results}
     assert by_repo["ccatobs/ops-db"].state == "error"

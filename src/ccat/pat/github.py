@@ -277,8 +277,7 @@ class GitHubClient:
                     repository=repository,
                     request=f"{method} {path}",
                     hint=(
-                        f"check that {self.settings.api_url} is reachable; "
-                        "--timeout sets the limit"
+                        f"check that {self.settings.api_url} is reachable; --timeout sets the limit"
                     ),
                 ) from None
             self._done(method, path, response.status_code, started, attempt)

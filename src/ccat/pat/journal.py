@@ -38,6 +38,7 @@ from ccat.pat.journal_schema import (
 
 SCHEMA = 1
 
+
 def default_journal_path(env: Mapping[str, str] | None = None) -> Path:
     """`CCAT_JOURNAL`, else `$XDG_STATE_HOME/ccat/pat-journal.json`, else `~/.local/state/…`."""
     env = os.environ if env is None else env
@@ -354,7 +355,6 @@ class Journal:
                     os.ftruncate(fd, 0)
         finally:
             os.close(fd)  # closing the descriptor releases the flock
-
 
     def _remove_stale_temporaries(self) -> None:
         """Delete temporary files left by a save that was killed mid-write.

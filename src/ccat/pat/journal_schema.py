@@ -85,9 +85,7 @@ def check(value: object, spec: object, where: str, path: str, *, or_null: bool =
         return
     if isinstance(spec, tuple):
         if value not in spec:
-            raise invalid(
-                path, f"{where} should be one of {', '.join(spec)}, found {kind(value)}"
-            )
+            raise invalid(path, f"{where} should be one of {', '.join(spec)}, found {kind(value)}")
         return
     if spec is _HEX:
         ok = isinstance(value, str) and value != "" and _is_hex(value)

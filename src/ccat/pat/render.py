@@ -300,6 +300,5 @@ def resume_forecast(run: RotationRun) -> str:
     skip, todo = len(run.updated()), run.not_updated()
     return (
         f"`ccat pat rotate --resume` (same token) would skip {skip} updated repositories "
-        f"and set {len(todo)}: {escape(', '.join(todo))}"
-        + " (plus any added to the graph since)."
+        f"and set {len(todo)}: {escape(', '.join(todo))}" + " (plus any added to the graph since)."
     )

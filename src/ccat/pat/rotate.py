@@ -245,8 +245,9 @@ def _begin(
         # A target that left the graph keeps its record only if it was updated: that is
         # a fact about GitHub; a pending or failed record of it would never finish.
         dropped = tuple(
-            t.repository for t in run.targets if t.repository.lower() not in wanted
-            and t.state != "updated"
+            t.repository
+            for t in run.targets
+            if t.repository.lower() not in wanted and t.state != "updated"
         )
         kept = [t for t in run.targets if t.repository.lower() in wanted or t.state == "updated"]
         added = [TargetRecord(repo) for repo in repositories if repo.lower() not in known]
