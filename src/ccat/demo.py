@@ -93,7 +93,9 @@ def run_demo(console: Console) -> int:
             "CCAT_JOURNAL": str(Path(state) / "pat-journal.json"),
             "GITHUB_API_URL": hub.url,
         }
-        env.pop("GITHUB_TOKEN", None)
+        # For a host other than github.com the enterprise variables come before GH_TOKEN.
+        for name in ("GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"):
+            env.pop(name, None)
         story = Story(console, env)
         common = ["--graph", str(graph_path)]
         console.print(

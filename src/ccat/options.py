@@ -6,10 +6,8 @@ the first request is sent (a configuration error sends none). No option takes a 
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -17,8 +15,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ccat.pat.credentials import resolve_api_url, resolve_credential
-from ccat.pat.errors import InvalidNewTokenError, UsageError
+from ccat.pat.credentials import read_new_token, resolve_api_url, resolve_credential
+from ccat.pat.errors import UsageError
 from ccat.pat.github import ClientSettings
 from ccat.pat.graph import Graph, load_graph
 
@@ -105,6 +103,7 @@ def connect(
     timeout: float,
     max_wait: float,
     debug: bool,
+    insecure_http: bool = False,
 ) -> Connection:
     """Validate every input before the first request (config errors send none)."""
     if not SECRET_NAME.fullmatch(secret) or secret.upper().startswith("GITHUB_"):
@@ -115,7 +114,7 @@ def connect(
     graph = load_graph(graph_path, org)
     for warning in graph.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
-    url = resolve_api_url(api_url, os.environ)
+    url = resolve_api_url(api_url, os.environ, insecure_http=insecure_http)
     credential = resolve_credential(os.environ, url)
     settings = ClientSettings(
         api_url=url,
@@ -129,17 +128,4 @@ def connect(
 
 def read_token(secret: str, err: Console) -> str:
     """The new token: a hidden prompt on a terminal, else one line of standard input."""
-    if sys.stdin.isatty():
-        # getpass writes the prompt to the terminal and does not echo what is typed.
-        value = getpass.getpass(f"Paste {secret} token: ")
-    else:
-        value = sys.stdin.readline()
-    value = value.strip()
-    if not value:
-        raise InvalidNewTokenError(
-            "no token given: the new token is read from a hidden prompt on a terminal, "
-            "else as one line on standard input",
-            hint=f"e.g. `pbpaste | ccat pat rotate`, or run it in a terminal to be asked for "
-            f"{secret}",
-        )
-    return value
+    return read_new_token(secret)

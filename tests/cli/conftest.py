@@ -24,6 +24,9 @@ def cli_env(tmp_path: Path) -> dict[str, str | None]:
     return {
         "GH_TOKEN": ROTATION_OPERATOR_TOKEN,
         "GITHUB_TOKEN": None,
+        "GH_ENTERPRISE_TOKEN": None,  # for 127.0.0.1 these would come before GH_TOKEN
+        "GITHUB_ENTERPRISE_TOKEN": None,
+        "GH_HOST": None,
         "GITHUB_API_URL": None,
         "CCAT_JOURNAL": None,
         "XDG_STATE_HOME": str(tmp_path / "xdg-state"),

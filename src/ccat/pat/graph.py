@@ -1,9 +1,10 @@
 """The CI dependency graph (`ci/dependency-graph.yml`) turned into an ordered target list.
 
-The file is parsed with `yaml.compose` rather than `yaml.safe_load` because the node
-tree keeps line numbers: every configuration error names the file and the line, so an
-operator paged at 3 a.m. can go straight to the mistake. Reading the file is the only
-I/O done here.
+The file is walked as a YAML node tree rather than loaded with `yaml.safe_load` because
+the nodes keep line numbers: every configuration error names the file and the line, so
+an operator paged at 3 a.m. can go straight to the mistake. Reading the file (bounded,
+regular files only) and building the tree (no anchors, aliases or deep nesting) happen
+in `graph_file`; that is the only I/O.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from pathlib import Path
 import yaml
 
 from ccat.pat.errors import ConfigError, UsageError
+from ccat.pat.graph_file import DEFAULT_GRAPH_PATH as DEFAULT_GRAPH_PATH  # re-exported
+from ccat.pat.graph_file import compose_graph_text, read_graph_bytes
 
 DEFAULT_ORG = "ccatobs"
 ROOT_REPOSITORY = "system-integration"
-DEFAULT_GRAPH_PATH = Path("ci/dependency-graph.yml")
 
 # GitHub's own rules: repository names are 1-100 characters of A-Z a-z 0-9 . _ -
 # ("." and ".." are refused); logins are 1-39 alphanumerics or single inner hyphens.
@@ -79,7 +81,7 @@ def load_graph(path: Path, org: str | None = None) -> Graph:
         raise UsageError(
             f"--org {org!r} is not a valid GitHub organisation name: expected {_ORG_RULE}"
         )
-    data = _read(path)
+    data = read_graph_bytes(path)
     parser = _GraphParser(path)
     root = parser.compose(data)
     targets = parser.parse(root, org)
@@ -90,23 +92,6 @@ def load_graph(path: Path, org: str | None = None) -> Graph:
         targets=targets,
         warnings=tuple(parser.warnings),
     )
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(
-            "dependency graph not found; run from the repository root that holds "
-            f"{DEFAULT_GRAPH_PATH} or pass --graph PATH",
-            path=str(path),
-        ) from None
-    except IsADirectoryError:
-        raise ConfigError("is a directory; --graph expects a YAML file", path=str(path)) from None
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read the dependency graph: {exc.strerror or exc}", path=str(path)
-        ) from exc
 
 
 def _line(node: yaml.Node) -> int:
@@ -148,27 +133,7 @@ class _GraphParser:
             raise ConfigError(
                 "not UTF-8 text; expected a YAML file", path=str(self.path), line=line
             ) from None
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            detail = exc.problem or exc.context or "unparsable YAML"
-            if exc.problem == "but found another document":
-                detail = "a second YAML document ('---') starts here; expected a single document"
-            elif exc.problem and exc.context:
-                # e.g. "expected ',' or ']', but got ':' (while parsing a flow sequence
-                # that starts on line 2)": the opening bracket is usually the real mistake.
-                where = (
-                    f" that starts on line {exc.context_mark.line + 1}" if exc.context_mark else ""
-                )
-                detail = f"{exc.problem} ({exc.context}{where})"
-            raise ConfigError(
-                f"YAML syntax error: {detail}",
-                path=str(self.path),
-                line=None if mark is None else mark.line + 1,
-            ) from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"YAML error: {exc}", path=str(self.path)) from None
+        root = compose_graph_text(text, self.path)
         if root is None:
             raise self.error("the file is empty; expected a mapping with a 'repositories' key")
         return root
