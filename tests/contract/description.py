@@ -6,7 +6,9 @@ the success answers, although GitHub documents elsewhere ("Troubleshooting the R
 API", "Rate limits for the REST API") that every endpoint may answer 401 (credential
 missing or rejected), 403 (forbidden, or a rate limit), 404 (not found or not visible),
 429 (a rate limit), and that a request body may be refused with 400 or 422; every such
-answer carries GitHub's `basic-error` document. `Contract` validates an answer against
+answer carries GitHub's `basic-error` document. GitHub also answers a conditional GET
+("Best practices for using the REST API": `If-None-Match` with a current ETag) with 304
+and no body on every endpoint. `Contract` validates an answer against
 the operation's own response when the description has one, and otherwise against
 `basic-error`, recording which of the two it was so a report can say so.
 """
@@ -34,6 +36,8 @@ RATE_LIMIT_HEADERS = ("limit", "remaining", "reset", "used")
 GENERAL_ERRORS = (401, 403, 404, 429)
 # Answers GitHub gives to a request body it refuses (only operations with a body).
 BODY_ERRORS = (400, 422)
+# The answer to a conditional GET whose ETag is still current (only GET operations).
+CONDITIONAL = (304,)
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ def _with_general_errors(document: dict[str, Any]) -> dict[str, Any]:
         "description": "GitHub's general error answer (added: the extract omits it)",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/basic-error"}}},
     }
+    not_modified = {"description": "Not modified (added: GitHub answers conditional GETs)"}
     for item in extended["paths"].values():
         for method, operation in item.items():
             if method == "parameters":
@@ -97,6 +102,9 @@ def _with_general_errors(document: dict[str, Any]) -> dict[str, Any]:
             extra = GENERAL_ERRORS + (BODY_ERRORS if "requestBody" in operation else ())
             for status in extra:
                 operation["responses"].setdefault(str(status), copy.deepcopy(error))
+            if method == "get":
+                for status in CONDITIONAL:
+                    operation["responses"].setdefault(str(status), copy.deepcopy(not_modified))
     return extended
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,8 +14,9 @@ from openapi_core.testing import MockRequest, MockResponse
 from openapi_core.validation.response.exceptions import InvalidData
 
 from ccat.fakehub import FakeHub
+from ccat.fakehub.routes import ROUTES, find_route
 from tests.conftest import NEW_TOKEN, NEW_TOKEN_EXPIRATION, NEW_TOKEN_LOGIN, auth, seal
-from tests.contract.description import DESCRIPTION
+from tests.contract.description import DESCRIPTION, contract
 
 SECRET = "/repos/ccatobs/ops-db/actions/secrets"
 
@@ -61,6 +63,10 @@ def test_every_get_endpoint_answers_as_the_openapi_description_says(
     fakehub: FakeHub, client: httpx.Client, openapi: OpenAPI
 ) -> None:
     fakehub.set_secret("ccatobs/ops-db", "GH_PAT", "value", updated_at="2026-02-21T22:17:46Z")
+    fakehub.set_workflow_runs("ccatobs/ops-db", 2)
+    fakehub.set_org_secret(
+        "ccatobs", "GH_PAT", "v", visibility="selected", selected_repositories=["ccatobs/ops-db"]
+    )
     for path in [
         "/user",
         "/rate_limit",
@@ -69,6 +75,9 @@ def test_every_get_endpoint_answers_as_the_openapi_description_says(
         f"{SECRET}/public-key",
         f"{SECRET}/GH_PAT",
         "/repos/ccatobs/ops-db/actions/organization-secrets",
+        "/repos/ccatobs/ops-db/actions/runs",
+        "/orgs/ccatobs/actions/secrets/GH_PAT",
+        "/orgs/ccatobs/actions/secrets/GH_PAT/repositories",
     ]:
         response = client.get(path)
         assert response.status_code == 200, path
@@ -248,11 +257,16 @@ def test_unknown_and_missing_tokens_are_401_everywhere(fakehub: FakeHub, openapi
     conforms(openapi, missing)
 
 
-def test_a_fresh_token_may_only_read_its_user(fakehub: FakeHub) -> None:
-    response = httpx.get(f"{fakehub.url}/repos/ccatobs/ops-db", headers=auth(NEW_TOKEN))
+def test_a_fresh_token_reads_workflow_runs_but_not_secrets(fakehub: FakeHub) -> None:
+    # The default for a token known by login only: fine-grained, every repository,
+    # metadata and actions read (what a correctly created GH_PAT can do at least).
+    for path in ["/repos/ccatobs/ops-db", "/repos/ccatobs/ops-db/actions/runs", "/rate_limit"]:
+        assert httpx.get(f"{fakehub.url}{path}", headers=auth(NEW_TOKEN)).status_code == 200
+    response = httpx.get(f"{fakehub.url}{SECRET}/public-key", headers=auth(NEW_TOKEN))
     assert response.status_code == 403
     assert response.json()["message"] == "Resource not accessible by personal access token"
-    assert httpx.get(f"{fakehub.url}/rate_limit", headers=auth(NEW_TOKEN)).status_code == 200
+    assert response.headers["x-accepted-github-permissions"] == "secrets=read"
+    assert "x-oauth-scopes" not in response.headers
 
 
 def test_api_v3_prefix_and_token_scheme_are_accepted(fakehub: FakeHub) -> None:
@@ -303,3 +317,30 @@ def test_logged_json_body_is_the_parsed_put(fakehub: FakeHub, client: httpx.Clie
     assert set(logged.json) == {"encrypted_value", "key_id"}
     assert logged.started <= logged.finished
     assert json.dumps(logged.json)
+
+
+def test_head_is_served_as_get_without_a_body(client: httpx.Client) -> None:
+    for path in ["/repos/ccatobs/ops-db", f"{SECRET}/public-key", "/user"]:
+        get, head = client.get(path), client.head(path)
+        assert head.status_code == 200, path
+        assert head.content == b""
+        assert head.headers["content-length"] == get.headers["content-length"]
+        assert head.headers["etag"] == get.headers["etag"]
+    assert client.head(f"{SECRET}/GH_PAT").status_code == 404
+
+
+def test_every_operation_of_the_description_has_one_route() -> None:
+    operations = contract().operations
+    for operation in operations:
+        path = re.sub(r"\{[^}]+\}", "x", operation.template)
+        found = find_route(operation.method.upper(), path)
+        assert found is not None, operation.operation_id
+    # One route more than the description has operations: GET /, which clients probe.
+    assert len(ROUTES) == len(operations) + 1
+    assert find_route("POST", "/user") is None
+    assert find_route("PATCH", f"{SECRET}/GH_PAT") is None
+
+
+def test_the_server_callbacks_are_not_the_hubs_api() -> None:
+    for name in ["begin", "dispatch", "finished"]:
+        assert not hasattr(FakeHub, name)

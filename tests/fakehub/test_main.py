@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,9 +14,7 @@ import httpx
 import pytest
 
 from ccat.fakehub import FakeHub
-from ccat.fakehub.__main__ import _tokens
-
-pytestmark = pytest.mark.slow
+from ccat.fakehub.__main__ import _parser, _tokens, describe, fault_spec
 
 
 @pytest.fixture
@@ -53,6 +52,7 @@ def served(graph: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
         process.communicate(timeout=10)
 
 
+@pytest.mark.slow
 def test_prints_the_url_first_and_serves_the_graph(
     served: tuple[subprocess.Popen[str], str],
 ) -> None:
@@ -66,6 +66,10 @@ def test_prints_the_url_first_and_serves_the_graph(
         assert response.status_code == 200, repo
     fresh = httpx.get(f"{url}/user", headers={"Authorization": "token pat"}, timeout=10)
     assert fresh.json()["login"] == "ccat-ci-bot"
+    runs = httpx.get(
+        f"{url}/repos/ccatobs/ops-db/actions/runs", headers={"Authorization": "token pat"}
+    )
+    assert runs.status_code == 200  # the others are fine-grained PATs that read Actions
     assert httpx.get(f"{url}/user", headers={"Authorization": "token x"}).status_code == 401
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=10)
@@ -74,6 +78,7 @@ def test_prints_the_url_first_and_serves_the_graph(
     assert "Traceback" not in stderr
 
 
+@pytest.mark.slow
 def test_a_bad_graph_is_exit_2(tmp_path: Path) -> None:
     process = _start("--graph", str(tmp_path / "missing.yml"))
     stdout, stderr = process.communicate(timeout=30)
@@ -82,6 +87,7 @@ def test_a_bad_graph_is_exit_2(tmp_path: Path) -> None:
     assert "missing.yml" in stderr
 
 
+@pytest.mark.slow
 def test_a_port_in_use_is_exit_2(graph: Path) -> None:
     with FakeHub() as hub:
         port = hub.url.rsplit(":", 1)[1]
@@ -95,3 +101,129 @@ def test_a_port_in_use_is_exit_2(graph: Path) -> None:
 def test_token_arguments() -> None:
     assert _tokens([]) == [("fakehub-operator-token", "ccat-operator")]
     assert _tokens(["a=alice", "b"]) == [("a", "alice"), ("b", "ccat-ci-bot")]
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (
+            "PUT /repos/ccatobs/data-transfer/.*=403x1",
+            ("PUT", "/repos/ccatobs/data-transfer/.*", "status", 403, 1),
+        ),
+        ("* /user=hang", ("*", "/user", "hang", 500, None)),
+        ("get /repos/[^/]+/[^/]+=dropx3", ("GET", "/repos/[^/]+/[^/]+", "drop", 500, 3)),
+        ("DELETE /a=b/c=599", ("DELETE", "/a=b/c", "status", 599, None)),
+    ],
+)
+def test_a_fail_spec_becomes_a_fault(
+    spec: str, expected: tuple[str, str, str, int, int | None]
+) -> None:
+    fault = fault_spec(spec)
+    assert isinstance(fault.path, re.Pattern)
+    assert (fault.method, fault.path.pattern, fault.action, fault.status, fault.count) == expected
+
+
+def test_a_fail_spec_answers_with_githubs_message() -> None:
+    assert fault_spec("PUT /x=403").message == "Resource not accessible by personal access token"
+    assert fault_spec("GET /x=503").message == "Service Unavailable"
+    assert fault_spec("GET /x=599").message == "Error"
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "PUT /x",
+        "/x=403",
+        "PUT /x=explode",
+        "PUT /x=99",
+        "PUT /x=600",
+        "PUT /x=403x0",
+        "PUT /x(=403",
+        "PUT =403",
+    ],
+)
+def test_a_bad_fail_spec_is_a_usage_error_with_an_example(
+    spec: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        _parser().parse_args(["--graph", "g.yml", "--fail", spec])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "--fail" in error
+    assert "e.g. --fail 'PUT /repos/ccatobs/data-transfer/.*=403x1'" in error
+
+
+@pytest.mark.parametrize("points", ["0", "-5", "lots"])
+def test_a_bad_budget_is_a_usage_error(points: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        _parser().parse_args(["--graph", "g.yml", "--budget", points])
+    assert exited.value.code == 2
+    assert "--budget 900" in capsys.readouterr().err
+
+
+def test_options_parse_faults_in_order_and_the_budget() -> None:
+    options = _parser().parse_args(
+        ["--graph", "g.yml", "--fail", "PUT /a=403", "--fail", "* /b=hangx2", "--budget", "900"]
+    )
+    assert [(f.method, f.action) for f in options.fail] == [("PUT", "status"), ("*", "hang")]
+    assert (options.budget.points, options.budget.window) == (900, 60.0)
+    assert _parser().parse_args(["--graph", "g.yml"]).budget is None
+    assert [describe(fault) for fault in options.fail] == [
+        "PUT /a -> 403, every time",
+        "* /b -> hang, 2 times",
+    ]
+
+
+def test_help_explains_fail_and_budget_with_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        _parser().parse_args(["--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    assert "--fail 'PUT /repos/ccatobs/data-transfer/.*=403x1'" in text
+    assert "=hangx2" in text
+    assert "--budget 900" in text
+
+
+@pytest.mark.slow
+def test_armed_faults_are_said_and_answered(graph: Path) -> None:
+    process = _start(
+        "--graph",
+        str(graph),
+        "--token",
+        "op",
+        "--fail",
+        "PUT /repos/ccatobs/ops-db/actions/secrets/.*=403x1",
+        "--fail",
+        "GET /user=drop",
+        "--budget",
+        "900",
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        operator = {"Authorization": "Bearer op"}
+        secret = f"{url}/repos/ccatobs/ops-db/actions/secrets/GH_PAT"
+        first = httpx.put(secret, headers=operator, json={}, timeout=10)
+        assert first.status_code == 403
+        assert first.json()["message"] == "Resource not accessible by personal access token"
+        assert httpx.put(secret, headers=operator, json={}, timeout=10).status_code == 422
+        for _ in range(2):  # no count: every time
+            with pytest.raises(httpx.RemoteProtocolError):
+                httpx.get(f"{url}/user", headers=operator, timeout=10)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert "fault armed: PUT /repos/ccatobs/ops-db/actions/secrets/.* -> 403, once" in stderr
+    assert "fault armed: GET /user -> drop, every time" in stderr
+    assert "points budget: 900 points per 60 s" in stderr
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.slow
+def test_a_bad_fail_spec_exits_2_before_serving(graph: Path) -> None:
+    process = _start("--graph", str(graph), "--fail", "PUT /x=boom")
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert stdout == ""
+    assert "e.g. --fail" in stderr

@@ -7,7 +7,14 @@ Run it from a shell with `python -m ccat.fakehub --graph FILE`.
 """
 
 from ccat.fakehub.hub import DEFAULT_OPERATOR_LOGIN, DEFAULT_OPERATOR_TOKEN, FakeHub
-from ccat.fakehub.records import Fault, LoggedRequest, RateLimitMode, StoredSecret
+from ccat.fakehub.records import (
+    Fault,
+    LoggedRequest,
+    PointsBudget,
+    RateLimitMode,
+    StoredSecret,
+)
+from ccat.fakehub.tokens import TokenSpec
 
 __all__ = [
     "DEFAULT_OPERATOR_LOGIN",
@@ -15,6 +22,8 @@ __all__ = [
     "FakeHub",
     "Fault",
     "LoggedRequest",
+    "PointsBudget",
     "RateLimitMode",
     "StoredSecret",
+    "TokenSpec",
 ]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ccat.fakehub.state import Repository, iso
+from ccat.fakehub.org_secrets import OrgSecret
+from ccat.fakehub.state import Repository
+from ccat.fakehub.timestamps import iso
 
 API = "https://api.github.com"
 WEB = "https://github.com"
@@ -114,8 +116,8 @@ _REPOSITORY_URLS = {
 }
 
 
-def full_repository(repository: Repository) -> dict[str, Any]:
-    """The full-repository schema for `GET /repos/{owner}/{repo}`."""
+def minimal_repository(repository: Repository) -> dict[str, Any]:
+    """The minimal-repository schema, as lists of repositories return it."""
     owner, name = repository.full_name.split("/", 1)
     url = f"{API}/repos/{repository.full_name}"
     html = f"{WEB}/{repository.full_name}"
@@ -138,35 +140,116 @@ def full_repository(repository: Repository) -> dict[str, Any]:
         "mirror_url": None,
         "homepage": None,
         "language": "Python",
-        "forks": 0,
-        "forks_count": 0,
-        "stargazers_count": 0,
-        "watchers": 0,
-        "watchers_count": 0,
-        "subscribers_count": 1,
-        "network_count": 0,
-        "size": 128,
         "default_branch": "main",
-        "open_issues": 0,
-        "open_issues_count": 0,
-        "is_template": False,
-        "topics": [],
-        "has_issues": True,
-        "has_projects": False,
-        "has_wiki": False,
-        "has_pages": False,
-        "has_downloads": True,
-        "has_discussions": False,
         "archived": False,
         "disabled": False,
-        "license": None,
         "pushed_at": iso(repository.created_at),
         "created_at": iso(repository.created_at),
         "updated_at": iso(repository.created_at),
-        "permissions": dict.fromkeys(("admin", "maintain", "push", "triage", "pull"), True),
     }
     for key, suffix in _REPOSITORY_URLS.items():
         document[key] = url + suffix
+    return document
+
+
+def full_repository(repository: Repository) -> dict[str, Any]:
+    """The full-repository schema for `GET /repos/{owner}/{repo}`."""
+    document = minimal_repository(repository)
+    document.update(
+        {
+            "forks": 0,
+            "forks_count": 0,
+            "stargazers_count": 0,
+            "watchers": 0,
+            "watchers_count": 0,
+            "subscribers_count": 1,
+            "network_count": 0,
+            "size": 128,
+            "open_issues": 0,
+            "open_issues_count": 0,
+            "is_template": False,
+            "topics": [],
+            "has_issues": True,
+            "has_projects": False,
+            "has_wiki": False,
+            "has_pages": False,
+            "has_downloads": True,
+            "has_discussions": False,
+            "license": None,
+            "permissions": dict.fromkeys(("admin", "maintain", "push", "triage", "pull"), True),
+        }
+    )
+    return document
+
+
+def workflow_run(repository: Repository, number: int) -> dict[str, Any]:
+    """The workflow-run schema for run `number` (1 is the oldest) of a repository."""
+    run_id = repository.id * 100_000 + number
+    url = f"{API}/repos/{repository.full_name}/actions/runs/{run_id}"
+    sha = f"{run_id:040x}"
+    at = iso(repository.created_at + 60 * number)
+    compact = minimal_repository(repository)
+    return {
+        "id": run_id,
+        "name": "CI",
+        "node_id": f"WFR_fakehub{run_id}",
+        "check_suite_id": run_id,
+        "check_suite_node_id": f"CS_fakehub{run_id}",
+        "head_branch": "main",
+        "head_sha": sha,
+        "path": ".github/workflows/ci.yml",
+        "run_number": number,
+        "run_attempt": 1,
+        "event": "push",
+        "status": "completed",
+        "conclusion": "success",
+        "workflow_id": repository.id,
+        "url": url,
+        "html_url": f"{WEB}/{repository.full_name}/actions/runs/{run_id}",
+        "pull_requests": [],
+        "created_at": at,
+        "updated_at": at,
+        "run_started_at": at,
+        "jobs_url": f"{url}/jobs",
+        "logs_url": f"{url}/logs",
+        "check_suite_url": f"{API}/repos/{repository.full_name}/check-suites/{run_id}",
+        "artifacts_url": f"{url}/artifacts",
+        "cancel_url": f"{url}/cancel",
+        "rerun_url": f"{url}/rerun",
+        "previous_attempt_url": None,
+        "workflow_url": f"{API}/repos/{repository.full_name}/actions/workflows/{repository.id}",
+        "head_commit": {
+            "id": sha,
+            "tree_id": sha,
+            "message": "Update CI",
+            "timestamp": at,
+            "author": {"name": "CI Bot", "email": "ci@example.com"},
+            "committer": {"name": "CI Bot", "email": "ci@example.com"},
+        },
+        "repository": compact,
+        "head_repository": compact,
+        "display_title": "Update CI",
+    }
+
+
+def actions_secret(name: str, created_at: str, updated_at: str) -> dict[str, str]:
+    """The actions-secret schema (a repository secret, or an organisation one in a
+    repository's list)."""
+    return {"name": name, "created_at": created_at, "updated_at": updated_at}
+
+
+def organization_secret(secret: OrgSecret) -> dict[str, str]:
+    """The organization-actions-secret schema."""
+    document = {
+        "name": secret.name,
+        "created_at": iso(secret.created_at),
+        "updated_at": iso(secret.updated_at),
+        "visibility": secret.visibility,
+    }
+    if secret.visibility == "selected":
+        document["selected_repositories_url"] = (
+            f"{API}/orgs/{secret.org}/actions/secrets/{secret.name}/repositories"
+        )
     return document
 
 

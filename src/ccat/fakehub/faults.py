@@ -22,9 +22,10 @@ class FaultBook:
         self._faults: list[Fault] = []
 
     def add(self, fault: Fault) -> None:
-        """Append a fault; it applies after every fault added before it."""
-        if fault.action not in ("status", "drop", "hang"):
-            raise ValueError(f"unknown fault action {fault.action!r}")
+        """Append a fault; it applies after every fault added before it.
+
+        ValueError when it cannot be sent as described (see `Fault.check`)."""
+        fault.check()
         with self._lock:
             self._faults.append(fault)
 

@@ -2,38 +2,47 @@
 
 from __future__ import annotations
 
-import json
 import threading
-import time
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
 
-from ccat.fakehub import documents
+from ccat.fakehub.budget import PointsWindow
+from ccat.fakehub.dispatcher import HubDispatcher
 from ccat.fakehub.faults import FaultBook, RateLimiter
-from ccat.fakehub.records import Fault, LoggedRequest, RateLimitMode, StoredSecret
-from ccat.fakehub.routes import Answer, Request, Router, bearer
-from ccat.fakehub.server import HubServer, RequestContext
-from ccat.fakehub.state import HubState, parse_time
+from ccat.fakehub.org_secrets import Visibility
+from ccat.fakehub.records import Fault, LoggedRequest, PointsBudget, RateLimitMode, StoredSecret
+from ccat.fakehub.routes import Router
+from ccat.fakehub.server import HubServer
+from ccat.fakehub.state import HubState
+from ccat.fakehub.timestamps import parse_time
+from ccat.fakehub.tokens import TokenSpec
 
 DEFAULT_OPERATOR_TOKEN = "fakehub-operator-token"
 DEFAULT_OPERATOR_LOGIN = "ccat-operator"
 
 
+def _spec(value: str | TokenSpec) -> TokenSpec:
+    return TokenSpec(value) if isinstance(value, str) else value
+
+
 class FakeHub:
     """A GitHub REST emulator for the secrets endpoints, served over real HTTP on loopback.
 
-    Answers as described in `ccat.fakehub.routes.Router` (which tokens may do what),
-    after applying any injected `Fault` (in the order added) and the `rate_limit` mode.
-    Every request, answered or not, is appended to `requests`. Safe to use from the
-    test's thread while handler threads run.
+    Answers as described in `ccat.fakehub.routes.Router` (which token may see and do
+    what), after the points budget (`points_budget`), any injected `Fault` (in the order
+    added) and the `rate_limit` mode. Every request, answered or not, is appended to
+    `requests`. Safe to use from the test's thread while handler threads run.
 
-    Tokens: `operator_token` (login `operator_login`) may do everything; each token of
-    `tokens` (token -> login) is a freshly created PAT: `GET /user` and `GET /rate_limit`
-    succeed, anything else is 403 "Resource not accessible by personal access token";
-    a missing token is 401 "Requires authentication", any other 401 "Bad credentials".
-    `token_expirations` (token -> "YYYY-MM-DD HH:MM:SS UTC") is sent as the
-    `GitHub-Authentication-Token-Expiration` header on every answer to that token.
+    Tokens: `operator_token` (login `operator_login`) may do everything; it is a classic
+    token with the scopes `repo, workflow`. Each entry of `tokens` maps a token to its
+    `TokenSpec`, or to a bare login, which means `TokenSpec(login)`: a fine-grained token
+    for every repository with `metadata` and `actions` read — it reads its user and
+    workflow runs, and gets 403 on the secrets endpoints. `token_expirations` (token ->
+    "YYYY-MM-DD HH:MM:SS UTC") gives a token without its own `expires_at` an expiry.
+    A missing token is 401 "Requires authentication", an unknown or expired one 401
+    "Bad credentials".
     """
 
     def __init__(
@@ -42,31 +51,35 @@ class FakeHub:
         *,
         operator_token: str = DEFAULT_OPERATOR_TOKEN,
         operator_login: str = DEFAULT_OPERATOR_LOGIN,
-        tokens: Mapping[str, str] | None = None,
+        tokens: Mapping[str, str | TokenSpec] | None = None,
         token_expirations: Mapping[str, str] | None = None,
         latency: float = 0.0,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.latency = latency
         self.operator_token = operator_token
         self.operator_login = operator_login
         self._state = HubState()
         for full_name in repositories:
             self._state.add_repository(full_name)
-        self._faults = FaultBook()
-        self._limiter = RateLimiter()
-        logins = {**(tokens or {}), operator_token: operator_login}
-        self._router = Router(
-            self._state, self._limiter, logins, operator_token, token_expirations or {}
+        expirations = dict(token_expirations or {})
+        specs = {token: _spec(value) for token, value in (tokens or {}).items()}
+        for token, expiry in expirations.items():
+            if token in specs and specs[token].expires_at is None:
+                specs[token] = replace(specs[token], expires_at=expiry)
+        operator = TokenSpec(
+            operator_login,
+            kind="classic",
+            scopes=("repo", "workflow"),
+            expires_at=expirations.get(operator_token),
         )
+        self._limiter = RateLimiter()
+        self._faults = FaultBook()
+        router = Router(self._state, self._limiter, operator_token, operator, specs)
+        self._dispatcher = HubDispatcher(router, self._faults, self._limiter)
+        self._dispatcher.latency = latency
+        self._points_budget: PointsBudget | None = None
         self._address = (host, port)
-        self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
-        self._log: list[LoggedRequest] = []
-        self._in_flight = 0
-        self._max_in_flight = 0
-        self.stopping = threading.Event()
         self._server: HubServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -76,8 +89,8 @@ class FakeHub:
         """Bind and serve in a daemon thread; returns self."""
         if self._server is not None:
             raise RuntimeError("the hub is already started")
-        self.stopping.clear()
-        self._server = HubServer(self._address, self)
+        self._dispatcher.stopping.clear()
+        self._server = HubServer(self._address, self._dispatcher)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -90,14 +103,12 @@ class FakeHub:
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return
-        self.stopping.set()
+        self._dispatcher.stopping.set()
         server.shutdown()
         server.cut_connections()
         server.server_close()
         thread.join(timeout=5)
-        with self._idle:
-            # Released handlers log their request on their way out: wait for them.
-            self._idle.wait_for(lambda: self._in_flight == 0, timeout=5)
+        self._dispatcher.wait_idle(timeout=5)
         self._server = self._thread = None
 
     def __enter__(self) -> FakeHub:
@@ -119,6 +130,26 @@ class FakeHub:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
+    @property
+    def stopping(self) -> threading.Event:
+        """Set while the hub stops; hanging requests and latency waits end on it."""
+        return self._dispatcher.stopping
+
+    @property
+    def latency(self) -> float:
+        """Seconds added before every answer."""
+        return self._dispatcher.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self._dispatcher.latency = seconds
+
+    # -- tokens -------------------------------------------------------------------------
+
+    def add_token(self, token: str, spec: str | TokenSpec) -> None:
+        """Know one more token (a bare login: `TokenSpec(login)`), also while serving."""
+        self._dispatcher.router.add_token(token, _spec(spec))
+
     # -- repositories and secrets -------------------------------------------------------
 
     def add_repository(self, full_name: str) -> None:
@@ -131,11 +162,17 @@ class FakeHub:
         return self._state.repository_names
 
     def set_secret(
-        self, repository: str, name: str, value: str, updated_at: str | datetime | None = None
+        self,
+        repository: str,
+        name: str,
+        value: str,
+        *,
+        created_at: str | datetime | None = None,
+        updated_at: str | datetime | None = None,
     ) -> None:
-        """Store a secret's plaintext directly; `updated_at` (ISO-8601 or datetime) backdates it."""
-        at = None if updated_at is None else parse_time(updated_at)
-        self._state.set_plain(repository, name, value, at)
+        """Store a secret's plaintext directly; `updated_at` and `created_at` (ISO-8601 or
+        aware datetime) backdate it (`created_at` defaults to the first write's time)."""
+        self._state.set_plain(repository, name, value, _epoch(updated_at), _epoch(created_at))
 
     def secret(self, repository: str, name: str) -> StoredSecret | None:
         """The stored secret with its decrypted value, or None (also for unknown repositories)."""
@@ -153,7 +190,48 @@ class FakeHub:
         """Replace a repository's key pair, as GitHub may; returns the new `(key_id, key)`."""
         return self._state.rotate_public_key(repository)
 
-    # -- faults, rate limits, log -------------------------------------------------------
+    def set_workflow_runs(self, repository: str, count: int) -> None:
+        """Give a repository `count` completed workflow runs (none by default)."""
+        self._state.set_workflow_runs(repository, count)
+
+    def set_org_secret(
+        self,
+        org: str,
+        name: str,
+        value: str,
+        *,
+        visibility: Visibility = "all",
+        selected_repositories: Iterable[str] = (),
+        created_at: str | datetime | None = None,
+        updated_at: str | datetime | None = None,
+    ) -> None:
+        """Create or replace an organisation secret.
+
+        Visibility `all` or `private` shares it with every repository of `org` (all
+        emulated repositories are private), `selected` with `selected_repositories`
+        (full names of the hub's repositories of that org). ValueError for a bad name or
+        visibility, KeyError for an unknown repository.
+        """
+        self._state.set_org_secret(
+            org,
+            name,
+            value,
+            visibility,
+            list(selected_repositories),
+            _epoch(updated_at),
+            _epoch(created_at),
+        )
+
+    def org_secret(self, org: str, name: str) -> StoredSecret | None:
+        """An organisation secret with its value, or None."""
+        secret = self._state.orgs.secret(org, name)
+        return None if secret is None else secret.record()
+
+    def delete_org_secret(self, org: str, name: str) -> bool:
+        """Remove an organisation secret; True when it existed."""
+        return self._state.orgs.delete(org, name)
+
+    # -- faults, rate limits, budget, log ---------------------------------------------------
 
     def add_fault(self, fault: Fault) -> None:
         """Inject a fault; faults apply before normal handling, in the order added."""
@@ -173,72 +251,36 @@ class FakeHub:
         self._limiter.mode = mode
 
     @property
+    def points_budget(self) -> PointsBudget | None:
+        """The enforced per-minute points budget (None: off, the default).
+
+        Setting it starts an empty window."""
+        return self._points_budget
+
+    @points_budget.setter
+    def points_budget(self, budget: PointsBudget | None) -> None:
+        self._points_budget = budget
+        self._dispatcher.budget = None if budget is None else PointsWindow(budget)
+
+    @property
+    def budget_refusals(self) -> int:
+        """How many requests the points budget refused since start or `reset_log`."""
+        return self._dispatcher.budget_refusals
+
+    @property
     def requests(self) -> list[LoggedRequest]:
         """A copy of the request log, in the order requests finished."""
-        with self._lock:
-            return list(self._log)
+        return self._dispatcher.snapshot()
 
     @property
     def max_in_flight(self) -> int:
         """The most requests handled at once since start or `reset_log`."""
-        with self._lock:
-            return self._max_in_flight
+        return self._dispatcher.max_in_flight
 
     def reset_log(self) -> None:
-        """Clear the request log and the in-flight high-water mark."""
-        with self._lock:
-            self._log.clear()
-            self._max_in_flight = self._in_flight
+        """Clear the request log, the in-flight high-water mark and the budget refusals."""
+        self._dispatcher.reset()
 
-    # -- called by handler threads ------------------------------------------------------
 
-    def begin(self) -> None:
-        """Count a request in flight, from the end of its head to the end of its answer."""
-        with self._lock:
-            self._in_flight += 1
-            self._max_in_flight = max(self._max_in_flight, self._in_flight)
-
-    def dispatch(self, request: Request, handler: RequestContext) -> Answer | None:
-        """Apply latency, faults, then the router; None when the request gets no answer."""
-        if self.latency > 0:
-            self.stopping.wait(self.latency)
-        fault = self._faults.take(request.method, request.path)
-        if fault is None:
-            return self._router.answer(request)
-        if fault.action == "drop":
-            return None
-        if fault.action == "hang":
-            handler.hang()
-            return None
-        headers = self._limiter.check(counted=False).headers()
-        if fault.retry_after is not None:
-            headers["retry-after"] = str(fault.retry_after)
-        headers.update({k.lower(): v for k, v in fault.headers.items()})
-        body = None if fault.status in (204, 304) else documents.error(fault.message, fault.status)
-        return Answer(fault.status, body, headers)
-
-    def finished(self, request: Request, status: int | None, started: float, raw_path: str) -> None:
-        """Log a request and count it out of flight."""
-        headers = dict(request.headers)
-        if "authorization" in headers:
-            headers["authorization"] = "<redacted>"
-        try:
-            body = json.loads(request.body) if request.body else None
-        except ValueError:
-            body = None
-        entry = LoggedRequest(
-            method=request.method,
-            path=request.path,
-            query=request.query,
-            headers=headers,
-            token_login=self._router.login_of(bearer(request.headers.get("authorization"))),
-            json=body,
-            status=status,
-            started=started,
-            finished=time.monotonic(),
-            raw_path=raw_path,
-        )
-        with self._lock:
-            self._log.append(entry)
-            self._in_flight -= 1
-            self._idle.notify_all()
+def _epoch(value: str | datetime | None) -> int | None:
+    return None if value is None else parse_time(value)

@@ -1,6 +1,8 @@
-"""GitHub's answer to one parsed request: authentication, rate limits, then the endpoint.
+"""GitHub's answer to one parsed request: authentication, rate limits, routing, access.
 
-Nothing here touches a socket; `server.py` parses requests and writes the answers.
+The routing table maps `(method, path pattern)` to an endpoint and the permission it
+needs from a fine-grained token: a new endpoint is one line. Nothing here touches a
+socket; `server.py` parses requests and writes the answers.
 """
 
 from __future__ import annotations
@@ -8,27 +10,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qs, unquote
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote
 
-from ccat.fakehub import documents
+from ccat.fakehub import documents, endpoints
+from ccat.fakehub.exchange import Answer, Call, Request
 from ccat.fakehub.faults import RateLimiter, RateVerdict
-from ccat.fakehub.records import StoredSecret
-from ccat.fakehub.state import HubState, SecretRejected
+from ccat.fakehub.state import HubState
+from ccat.fakehub.tokens import Grant, Need, TokenSpec
 
-_REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
-_ROUTES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"/"), "root"),
-    (re.compile(r"/user"), "user"),
-    (re.compile(r"/rate_limit"), "rate_limit"),
-    (re.compile(_REPO), "repository"),
-    (re.compile(_REPO + r"/actions/secrets"), "list_secrets"),
-    (re.compile(_REPO + r"/actions/secrets/public-key"), "public_key"),
-    (re.compile(_REPO + r"/actions/secrets/(?P<name>[^/]+)"), "secret"),
-    (re.compile(_REPO + r"/actions/organization-secrets"), "organization_secrets"),
-]
+__all__ = ["Answer", "Request", "Router", "bearer"]
+
 _SECONDARY = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try "
     "again. If you reach out to GitHub Support for help, please include the request ID."
@@ -36,27 +30,63 @@ _SECONDARY = (
 _RATE_DOCS = (
     "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"
 )
+_FORBIDDEN = "Resource not accessible by personal access token"
 
 
 @dataclass(frozen=True)
-class Answer:
-    """An HTTP answer before serialisation: status, JSON body (None: no body), headers."""
+class Endpoint:
+    """An endpoint's handler and what it needs from a fine-grained token (None: nothing)."""
 
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
+    handler: Callable[[Call], Answer]
+    need: Need | None = None
 
 
-@dataclass(frozen=True)
-class Request:
-    """A parsed request: method, path without query nor `/api/v3` prefix, query, headers."""
+METADATA_READ = Need("metadata", "read")
+ACTIONS_READ = Need("actions", "read")
+SECRETS_READ = Need("secrets", "read")
+SECRETS_WRITE = Need("secrets", "write")
+ORG_SECRETS_READ = Need("organization_secrets", "read")
 
-    method: str
-    path: str
-    query: str
-    headers: Mapping[str, str]
-    body: bytes
-    prefix: str = ""
+_REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
+_SECRETS = _REPO + r"/actions/secrets"
+_ORG_SECRET = r"/orgs/(?P<org>[^/]+)/actions/secrets/(?P<name>[^/]+)"
+_NAME = r"/(?P<name>[^/]+)"
+
+# Tried in this order for a method: a literal segment (`public-key`) before a parameter.
+# A path with `owner`/`repo` is a repository endpoint, one with `org` an organisation's.
+ROUTES: dict[tuple[str, re.Pattern[str]], Endpoint] = {
+    ("GET", re.compile(r"/")): Endpoint(endpoints.root),
+    ("GET", re.compile(r"/user")): Endpoint(endpoints.user),
+    ("GET", re.compile(r"/rate_limit")): Endpoint(endpoints.rate_limit),
+    ("GET", re.compile(_REPO)): Endpoint(endpoints.repository, METADATA_READ),
+    ("GET", re.compile(_REPO + r"/actions/runs")): Endpoint(endpoints.workflow_runs, ACTIONS_READ),
+    ("GET", re.compile(_SECRETS)): Endpoint(endpoints.list_secrets, SECRETS_READ),
+    ("GET", re.compile(_SECRETS + r"/public-key")): Endpoint(endpoints.public_key, SECRETS_READ),
+    ("GET", re.compile(_SECRETS + _NAME)): Endpoint(endpoints.get_secret, SECRETS_READ),
+    ("PUT", re.compile(_SECRETS + _NAME)): Endpoint(endpoints.put_secret, SECRETS_WRITE),
+    ("DELETE", re.compile(_SECRETS + _NAME)): Endpoint(endpoints.delete_secret, SECRETS_WRITE),
+    ("GET", re.compile(_REPO + r"/actions/organization-secrets")): Endpoint(
+        endpoints.repository_org_secrets, SECRETS_READ
+    ),
+    ("GET", re.compile(_ORG_SECRET)): Endpoint(endpoints.org_secret, ORG_SECRETS_READ),
+    ("GET", re.compile(_ORG_SECRET + r"/repositories")): Endpoint(
+        endpoints.org_secret_repositories, ORG_SECRETS_READ
+    ),
+}
+
+_BY_METHOD: dict[str, list[tuple[re.Pattern[str], Endpoint]]] = {}
+for (_method, _pattern), _endpoint in ROUTES.items():
+    _BY_METHOD.setdefault(_method, []).append((_pattern, _endpoint))
+
+
+def find_route(method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:
+    """The endpoint of a request (HEAD is served as GET) and its URL-decoded path
+    parameters, or None."""
+    for pattern, endpoint in _BY_METHOD.get("GET" if method == "HEAD" else method, ()):
+        match = pattern.fullmatch(path)
+        if match is not None:
+            return endpoint, {k: unquote(v) for k, v in match.groupdict().items()}
+    return None
 
 
 def bearer(authorization: str | None) -> str | None:
@@ -69,208 +99,127 @@ def bearer(authorization: str | None) -> str | None:
     return token.strip()
 
 
-def _not_found() -> Answer:
-    return Answer(404, documents.error("Not Found", 404))
+def secondary_limit(status: int = 429) -> dict[str, str]:
+    """GitHub's secondary-rate-limit error document."""
+    return documents.error(_SECONDARY, status, _RATE_DOCS)
 
 
 class Router:
     """Answers requests from the hub's state the way api.github.com does.
 
-    The operator token may do everything. Other known tokens are fresh personal access
-    tokens: `GET /user` and `GET /rate_limit` succeed, every other endpoint answers 403
-    "Resource not accessible by personal access token". A missing token gets 401
-    "Requires authentication", an unknown one 401 "Bad credentials", on every endpoint.
+    Tokens: a missing token gets 401 "Requires authentication", an unknown one or one
+    whose `expires_at` has passed 401 "Bad credentials", on every endpoint. The operator
+    token may do everything (a classic token with `repo, workflow`). For other tokens
+    (see `TokenSpec`):
+
+    - every answer to a classic token carries `X-OAuth-Scopes`, and every answer to a
+      token with an expiry `GitHub-Authentication-Token-Expiration`;
+    - `/`, `/user` and `/rate_limit` answer any valid token;
+    - repository endpoints answer 404 Not Found, as for a repository that does not exist,
+      when the token cannot see the (private) repository: a classic token without
+      `repo`, or a fine-grained one whose `repositories` leave it out;
+    - an endpoint needing a permission a fine-grained token lacks answers 403 "Resource
+      not accessible by personal access token" with `X-Accepted-GitHub-Permissions`:
+      the repository needs `metadata=read`, workflow runs `actions=read`, the secrets
+      list, a secret, the public key and the repository's organisation secrets
+      `secrets=read`, a secret's PUT and DELETE `secrets=write`, the organisation
+      endpoints `organization_secrets=read` (a classic token: scope `admin:org`, sent
+      back as `X-Accepted-OAuth-Scopes`); an unknown organisation is 404 first.
+
+    Every decision is a few dict and set look-ups: O(1) in the number of repositories.
     """
 
     def __init__(
         self,
         state: HubState,
         limiter: RateLimiter,
-        logins: Mapping[str, str],
         operator_token: str,
-        expirations: Mapping[str, str],
+        operator: TokenSpec,
+        tokens: Mapping[str, TokenSpec],
     ) -> None:
         self._state = state
         self._limiter = limiter
-        self._logins = dict(logins)
-        self._operator = operator_token
-        self._expirations = dict(expirations)
-        # The operator is user 1, as the primary rate-limit message of the brief says.
-        ordered = dict.fromkeys([logins[operator_token], *logins.values()])
-        self._ids = {login: 1 + i for i, login in enumerate(ordered)}
+        self._grants: dict[str, Grant] = {}
+        # The operator is user 1, as GitHub's primary rate-limit message shows it.
+        self._ids: dict[str, int] = {operator.login: 1}
+        for token, spec in tokens.items():
+            if token != operator_token:
+                self.add_token(token, spec)
+        self._grants[operator_token] = Grant.of(operator, operator=True)
+
+    def add_token(self, token: str, spec: TokenSpec) -> None:
+        """Know one more token (or replace what a token may do)."""
+        self._ids.setdefault(spec.login, len(self._ids) + 1)
+        self._grants[token] = Grant.of(spec)
 
     def login_of(self, token: str | None) -> str | None:
         """The login a token belongs to, or None."""
-        return None if token is None else self._logins.get(token)
+        grant = None if token is None else self._grants.get(token)
+        return None if grant is None else grant.login
 
     def answer(self, request: Request) -> Answer:
-        """Authenticate, rate-limit and route one request."""
+        """Authenticate, rate-limit, route and check access for one request."""
         token = bearer(request.headers.get("authorization"))
-        login = self.login_of(token)
-        counted = request.path != "/rate_limit"
-        if login is None:
+        grant = None if token is None else self._grants.get(token)
+        if grant is None or grant.expired(time.time()):
             verdict = self._limiter.check(counted=False)
             message = "Requires authentication" if token is None else "Bad credentials"
-            return self._with(Answer(401, documents.error(message, 401)), verdict)
+            return self._with(Answer(401, documents.error(message, 401)), verdict, {})
+        counted = request.path != "/rate_limit"
         verdict = self._limiter.check(counted=counted)
-        extra = {}
-        if token in self._expirations:
-            extra["github-authentication-token-expiration"] = self._expirations[token]
-        if token == self._operator:
-            extra["x-oauth-scopes"] = "repo, workflow"
         if verdict.limited is not None:
-            return self._with(self._limited(verdict, login), verdict, extra)
-        if token != self._operator and (request.method, request.path) not in (
-            ("GET", "/user"),
-            ("HEAD", "/user"),
-            ("GET", "/rate_limit"),
-        ):
-            message = "Resource not accessible by personal access token"
-            return self._with(Answer(403, documents.error(message, 403)), verdict, extra)
-        answer = self._route(request, login, verdict)
+            return self._with(self._limited(verdict, grant), verdict, grant.headers)
+        answer = self._route(request, grant, verdict)
         if request.method in ("GET", "HEAD") and answer.status == 200:
             answer = self._conditional(request, answer, counted)
             if answer.status == 304:
                 verdict = self._limiter.check(counted=False)
-        return self._with(answer, verdict, extra)
+        return self._with(answer, verdict, grant.headers)
+
+    def _route(self, request: Request, grant: Grant, verdict: RateVerdict) -> Answer:
+        found = find_route(request.method, request.path)
+        if found is None:
+            return endpoints.not_found()
+        endpoint, params = found
+        repository = None
+        if "repo" in params:
+            repository = self._state.find(f"{params['owner']}/{params['repo']}")
+            if repository is None or not grant.sees(repository.full_name):
+                return endpoints.not_found()
+        elif "org" in params and not self._state.has_org(params["org"]):
+            return endpoints.not_found()
+        refusal = grant.refusal(endpoint.need)
+        if refusal is not None:
+            return Answer(403, documents.error(_FORBIDDEN, 403), refusal)
+        user_id = self._ids.get(grant.login, 1)
+        call = Call(request, grant, user_id, params, self._state, verdict, repository)
+        return endpoint.handler(call)
 
     def _conditional(self, request: Request, answer: Answer, counted: bool) -> Answer:
         """GitHub's ETag on every 200 to a GET; 304 to a matching `If-None-Match`.
 
-        A 304 does not count against the primary rate limit, as GitHub documents.
+        The body is encoded once here, for the ETag and for the wire. A 304 does not
+        count against the primary rate limit, as GitHub documents.
         """
-        digest = hashlib.sha256(json.dumps(answer.body, sort_keys=True).encode()).hexdigest()
-        etag = f'W/"{digest[:40]}"'
+        content = json.dumps(answer.body).encode("utf-8")
+        etag = f'W/"{hashlib.sha256(content).hexdigest()[:40]}"'
         wanted = request.headers.get("if-none-match", "")
         if etag in {tag.strip() for tag in wanted.split(",")} or wanted.strip() == "*":
             if counted:
                 self._limiter.refund()
             return Answer(304, None, {**answer.headers, "etag": etag})
-        return Answer(answer.status, answer.body, {**answer.headers, "etag": etag})
+        return Answer(200, answer.body, {**answer.headers, "etag": etag}, raw=content)
 
     @staticmethod
-    def _with(
-        answer: Answer, verdict: RateVerdict, extra: Mapping[str, str] | None = None
-    ) -> Answer:
-        extra = extra or {}
-        return Answer(answer.status, answer.body, {**verdict.headers(), **extra, **answer.headers})
+    def _with(answer: Answer, verdict: RateVerdict, extra: Mapping[str, str]) -> Answer:
+        headers = {**verdict.headers(), **extra, **answer.headers}
+        return Answer(answer.status, answer.body, headers, raw=answer.raw)
 
-    def _limited(self, verdict: RateVerdict, login: str) -> Answer:
+    def _limited(self, verdict: RateVerdict, grant: Grant) -> Answer:
         assert verdict.limited is not None
         status = verdict.limited.answer_status
         if verdict.limited.kind == "secondary":
-            return Answer(status, documents.error(_SECONDARY, status, _RATE_DOCS))
-        message = f"API rate limit exceeded for user ID {self._ids.get(login, 1)}."
+            return Answer(status, secondary_limit(status))
+        message = f"API rate limit exceeded for user ID {self._ids.get(grant.login, 1)}."
         docs = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
         return Answer(status, documents.error(message, status, docs))
-
-    def _route(self, request: Request, login: str, verdict: RateVerdict) -> Answer:
-        method = "GET" if request.method == "HEAD" else request.method
-        for pattern, name in _ROUTES:
-            match = pattern.fullmatch(request.path)
-            if match is None:
-                continue
-            params = {k: unquote(v) for k, v in match.groupdict().items()}
-            if name == "root" and method == "GET":
-                return Answer(200, {"current_user_url": f"{documents.API}/user"})
-            if name == "user" and method == "GET":
-                return Answer(200, documents.private_user(login, self._ids.get(login, 1)))
-            if name == "rate_limit" and method == "GET":
-                return Answer(
-                    200,
-                    documents.rate_limit_overview(
-                        verdict.limit, verdict.remaining, verdict.used, verdict.reset
-                    ),
-                )
-            if "owner" in params:
-                return self._repository_route(name, method, params, request)
-            return _not_found()
-        return _not_found()
-
-    def _repository_route(
-        self, name: str, method: str, params: dict[str, str], request: Request
-    ) -> Answer:
-        repository = self._state.find(f"{params['owner']}/{params['repo']}")
-        if repository is None:
-            return _not_found()
-        full_name = repository.full_name
-        if name == "repository" and method == "GET":
-            return Answer(200, documents.full_repository(repository))
-        if name == "public_key" and method == "GET":
-            key_id, key = self._state.public_key(full_name)
-            return Answer(200, {"key_id": key_id, "key": key})
-        if name == "organization_secrets" and method == "GET":
-            return Answer(200, {"total_count": 0, "secrets": []})
-        if name == "list_secrets" and method == "GET":
-            return self._list(full_name, request)
-        if name == "secret":
-            return self._secret(full_name, params["name"], method, request.body)
-        return _not_found()
-
-    def _list(self, full_name: str, request: Request) -> Answer:
-        query = parse_qs(request.query)
-        per_page = min(100, max(1, _int(query, "per_page", 30)))
-        page = max(1, _int(query, "page", 1))
-        stored = self._state.secrets(full_name)
-        chunk = stored[(page - 1) * per_page : page * per_page]
-        body = {
-            "total_count": len(stored),
-            "secrets": [_secret_document(s) for s in chunk],
-        }
-        last = max(1, -(-len(stored) // per_page))
-        if last == 1:
-            return Answer(200, body)
-        host = request.headers.get("host", "127.0.0.1")
-        base = f"http://{host}{request.prefix}{request.path}?per_page={per_page}&page="
-        links = []
-        if page < last:
-            links += [f'<{base}{page + 1}>; rel="next"', f'<{base}{last}>; rel="last"']
-        if page > 1:
-            links += [f'<{base}1>; rel="first"', f'<{base}{page - 1}>; rel="prev"']
-        return Answer(200, body, {"link": ", ".join(links)} if links else {})
-
-    def _secret(self, full_name: str, name: str, method: str, body: bytes) -> Answer:
-        if method == "GET":
-            stored = self._state.secret(full_name, name)
-            if stored is None:
-                return _not_found()
-            return Answer(200, _secret_document(stored))
-        if method == "DELETE":
-            return Answer(204) if self._state.delete_secret(full_name, name) else _not_found()
-        if method != "PUT":
-            return _not_found()
-        try:
-            document = json.loads(body)
-        except ValueError:
-            return Answer(400, documents.error("Problems parsing JSON", 400))
-        if not isinstance(document, dict):
-            return Answer(400, documents.error("Problems parsing JSON", 400))
-        for field_name in ("encrypted_value", "key_id"):
-            value = document.get(field_name)
-            if value is None:
-                return _invalid(f'"{field_name}" wasn\'t supplied.')
-            if not isinstance(value, str):
-                shown = json.dumps(value)
-                return _invalid(f"For 'properties/{field_name}', {shown} is not a string.")
-        try:
-            created = self._state.put_sealed(
-                full_name, name, document["encrypted_value"], document["key_id"]
-            )
-        except SecretRejected as exc:
-            return Answer(422, documents.error(str(exc), 422))
-        return Answer(201, {}) if created else Answer(204)
-
-
-def _secret_document(stored: StoredSecret) -> dict[str, str]:
-    return {"name": stored.name, "created_at": stored.created_at, "updated_at": stored.updated_at}
-
-
-def _invalid(detail: str) -> Answer:
-    return Answer(422, documents.error(f"Invalid request.\n\n{detail}", 422))
-
-
-def _int(query: Mapping[str, list[str]], name: str, default: int) -> int:
-    try:
-        return int(query[name][0])
-    except (KeyError, IndexError, ValueError):
-        return default

@@ -2,7 +2,8 @@
 
 `BaseHTTPRequestHandler.send_response` would write the head and the body separately;
 with Nagle's algorithm and delayed ACKs that costs ~40 ms per answer, so the handler
-builds the whole answer and writes it at once, on a socket with TCP_NODELAY.
+builds the whole answer and writes it at once, on a socket with TCP_NODELAY. Only a very
+large body (an injected hostile answer) is streamed in chunks after the first write.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from ccat.fakehub.routes import Answer, Request
+from ccat.fakehub.exchange import Answer, Request
 
 _MAX_BODY = 1024 * 1024
+_CHUNK = 1024 * 1024  # bytes per write of a streamed body
+_FRAMING = ("content-length", "transfer-encoding")
 _PHRASES = {status.value: status.phrase for status in HTTPStatus}
 _SERIAL = itertools.count(1)
 _PROCESS = os.getpid() & 0xFFFF
@@ -40,8 +43,9 @@ class Dispatcher(Protocol):
 
     stopping: threading.Event
 
-    def begin(self) -> None:
-        """Count a request in flight; `finished` is always called after it."""
+    def begin(self) -> int:
+        """Count a request in flight; `finished` is always called after it. Returns how
+        many requests are in flight, this one included."""
         ...
 
     def dispatch(self, request: Request, handler: RequestContext) -> Answer | None:
@@ -54,7 +58,9 @@ class Dispatcher(Protocol):
 
 
 class RequestContext(Protocol):
-    """What the hub may do with the connection of the request it is answering."""
+    """What the hub may know and do about the connection of the request it is answering."""
+
+    in_flight_at_arrival: int  # requests in flight when this one arrived, itself included
 
     def hang(self) -> None:
         """Wait until the client disconnects or the hub stops."""
@@ -116,6 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "GitHub.com"
     disable_nagle_algorithm = True
     server: HubServer
+    in_flight_at_arrival = 0
 
     def setup(self) -> None:
         super().setup()
@@ -166,7 +173,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         request = Request(self.command, path, query, headers, b"", prefix)
         answer: Answer | None = None
-        dispatcher.begin()
+        self.in_flight_at_arrival = dispatcher.begin()
         try:
             try:
                 body = self._read_body()
@@ -201,22 +208,59 @@ class _Handler(BaseHTTPRequestHandler):
             stopping.wait(0.05)  # more data (a pipelined request): keep hanging
 
     def _write(self, answer: Answer) -> None:
-        body = b"" if answer.body is None else json.dumps(answer.body).encode("utf-8")
-        lines = [
-            f"HTTP/1.1 {answer.status} {_PHRASES.get(answer.status, 'Unknown')}",
-            "server: GitHub.com",
-            f"date: {formatdate(usegmt=True)}",
-            "x-github-api-version-selected: 2022-11-28",
-            "x-github-media-type: github.v3; format=json",
-            f"x-github-request-id: {_request_id()}",
-        ]
-        if answer.body is not None:
-            lines.append("content-type: application/json; charset=utf-8")
+        if answer.raw is not None:
+            content, repeat = answer.raw, answer.repeat
+        else:
+            content = b"" if answer.body is None else json.dumps(answer.body).encode("utf-8")
+            repeat = 1
+        headers: dict[str, str] = {}
+        if answer.github_headers:
+            headers.update(
+                {
+                    "server": "GitHub.com",
+                    "date": formatdate(usegmt=True),
+                    "x-github-api-version-selected": "2022-11-28",
+                    "x-github-media-type": "github.v3; format=json",
+                    "x-github-request-id": _request_id(),
+                }
+            )
+            if content and repeat:
+                headers["content-type"] = "application/json; charset=utf-8"
         if answer.status not in (204, 304):
-            lines.append(f"content-length: {len(body)}")
-        lines.extend(f"{name}: {value}" for name, value in answer.headers.items())
-        lines.append("connection: " + ("close" if self.close_connection else "keep-alive"))
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+            headers["content-length"] = str(len(content) * repeat)
+        if any(name in answer.headers for name in _FRAMING):
+            # The answer frames itself (a hostile one may lie): nothing can follow it.
+            headers.pop("content-length", None)
+            self.close_connection = True
+        headers.update(answer.headers)
+        headers["connection"] = "close" if self.close_connection else "keep-alive"
+        status_line = f"HTTP/1.1 {answer.status} {_PHRASES.get(answer.status, 'Unknown')}\r\n"
+        lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        head = (status_line + lines + "\r\n").encode("latin-1")
         if self.command == "HEAD" or answer.status in (204, 304):
-            body = b""
-        self.wfile.write(head + body)  # one write: see the module docstring
+            content, repeat = b"", 0
+        if len(content) * repeat <= _CHUNK:
+            self.wfile.write(head + content * repeat)  # one write: see the module docstring
+            return
+        self._stream(head, content, repeat)
+
+    def _stream(self, head: bytes, content: bytes, repeat: int) -> None:
+        """Send `content` `repeat` times without building it whole; a client that hangs
+        up, or a hub that stops, ends it quietly."""
+        per_chunk = max(1, _CHUNK // len(content))
+        block = content * per_chunk
+        stopping = self.server.dispatcher.stopping
+        left = repeat
+        try:
+            self.wfile.write(head)
+            while left > 0 and not stopping.is_set():
+                if left >= per_chunk:
+                    self.wfile.write(block)
+                    left -= per_chunk
+                else:
+                    self.wfile.write(content * left)
+                    left = 0
+        except OSError:
+            pass  # the client hung up: routine for a hostile answer nobody reads whole
+        if left:
+            self.close_connection = True  # the body is cut short: the connection is spent

@@ -1,7 +1,9 @@
-"""What the emulated GitHub knows: repositories, their keys and secrets, and the request log.
+"""What the emulated GitHub knows: repositories, their keys, secrets and workflow runs, and
+(in `orgs`) the organisations' secrets.
 
-Everything here is guarded by one lock, because handler threads and the test's own
-thread use it at the same time. Nothing here knows about HTTP.
+The repositories are guarded by one lock (the organisation secrets by their own),
+because handler threads and the test's own thread use them at the same time. Nothing
+here knows about HTTP.
 """
 
 from __future__ import annotations
@@ -12,29 +14,19 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, SealedBox
 
+from ccat.fakehub.org_secrets import OrgSecrets, Visibility
 from ccat.fakehub.records import StoredSecret
+from ccat.fakehub.timestamps import iso
 
 _SECRET_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 MAX_ENCRYPTED_VALUE = 48 * 1024
-
-
-def iso(epoch: int) -> str:
-    """ISO-8601 UTC with second resolution, as GitHub writes timestamps."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
-
-
-def parse_time(value: str | datetime) -> int:
-    """Epoch seconds of an ISO-8601 string ("…Z" accepted) or an aware datetime."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return int(value.timestamp())
 
 
 class SecretRejected(Exception):
@@ -62,6 +54,12 @@ class Repository:
     key: PrivateKey
     key_id: str
     secrets: dict[str, _Secret] = field(default_factory=dict)
+    workflow_runs: int = 0
+
+    @property
+    def owner(self) -> str:
+        """The owner (organisation) part of the full name."""
+        return self.full_name.split("/", 1)[0]
 
     @property
     def public_key(self) -> str:
@@ -80,6 +78,8 @@ class HubState:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self._repositories: dict[str, Repository] = {}
+        self._owners: set[str] = set()  # lower-case owners of the repositories
+        self.orgs = OrgSecrets()
 
     # -- repositories -------------------------------------------------------------------
 
@@ -91,6 +91,7 @@ class HubState:
             if full_name.lower() in self._repositories:
                 return
             key, key_id = _new_key()
+            self._owners.add(full_name.split("/", 1)[0].lower())
             self._repositories[full_name.lower()] = Repository(
                 full_name=full_name,
                 id=1_000_000 + len(self._repositories),
@@ -131,10 +132,28 @@ class HubState:
 
     # -- secrets ------------------------------------------------------------------------
 
-    def set_plain(self, full_name: str, name: str, value: str, updated_at: int | None) -> None:
-        """Store a plaintext secret directly, as if it had been written at `updated_at`."""
+    def set_plain(
+        self,
+        full_name: str,
+        name: str,
+        value: str,
+        updated_at: int | None,
+        created_at: int | None = None,
+    ) -> None:
+        """Store a plaintext secret directly, as if written at `updated_at` (now when None)
+        and first created at `created_at` (when None: kept, or `updated_at` for a new one)."""
         with self.lock:
-            self._write(self._get(full_name), name, value, updated_at)
+            repository = self._get(full_name)
+            self._write(repository, name, value, updated_at)
+            if created_at is not None:
+                repository.secrets[name.upper()].created_at = created_at
+
+    def set_workflow_runs(self, full_name: str, count: int) -> None:
+        """How many workflow runs a repository has (their documents are made when asked)."""
+        if count < 0:
+            raise ValueError("a repository has 0 or more workflow runs")
+        with self.lock:
+            self._get(full_name).workflow_runs = count
 
     def put_sealed(self, full_name: str, name: str, encrypted_value: str, key_id: str) -> bool:
         """Decrypt and store a sealed value; True when the secret was created.
@@ -194,3 +213,29 @@ class HubState:
         """Remove a secret; True when it existed."""
         with self.lock:
             return self._get(full_name).secrets.pop(name.upper(), None) is not None
+
+    # -- organisations ------------------------------------------------------------------
+
+    def has_org(self, org: str) -> bool:
+        """Whether the organisation exists: it owns a repository or has a secret."""
+        with self.lock:
+            owns = org.lower() in self._owners
+        return owns or self.orgs.has(org)
+
+    def set_org_secret(
+        self,
+        org: str,
+        name: str,
+        value: str,
+        visibility: Visibility,
+        selected: Iterable[str],
+        updated_at: int | None,
+        created_at: int | None,
+    ) -> None:
+        """Create or replace an organisation secret shared as `visibility` says.
+
+        KeyError for an unknown selected repository; ValueError as `OrgSecrets.put`.
+        """
+        with self.lock:
+            chosen = [self._get(full_name) for full_name in selected]
+        self.orgs.put(org, name, value, visibility, chosen, updated_at, created_at)

@@ -1,0 +1,175 @@
+"""One function per GitHub endpoint: a routed, allowed `Call` in, an `Answer` out.
+
+Authentication, rate limits and permissions were decided before (`routes.Router`);
+these only read and change the hub's state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
+from urllib.parse import parse_qs
+
+from ccat.fakehub import documents
+from ccat.fakehub.exchange import Answer, Call
+from ccat.fakehub.records import StoredSecret
+from ccat.fakehub.state import SecretRejected
+
+T = TypeVar("T")
+
+
+def not_found() -> Answer:
+    """GitHub's 404, also for what exists but the token may not see."""
+    return Answer(404, documents.error("Not Found", 404))
+
+
+def root(call: Call) -> Answer:
+    """`GET /`: the API's index (one link is enough for clients that probe it)."""
+    return Answer(200, {"current_user_url": f"{documents.API}/user"})
+
+
+def user(call: Call) -> Answer:
+    """`GET /user`: the token's own account."""
+    return Answer(200, documents.private_user(call.grant.login, call.user_id))
+
+
+def rate_limit(call: Call) -> Answer:
+    """`GET /rate_limit`: the core counters."""
+    verdict = call.verdict
+    overview = documents.rate_limit_overview(
+        verdict.limit, verdict.remaining, verdict.used, verdict.reset
+    )
+    return Answer(200, overview)
+
+
+def repository(call: Call) -> Answer:
+    """`GET /repos/{owner}/{repo}`."""
+    return Answer(200, documents.full_repository(call.repo))
+
+
+def workflow_runs(call: Call) -> Answer:
+    """`GET /repos/{owner}/{repo}/actions/runs`, newest first, paginated."""
+    count = call.repo.workflow_runs
+    numbers, links = _page(call, range(count, 0, -1))
+    runs = [documents.workflow_run(call.repo, number) for number in numbers]
+    return Answer(200, {"total_count": count, "workflow_runs": runs}, links)
+
+
+def public_key(call: Call) -> Answer:
+    """`GET /repos/{owner}/{repo}/actions/secrets/public-key`."""
+    key_id, key = call.state.public_key(call.repo.full_name)
+    return Answer(200, {"key_id": key_id, "key": key})
+
+
+def list_secrets(call: Call) -> Answer:
+    """`GET /repos/{owner}/{repo}/actions/secrets`, ordered by name, paginated."""
+    stored = call.state.secrets(call.repo.full_name)
+    chunk, links = _page(call, stored)
+    body = {"total_count": len(stored), "secrets": [_secret_document(s) for s in chunk]}
+    return Answer(200, body, links)
+
+
+def get_secret(call: Call) -> Answer:
+    """`GET /repos/{owner}/{repo}/actions/secrets/{name}`."""
+    stored = call.state.secret(call.repo.full_name, call.params["name"])
+    return not_found() if stored is None else Answer(200, _secret_document(stored))
+
+
+def delete_secret(call: Call) -> Answer:
+    """`DELETE /repos/{owner}/{repo}/actions/secrets/{name}`."""
+    deleted = call.state.delete_secret(call.repo.full_name, call.params["name"])
+    return Answer(204) if deleted else not_found()
+
+
+def put_secret(call: Call) -> Answer:
+    """`PUT /repos/{owner}/{repo}/actions/secrets/{name}`: 201 created, 204 updated, or
+    GitHub's 400/422 for a body it refuses."""
+    try:
+        document = json.loads(call.request.body)
+    except ValueError:
+        return Answer(400, documents.error("Problems parsing JSON", 400))
+    if not isinstance(document, dict):
+        return Answer(400, documents.error("Problems parsing JSON", 400))
+    for field_name in ("encrypted_value", "key_id"):
+        value = document.get(field_name)
+        if value is None:
+            return _invalid(f'"{field_name}" wasn\'t supplied.')
+        if not isinstance(value, str):
+            shown = json.dumps(value)
+            return _invalid(f"For 'properties/{field_name}', {shown} is not a string.")
+    try:
+        created = call.state.put_sealed(
+            call.repo.full_name,
+            call.params["name"],
+            document["encrypted_value"],
+            document["key_id"],
+        )
+    except SecretRejected as exc:
+        return Answer(422, documents.error(str(exc), 422))
+    return Answer(201, {}) if created else Answer(204)
+
+
+def repository_org_secrets(call: Call) -> Answer:
+    """`GET /repos/{owner}/{repo}/actions/organization-secrets`: the organisation secrets
+    shared with the repository, ordered by name, paginated."""
+    shared = call.state.orgs.shared_with(call.repo)
+    chunk, links = _page(call, shared)
+    body = {"total_count": len(shared), "secrets": [_secret_document(s.record()) for s in chunk]}
+    return Answer(200, body, links)
+
+
+def org_secret(call: Call) -> Answer:
+    """`GET /orgs/{org}/actions/secrets/{name}`."""
+    secret = call.state.orgs.secret(call.params["org"], call.params["name"])
+    return not_found() if secret is None else Answer(200, documents.organization_secret(secret))
+
+
+def org_secret_repositories(call: Call) -> Answer:
+    """`GET /orgs/{org}/actions/secrets/{name}/repositories`: the selected repositories
+    (none unless the secret's visibility is `selected`), paginated."""
+    secret = call.state.orgs.secret(call.params["org"], call.params["name"])
+    if secret is None:
+        return not_found()
+    chunk, links = _page(call, secret.selected)
+    body = {
+        "total_count": len(secret.selected),
+        "repositories": [documents.minimal_repository(r) for r in chunk],
+    }
+    return Answer(200, body, links)
+
+
+def _page(call: Call, items: Sequence[T]) -> tuple[Sequence[T], dict[str, str]]:
+    """One page of `items` as `per_page`/`page` ask (30 by default, 100 at most), and
+    GitHub's `Link` header when there is more than one page."""
+    request = call.request
+    query = parse_qs(request.query)
+    per_page = min(100, max(1, _int(query, "per_page", 30)))
+    page = max(1, _int(query, "page", 1))
+    chunk = items[(page - 1) * per_page : page * per_page]
+    last = max(1, -(-len(items) // per_page))
+    if last == 1:
+        return chunk, {}
+    host = request.headers.get("host", "127.0.0.1")
+    base = f"http://{host}{request.prefix}{request.path}?per_page={per_page}&page="
+    links = []
+    if page < last:
+        links += [f'<{base}{page + 1}>; rel="next"', f'<{base}{last}>; rel="last"']
+    if page > 1:
+        links += [f'<{base}1>; rel="first"', f'<{base}{page - 1}>; rel="prev"']
+    return chunk, {"link": ", ".join(links)} if links else {}
+
+
+def _secret_document(stored: StoredSecret) -> dict[str, str]:
+    return documents.actions_secret(stored.name, stored.created_at, stored.updated_at)
+
+
+def _invalid(detail: str) -> Answer:
+    return Answer(422, documents.error(f"Invalid request.\n\n{detail}", 422))
+
+
+def _int(query: Mapping[str, list[str]], name: str, default: int) -> int:
+    try:
+        return int(query[name][0])
+    except (KeyError, IndexError, ValueError):
+        return default

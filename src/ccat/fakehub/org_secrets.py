@@ -1,0 +1,111 @@
+"""Organisation secrets: who may use each, and which are shared with a repository.
+
+Guarded by its own lock; nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from ccat.fakehub.records import StoredSecret
+from ccat.fakehub.timestamps import iso
+
+if TYPE_CHECKING:
+    from ccat.fakehub.state import Repository
+
+Visibility = Literal["all", "private", "selected"]
+_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class OrgSecret:
+    """An organisation secret: its value, who may use it, and its timestamps."""
+
+    org: str
+    name: str
+    value: str
+    visibility: Visibility
+    selected: Sequence[Repository]
+    created_at: int
+    updated_at: int
+    selected_names: frozenset[str]  # lower-case full names, for O(1) checks
+
+    def shared_with(self, repository: Repository) -> bool:
+        """Whether the repository may use it (every emulated repository is private)."""
+        if repository.owner.lower() != self.org.lower():
+            return False
+        return self.visibility != "selected" or repository.full_name.lower() in self.selected_names
+
+    def record(self) -> StoredSecret:
+        """The secret as the test API shows it."""
+        return StoredSecret(self.name, self.value, iso(self.created_at), iso(self.updated_at))
+
+
+class OrgSecrets:
+    """Every organisation's secrets, safe to use from many threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_org: dict[str, dict[str, OrgSecret]] = {}  # lower-case org -> NAME -> secret
+
+    def has(self, org: str) -> bool:
+        """Whether the organisation has (or had) a secret."""
+        with self._lock:
+            return org.lower() in self._by_org
+
+    def put(
+        self,
+        org: str,
+        name: str,
+        value: str,
+        visibility: Visibility,
+        selected: Sequence[Repository],
+        updated_at: int | None,
+        created_at: int | None,
+    ) -> None:
+        """Create or replace a secret (`created_at` None: kept, or now for a new one).
+
+        ValueError for a bad name or visibility, or selected repositories with another
+        visibility or of another owner.
+        """
+        if not _NAME.match(name.upper()) or name.upper().startswith("GITHUB_"):
+            raise ValueError(f"not a secret name: {name!r}")
+        if visibility not in ("all", "private", "selected"):
+            raise ValueError(f"visibility is all, private or selected, not {visibility!r}")
+        if selected and visibility != "selected":
+            raise ValueError("selected repositories need visibility 'selected'")
+        for repository in selected:
+            if repository.owner.lower() != org.lower():
+                raise ValueError(f"{repository.full_name} does not belong to {org}")
+        updated = int(time.time()) if updated_at is None else updated_at
+        names = frozenset(r.full_name.lower() for r in selected)
+        with self._lock:
+            of_org = self._by_org.setdefault(org.lower(), {})
+            existing = of_org.get(name.upper())
+            if created_at is None:
+                created_at = updated if existing is None else existing.created_at
+            of_org[name.upper()] = OrgSecret(
+                org, name.upper(), value, visibility, tuple(selected), created_at, updated, names
+            )
+
+    def secret(self, org: str, name: str) -> OrgSecret | None:
+        """The secret (both names matched case-insensitively), or None."""
+        with self._lock:
+            return self._by_org.get(org.lower(), {}).get(name.upper())
+
+    def delete(self, org: str, name: str) -> bool:
+        """Remove a secret; True when it existed."""
+        with self._lock:
+            return self._by_org.get(org.lower(), {}).pop(name.upper(), None) is not None
+
+    def shared_with(self, repository: Repository) -> list[OrgSecret]:
+        """The secrets of the repository's organisation it may use, ordered by name."""
+        with self._lock:
+            available = self._by_org.get(repository.owner.lower(), {})
+            ordered = [available[key] for key in sorted(available)]
+        return [secret for secret in ordered if secret.shared_with(repository)]
