@@ -9,7 +9,9 @@ rotation tests, `tests/rotation_support.py`.
 from __future__ import annotations
 
 import base64
+import json
 import secrets
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -17,6 +19,8 @@ import pytest
 from nacl.public import PublicKey, SealedBox
 
 from ccat.fakehub import FakeHub
+from ccat.pat.journal import Journal
+from ccat.pat.journal_codec import decode_document, encode_document
 from tests.rotation_support import (
     GRAPH_NAMES,
     ROTATION_OPERATOR_TOKEN,
@@ -103,3 +107,61 @@ def auth(token: str = OPERATOR_TOKEN) -> dict[str, str]:
         "Accept": "application/vnd.github+json",
         "X-GitHub-Api-Version": "2022-11-28",
     }
+
+
+# --- every journal a test leaves behind round-trips through the model -------------------
+
+
+@pytest.fixture(autouse=True)
+def journals_round_trip(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test that used `tmp_path`: every journal ccat wrote there (a regular
+    file of mode 0600, SPEC §5, holding a JSON object with a `schema`) is read by the
+    model, with its update log, and written out again as the same document."""
+    yield
+    tmp_path = request.node.funcargs.get("tmp_path")
+    if not isinstance(tmp_path, Path):
+        return
+    for path in sorted(tmp_path.rglob("*")):
+        if _written_journal(path):
+            assert_round_trips(path)
+
+
+def _written_journal(path: Path) -> bool:
+    if path.suffix in (".lock", ".log", ".tmp") or path.is_symlink() or not path.is_file():
+        return False
+    if stat.S_IMODE(path.stat().st_mode) != 0o600:
+        return False  # not written by ccat: a test's own (maybe deliberately broken) file
+    try:
+        data = json.loads(path.read_bytes())
+    except ValueError:
+        return False
+    return isinstance(data, dict) and "schema" in data
+
+
+def assert_round_trips(path: Path) -> None:
+    """The journal at `path` loads (document and log) and re-serialises to an equal
+    document, losing nothing the file says that the model knows."""
+    document = Journal(path).load()
+    again = encode_document(document)
+    assert decode_document(again, path=str(path)) == document, f"{path} does not round-trip"
+    raw = path.read_bytes()
+    on_disk = decode_document(raw, path=str(path))
+    _assert_kept(json.loads(raw), json.loads(encode_document(on_disk)), str(path))
+
+
+def _assert_kept(read: object, written: object, where: str) -> None:
+    """Every value of `read` that `written` has is equal in it (same JSON type too);
+    fields `written` adds (newer than the file) are null."""
+    if isinstance(written, dict):
+        assert isinstance(read, dict), where
+        for key, value in written.items():
+            if key in read:
+                _assert_kept(read[key], value, f"{where}.{key}")
+            else:
+                assert value is None, f"{where}.{key} appeared with a value"
+    elif isinstance(written, list):
+        assert isinstance(read, list) and len(read) == len(written), where
+        for index, (left, right) in enumerate(zip(read, written, strict=True)):
+            _assert_kept(left, right, f"{where}[{index}]")
+    else:
+        assert type(read) is type(written) and read == written, f"{where} changed"

@@ -359,7 +359,7 @@ def journal_command(
             current = load_graph(graph, run.org)
         except CcatError:
             return
-        if current.sha256 != run.graph_sha256:
+        if current.sha256 != run.graph.sha256:
             out.print(
                 f"note: {graph} changed since this run started; --resume also sets "
                 "repositories added to it",

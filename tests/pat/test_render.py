@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ccat.pat.github import PublicKey
-from ccat.pat.journal import Fingerprint, RotationRun, TargetRecord, TokenInfo
+from ccat.pat.journal import Fingerprint, GraphFile, RotationRun, TargetRecord, TokenInfo
 from ccat.pat.render import outcome_report, preflight_lines, resume_forecast
 from ccat.pat.rotate import PlanItem, Preflight, RotationOutcome
 
@@ -18,18 +18,20 @@ def preflight(expires_at: str | None) -> Preflight:
 
 
 def run(*states: str) -> RotationRun:
-    targets = [TargetRecord(f"ccatobs/r{i}") for i in range(len(states))]
-    for target, state in zip(targets, states, strict=True):
-        target.state = state  # type: ignore[assignment]
-        if state == "failed":
-            target.http_status, target.error = 403, "Resource not accessible"
+    targets = [TargetRecord.pending(f"ccatobs/r{i}") for i in range(len(states))]
+    for index, state in enumerate(states):
+        if state == "updated":
+            targets[index] = targets[index].succeeded(204, "2026-11-25T19:00:01Z")
+        elif state == "failed":
+            targets[index] = targets[index].failed(
+                403, "Resource not accessible", "2026-11-25T19:00:01Z"
+            )
     return RotationRun(
         run_id="20261125T190000Z-abcdef",
         secret="GH_PAT",
         org="ccatobs",
         api_url="https://api.github.com",
-        graph_path="ci/dependency-graph.yml",
-        graph_sha256="0" * 64,
+        graph=GraphFile("ci/dependency-graph.yml", "0" * 64),
         state="stopped",
         started_at="2026-11-25T19:00:00Z",
         finished_at=None,
@@ -73,5 +75,5 @@ def test_resume_forecast_names_what_would_be_set() -> None:
     assert "skip 1 updated repositories and set 2: ccatobs/r1, ccatobs/r2" in (
         resume_forecast(stopped)
     )
-    stopped.state = "completed"
+    stopped.finish("completed", "2026-11-25T19:00:09Z")
     assert resume_forecast(stopped).startswith("Nothing to resume")

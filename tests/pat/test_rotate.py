@@ -160,12 +160,13 @@ async def test_rotation_sets_every_repository_and_journals_before_reporting(
     run = current(journal_path)
     assert run.state == "completed" and run.finished_at is not None
     assert (run.secret, run.org, run.api_url) == (SECRET, "ccatobs", hub.url)
-    assert run.graph_path == str(graph_file)
-    assert run.graph_sha256 == hashlib.sha256(on_disk(graph_file) or b"").hexdigest()
+    assert run.graph.path == str(graph_file)
+    assert run.graph.sha256 == hashlib.sha256(on_disk(graph_file) or b"").hexdigest()
     assert run.operator == hub.operator_login
     assert (run.token.login, run.token.expires_at) == (NEW_LOGIN, EXPIRES_AT)
     assert run.token.fingerprint.matches(new_token)
     assert not run.token.fingerprint.matches(new_token + "0")
+    assert run.token.kind == "classic"  # from the ghp_ prefix: only the kind is kept
     assert [t.repository for t in run.targets] == targets
     assert [t.http_status for t in run.targets] == [r.status for r in writes]
     for target in run.targets:
@@ -203,7 +204,7 @@ async def test_a_permanent_failure_stops_the_rotation_and_resume_finishes_it(
     assert outcome.failed is not None and outcome.failed.repository == bad
     assert outcome.hint is not None and "permission" in outcome.hint
     for later in targets[failing + 1 :]:
-        assert record(run, later).to_json() == TargetRecord(later).to_json()  # untouched
+        assert record(run, later).to_json() == TargetRecord.pending(later).to_json()  # untouched
     assert put_repositories(hub) == targets[: failing + 1]
 
     hub.reset_log()

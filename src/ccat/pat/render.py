@@ -260,7 +260,7 @@ def journal_header(run: RotationRun, path: str) -> Table:
         ("Finished", run.finished_at or NONE),
         ("Operator", run.operator or NONE),
         ("Secret", f"{run.secret} in {run.org} ({run.api_url})"),
-        ("Graph", f"{run.graph_path} (sha256 {run.graph_sha256[:12]})"),
+        ("Graph", f"{run.graph.path} (sha256 {run.graph.sha256[:12]})"),
         (
             "New token",
             f"fingerprint {token.fingerprint.short}, login {token.login or NONE}, "

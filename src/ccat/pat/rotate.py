@@ -31,6 +31,7 @@ from ccat.pat.github import GitHubClient, PublicKey, User
 from ccat.pat.graph import Graph
 from ccat.pat.journal import (
     Fingerprint,
+    GraphFile,
     Journal,
     JournalDocument,
     RotationRun,
@@ -38,6 +39,7 @@ from ccat.pat.journal import (
     TokenInfo,
     iso,
     new_run_id,
+    token_kind,
 )
 from ccat.pat.sealing import SealingError, load_public_key, seal
 
@@ -136,8 +138,8 @@ async def run_rotation(options: RotateOptions) -> RotationOutcome:
             return RotationOutcome(plan, preflight, None, declined=True)
         run, unfinished, dropped = _begin(options, document, preflight, repositories)
         hint = await _write_all(options, document, run, preflight.keys)
-        run.state = "completed" if all(t.state == "updated" for t in run.targets) else "stopped"
-        run.finished_at = iso(options.clock())
+        done = all(t.state == "updated" for t in run.targets)
+        run.finish("completed" if done else "stopped", iso(options.clock()))
         options.journal.save(document)
         return RotationOutcome(
             plan, preflight, run, previous_unfinished=unfinished, dropped=dropped, hint=hint
@@ -250,22 +252,17 @@ def _begin(
             if t.repository.lower() not in wanted and t.state != "updated"
         )
         kept = [t for t in run.targets if t.repository.lower() in wanted or t.state == "updated"]
-        added = [TargetRecord(repo) for repo in repositories if repo.lower() not in known]
-        run.targets = kept + added
-        run.state = "running"
-        run.finished_at = None
+        added = [TargetRecord.pending(repo) for repo in repositories if repo.lower() not in known]
+        run.reopen(kept + added)
         unfinished = None
     else:
         unfinished = previous if previous is not None and previous.state != "completed" else None
-        if previous is not None:
-            document.history.append(previous)
         run = RotationRun(
             run_id=new_run_id(options.clock()),
             secret=options.secret,
             org=options.graph.org,
             api_url=options.api_url,
-            graph_path=str(options.graph.path),
-            graph_sha256=options.graph.sha256,
+            graph=GraphFile(str(options.graph.path), options.graph.sha256),
             state="running",
             started_at=now,
             finished_at=None,
@@ -274,10 +271,11 @@ def _begin(
                 fingerprint=Fingerprint.of(options.new_token),
                 login=preflight.new_login,
                 expires_at=preflight.new_expires_at,
+                kind=token_kind(options.new_token),
             ),
-            targets=[TargetRecord(repo) for repo in repositories],
+            targets=[TargetRecord.pending(repo) for repo in repositories],
         )
-        document.current = run
+        document.start(run)
     options.journal.save(document)
     return run, unfinished, dropped
 
@@ -297,10 +295,11 @@ async def _write_all(
     # A resumed run may spell a name as the graph did then; GitHub ignores case.
     keys_by_name = {name.lower(): key for name, key in keys.items()}
 
-    def save() -> bool:
-        """Save the journal; if that fails, no further write may start (its outcome could
+    def save(record: TargetRecord) -> bool:
+        """Journal `record`; if that fails, no further write may start (its outcome could
         not be recorded), so remember the error and stop as on a failed write."""
         try:
+            run.put(record)
             options.journal.save(document)
         except JournalError as exc:
             journal_errors.append(exc)
@@ -316,15 +315,14 @@ async def _write_all(
                     record.repository, options.secret, seal(options.new_token, key.key), key.key_id
                 )
             except GitHubError as exc:
-                record.state, record.http_status, record.error = "failed", exc.status, exc.detail
+                record = record.failed(exc.status, exc.detail, iso(options.clock()))
                 hints.append(exc.hint or "")
                 failed.set()
             else:
-                record.state, record.http_status, record.error = "updated", status, None
-            record.finished_at = iso(options.clock())
+                record = record.succeeded(status, iso(options.clock()))
             # Journal first, then report. The save is synchronous: no cancellation can
             # land between the answer and the save, so a known outcome is never lost.
-            if save() and options.listener is not None:
+            if save(record) and options.listener is not None:
                 options.listener.write_finished(record)
         finally:
             limiter.release_on_behalf_of(slot)
@@ -333,7 +331,7 @@ async def _write_all(
     async with anyio.create_task_group() as group:
         for record in pending:
             # Waiting for a slot or for the interval is not "started": check after both.
-            slot = object()  # the limiter's borrower: records are not hashable
+            slot = object()  # the limiter's borrower: one per write
             await limiter.acquire_on_behalf_of(slot)
             if last_start is not None and not failed.is_set():
                 remaining = last_start + options.write_interval - time.monotonic()
@@ -344,11 +342,10 @@ async def _write_all(
                 limiter.release_on_behalf_of(slot)
                 break
             last_start = time.monotonic()
-            record.state, record.error, record.http_status = "pending", None, None
-            record.started_at, record.finished_at = iso(options.clock()), None
+            record = record.started(iso(options.clock()))
             # Saved before the request: a crash now leaves "pending, started, not finished",
             # which `ccat pat journal` shows as in flight and `--resume` simply redoes.
-            if not save():
+            if not save(record):
                 limiter.release_on_behalf_of(slot)
                 break
             group.start_soon(write, record, slot)

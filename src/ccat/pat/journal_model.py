@@ -1,0 +1,240 @@
+"""The journal's one model: the records of SPEC §5, as msgspec Structs.
+
+The classes below are the single description of the journal document: `journal_codec`
+decodes files strictly into them (types, enumerations, hex digits, no repository twice
+in a run) and encodes them back in the same shape, key order included. Unknown keys
+are ignored on reading, as a later version may add fields.
+
+Records are immutable, except the two the rotation engine changes as it goes, and those
+change only through their methods: a run (`put`, `finish`, `reopen`) and the document
+(`start`). A target's progress is a new `TargetRecord` (`started`, `succeeded`,
+`failed`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final, Literal
+
+import msgspec
+
+SCHEMA: Final = 1
+
+TargetState = Literal["pending", "updated", "failed"]
+RunState = Literal["running", "stopped", "interrupted", "completed"]
+TokenKind = Literal["fine-grained", "classic", "other"]
+
+_HEX_PATTERN = "^(?:[0-9a-fA-F]{2})+$"
+HexDigits = Annotated[str, msgspec.Meta(pattern=_HEX_PATTERN)]
+
+
+def iso(dt: datetime) -> str:
+    """`2026-11-25T19:00:00Z`: UTC, whole seconds. A naive datetime is refused (ambiguous)."""
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError("iso() needs a timezone-aware datetime, e.g. datetime.now(UTC)")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_now_iso() -> str:
+    """The current time as `iso()` writes it."""
+    return iso(datetime.now(UTC))
+
+
+def new_run_id(now: datetime) -> str:
+    """A run id that sorts by time and is unique enough: `20261125T190000Z-4f3a9c`."""
+    return f"{iso(now).replace('-', '').replace(':', '')}-{secrets.token_hex(3)}"
+
+
+def token_kind(token: str) -> TokenKind:
+    """The kind of a GitHub token, from its prefix only (SPEC §4.2)."""
+    if token.startswith("github_pat_"):
+        return "fine-grained"
+    if token.startswith("ghp_"):
+        return "classic"
+    return "other"
+
+
+class _Record:
+    """Mixed into every journal record: one way to see it as plain JSON values."""
+
+    __slots__ = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as JSON-ready dicts and lists, in the document's key order."""
+        data = msgspec.to_builtins(self)
+        assert isinstance(data, dict)
+        return data
+
+
+class Fingerprint(msgspec.Struct, _Record, frozen=True):
+    """Salted SHA-256 of a token: recognises the same token on `--resume`, reveals nothing."""
+
+    salt: HexDigits
+    sha256: HexDigits
+
+    @classmethod
+    def of(cls, token: str, salt: bytes | None = None) -> Fingerprint:
+        """Fingerprint `token` with `salt` (16 fresh random bytes when not given)."""
+        salt = secrets.token_bytes(16) if salt is None else salt
+        return cls(salt.hex(), hashlib.sha256(salt + token.encode("utf-8")).hexdigest())
+
+    def matches(self, token: str) -> bool:
+        """Whether `token` is the fingerprinted token (constant-time comparison)."""
+        digest = hashlib.sha256(bytes.fromhex(self.salt) + token.encode("utf-8")).hexdigest()
+        return hmac.compare_digest(digest, self.sha256)
+
+    @property
+    def short(self) -> str:
+        """First 12 hex digits, for display."""
+        return self.sha256[:12]
+
+
+class TokenInfo(msgspec.Struct, _Record, frozen=True):
+    """The new token as the journal knows it; `kind` is null in journals written before
+    it was recorded."""
+
+    fingerprint: Fingerprint
+    login: str | None
+    expires_at: str | None
+    kind: TokenKind | None = None
+
+
+class GraphFile(msgspec.Struct, _Record, frozen=True):
+    """The dependency graph a run was planned from: its path and the SHA-256 of its bytes."""
+
+    path: str
+    sha256: str
+
+
+class TargetRecord(msgspec.Struct, _Record, frozen=True):
+    """One repository's progress in a run. Each step of a write is a new record."""
+
+    repository: str
+    state: TargetState
+    started_at: str | None
+    finished_at: str | None
+    http_status: int | None
+    error: str | None
+
+    @classmethod
+    def pending(cls, repository: str) -> TargetRecord:
+        """A target no write has been started for."""
+        return cls(repository, "pending", None, None, None, None)
+
+    def started(self, at: str) -> TargetRecord:
+        """A write to it started at `at`; its outcome is not known yet."""
+        return TargetRecord(self.repository, "pending", at, None, None, None)
+
+    def succeeded(self, http_status: int, at: str) -> TargetRecord:
+        """GitHub confirmed the write (`http_status` 201 or 204) at `at`."""
+        return TargetRecord(self.repository, "updated", self.started_at, at, http_status, None)
+
+    def failed(self, http_status: int | None, error: str, at: str) -> TargetRecord:
+        """The write failed at `at` (`http_status` None when no answer came)."""
+        return TargetRecord(self.repository, "failed", self.started_at, at, http_status, error)
+
+
+class RotationRun(msgspec.Struct, _Record):
+    """One rotation: its settings, the new token's fingerprint and every target's outcome.
+
+    The engine changes a run only through `put`, `finish` and `reopen`.
+    """
+
+    run_id: str
+    secret: str
+    org: str
+    api_url: str
+    graph: GraphFile
+    state: RunState
+    started_at: str
+    finished_at: str | None
+    operator: str | None
+    token: TokenInfo
+    targets: list[TargetRecord]
+
+    def __post_init__(self) -> None:
+        _refuse_repeated_targets(self.targets)
+
+    def target(self, repository: str) -> TargetRecord | None:
+        """The record for `repository` (`org/name`), compared case-insensitively."""
+        index = self._position(repository)
+        return None if index is None else self.targets[index]
+
+    def updated(self) -> list[str]:
+        """Repositories recorded as updated, in target order."""
+        return [t.repository for t in self.targets if t.state == "updated"]
+
+    def not_updated(self) -> list[str]:
+        """Repositories still pending or failed, in target order."""
+        return [t.repository for t in self.targets if t.state != "updated"]
+
+    def put(self, record: TargetRecord) -> None:
+        """Replace the record of `record.repository` (case-insensitive); KeyError if the
+        run has no such target."""
+        index = self._position(record.repository)
+        if index is None:
+            raise KeyError(f"{record.repository} is not a target of run {self.run_id}")
+        self.targets[index] = record
+
+    def finish(self, state: RunState, at: str) -> None:
+        """End the run in `state` at `at`."""
+        self.state, self.finished_at = state, at
+
+    def reopen(self, targets: list[TargetRecord]) -> None:
+        """Take the run up again (`--resume`) over `targets`: running, not finished."""
+        _refuse_repeated_targets(targets)
+        self.targets, self.state, self.finished_at = targets, "running", None
+
+    def _position(self, repository: str) -> int | None:
+        # The engine passes back names it read from this run: try the exact spelling
+        # first, so a put stays cheap in a run of thousands of targets.
+        for index, target in enumerate(self.targets):
+            if target.repository == repository:
+                return index
+        wanted = repository.casefold()
+        for index, target in enumerate(self.targets):
+            if target.repository.casefold() == wanted:
+                return index
+        return None
+
+
+class JournalDocument(msgspec.Struct, _Record, kw_only=True):
+    """The whole journal: the latest run (`current`, any state) and earlier runs, oldest
+    first. The engine changes it only through `start`."""
+
+    schema: int = SCHEMA
+    current: RotationRun | None
+    history: list[RotationRun]
+
+    @property
+    def unfinished(self) -> RotationRun | None:
+        """The run `--resume` would continue, if any."""
+        if self.current is not None and self.current.state != "completed":
+            return self.current
+        return None
+
+    def start(self, run: RotationRun) -> None:
+        """Make `run` the current run; the previous one, if any, joins the history."""
+        if self.current is not None:
+            self.history.append(self.current)
+        self.current = run
+
+
+def _refuse_repeated_targets(targets: list[TargetRecord]) -> None:
+    # Raised inside decoding, msgspec adds where the run is; the message starts with the
+    # field path below the run ("targets["), which `journal_codec` joins to it.
+    seen: dict[str, int] = {}
+    for index, target in enumerate(targets):
+        first = seen.setdefault(target.repository.casefold(), index)
+        if first != index:
+            raise ValueError(
+                f"targets[{index}].repository repeats {_quoted(target.repository)} of "
+                f"targets[{first}] (repository names ignore case)"
+            )
+
+
+def _quoted(text: str) -> str:
+    return msgspec.json.encode(text).decode("utf-8")
