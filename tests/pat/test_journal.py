@@ -1,4 +1,4 @@
-"""Tests for `ccat.pat.journal`: atomic saves, validation on load, the lock, crash safety."""
+"""Tests for `ccat.pat.journal`: paths, atomic saves, validation on load, crash safety."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ import signal
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 import ccat
-from ccat.pat.errors import JournalError, JournalLockedError
+from ccat.cli import app
+from ccat.pat.errors import JournalError
 from ccat.pat.journal import (
     Fingerprint,
     GraphFile,
@@ -81,7 +82,7 @@ def killer() -> ModuleType:
     return module
 
 
-# --- the default path -----------------------------------------------------------------------------
+# --- paths -----------------------------------------------------------------------------
 
 
 def test_default_journal_path() -> None:
@@ -100,6 +101,97 @@ def test_default_journal_path() -> None:
     assert default_journal_path({"CCAT_JOURNAL": "", "HOME": "/h"}).parent == Path(
         "/h/.local/state/ccat"
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "fragment"),
+    [
+        ("", "the journal path is empty"),
+        (".", "the journal path . names a directory, not a file"),
+        ("..", "the journal path .. names a directory, not a file"),
+        ("/", "the journal path / names a directory, not a file"),
+        ("state/", "the journal path state/ names a directory, not a file"),
+        ("/dev/null", "the journal path /dev/null is a device, not a regular file"),
+        ("/tmp", "the journal path /tmp is a directory, not a regular file"),
+    ],
+)
+def test_a_path_that_cannot_be_a_journal_is_refused(path: str, fragment: str) -> None:
+    with pytest.raises(JournalError) as info:
+        Journal(path)
+    assert fragment in str(info.value)
+    assert info.value.exit_code == 2
+    assert "mv " not in str(info.value)  # nothing to move aside: it is not a journal
+
+
+def test_a_fifo_a_directory_and_a_file_as_folder_are_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    plain = tmp_path / "plain"
+    plain.write_text("a file, not a folder")
+    for path, fragment in [
+        (fifo, "is a FIFO, not a regular file"),
+        (folder, "is a directory, not a regular file"),
+        (plain / "pat-journal.json", "Not a directory"),
+    ]:
+        with pytest.raises(JournalError, match=fragment) as info:
+            Journal(path)
+        assert "mv " not in str(info.value)
+
+
+def test_a_fifo_put_there_after_the_check_is_refused_without_blocking(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "pat-journal.json")
+    os.mkfifo(journal.path)  # swapped in behind our back: reading it must not hang
+    with pytest.raises(JournalError, match="is a FIFO, not a regular file") as info:
+        journal.load()
+    assert "mv " not in str(info.value)
+
+
+def test_a_journal_path_that_is_a_symlink_is_refused_naming_its_target(tmp_path: Path) -> None:
+    real = tmp_path / "real.json"
+    Journal(real).save(document(make_run()))
+    link = tmp_path / "pat-journal.json"
+    link.symlink_to(real)
+    with pytest.raises(JournalError) as info:
+        Journal(link)
+    message = str(info.value)
+    assert f"the journal path {link} is a symbolic link (to {real})" in message
+    assert info.value.hint is not None and str(real) in info.value.hint
+    dangling = tmp_path / "dangling.json"
+    dangling.symlink_to(tmp_path / "nowhere.json")
+    with pytest.raises(JournalError, match="is a symbolic link"):
+        Journal(dangling)
+
+
+def test_symlinks_and_dots_in_the_directory_are_resolved(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    (real / "sub").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(real)
+    spellings = [
+        tmp_path / "link" / "pat-journal.json",
+        real / "sub" / ".." / "pat-journal.json",
+        Path(os.path.relpath(real / "pat-journal.json")),
+    ]
+    assert {Journal(path).path for path in spellings} == {real / "pat-journal.json"}
+    assert Journal(spellings[0]).lock_path == real / "pat-journal.json.lock"
+
+
+def test_the_journal_command_refuses_such_paths_with_exit_2_and_no_traceback(
+    tmp_path: Path,
+) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "elsewhere.json")
+    runner = CliRunner()
+    for path in ["", ".", "/", str(tmp_path), str(fifo), "/dev/null", str(link)]:
+        for extra in ([], ["--json"]):
+            result = runner.invoke(app, ["pat", "journal", "--journal", path, *extra])
+            assert result.exit_code == 2, (path, result.output)
+            assert "the journal path" in result.stderr, (path, result.stderr)
+            assert "Traceback" not in result.output + result.stderr
+            assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
 # --- atomic, private saves ------------------------------------------------------------
@@ -225,67 +317,6 @@ def test_unknown_extra_fields_are_tolerated(tmp_path: Path) -> None:
     path = tmp_path / "pat-journal.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     assert Journal(path).load() == doc
-
-
-# --- the run lock ------------------------------------------------------------------
-
-
-@pytest.fixture
-def holder(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
-    """A separate process holding the lock of `tmp_path/pat-journal.json`."""
-    helper = HERE / "journal_killer.py"
-    process = subprocess.Popen(
-        [sys.executable, str(helper), "hold", str(tmp_path / "pat-journal.json")],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=child_env(),
-    )
-    assert process.stdout is not None and process.stdout.readline() == "locked\n"
-    yield process
-    if process.poll() is None:
-        process.kill()
-    process.communicate(timeout=10)
-
-
-@pytest.mark.slow
-def test_lock_held_by_another_process(tmp_path: Path, holder: subprocess.Popen[str]) -> None:
-    journal = Journal(tmp_path / "pat-journal.json")
-    with pytest.raises(JournalLockedError) as info, journal.lock():
-        pass
-    assert f"pid {holder.pid}" in str(info.value)
-    assert str(journal.lock_path) in str(info.value)
-    assert info.value.hint is not None and "released" in info.value.hint
-    assert info.value.exit_code == 2
-    holder.communicate(input="", timeout=10)  # closing stdin makes it release and exit
-    with journal.lock():
-        pass
-
-
-def test_lock_is_released_after_the_context(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "sub" / "pat-journal.json")
-    with journal.lock():
-        assert journal.lock_path.name == "pat-journal.json.lock"
-        assert stat.S_IMODE(journal.lock_path.stat().st_mode) == 0o600
-        assert f'"pid": {os.getpid()}' in journal.lock_path.read_text(encoding="utf-8")
-        # A second acquisition, even from this process, is refused.
-        with pytest.raises(JournalLockedError, match=f"pid {os.getpid()}"), journal.lock():
-            pass
-    assert journal.lock_path.read_text(encoding="utf-8") == ""  # no stale holder details
-    with pytest.raises(RuntimeError), journal.lock():
-        raise RuntimeError
-    with journal.lock():
-        pass
-
-
-def test_lock_refuses_a_symlink(tmp_path: Path) -> None:
-    victim = tmp_path / "victim"
-    victim.write_text("precious", encoding="utf-8")
-    journal = Journal(tmp_path / "pat-journal.json")
-    journal.lock_path.symlink_to(victim)
-    with pytest.raises(JournalError, match="cannot open the journal lock"), journal.lock():
-        pass
-    assert victim.read_text(encoding="utf-8") == "precious"
 
 
 # --- crash safety ------------------------------------------------------------------

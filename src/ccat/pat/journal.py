@@ -3,24 +3,30 @@
 The journal is the operator's only exact record of a partly failed rotation, so it is
 written atomically (temporary file, fsync, `os.replace`, fsync of the directory) and a
 damaged one is an error, never an empty journal. Its shape is `journal_model`'s; reading
-and writing its bytes is `journal_codec`'s. One rotation at a time holds an
-exclusive `flock` on a sibling `.lock` file. This module knows nothing of HTTP.
+and writing its bytes is `journal_codec`'s.
+
+The path is checked once, when a `Journal` is made (see `resolve_journal_path`):
+symlinks in its directory are resolved, so that every spelling of one journal takes one
+lock, and a path whose last component is a symlink, or that is not a regular file, is
+refused. One rotation at a time holds an exclusive `flock` on `PATH.lock`
+(`journal_lock`). This module knows nothing of HTTP.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import getpass
-import json
 import os
-import socket
-import tempfile
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
-from ccat.pat.errors import JournalError, JournalLockedError
 from ccat.pat.journal_codec import decode_document, encode_document
+from ccat.pat.journal_files import (
+    read_file,
+    remove_stale_temporaries,
+    replace_file,
+    resolve_journal_path,
+)
+from ccat.pat.journal_lock import LockHolder, hold_lock, lock_holder
 from ccat.pat.journal_model import (
     SCHEMA,
     Fingerprint,
@@ -44,6 +50,7 @@ __all__ = [
     "GraphFile",
     "Journal",
     "JournalDocument",
+    "LockHolder",
     "RotationRun",
     "RunState",
     "TargetRecord",
@@ -72,10 +79,14 @@ def default_journal_path(env: Mapping[str, str] | None = None) -> Path:
 
 
 class Journal:
-    """The journal file at `path`: load, atomic save, and the exclusive run lock."""
+    """The journal at `path`: load, atomic save, and the run lock.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    Making one checks the path and raises `JournalError` for one that cannot be a
+    journal; `path` is then the file actually used (directory symlinks resolved).
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = resolve_journal_path(path)
 
     @property
     def lock_path(self) -> Path:
@@ -88,132 +99,26 @@ class Journal:
 
     def load(self) -> JournalDocument:
         """Read the journal; missing is empty, anything unreadable is a `JournalError`."""
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
+        raw = read_file(self.path, what="journal")
+        if raw is None:
             return JournalDocument(current=None, history=[])
-        except OSError as exc:
-            raise JournalError(
-                f"cannot read the journal {self.path}: {exc.strerror or exc}"
-            ) from exc
         return decode_document(raw, path=str(self.path))
 
-    def save(self, doc: JournalDocument) -> None:
-        """Replace the journal with `doc` atomically and durably (mode 0600, directory 0700)."""
-        # Serialise first: a bug here must not leave a temporary file behind.
-        data = encode_document(doc)
-        directory = self.path.parent
-        try:
-            _make_private_dirs(directory)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
-        except OSError as exc:
-            raise JournalError(f"cannot write the journal {self.path}: {exc}") from exc
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), 0o600)
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException as exc:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            if isinstance(exc, OSError):
-                raise JournalError(f"cannot write the journal {self.path}: {exc}") from exc
-            raise
-        # Without this the rename itself may not survive a power cut.
-        _fsync_directory(directory)
+    def save(self, document: JournalDocument) -> None:
+        """Replace the journal with `document` atomically and durably (mode 0600,
+        directory 0700)."""
+        # Encode first: a bug here must not leave a temporary file behind.
+        replace_file(self.path, encode_document(document))
 
-    @contextlib.contextmanager
+    @contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the exclusive run lock; `JournalLockedError` names the holder if taken."""
-        try:
-            _make_private_dirs(self.lock_path.parent)
-            # O_NOFOLLOW: a planted symlink must not make us truncate some other file.
-            fd = os.open(
-                self.lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
-            )
-        except OSError as exc:
-            raise JournalError(f"cannot open the journal lock {self.lock_path}: {exc}") from exc
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise JournalLockedError(
-                    f"another rotation holds the journal lock {self.lock_path}: "
-                    f"{_describe_holder(fd)}",
-                    hint="wait for it to finish, or stop it; the lock is released as soon "
-                    "as that process exits",
-                ) from None
-            holder = {
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
-                "user": _user(),
-                "started_at": utc_now_iso(),
-            }
-            with contextlib.suppress(OSError):  # the details are a courtesy, not the lock
-                os.ftruncate(fd, 0)
-                os.pwrite(fd, (json.dumps(holder) + "\n").encode("utf-8"), 0)
-            self._remove_stale_temporaries()
-            try:
-                yield
-            finally:
-                # Clear the holder details before unlocking so they never describe a dead run.
-                with contextlib.suppress(OSError):
-                    os.ftruncate(fd, 0)
-        finally:
-            os.close(fd)  # closing the descriptor releases the flock
+        with hold_lock(self.lock_path):
+            # Only the lock holder writes, so no save is running now.
+            remove_stale_temporaries(self.path)
+            yield
 
-    def _remove_stale_temporaries(self) -> None:
-        """Delete temporary files left by a save that was killed mid-write.
-
-        Only the lock holder saves, so while we hold the lock no other save is running.
-        """
-        pattern = f".{self.path.name}.*.tmp"
-        for stale in self.path.parent.glob(pattern):
-            with contextlib.suppress(OSError):
-                stale.unlink()
-
-
-def _make_private_dirs(directory: Path) -> None:
-    """Create missing directories (parents too) with mode 0700; existing ones are left as is."""
-    missing: list[Path] = []
-    while not directory.exists():
-        missing.append(directory)
-        directory = directory.parent
-    for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):  # another process may race us here
-            path.mkdir(mode=0o700)
-            os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
-
-
-def _fsync_directory(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        raise JournalError(f"cannot sync the journal directory {directory}: {exc}") from exc
-
-
-def _user() -> str | None:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name in some containers
-        return None
-
-
-def _describe_holder(fd: int) -> str:
-    """Turn the lock file's holder details into words; tolerate them being half-written."""
-    try:
-        info = json.loads(os.pread(fd, 4096, 0).decode("utf-8"))
-    except (OSError, ValueError):
-        info = None
-    if not isinstance(info, dict) or "pid" not in info:
-        return "holder details not yet written (it has only just started)"
-    return (
-        f"pid {info.get('pid')} on host {info.get('host') or '?'}, "
-        f"user {info.get('user') or '?'}, since {info.get('started_at') or '?'}"
-    )
+    def holder(self) -> LockHolder | None:
+        """Who holds the run lock if a live process does (a rotation is running), else
+        None. It only looks: a running rotation is not disturbed."""
+        return lock_holder(self.lock_path)
