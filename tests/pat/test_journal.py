@@ -1,4 +1,4 @@
-"""Tests for `ccat.pat.journal`: paths, atomic saves, validation on load, crash safety."""
+"""Tests for `ccat.pat.journal`: paths, atomic saves, the update log, crash safety."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import signal
 import stat
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -319,6 +321,187 @@ def test_unknown_extra_fields_are_tolerated(tmp_path: Path) -> None:
     assert Journal(path).load() == doc
 
 
+# --- target saves and the update log -------------------------------------------------------
+
+
+def running(journal: Journal) -> tuple[JournalDocument, RotationRun]:
+    """Save a document with a running run over three pending targets, as a run starts."""
+    run = make_run(state="running")
+    run.reopen([TargetRecord.pending(t.repository) for t in run.targets])
+    doc = document(run, make_run("older", "completed"))
+    journal.save(doc)
+    return doc, run
+
+
+def test_a_target_save_is_durable_and_load_applies_it(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    doc, run = running(journal)
+    on_disk = journal.path.read_bytes()
+    started = run.targets[1].started("t5")
+    journal.save_target(run, started)
+    assert run.targets[1] is started  # put into the run too
+    journal.save_target(run, started.succeeded(201, "t6"))
+
+    assert journal.path.read_bytes() == on_disk  # the document was not rewritten...
+    assert len(journal.log_path.read_bytes().splitlines()) == 2  # ...two lines were added
+    assert stat.S_IMODE(journal.log_path.stat().st_mode) == 0o600
+    loaded = Journal(journal.path).load()
+    assert loaded == doc
+    assert loaded.current is not None
+    assert loaded.current.updated() == ["ccatobs/ops-db-api"]
+
+
+def test_the_journal_command_shows_the_truth_mid_run(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    doc, run = running(journal)
+    journal.save_target(run, run.targets[0].started("t0").succeeded(204, "t1"))
+    journal.save_target(run, run.targets[1].started("t2"))
+    assert json.loads(journal.path.read_bytes()) != doc.to_json()  # the file lags...
+    result = CliRunner().invoke(app, ["pat", "journal", "--json", "--journal", str(journal.path)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == doc.to_json()  # ...the command does not
+    table = CliRunner().invoke(app, ["pat", "journal", "--journal", str(journal.path)])
+    assert "in flight, outcome unknown" in table.stdout
+
+
+def test_the_log_is_folded_into_the_document_every_so_many_updates(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "pat-journal.json", fold_every=3, fold_after=float("inf"))
+    doc, run = running(journal)
+    for index in range(2):
+        journal.save_target(run, run.targets[index].started(f"t{index}"))
+    assert journal.log_path.exists()
+    journal.save_target(run, run.targets[2].started("t2"))  # the third: folded
+    assert not journal.log_path.exists()
+    assert json.loads(journal.path.read_bytes()) == doc.to_json()  # jq sees the truth
+    assert Journal(journal.path).load() == doc
+
+
+def test_the_log_is_folded_when_the_document_is_older_than_the_interval(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "pat-journal.json", fold_every=1000, fold_after=0)
+    doc, run = running(journal)
+    journal.save_target(run, run.targets[0].started("t0"))
+    assert not journal.log_path.exists()
+    assert json.loads(journal.path.read_bytes()) == doc.to_json()
+
+
+def test_a_whole_save_removes_the_log(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    doc, run = running(journal)
+    journal.save_target(run, run.targets[0].started("t0"))
+    run.finish("interrupted", "t9")
+    journal.save(doc)
+    assert sorted(os.listdir(tmp_path)) == ["pat-journal.json"]
+    assert Journal(journal.path).load() == doc
+
+
+def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    _, run = running(journal)
+    journal.save_target(run, run.targets[0].started("t0"))
+    truth = Journal(journal.path).load()
+    complete = journal.log_path.read_bytes()
+    # A kill (or a power cut) during the next append: any prefix of the line may remain.
+    journal.save_target(run, run.targets[0].succeeded(204, "t1"))
+    line = journal.log_path.read_bytes()[len(complete) :]
+    for cut in range(len(line)):  # every prefix short of the newline
+        journal.log_path.write_bytes(complete + line[:cut])
+        assert Journal(journal.path).load() == truth
+
+
+def test_log_lines_of_an_older_document_are_ignored(tmp_path: Path) -> None:
+    """A kill between the folded document's rename and the log's removal leaves lines
+    that are already in the document; applying them again could undo later updates."""
+    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    doc, run = running(journal)
+    journal.save_target(run, run.targets[0].started("t0"))
+    stale = journal.log_path.read_bytes()  # says: ops-db... started, outcome unknown
+    journal.save_target(run, run.targets[0].succeeded(204, "t1"))
+    journal.save(doc)  # folded; the log is gone
+    journal.log_path.write_bytes(stale)  # as if the removal had not happened
+    loaded = Journal(journal.path).load()
+    assert loaded == doc
+    assert loaded.current is not None and loaded.current.targets[0].state == "updated"
+    # A process that starts from here folds and removes the stale log on its first save.
+    journal.save(loaded)
+    assert not journal.log_path.exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [
+        ("not json", "line 1 is not valid JSON"),
+        ('{"document": "00", "run_id": "r"}', "line 1.target is missing"),
+        ('{"document": "zz", "run_id": "r", "target": {}}', "line 1.document should be hex"),
+    ],
+)
+def test_a_damaged_log_line_is_an_error_naming_the_log(
+    tmp_path: Path, line: str, fragment: str
+) -> None:
+    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    _, run = running(journal)
+    journal.save_target(run, run.targets[0].started("t0"))
+    with journal.log_path.open("ab") as log:
+        log.write(line.encode() + b"\n")
+    before = journal.log_path.read_bytes()
+    with pytest.raises(JournalError) as info:
+        Journal(journal.path).load()
+    message = str(info.value)
+    assert f"its update log {journal.log_path}: " in message
+    assert fragment.replace("line 1", "line 2") in message
+    assert f"mv {journal.log_path} {journal.log_path}.broken" in message
+    assert journal.log_path.read_bytes() == before
+    # Doing as told: the journal reads again, without the log's updates.
+    journal.log_path.rename(journal.log_path.with_name("pat-journal.json.log.broken"))
+    loaded = Journal(journal.path).load()
+    assert loaded.current is not None and loaded.current.targets[0].started_at is None
+
+
+def test_a_log_line_for_another_run_or_repository_is_damage(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    _, run = running(journal)
+    journal.save_target(run, run.targets[0].started("t0"))
+    line = json.loads(journal.log_path.read_bytes())
+    changes: list[tuple[dict[str, object], str]] = [
+        ({"run_id": "another-run"}, "line 1 updates run another-run, not the journal's"),
+        (
+            {"target": {**line["target"], "repository": "ccatobs/elsewhere"}},
+            "line 1 updates ccatobs/elsewhere, not a target of run",
+        ),
+    ]
+    for change, fragment in changes:
+        journal.log_path.write_text(json.dumps({**line, **change}) + "\n")
+        with pytest.raises(JournalError, match=fragment):
+            Journal(journal.path).load()
+    journal.log_path.unlink()
+
+
+def test_save_target_refuses_what_it_cannot_record(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "pat-journal.json")
+    lone = make_run(state="running")
+    with pytest.raises(ValueError, match="last saved document"):
+        journal.save_target(lone, lone.targets[0].started("t0"))
+    _, run = running(journal)
+    with pytest.raises(ValueError, match="last saved document"):
+        journal.save_target(lone, lone.targets[0].started("t0"))  # not the saved run
+    with pytest.raises(KeyError, match="ccatobs/elsewhere"):
+        journal.save_target(run, TargetRecord.pending("ccatobs/elsewhere"))
+    assert not journal.log_path.exists()  # nothing was written for either
+
+
+def test_a_target_save_that_cannot_be_written_is_a_journal_error(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    _, run = running(journal)
+    journal.log_path.mkdir()  # appending to it fails
+    with pytest.raises(JournalError, match="cannot write the journal's update log"):
+        journal.save_target(run, run.targets[0].started("t0"))
+    assert run.targets[0].started_at is None  # not put into the run: it is not durable
+    with pytest.raises(JournalError, match="is a directory, not a regular file"):
+        journal.load()
+    journal.log_path.rmdir()
+
+
 # --- crash safety ------------------------------------------------------------------
 
 
@@ -348,6 +531,71 @@ def test_sigkill_at_random_instants_never_leaves_a_partial_journal(tmp_path: Pat
         number = int(doc.current.run_id.removeprefix("run-"))
         assert start <= number < start + 1_000_000  # written by this round, after "ready"
         assert doc == helper.build_document(number)  # exactly a state that was written
+
+
+def _kill_writer(path: Path, fold_every: int, when: Callable[[], None]) -> int:
+    """Start a `targets` writer on `path`, SIGKILL it once `when()` returns, and give
+    the number of steps it acknowledged."""
+    process = subprocess.Popen(
+        [sys.executable, str(HERE / "journal_killer.py"), "targets", str(path), str(fold_every)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "ready\n"
+        when()
+        process.send_signal(signal.SIGKILL)
+        output, _ = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
+    assert process.returncode == -signal.SIGKILL
+    return max((int(number) for number in output.split("\n")[:-1]), default=0)
+
+
+def _assert_the_truth(path: Path, acknowledged: int) -> None:
+    """The journal parses, holds every acknowledged update and at most the one save
+    that was under way: it never claims an update that was not made."""
+    helper = killer()
+    assert acknowledged < helper.STEPS, "the writer finished before it was killed"
+    loaded = Journal(path).load()
+    assert loaded in (helper.after_steps(acknowledged), helper.after_steps(acknowledged + 1))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fold_every", [0, 7], ids=["appends-only", "fold-every-7"])
+def test_sigkill_at_random_instants_of_target_saves_leaves_the_truth(
+    tmp_path: Path, fold_every: int
+) -> None:
+    rng = random.Random(fold_every)
+    for kill in range(12):
+        path = tmp_path / f"kill-{kill}" / "pat-journal.json"
+        acknowledged = _kill_writer(path, fold_every, lambda: time.sleep(rng.uniform(0, 0.1)))
+        _assert_the_truth(path, acknowledged)
+
+
+@pytest.mark.slow
+def test_sigkill_in_the_middle_of_folds_leaves_the_truth(tmp_path: Path) -> None:
+    """Every update folds, and each kill comes once a fold's temporary file appears
+    (then up to 5 ms later): kills land while the new document is written, renamed, or
+    the old log removed."""
+    rng = random.Random(20261125)
+    left_mid_write = 0
+    for kill in range(12):
+        path = tmp_path / f"kill-{kill}" / "pat-journal.json"
+
+        def once_a_fold_writes(folder: Path = path.parent) -> None:
+            deadline = time.monotonic() + 20
+            while not any(name.endswith(".tmp") for name in os.listdir(folder)):
+                assert time.monotonic() < deadline, "no fold started"
+            time.sleep(rng.choice([0, rng.uniform(0, 0.005)]))
+
+        acknowledged = _kill_writer(path, 1, once_a_fold_writes)
+        left_mid_write += any(path.parent.glob(".*.tmp"))
+        _assert_the_truth(path, acknowledged)
+    assert left_mid_write, "no kill landed while a fold wrote its document"
 
 
 # --- the bundled example -------------------------------------------------------------

@@ -1,9 +1,28 @@
 """The crash-safe rotation journal: what was done to which repository, durably.
 
-The journal is the operator's only exact record of a partly failed rotation, so it is
-written atomically (temporary file, fsync, `os.replace`, fsync of the directory) and a
-damaged one is an error, never an empty journal. Its shape is `journal_model`'s; reading
-and writing its bytes is `journal_codec`'s.
+The journal is the operator's only exact record of a partly failed rotation, so a
+damaged one is an error, never an empty journal, and every save is durable before it
+returns. It is two files:
+
+- the document `PATH` (SPEC §5, the shape of `journal_model`), always replaced whole
+  and atomically by `Journal.save`: temporary file, fsync, `os.replace`, fsync of the
+  directory;
+- the update log `PATH.log`: one JSON line per target update, appended and synced by
+  `Journal.save_target`, whose cost does not grow with the number of targets. Each line
+  names the SHA-256 of the document bytes it applies to, so lines already folded into a
+  newer document are ignored, and a torn last line (a kill mid-append) is ignored too.
+
+`Journal.load` reads the log, then the document, and applies the log's lines for that
+document: it returns the truth at every instant, even while a rotation writes (reading
+the log first means a save that lands in between only makes the result newer).
+
+**How stale the document file itself may be.** `save_target` folds the log into the
+document (a `save`, which removes the log) when the log reaches `fold_every` updates
+(64) or the document is `fold_after` seconds old (1 s) at the time of an update, and the
+engine saves the whole document when a run starts and ends. So mid-run, `jq` on the
+file alone lacks at most the last 64 updates and, while updates keep coming, at most
+about a second of them; at rest the file is the whole truth and no log exists.
+`ccat pat journal --json` (which prints `load()`'s document) is always exact.
 
 The path is checked once, when a `Journal` is made (see `resolve_journal_path`):
 symlinks in its directory are resolved, so that every spelling of one journal takes one
@@ -14,14 +33,27 @@ refused. One rotation at a time holds an exclusive `flock` on `PATH.lock`
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shlex
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from ccat.pat.journal_codec import decode_document, encode_document
+from ccat.pat.errors import JournalError
+from ccat.pat.journal_codec import (
+    InvalidRecord,
+    decode_document,
+    decode_strict,
+    encode_document,
+    encode_line,
+)
 from ccat.pat.journal_files import (
+    append_line,
+    fsync_directory,
     read_file,
+    remove_file,
     remove_stale_temporaries,
     replace_file,
     resolve_journal_path,
@@ -36,6 +68,7 @@ from ccat.pat.journal_model import (
     RunState,
     TargetRecord,
     TargetState,
+    TargetUpdate,
     TokenInfo,
     TokenKind,
     iso,
@@ -64,6 +97,9 @@ __all__ = [
     "utc_now_iso",
 ]
 
+FOLD_EVERY_UPDATES = 64
+FOLD_EVERY_SECONDS = 1.0
+
 
 def default_journal_path(env: Mapping[str, str] | None = None) -> Path:
     """`CCAT_JOURNAL`, else `$XDG_STATE_HOME/ccat/pat-journal.json`, else `~/.local/state/…`."""
@@ -79,36 +115,90 @@ def default_journal_path(env: Mapping[str, str] | None = None) -> Path:
 
 
 class Journal:
-    """The journal at `path`: load, atomic save, and the run lock.
+    """The journal at `path`: load, atomic save, O(1) target saves, and the run lock.
 
     Making one checks the path and raises `JournalError` for one that cannot be a
     journal; `path` is then the file actually used (directory symlinks resolved).
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        fold_every: int = FOLD_EVERY_UPDATES,
+        fold_after: float = FOLD_EVERY_SECONDS,
+    ) -> None:
         self.path = resolve_journal_path(path)
+        self.fold_every = fold_every
+        self.fold_after = fold_after
+        # What this process last wrote whole, and the updates appended to it since.
+        self._document: JournalDocument | None = None
+        self._document_sha256 = ""
+        self._saved_at = 0.0
+        self._appended = 0
+        self._log_is_durable = False
 
     @property
     def lock_path(self) -> Path:
         """The sibling `<journal>.lock` file."""
         return self.path.with_name(self.path.name + ".lock")
 
+    @property
+    def log_path(self) -> Path:
+        """The sibling `<journal>.log` file of target updates not yet in the document."""
+        return self.path.with_name(self.path.name + ".log")
+
     def exists(self) -> bool:
         """Whether a journal file is there (its validity is `load`'s business)."""
         return self.path.exists()
 
     def load(self) -> JournalDocument:
-        """Read the journal; missing is empty, anything unreadable is a `JournalError`."""
+        """The journal's truth: the document with its update log applied. A missing
+        journal is empty; anything unreadable is a `JournalError`."""
+        # The log first: see the module docstring.
+        log = read_file(self.log_path, what="journal's update log")
         raw = read_file(self.path, what="journal")
         if raw is None:
             return JournalDocument(current=None, history=[])
-        return decode_document(raw, path=str(self.path))
+        document = decode_document(raw, path=str(self.path))
+        if log:
+            self._apply_log(document, log, hashlib.sha256(raw).hexdigest())
+        return document
 
     def save(self, document: JournalDocument) -> None:
         """Replace the journal with `document` atomically and durably (mode 0600,
-        directory 0700)."""
+        directory 0700), folding in and removing the update log."""
         # Encode first: a bug here must not leave a temporary file behind.
-        replace_file(self.path, encode_document(document))
+        data = encode_document(document)
+        replace_file(self.path, data)
+        self._document, self._document_sha256 = document, hashlib.sha256(data).hexdigest()
+        self._saved_at, self._appended = time.monotonic(), 0
+        # Its lines name the previous document, so a log that outlived this point would
+        # be ignored; removing it durably keeps the folder tidy after a power cut too.
+        if remove_file(self.log_path):
+            fsync_directory(self.path.parent)
+        self._log_is_durable = False
+
+    def save_target(self, run: RotationRun, record: TargetRecord) -> None:
+        """Put `record` into `run` and make it durable before returning, at a cost that
+        does not grow with the number of targets. `run` must be the current run of the
+        document last passed to `save`; that document is folded in now and then (module
+        docstring)."""
+        document = self._document
+        if document is None or run is not document.current:
+            raise ValueError("save_target() needs the current run of the last saved document")
+        if run.target(record.repository) is None:
+            raise KeyError(f"{record.repository} is not a target of run {run.run_id}")
+        update = TargetUpdate(self._document_sha256, run.run_id, record)
+        append_line(self.log_path, encode_line(update), new_file_is_durable=self._log_is_durable)
+        self._log_is_durable = True
+        run.put(record)
+        self._appended += 1
+        if (
+            self._appended >= self.fold_every
+            or time.monotonic() - self._saved_at >= self.fold_after
+        ):
+            self.save(document)
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -122,3 +212,34 @@ class Journal:
         """Who holds the run lock if a live process does (a rotation is running), else
         None. It only looks: a running rotation is not disturbed."""
         return lock_holder(self.lock_path)
+
+    def _apply_log(self, document: JournalDocument, log: bytes, document_sha256: str) -> None:
+        *lines, _torn = log.split(b"\n")  # the part after the last newline was cut short
+        for number, line in enumerate(lines, start=1):
+            try:
+                update = decode_strict(line, TargetUpdate, root=f"line {number}")
+            except InvalidRecord as exc:
+                raise self._damaged_log(str(exc)) from None
+            if update.document != document_sha256:
+                continue  # already folded into a newer document
+            run = document.current
+            if run is None or update.run_id != run.run_id:
+                raise self._damaged_log(
+                    f"line {number} updates run {update.run_id}, not the journal's current run"
+                )
+            try:
+                run.put(update.target)
+            except KeyError:
+                raise self._damaged_log(
+                    f"line {number} updates {update.target.repository}, not a target of "
+                    f"run {run.run_id}"
+                ) from None
+
+    def _damaged_log(self, detail: str) -> JournalError:
+        log = shlex.quote(str(self.log_path))
+        return JournalError(
+            f"journal {self.path} is damaged: its update log {self.log_path}: {detail}. "
+            f"Both were left untouched: inspect the log, then move it aside (mv {log} "
+            f"{log}.broken); the journal then forgets the "
+            "updates in it, which `ccat pat rotate --resume` redoes."
+        )

@@ -44,6 +44,11 @@ def encode_document(document: JournalDocument, *, indent: int = 2) -> bytes:
     return data + b"\n"
 
 
+def encode_line(record: msgspec.Struct) -> bytes:
+    """`record` as one line of compact JSON, newline included (for the update log)."""
+    return _ENCODER.encode(record) + b"\n"
+
+
 def decode_document(raw: bytes, *, path: str) -> JournalDocument:
     """Read a journal file's bytes strictly; anything else is a `JournalError` naming
     `path` and, for a wrong shape, the field."""

@@ -1,8 +1,8 @@
 """The journal's file operations: which file a path means, and writes that survive a kill.
 
 Every write here is durable before it returns: a whole file is replaced atomically
-(temporary file in the same directory, fsync, `os.replace`, fsync of the directory).
-Files are created with mode 0600 in
+(temporary file in the same directory, fsync, `os.replace`, fsync of the directory),
+and an append is synced before it returns. Files are created with mode 0600 in
 directories created with mode 0700. Nothing here knows the journal's format.
 """
 
@@ -18,6 +18,8 @@ from pathlib import Path
 from ccat.pat.errors import JournalError
 
 MAX_JOURNAL_BYTES = 256 * 1024 * 1024  # years of rotations; a bigger file is not ours
+
+_fdatasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
 
 
 def resolve_journal_path(path: Path | str) -> Path:
@@ -132,6 +134,40 @@ def replace_file(path: Path, data: bytes) -> None:
         raise
     # Without this the rename itself may not survive a power cut.
     fsync_directory(directory)
+
+
+def append_line(path: Path, line: bytes, *, new_file_is_durable: bool) -> None:
+    """Append `line` to `path` (created 0600 if missing) and sync it before returning.
+    Unless `new_file_is_durable`, the directory is synced too, so the file's name
+    survives a power cut as well as its contents."""
+    try:
+        fd = os.open(
+            path,
+            os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+            0o600,
+        )
+        try:
+            written = os.write(fd, line)
+            if written != len(line):  # a short append leaves a torn last line, ignored
+                raise OSError(errno.ENOSPC, "short write (is the disk full?)")
+            _fdatasync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise JournalError(f"cannot write the journal's update log {path}: {exc}") from exc
+    if not new_file_is_durable:
+        fsync_directory(path.parent)
+
+
+def remove_file(path: Path) -> bool:
+    """Delete `path` if it is there; whether it was."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise JournalError(f"cannot remove the journal's update log {path}: {exc}") from exc
+    return True
 
 
 def make_private_dirs(directory: Path) -> None:

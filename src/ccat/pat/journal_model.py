@@ -223,6 +223,15 @@ class JournalDocument(msgspec.Struct, _Record, kw_only=True):
         self.current = run
 
 
+class TargetUpdate(msgspec.Struct, _Record, frozen=True):
+    """One line of the update log beside the document: `target` is the new record of that
+    repository in run `run_id`, on top of the document whose bytes hash to `document`."""
+
+    document: HexDigits
+    run_id: str
+    target: TargetRecord
+
+
 def _refuse_repeated_targets(targets: list[TargetRecord]) -> None:
     # Raised inside decoding, msgspec adds where the run is; the message starts with the
     # field path below the run ("targets["), which `journal_codec` joins to it.

@@ -137,7 +137,7 @@ async def run_rotation(options: RotateOptions) -> RotationOutcome:
         if options.confirm is not None and not options.confirm(plan, preflight):
             return RotationOutcome(plan, preflight, None, declined=True)
         run, unfinished, dropped = _begin(options, document, preflight, repositories)
-        hint = await _write_all(options, document, run, preflight.keys)
+        hint = await _write_all(options, run, preflight.keys)
         done = all(t.state == "updated" for t in run.targets)
         run.finish("completed" if done else "stopped", iso(options.clock()))
         options.journal.save(document)
@@ -282,7 +282,6 @@ def _begin(
 
 async def _write_all(
     options: RotateOptions,
-    document: JournalDocument,
     run: RotationRun,
     keys: dict[str, PublicKey],
 ) -> str | None:
@@ -299,8 +298,7 @@ async def _write_all(
         """Journal `record`; if that fails, no further write may start (its outcome could
         not be recorded), so remember the error and stop as on a failed write."""
         try:
-            run.put(record)
-            options.journal.save(document)
+            options.journal.save_target(run, record)
         except JournalError as exc:
             journal_errors.append(exc)
             failed.set()
