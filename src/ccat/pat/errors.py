@@ -10,18 +10,24 @@
     │   ├── JournalLockedError     exit 2: another rotation holds the journal lock
     │   └── NothingToResumeError   exit 2: --resume without an unfinished run
     ├── PreflightError             exit 1: rotation refused before any write (lists failures)
+    ├── SealingError               exit 1: a repository's public key is not a usable key
     └── GitHubError                exit 1: a request to GitHub failed (repository, status, message)
         ├── TransportError         connection failed, dropped or timed out after retries
         ├── RateLimitError         rate limited and the wait exceeds --max-wait
+        ├── InvalidAnswerError     an answer GitHub does not document: status, shape, size
         └── HTTPStatusError        GitHub answered with an error status
             ├── AuthenticationError  401: the credential used was rejected
             └── NotFoundError        404
 
 Errors carry no token: the GitHub client attaches the repository and the request line
-(method and path), never headers.
+(method and path), never headers. Text that came from a server is cleaned
+(`ccat.pat.untrusted.clean`) before it is put into an error.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 
 class CcatError(Exception):
@@ -64,13 +70,27 @@ class InvalidNewTokenError(UsageError):
 
 
 class PreflightError(CcatError):
-    """Preflight failed, so no write was sent; `failures` maps what failed to why."""
+    """Preflight failed, so no write was sent; `failures` says what failed and why."""
 
     exit_code = 1
 
-    def __init__(self, message: str, *, failures: list[tuple[str, str]], hint: str) -> None:
+    def __init__(self, message: str, *, failures: Sequence[PreflightFailure], hint: str) -> None:
         super().__init__(message, hint=hint)
-        self.failures = failures
+        self.failures = tuple(failures)
+
+
+@dataclass(frozen=True)
+class PreflightFailure:
+    """One failed preflight check: `subject` is a repository or a token ("the new token"),
+    `reason` what went wrong (without the subject), `hint` what to do (may be shared)."""
+
+    subject: str
+    reason: str
+    hint: str | None = None
+
+
+class SealingError(CcatError):
+    """A repository's public key is not a usable Curve25519 key."""
 
 
 class JournalError(CcatError):
@@ -101,11 +121,14 @@ class GitHubError(CcatError):
         status: int | None = None,
         detail: str | None = None,
         hint: str | None = None,
+        accepted_permissions: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.repository = repository
         self.request = request
         self.status = status
+        # GitHub's X-Accepted-GitHub-Permissions on a 403: what the token would need.
+        self.accepted_permissions = accepted_permissions
         # GitHub's own message (or the transport failure) without our framing: what the
         # journal records as a target's error.
         self.detail = detail if detail is not None else message
@@ -117,6 +140,11 @@ class TransportError(GitHubError):
 
 class RateLimitError(GitHubError):
     """GitHub's rate limit would need a longer wait than `--max-wait` allows."""
+
+
+class InvalidAnswerError(GitHubError):
+    """The answer is not one GitHub documents for the request: an unexpected status, a body
+    of the wrong shape or not JSON, or one larger than the client reads. Never success."""
 
 
 class HTTPStatusError(GitHubError):

@@ -1,75 +1,58 @@
-"""Async GitHub REST client: one small function per endpoint, retries and rate limits.
+"""GitHub's REST endpoints that `ccat pat` uses: one small method each, every answer checked.
 
-It knows nothing of the journal or the terminal: progress and diagnostics go to an
-optional `ClientListener`. Every httpx error is converted where it enters our code into
-the hierarchy of `ccat.pat.errors`, with the repository and the request line attached
-(never a header, so never a token).
+An answer counts only as GitHub documents it (SPEC §6): the expected status *and* the
+expected shape. Anything else — another status, a body that is not JSON or lacks a field,
+a timestamp that is not one — raises a `GitHubError` naming the repository, the request
+and what was wrong, so that no caller can mistake it for success. Text from the server
+is cleaned and shortened before it goes into an error. Requests go through
+`ccat.pat.transport` (retries, rate limits, budget); this module knows nothing of the
+journal or the terminal.
 """
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Literal
+from urllib.parse import quote
 
-import anyio
-import httpx
-
-from ccat import __version__
 from ccat.pat.errors import (
     AuthenticationError,
-    GitHubError,
     HTTPStatusError,
+    InvalidAnswerError,
     NotFoundError,
-    RateLimitError,
-    TransportError,
 )
+from ccat.pat.transport import (
+    API_VERSION,
+    DEFAULT_API_URL,
+    USER_AGENT,
+    Answer,
+    ClientListener,
+    ClientSettings,
+    Request,
+    Timing,
+    Transport,
+    open_transport,
+)
+from ccat.pat.untrusted import clean
 
-DEFAULT_API_URL = "https://api.github.com"
-API_VERSION = "2022-11-28"
-USER_AGENT = f"ccat/{__version__} (+ccat pat)"
-TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
-DEFAULT_RATE_LIMIT_WAIT = 60.0
-# A reset already past (our clock ahead of GitHub's) or `Retry-After: 0` must not turn
-# into a busy loop of requests: wait at least this long, and count it against --max-wait.
-MIN_RATE_LIMIT_WAIT = 1.0
+PER_PAGE = 100
+# GitHub allows 100 secrets per repository and 1,000 per organisation; a server that
+# claims more pages than this is not believed.
+MAX_PAGES = 20
 
-
-class ClientListener(Protocol):
-    """Receives what the client does, for `--debug` output and rate-limit notices."""
-
-    def request_done(
-        self, method: str, url: str, status: int | None, elapsed: float, attempt: int
-    ) -> None:
-        """A request finished (`status` None: no answer, e.g. a dropped connection)."""
-
-    def waiting(self, repository: str | None, seconds: float, reason: str) -> None:
-        """The client sleeps `seconds` before trying again (rate limit or retry)."""
-
-
-@dataclass(frozen=True)
-class ClientSettings:
-    """How to reach GitHub. `token` is the operator credential; it is never shown."""
-
-    api_url: str = DEFAULT_API_URL
-    token: str = field(default="", repr=False)
-    timeout: float = 30.0
-    max_wait: float = 300.0
-    retries: int = 3
-    backoff: float = 0.5
-    max_connections: int = 100
+OrgVisibility = Literal["all", "private", "selected"]
 
 
 @dataclass(frozen=True)
 class User:
-    """The account a token belongs to, from `GET /user`."""
+    """The account a token belongs to (`GET /user`), its expiry and classic scopes."""
 
     login: str
     expires_at: str | None
+    scopes: tuple[str, ...] | None  # None: no X-OAuth-Scopes header (not a classic token)
 
 
 @dataclass(frozen=True)
@@ -82,27 +65,36 @@ class PublicKey:
 
 @dataclass(frozen=True)
 class SecretInfo:
-    """Metadata GitHub returns for a secret (never its value)."""
+    """Metadata GitHub returns for a secret (never its value); times are ISO-8601 UTC."""
 
     name: str
-    created_at: str | None
-    updated_at: str | None
+    updated_at: str
 
 
-def _github_message(response: httpx.Response) -> str:
-    """GitHub's own `message` for an error answer, else a short excerpt of the body."""
+@dataclass(frozen=True)
+class OrgSecret:
+    """An organisation secret and which repositories it is visible to."""
+
+    name: str
+    updated_at: str
+    visibility: OrgVisibility
+
+
+def iso_timestamp(value: object) -> str | None:
+    """`value` as `YYYY-MM-DDTHH:MM:SSZ` if it is an ISO-8601 timestamp with a zone."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
     try:
-        data = response.json()
+        parsed = datetime.fromisoformat(value)
     except ValueError:
-        data = None
-    if isinstance(data, dict) and isinstance(data.get("message"), str):
-        return str(data["message"])
-    text = response.text.strip()
-    return text[:200] if text else response.reason_phrase
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _expiry(value: str | None) -> str | None:
-    """Normalise GitHub's `2027-02-01 00:00:00 UTC` expiry header to ISO-8601 UTC."""
+    """GitHub's `2027-02-01 00:00:00 UTC` expiry header as ISO-8601 UTC; None if unreadable."""
     if not value:
         return None
     for fmt in ("%Y-%m-%d %H:%M:%S %Z", "%Y-%m-%d %H:%M:%S %z"):
@@ -113,11 +105,29 @@ def _expiry(value: str | None) -> str | None:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
         return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value.strip()
+    return None
+
+
+def _scopes(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(clean(scope.strip(), 40) for scope in value.split(",") if scope.strip())
+
+
+def github_message(answer: Answer) -> str:
+    """GitHub's own `message` for an error answer, else what the body looks like; cleaned."""
+    data = answer.json()
+    if isinstance(data, dict) and isinstance(data.get("message"), str) and data["message"]:
+        return clean(data["message"])
+    if "html" in answer.headers.get("content-type", "").lower():
+        return "an HTML page, not an answer of GitHub's API"
+    text = answer.body.decode("utf-8", errors="replace").strip()
+    return clean(text, 200) if text else "no message"
 
 
 def _hint(status: int, repository: str | None) -> str | None:
     """A practical next step for a permanent error, as the GitHub CLI gives one."""
+    where = repository or "the repository"
     if status == 401:
         return (
             "the credential was rejected: check GH_TOKEN / GITHUB_TOKEN, "
@@ -126,246 +136,253 @@ def _hint(status: int, repository: str | None) -> str | None:
     if status == 403:
         return (
             "the operator credential lacks permission: it needs admin or "
-            "`secrets: write` access to "
-            + (repository or "the repository")
-            + " (fine-grained PAT: 'Secrets' read and write)"
+            f"`secrets: write` access to {where} (fine-grained PAT: 'Secrets' read and write)"
         )
     if status == 404:
         return (
             "check the repository name in the dependency graph and that the operator "
-            "credential can see " + (repository or "the repository")
+            f"credential can see {where}"
         )
     if status == 422:
         return "GitHub refused the request body: the public key may have changed; try again"
     return None
 
 
+def _invalid(request: Request, answer: Answer, what: str) -> InvalidAnswerError:
+    return InvalidAnswerError(
+        f"{request.line}: HTTP {answer.status}: {what}",
+        detail=f"HTTP {answer.status}: {what}",
+        repository=request.repository,
+        request=request.line,
+        status=answer.status,
+    )
+
+
+def _checked(request: Request, answer: Answer, documented: Collection[int] = (200,)) -> Answer:
+    """`answer` if its status is the documented success; else the matching error."""
+    status = answer.status
+    if status in documented:
+        return answer
+    if status < 400:
+        # 2xx/3xx GitHub does not document here: whatever it means, it is not success.
+        raise _invalid(
+            request,
+            answer,
+            f"not an answer GitHub documents for this request (expected "
+            f"{' or '.join(map(str, documented))})",
+        )
+    message = github_message(answer)
+    where = f" for {request.repository}" if request.repository else ""
+    kind: type[HTTPStatusError] = HTTPStatusError
+    if status == 401:
+        kind = AuthenticationError
+    elif status == 404:
+        kind = NotFoundError
+    accepted = answer.headers.get("x-accepted-github-permissions")
+    raise kind(
+        f"{request.line} failed{where}: HTTP {status}: {message}",
+        repository=request.repository,
+        request=request.line,
+        status=status,
+        detail=message,
+        hint=_hint(status, request.repository),
+        accepted_permissions=None if accepted is None else clean(accepted, 100),
+    )
+
+
+def _object(request: Request, answer: Answer) -> dict[str, Any]:
+    data = answer.json()
+    if not isinstance(data, dict):
+        shape = "empty" if not answer.body else "not a JSON object"
+        raise _invalid(request, answer, f"the answer is {shape}")
+    return data
+
+
+def _string(request: Request, answer: Answer, data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise _invalid(request, answer, f"the answer has no {key!r} string")
+    return value
+
+
+def _timestamp(request: Request, answer: Answer, data: dict[str, Any], key: str) -> str:
+    value = iso_timestamp(data.get(key))
+    if value is None:
+        raise _invalid(request, answer, f"the answer's {key!r} is not an ISO-8601 timestamp")
+    return value
+
+
+def _count(request: Request, answer: Answer, data: dict[str, Any], key: str) -> int:
+    value = data.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise _invalid(request, answer, f"the answer has no {key!r} count")
+    return value
+
+
+def _items(request: Request, answer: Answer, data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    if not isinstance(value, list):
+        raise _invalid(request, answer, f"the answer has no {key!r} list")
+    return value
+
+
 class GitHubClient:
-    """Calls GitHub's REST API through one shared `httpx.AsyncClient`."""
+    """The endpoints `ccat pat` calls, over one `Transport`."""
 
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        settings: ClientSettings,
-        *,
-        listener: ClientListener | None = None,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
-        clock: Callable[[], float] = time.time,
-        rng: random.Random | None = None,
-    ) -> None:
-        self._http = http
-        self.settings = settings
-        self._listener = listener
-        self._sleep = sleep
-        self._clock = clock
-        self._rng = rng or random.Random()
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+        self.settings = transport.settings
 
-    # -- endpoints ---------------------------------------------------------------
+    async def _get(self, path: str, repository: str | None, token: str | None = None) -> Answer:
+        request = Request("GET", path, repository, token)
+        return _checked(request, await self.transport.send(request))
+
+    # -- accounts ----------------------------------------------------------------
 
     async def get_user(self, token: str | None = None) -> User:
         """`GET /user`, with the operator credential or with `token` (a new PAT)."""
-        response = await self._checked("GET", "/user", repository=None, token=token)
-        login = str(response.json().get("login", ""))
-        expires = _expiry(response.headers.get("github-authentication-token-expiration"))
-        return User(login=login, expires_at=expires)
+        request = Request("GET", "/user", None, token)
+        answer = _checked(request, await self.transport.send(request))
+        login = clean(_string(request, answer, _object(request, answer), "login"), 100)
+        return User(
+            login=login,
+            expires_at=_expiry(answer.headers.get("github-authentication-token-expiration")),
+            scopes=_scopes(answer.headers.get("x-oauth-scopes")),
+        )
 
-    async def get_repository(self, repository: str) -> dict[str, Any]:
-        """`GET /repos/{owner}/{repo}`."""
-        response = await self._checked("GET", f"/repos/{repository}", repository=repository)
-        data: dict[str, Any] = response.json()
-        return data
+    async def check_runs_readable(self, repository: str, token: str) -> None:
+        """`GET /repos/{owner}/{repo}/actions/runs?per_page=1` with `token`: can it read the
+        repository's workflow runs, as CI needs? Raises the error GitHub gave if not."""
+        request = Request("GET", f"/repos/{repository}/actions/runs?per_page=1", repository, token)
+        answer = _checked(request, await self.transport.send(request))
+        data = _object(request, answer)
+        _count(request, answer, data, "total_count")
+        _items(request, answer, data, "workflow_runs")
 
-    async def get_secret(self, repository: str, secret: str) -> SecretInfo:
-        """`GET /repos/{owner}/{repo}/actions/secrets/{name}`: metadata of one secret."""
-        path = f"/repos/{repository}/actions/secrets/{secret}"
-        data = (await self._checked("GET", path, repository=repository)).json()
-        return SecretInfo(
-            name=str(data.get("name", secret)),
-            created_at=data.get("created_at"),
-            updated_at=data.get("updated_at"),
+    # -- repository secrets --------------------------------------------------------
+
+    async def find_secret(self, repository: str, secret: str) -> SecretInfo | None:
+        """The repository's secret named `secret` (case-insensitive), or None when it has
+        none, from the secrets list (one request for up to 100 secrets).
+
+        A 404 means the repository does not exist or is not visible to the credential.
+        """
+        return await self._find(f"/repos/{repository}/actions/secrets", repository, secret)
+
+    async def find_org_secret_for(self, repository: str, secret: str) -> SecretInfo | None:
+        """The organisation secret named `secret` that `repository` can use, or None."""
+        path = f"/repos/{repository}/actions/organization-secrets"
+        return await self._find(path, repository, secret)
+
+    async def _find(self, path: str, repository: str, secret: str) -> SecretInfo | None:
+        wanted = secret.upper()
+        seen = 0
+        for page in range(1, MAX_PAGES + 1):
+            query = f"?per_page={PER_PAGE}" + (f"&page={page}" if page > 1 else "")
+            request = Request("GET", path + query, repository)
+            answer = _checked(request, await self.transport.send(request))
+            data = _object(request, answer)
+            total = _count(request, answer, data, "total_count")
+            items = _items(request, answer, data, "secrets")
+            found: SecretInfo | None = None
+            for item in items:
+                if not isinstance(item, dict):
+                    raise _invalid(request, answer, "a listed secret is not an object")
+                name = _string(request, answer, item, "name")
+                updated_at = _timestamp(request, answer, item, "updated_at")
+                if found is None and name.upper() == wanted:
+                    found = SecretInfo(name.upper(), updated_at)
+            if found is not None:
+                return found
+            seen += len(items)
+            if seen >= total or not items:
+                return None
+        raise InvalidAnswerError(
+            f"GET {path}: more than {MAX_PAGES} pages of secrets; not believed",
+            detail=f"more than {MAX_PAGES * PER_PAGE} secrets listed; not believed",
+            repository=repository,
+            request=f"GET {path}",
         )
 
     async def get_public_key(self, repository: str) -> PublicKey:
         """`GET /repos/{owner}/{repo}/actions/secrets/public-key`."""
-        path = f"/repos/{repository}/actions/secrets/public-key"
-        data = (await self._checked("GET", path, repository=repository)).json()
-        if not isinstance(data.get("key_id"), str) or not isinstance(data.get("key"), str):
-            raise HTTPStatusError(
-                "GitHub's public-key answer has no key_id/key",
-                repository=repository,
-                request=f"GET {path}",
-                status=200,
-            )
-        return PublicKey(key_id=data["key_id"], key=data["key"])
+        request = Request("GET", f"/repos/{repository}/actions/secrets/public-key", repository)
+        answer = _checked(request, await self.transport.send(request))
+        data = _object(request, answer)
+        key_id = _string(request, answer, data, "key_id")
+        key = _string(request, answer, data, "key")
+        return PublicKey(key_id=clean(key_id, 100), key=key)
 
     async def put_secret(
-        self, repository: str, secret: str, encrypted_value: str, key_id: str
-    ) -> int:
-        """`PUT /repos/{owner}/{repo}/actions/secrets/{name}`; 201 created, 204 updated."""
-        path = f"/repos/{repository}/actions/secrets/{secret}"
-        body = {"encrypted_value": encrypted_value, "key_id": key_id}
-        response = await self._checked("PUT", path, repository=repository, json=body)
-        return response.status_code
-
-    # -- machinery ---------------------------------------------------------------
-
-    async def _checked(
         self,
-        method: str,
-        path: str,
+        repository: str,
+        secret: str,
+        encrypted_value: str,
+        key_id: str,
         *,
-        repository: str | None,
-        json: dict[str, Any] | None = None,
-        token: str | None = None,
-    ) -> httpx.Response:
-        """Send with retries; raise the matching `GitHubError` for an error answer."""
-        response = await self._send(method, path, repository=repository, json=json, token=token)
-        if response.is_success:
-            return response
-        status = response.status_code
-        message = _github_message(response)
-        where = f" for {repository}" if repository else ""
-        text = f"{method} {path} failed{where}: HTTP {status}: {message}"
-        kind: type[HTTPStatusError] = HTTPStatusError
-        if status == 401:
-            kind = AuthenticationError
-        elif status == 404:
-            kind = NotFoundError
-        raise kind(
-            text,
-            repository=repository,
-            request=f"{method} {path}",
-            status=status,
-            detail=message,
-            hint=_hint(status, repository),
+        on_setback: Callable[[], None] | None = None,
+    ) -> int:
+        """`PUT /repos/{owner}/{repo}/actions/secrets/{name}`: 201 created or 204 updated,
+        nothing else. `on_setback` is called if the first attempt does not succeed."""
+        request = Request(
+            "PUT",
+            f"/repos/{repository}/actions/secrets/{quote(secret)}",
+            repository,
+            body={"encrypted_value": encrypted_value, "key_id": key_id},
+            on_setback=on_setback,
+        )
+        answer = _checked(request, await self.transport.send(request), (201, 204))
+        return answer.status
+
+    # -- organisation secrets ----------------------------------------------------
+
+    async def get_org_secret(self, org: str, secret: str) -> OrgSecret | None:
+        """`GET /orgs/{org}/actions/secrets/{name}`; None on 404 (no such secret, or the
+        credential may not see the organisation's secrets)."""
+        request = Request("GET", f"/orgs/{org}/actions/secrets/{quote(secret)}", None)
+        try:
+            answer = _checked(request, await self.transport.send(request))
+        except NotFoundError:
+            return None
+        data = _object(request, answer)
+        visibility = data.get("visibility")
+        if visibility not in ("all", "private", "selected"):
+            raise _invalid(request, answer, "the answer's 'visibility' is not all/private/selected")
+        return OrgSecret(
+            name=clean(_string(request, answer, data, "name"), 100).upper(),
+            updated_at=_timestamp(request, answer, data, "updated_at"),
+            visibility=visibility,
         )
 
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        repository: str | None,
-        json: dict[str, Any] | None,
-        token: str | None,
-    ) -> httpx.Response:
-        """One logical request: transient failures retried, rate limits waited out."""
-        headers = {"Authorization": f"Bearer {token or self.settings.token}"}
-        attempt = 0
-        waited = 0.0
-        while True:
-            started = time.monotonic()
-            try:
-                # httpx's timeout is per network operation; fail_after bounds the whole
-                # request, so a server that trickles bytes cannot hang us either.
-                with anyio.fail_after(self.settings.timeout):
-                    response = await self._http.request(method, path, json=json, headers=headers)
-            except (httpx.TransportError, TimeoutError) as exc:
-                self._done(method, path, None, started, attempt)
-                if attempt < self.settings.retries:
-                    attempt += 1
-                    await self._backoff(repository, attempt, type(exc).__name__)
-                    continue
-                reason = (
-                    f"no answer within {self.settings.timeout:g} s"
-                    if isinstance(exc, TimeoutError | httpx.TimeoutException)
-                    else f"connection failed ({type(exc).__name__})"
-                )
-                raise TransportError(
-                    f"{method} {path}: {reason} after {attempt + 1} attempts",
-                    detail=f"{reason} after {attempt + 1} attempts",
-                    repository=repository,
-                    request=f"{method} {path}",
-                    hint=(
-                        f"check that {self.settings.api_url} is reachable; --timeout sets the limit"
-                    ),
-                ) from None
-            self._done(method, path, response.status_code, started, attempt)
-            wait = self._rate_limit_wait(response)
-            if wait is not None:
-                reset_at = datetime.fromtimestamp(self._clock() + wait, UTC)
-                if waited + wait > self.settings.max_wait:
-                    raise RateLimitError(
-                        f"{method} {path}: GitHub rate limit; it resets at "
-                        f"{reset_at.strftime('%Y-%m-%dT%H:%M:%SZ')}, "
-                        f"{wait:.0f} s away (longer than --max-wait {self.settings.max_wait:g} s)",
-                        repository=repository,
-                        request=f"{method} {path}",
-                        status=response.status_code,
-                        hint="run again after the reset, or raise --max-wait",
-                    )
-                waited += wait
-                self._notify_wait(repository, wait, f"rate limited (HTTP {response.status_code})")
-                await self._sleep(wait)
-                continue
-            if response.status_code in TRANSIENT_STATUSES and attempt < self.settings.retries:
-                attempt += 1
-                await self._backoff(repository, attempt, f"HTTP {response.status_code}")
-                continue
-            return response
-
-    def _rate_limit_wait(self, response: httpx.Response) -> float | None:
-        """Seconds to wait if `response` is a rate-limit answer, else None (§6)."""
-        if response.status_code not in (403, 429):
-            return None
-        remaining = response.headers.get("x-ratelimit-remaining")
-        if "rate limit" not in _github_message(response).lower() and remaining != "0":
-            return None
-        retry_after = response.headers.get("retry-after")
-        if retry_after is not None:
-            try:
-                return max(MIN_RATE_LIMIT_WAIT, float(retry_after))
-            except ValueError:
-                pass
-        reset = response.headers.get("x-ratelimit-reset")
-        if reset is not None:
-            try:
-                return max(MIN_RATE_LIMIT_WAIT, float(reset) - self._clock())
-            except ValueError:
-                pass
-        return DEFAULT_RATE_LIMIT_WAIT
-
-    async def _backoff(self, repository: str | None, attempt: int, reason: str) -> None:
-        """Exponential backoff with full jitter before retry number `attempt`."""
-        delay = self.settings.backoff * (2 ** (attempt - 1)) * self._rng.uniform(0.5, 1.0)
-        self._notify_wait(repository, delay, f"{reason}, retry {attempt}/{self.settings.retries}")
-        await self._sleep(delay)
-
-    def _notify_wait(self, repository: str | None, seconds: float, reason: str) -> None:
-        if self._listener is not None:
-            self._listener.waiting(repository, seconds, reason)
-
-    def _done(
-        self, method: str, path: str, status: int | None, started: float, attempt: int
-    ) -> None:
-        if self._listener is not None:
-            url = f"{self.settings.api_url}{path}"
-            self._listener.request_done(method, url, status, time.monotonic() - started, attempt)
+    async def org_secret_repositories(self, org: str, secret: str) -> frozenset[str]:
+        """Full names (lower-case) of the repositories a `selected` org secret is shared with."""
+        path = f"/orgs/{org}/actions/secrets/{quote(secret)}/repositories"
+        names: set[str] = set()
+        for page in range(1, MAX_PAGES + 1):
+            request = Request("GET", f"{path}?per_page={PER_PAGE}&page={page}", None)
+            answer = _checked(request, await self.transport.send(request))
+            data = _object(request, answer)
+            total = _count(request, answer, data, "total_count")
+            items = _items(request, answer, data, "repositories")
+            for item in items:
+                if not isinstance(item, dict):
+                    raise _invalid(request, answer, "a listed repository is not an object")
+                names.add(_string(request, answer, item, "full_name").lower())
+            if len(names) >= total or not items:
+                return frozenset(names)
+        raise _invalid(request, answer, f"more than {MAX_PAGES} pages of repositories")
 
 
 @asynccontextmanager
 async def open_client(
-    settings: ClientSettings, *, listener: ClientListener | None = None
+    settings: ClientSettings,
+    *,
+    listener: ClientListener | None = None,
+    timing: Timing | None = None,
 ) -> AsyncIterator[GitHubClient]:
-    """A `GitHubClient` over one shared `httpx.AsyncClient`, closed on exit."""
-    limits = httpx.Limits(
-        max_connections=settings.max_connections,
-        max_keepalive_connections=settings.max_connections,
-    )
-    async with httpx.AsyncClient(
-        base_url=settings.api_url.rstrip("/"),
-        headers={
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": API_VERSION,
-            "User-Agent": USER_AGENT,
-        },
-        timeout=httpx.Timeout(settings.timeout),
-        limits=limits,
-        # trust_env stays on: operators behind a proxy (HTTPS_PROXY) or with a private CA
-        # for GitHub Enterprise Server (SSL_CERT_FILE) need it, as with the GitHub CLI.
-        follow_redirects=False,
-    ) as http:
-        yield GitHubClient(http, settings, listener=listener)
+    """A `GitHubClient` over a fresh `Transport`, closed on exit."""
+    async with open_transport(settings, listener=listener, timing=timing) as transport:
+        yield GitHubClient(transport)
 
 
 __all__ = [
@@ -375,9 +392,11 @@ __all__ = [
     "ClientListener",
     "ClientSettings",
     "GitHubClient",
-    "GitHubError",
+    "OrgSecret",
     "PublicKey",
     "SecretInfo",
+    "Timing",
     "User",
+    "iso_timestamp",
     "open_client",
 ]

@@ -13,18 +13,18 @@ import binascii
 from nacl.exceptions import CryptoError
 from nacl.public import PublicKey, SealedBox
 
-
-class SealingError(ValueError):
-    """The repository's public key is not a usable Curve25519 key."""
+from ccat.pat.errors import SealingError
+from ccat.pat.untrusted import clean
 
 
 def load_public_key(public_key_b64: str) -> PublicKey:
     """Decode a repository public key; raise `SealingError` if it is not usable."""
     try:
         return PublicKey(base64.b64decode(public_key_b64, validate=True))
-    except (binascii.Error, CryptoError) as exc:
+    except (binascii.Error, CryptoError, ValueError, TypeError) as exc:
         # The key is public and safe to quote; the value never reaches this function.
-        raise SealingError(f"not a valid base64 Curve25519 public key: {public_key_b64!r}") from exc
+        shown = clean(public_key_b64, 60)
+        raise SealingError(f"not a valid base64 Curve25519 public key: {shown!r}") from exc
 
 
 def seal(value: str, public_key_b64: str) -> str:

@@ -1,0 +1,31 @@
+"""Every default of `ccat pat`, in one place: the CLI shows them, the engines use them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """The defaults of SPEC §2 to §4 and §9."""
+
+    graph: Path = Path("ci/dependency-graph.yml")
+    secret: str = "GH_PAT"
+    concurrency: int = 16  # requests in flight; GitHub allows at most 100
+    max_concurrency: int = 100
+    timeout: float = 30.0  # seconds for one request, answer included
+    max_wait: float = 300.0  # longest total rate-limit wait for one request
+    budget: int = 900  # points per minute (GitHub.com: GET 1, PUT 5); 0 = none
+    write_interval: float = 1.0  # GitHub asks for a second between mutating requests
+    warn_days: int = 14  # warn when the token expires within this many days
+    max_age_fine_grained: int = 90  # the runbook's rotation cadence, in days
+    max_age_classic: int = 60
+
+
+DEFAULTS = Defaults()
+
+# GitHub's clock and ours may differ a little: a timestamp GitHub wrote is compared with
+# ours (journal times) with this much slack, so that our own write never looks foreign.
+CLOCK_SKEW = timedelta(seconds=120)
