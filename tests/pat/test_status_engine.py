@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
 
-from ccat.fakehub import FakeHub, Fault
+from ccat.fakehub import FakeHub, Fault, TokenSpec
 from ccat.pat.github import ClientSettings, open_client
 from ccat.pat.status import SecretStatus, StatusOptions, StatusReport, run_status
 from tests.conftest import OPERATOR_LOGIN, OPERATOR_TOKEN
+from tests.fake_time import FakeTime
 
 pytestmark = pytest.mark.anyio
 
@@ -22,24 +24,41 @@ async def check(
     token: str = OPERATOR_TOKEN,
     request_timeout: float = 5.0,
 ) -> StatusReport:
-    settings = ClientSettings(api_url=hub.url, token=token, timeout=request_timeout, backoff=0.01)
-    async with open_client(settings) as client:
-        return await run_status(
-            StatusOptions(
-                client=client,
-                repositories=repositories,
-                secret="GH_PAT",
-                org="ccatobs",
-                concurrency=concurrency,
-                clock=lambda: datetime(2026, 11, 25, 19, 0, tzinfo=UTC),
-            )
+    settings = ClientSettings(
+        api_url=hub.url, token=token, timeout=request_timeout, concurrency=concurrency, budget=0
+    )
+    timing = FakeTime().timing
+    return await run_status(
+        StatusOptions(
+            connect=lambda: open_client(settings, timing=timing),
+            repositories=repositories,
+            secret="GH_PAT",
+            org="ccatobs",
+            concurrency=concurrency,
+            clock=lambda: datetime(2026, 11, 25, 19, 0, tzinfo=UTC),
         )
+    )
+
+
+def per_repository(hub: FakeHub) -> Counter[str]:
+    """How many requests went to each repository (organisation requests not counted)."""
+    return Counter(
+        "/".join(r.path.split("/")[2:4]) for r in hub.requests if r.path.startswith("/repos/")
+    )
 
 
 async def test_each_row_of_the_spec_table() -> None:
-    repos = ["ccatobs/present", "ccatobs/missing", "ccatobs/broken"]
+    repos = ["ccatobs/present", "ccatobs/missing", "ccatobs/broken", "ccatobs/shared"]
     with FakeHub(repos, operator_token=OPERATOR_TOKEN, operator_login=OPERATOR_LOGIN) as hub:
         hub.set_secret("ccatobs/present", "GH_PAT", "value")
+        hub.set_org_secret(
+            "ccatobs",
+            "GH_PAT",
+            "org-value",
+            visibility="selected",
+            selected_repositories=["ccatobs/shared"],
+            updated_at="2026-10-01T00:00:00Z",
+        )
         hub.add_fault(
             Fault(
                 method="GET",
@@ -54,13 +73,22 @@ async def test_each_row_of_the_spec_table() -> None:
     assert stored is not None
     assert report.checked_at == "2026-11-25T19:00:00Z"
     assert report.results == (
-        SecretStatus("ccatobs/present", "present", updated_at=stored.updated_at, http_status=200),
-        SecretStatus("ccatobs/missing", "missing", http_status=404),
+        SecretStatus(
+            "ccatobs/present",
+            "present",
+            updated_at=stored.updated_at,
+            via="repository",
+            http_status=200,
+        ),
+        SecretStatus("ccatobs/missing", "missing", http_status=200),
         SecretStatus(
             "ccatobs/broken",
             "error",
             error="HTTP 403: Must have admin rights to Repository.",
             http_status=403,
+        ),
+        SecretStatus(
+            "ccatobs/shared", "present", updated_at="2026-10-01T00:00:00Z", via="organization"
         ),
         SecretStatus(
             "ccatobs/ghost",
@@ -70,6 +98,63 @@ async def test_each_row_of_the_spec_table() -> None:
         ),
     )
     assert not report.ok
+    assert report.org_secret.secret is not None
+    assert report.org_secret.repositories == frozenset({"ccatobs/shared"})
+
+
+async def test_one_request_per_repository_when_every_secret_is_there() -> None:
+    repos = [f"ccatobs/r{i:03d}" for i in range(200)]
+    with FakeHub(repos, operator_token=OPERATOR_TOKEN) as hub:
+        for repo in repos:
+            hub.set_secret(repo, "GH_PAT", "x")
+        await check(hub, repos)
+        alone = per_repository(hub)
+        total = len(hub.requests)
+        # An organisation secret that nobody uses changes nothing.
+        hub.set_org_secret("ccatobs", "GH_PAT", "org", visibility="all")
+        hub.reset_log()
+        report = await check(hub, repos)
+        with_org = len(hub.requests)
+    assert set(alone.values()) == {1} and len(alone) == 200
+    assert total == 201  # one per repository, one for the organisation
+    assert with_org == 201
+    assert all(r.via == "repository" for r in report.results)
+
+
+async def test_a_missing_secret_costs_one_more_request_for_the_organisation() -> None:
+    repos = [f"ccatobs/r{i:02d}" for i in range(10)]
+    with FakeHub(repos, operator_token=OPERATOR_TOKEN) as hub:
+        for repo in repos[:5]:
+            hub.set_secret(repo, "GH_PAT", "x")
+        report = await check(hub, repos)
+    counts = per_repository(hub)
+    assert [counts[r] for r in repos] == [1] * 5 + [2] * 5
+    assert [r.state for r in report.results] == ["present"] * 5 + ["missing"] * 5
+
+
+async def test_organisation_secrets_that_cannot_be_checked_leave_missing_with_a_note() -> None:
+    repos = ["ccatobs/a"]
+    with FakeHub(repos, operator_token=OPERATOR_TOKEN) as hub:
+        hub.add_fault(
+            Fault("GET", "/repos/ccatobs/a/actions/organization-secrets", 403, None, "Forbidden")
+        )
+        report = await check(hub, repos)
+    (result,) = report.results
+    assert result.state == "missing"
+    assert result.org_error == "HTTP 403: Forbidden"
+
+
+async def test_a_checker_that_may_not_read_organisation_secrets_still_checks() -> None:
+    repos = ["ccatobs/a", "ccatobs/b"]
+    reader = TokenSpec("reader", permissions={"metadata": "read", "secrets": "read"})
+    with FakeHub(repos, operator_token=OPERATOR_TOKEN, tokens={"reader-token": reader}) as hub:
+        hub.set_secret("ccatobs/a", "GH_PAT", "x")
+        hub.set_org_secret("ccatobs", "GH_PAT", "org", visibility="all")
+        report = await check(hub, repos, token="reader-token")
+    assert [r.state for r in report.results] == ["present", "present"]
+    assert [r.via for r in report.results] == ["repository", "organization"]
+    # The organisation-level secret was not visible to this credential: no shadow claim.
+    assert report.org_secret.secret is None and report.org_secret.error
 
 
 async def test_a_rejected_credential_is_an_error_row_flagged_once(fakehub: FakeHub) -> None:
