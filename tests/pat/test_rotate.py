@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,8 @@ from ccat.pat.errors import (
 from ccat.pat.github import ClientListener, ClientSettings, open_client
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal, TargetRecord
-from ccat.pat.rotate import PlanItem, Preflight, RotateOptions, RotationOutcome, run_rotation
+from ccat.pat.rotate import Plan, RotateOptions, RotationOutcome, run_rotation
+from ccat.pat.transport import Wait, WaitReason
 from tests.rotation_support import (
     FORBIDDEN,
     SECONDARY,
@@ -65,6 +66,7 @@ async def rotate(
     operator_token: str | None = None,
     max_wait: float = 30.0,
     client_listener: ClientListener | None = None,
+    confirm: Callable[[Plan], bool] | None = None,
     **fields: Any,
 ) -> RotationOutcome:
     """Run one rotation through a real client; `fields` go to `RotateOptions`."""
@@ -74,18 +76,19 @@ async def rotate(
         timeout=10.0,
         max_wait=max_wait,
         backoff=0.01,
+        budget=0,
     )
-    async with open_client(settings, listener=client_listener) as client:
-        options = RotateOptions(
-            client=client,
-            journal=Journal(journal),
-            graph=load_graph(graph),
-            secret=SECRET,
-            api_url=hub.url,
-            new_token=token,
-            **fields,
-        )
-        return await run_rotation(options)
+    options = RotateOptions(
+        connect=lambda: open_client(settings, listener=client_listener),
+        journal=Journal(journal),
+        graph=load_graph(graph),
+        secret=SECRET,
+        api_url=hub.url,
+        operator_token=settings.token,
+        new_token=token,
+        **fields,
+    )
+    return await run_rotation(options, confirm)
 
 
 async def stopped_at(
@@ -113,10 +116,10 @@ def journal_then_reset_log(hub: FakeHub, journal_path: Path) -> bytes:
     return before
 
 
-def reset_log_on_confirm(hub: FakeHub) -> Callable[[Sequence[PlanItem], Preflight], bool]:
+def reset_log_on_confirm(hub: FakeHub) -> Callable[[Plan], bool]:
     """A `confirm` that clears the emulator's log, so that it then holds only the writes."""
 
-    def confirm(plan: Sequence[PlanItem], preflight: Preflight) -> bool:
+    def confirm(plan: Plan) -> bool:
         hub.reset_log()
         return True
 
@@ -138,6 +141,12 @@ async def test_rotation_sets_every_repository_and_journals_before_reporting(
     reported: list[tuple[str, str, str]] = []
 
     class Lines:
+        def preflight_checked(self, done: int, total: int) -> None:
+            pass
+
+        def write_started(self, repository: str, number: int, total: int) -> None:
+            pass
+
         def write_finished(self, target: TargetRecord) -> None:
             # SPEC §4.6: by the time a write is reported, the journal on disk has it.
             on_disk = record(current(journal_path), target.repository)
@@ -153,9 +162,13 @@ async def test_rotation_sets_every_repository_and_journals_before_reporting(
     assert [repository_of(r) for r in writes] == targets
     assert {r.token_login for r in writes} == {hub.operator_login}
     assert [r.status for r in writes] == [201, 204, 201, 201, 201, 201, 201, 201]
-    # The new token itself was checked with GET /user, and used for nothing else.
-    with_new = [(r.method, r.path, r.status) for r in hub.requests if r.token_login == NEW_LOGIN]
-    assert with_new == [("GET", "/user", 200)]
+    # The new token itself was checked with GET /user and proven able to read workflow
+    # runs in every target (SPEC §4.2), and used for nothing else.
+    with_new = sorted(
+        (r.method, r.path, r.query, r.status) for r in hub.requests if r.token_login == NEW_LOGIN
+    )
+    runs = [("GET", f"/repos/{t}/actions/runs", "per_page=1", 200) for t in targets]
+    assert with_new == sorted([("GET", "/user", "", 200), *runs])
 
     run = current(journal_path)
     assert run.state == "completed" and run.finished_at is not None
@@ -173,7 +186,7 @@ async def test_rotation_sets_every_repository_and_journals_before_reporting(
         assert target.state == "updated" and target.error is None
         assert target.started_at is not None and target.finished_at is not None
     assert outcome.run is not None and outcome.run.to_json() == run.to_json()
-    assert outcome.failed is None and outcome.previous_unfinished is None
+    assert outcome.failure is None and outcome.previous_unfinished is None
     assert_no_leak(repr(outcome))
 
 
@@ -201,8 +214,8 @@ async def test_a_permanent_failure_stops_the_rotation_and_resume_finishes_it(
     failed = record(run, bad)
     assert (failed.state, failed.http_status, failed.error) == ("failed", 403, FORBIDDEN)
     assert failed.finished_at is not None
-    assert outcome.failed is not None and outcome.failed.repository == bad
-    assert outcome.hint is not None and "permission" in outcome.hint
+    assert outcome.failure is not None and outcome.failure.record.repository == bad
+    assert outcome.failure.hint is not None and "permission" in outcome.failure.hint
     for later in targets[failing + 1 :]:
         assert record(run, later).to_json() == TargetRecord.pending(later).to_json()  # untouched
     assert put_repositories(hub) == targets[: failing + 1]
@@ -219,7 +232,7 @@ async def test_a_permanent_failure_stops_the_rotation_and_resume_finishes_it(
     assert document.current.run_id == run.run_id
     assert document.current.state == "completed"
     assert document.current.updated() == targets
-    assert [p.action for p in resumed.plan] == ["skip"] * failing + ["set"] * (8 - failing)
+    assert [p.action for p in resumed.plan.items] == ["skip"] * failing + ["set"] * (8 - failing)
     assert_no_leak(repr(outcome), repr(resumed))
 
 
@@ -334,7 +347,7 @@ async def test_transient_failures_are_retried_and_a_rate_limit_is_waited_out(
     hub.add_fault(Fault("PUT", secret_path(bad_gateway), status=502, message="Server Error"))
     hub.add_fault(Fault("PUT", secret_path(dropped), action="drop"))
     hub.add_fault(Fault("PUT", secret_path(limited), status=429, message=SECONDARY, retry_after=1))
-    waits: list[tuple[str | None, float, str]] = []
+    waits: list[tuple[str | None, float, WaitReason]] = []
 
     class Notices:
         def request_done(
@@ -342,8 +355,8 @@ async def test_transient_failures_are_retried_and_a_rate_limit_is_waited_out(
         ) -> None:
             pass
 
-        def waiting(self, repository: str | None, seconds: float, reason: str) -> None:
-            waits.append((repository, seconds, reason))
+        def waiting(self, wait: Wait) -> None:
+            waits.append((wait.repository, wait.seconds, wait.reason))
 
     outcome = await rotate(
         hub,
@@ -366,7 +379,7 @@ async def test_transient_failures_are_retried_and_a_rate_limit_is_waited_out(
     }
     refused, accepted = [r for r in puts(hub) if repository_of(r) == limited]
     assert accepted.started - refused.finished >= 0.9  # Retry-After: 1 was honoured
-    assert (limited, 1.0, "rate limited (HTTP 429)") in waits
+    assert (limited, 1.0, WaitReason.RATE_LIMIT) in waits
     run = current(journal_path)
     assert run.state == "completed"
     assert all(t.state == "updated" and t.http_status == 201 for t in run.targets)
@@ -476,9 +489,15 @@ async def test_a_preflight_failure_lists_every_failing_repository_and_writes_not
     with pytest.raises(PreflightError) as caught:
         await rotate(hub, graph, journal_path, new_token)
 
-    failures = dict(caught.value.failures)
+    failures = {f.subject: f.reason for f in caught.value.failures}
     assert list(failures) == [targets[2], targets[5], "ccatobs/not-on-github"]
     assert "Not Found" in failures[targets[2]] and FORBIDDEN in failures[targets[5]]
+    # A repository GitHub does not know fails both the key and the new token's reach.
+    missing = [f.reason for f in caught.value.failures if f.subject == "ccatobs/not-on-github"]
+    assert sorted(missing) == [
+        "public key: HTTP 404: Not Found",
+        "the new token cannot read Actions in this repository (HTTP 404: Not Found)",
+    ]
     assert caught.value.exit_code == 1
     assert_nothing_written(hub, journal_path)
     assert_no_leak(str(caught.value), repr(caught.value.failures))
@@ -495,7 +514,9 @@ async def test_a_rejected_operator_credential_fails_preflight(
     with pytest.raises(PreflightError) as caught:
         await rotate(hub, graph_file, journal_path, new_token, operator_token="not-a-known-token")
 
-    assert [name for name, _ in caught.value.failures] == ["operator credential", *targets]
+    subjects = [f.subject for f in caught.value.failures]
+    assert subjects == ["the operator credential", *targets]
+    assert all("HTTP 401" in f.reason for f in caught.value.failures)
     assert_nothing_written(hub, journal_path)
     assert_no_leak(str(caught.value), repr(caught.value.failures))
 
@@ -511,10 +532,12 @@ async def test_a_dry_run_preflights_and_writes_nothing(
     outcome = await rotate(hub, graph_file, journal_path, new_token, dry_run=True)
 
     assert outcome.dry_run and outcome.run is None
-    assert [(p.repository, p.action) for p in outcome.plan] == [(t, "set") for t in targets]
-    preflight = outcome.preflight
-    assert (preflight.operator, preflight.new_login) == (hub.operator_login, NEW_LOGIN)
-    assert preflight.new_expires_at == EXPIRES_AT
+    assert [(p.repository, p.action) for p in outcome.plan.items] == [(t, "set") for t in targets]
+    preflight = outcome.plan.preflight
+    assert preflight.new_token is not None
+    assert (preflight.operator, preflight.new_token.login) == (hub.operator_login, NEW_LOGIN)
+    assert preflight.new_token.expires_at == EXPIRES_AT
+    assert preflight.new_token.kind == "classic"  # the test token starts with ghp_
     assert set(preflight.keys) == set(targets)
     assert {r.method for r in hub.requests} == {"GET"}
     assert on_disk(journal_path) is None
@@ -527,8 +550,8 @@ async def test_a_declined_plan_writes_nothing(
 ) -> None:
     asked: list[list[str]] = []
 
-    def decline(plan: Sequence[PlanItem], preflight: Preflight) -> bool:
-        asked.append([p.repository for p in plan])
+    def decline(plan: Plan) -> bool:
+        asked.append([p.repository for p in plan.items])
         return False
 
     outcome = await rotate(hub, graph_file, journal_path, new_token, confirm=decline)
@@ -551,7 +574,7 @@ async def test_a_dry_run_of_a_resume_shows_the_skips_and_changes_nothing(
 
     outcome = await rotate(hub, graph_file, journal_path, new_token, dry_run=True, resume=True)
 
-    assert [p.action for p in outcome.plan] == ["skip"] * 3 + ["set"] * 5
+    assert [p.action for p in outcome.plan.items] == ["skip"] * 3 + ["set"] * 5
     assert puts(hub) == []
     assert on_disk(journal_path) == before
     assert_no_leak(repr(outcome))
@@ -683,7 +706,12 @@ async def test_resume_drops_unfinished_targets_that_left_the_graph(
     assert put_repositories(hub) == [t for t in targets[3:] if t != targets[5]]
     run = current(journal_path)
     assert run.state == "completed"
-    assert run.updated() == [t for t in targets if t != targets[5]]  # targets[1]'s fact kept
+    # The graph's order; targets[1]'s fact is kept, after the graph's targets.
+    assert run.updated() == [
+        targets[0],
+        *[t for t in targets[2:] if t != targets[5]],
+        targets[1],
+    ]
     assert_no_leak(repr(outcome))
 
 
@@ -727,7 +755,7 @@ async def test_a_cancelled_rotation_leaves_a_journal_that_resume_finishes(
     assert scope.cancelled_caught
 
     run = current(journal_path)
-    assert run.state == "running"
+    assert run.state == "interrupted" and run.finished_at is not None
     assert run.updated() == targets[:3]
     assert set(run.updated()) <= holding(hub, new_token)
     in_flight = record(run, targets[3])
@@ -756,6 +784,12 @@ async def test_a_journal_that_cannot_be_written_stops_the_rotation_with_a_journa
 ) -> None:
     class BreakTheDisk:
         """After the first reported write, the journal's folder becomes a plain file."""
+
+        def preflight_checked(self, done: int, total: int) -> None:
+            pass
+
+        def write_started(self, repository: str, number: int, total: int) -> None:
+            pass
 
         def write_finished(self, record: TargetRecord) -> None:
             folder = journal_path.parent
