@@ -1,390 +1,447 @@
-"""The `ccat` command line: parse, call the engines, render, map errors to exit codes.
+"""The `ccat` command line: parse into an options record, run the command, exit.
 
-This is the only module (with `render.py`) that prints or exits. Tokens never come
-from argv: the operator credential comes from the environment or `gh auth token`, the
-new token from a hidden prompt or standard input.
+Each command here only turns its arguments into a record of `ccat.options` and hands it
+to the matching runner of `Commands`; the runners (`ccat.commands.*`) resolve the
+inputs, call the engine, render and return the exit code. Tests replace the runners to
+check parsing alone, as the GitHub CLI's `runF` does. Nothing heavy is imported before a
+runner needs it, so `--help` and `--version` stay fast.
+
+Tokens never come from argv: the operator credential comes from the environment or
+`gh auth token`, the new token from a hidden prompt or standard input.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-import anyio
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from ccat import __version__
 from ccat.options import (
-    DEFAULT_SECRET,
-    ApiUrlOption,
-    ConcurrencyOption,
-    Connection,
-    DebugOption,
-    GraphOption,
-    JournalOption,
-    JsonOption,
-    MaxWaitOption,
-    OrgOption,
-    SecretOption,
-    TimeoutOption,
-    connect,
-    read_token,
+    ConnectionArgs,
+    DemoArgs,
+    JournalArgs,
+    OutputFormat,
+    RotateArgs,
+    StatusArgs,
 )
-from ccat.pat.errors import (
-    CcatError,
-    JournalError,
-    PreflightError,
-)
-from ccat.pat.github import GitHubClient, open_client
-from ccat.pat.graph import DEFAULT_GRAPH_PATH, load_graph
-from ccat.pat.journal import Journal, TargetRecord, default_journal_path
-from ccat.pat.render import (
-    ClientNotices,
-    journal_header,
-    journal_targets,
-    outcome_report,
-    plan_table,
-    preflight_lines,
-    resume_forecast,
-    status_json,
-    status_progress,
-    status_summary,
-    status_table,
-)
-from ccat.pat.rotate import PlanItem, Preflight, RotateOptions, RotationOutcome, run_rotation
-from ccat.pat.status import StatusOptions, StatusReport, run_status
+from ccat.pat.settings import DEFAULTS
 
-app = typer.Typer(
-    help="ccat: keep one CI secret right across a whole GitHub organisation.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode="markdown",
-    # A traceback must never show local variables: one of them could be a token.
-    pretty_exceptions_show_locals=False,
-)
-pat_app = typer.Typer(
-    help=(
-        "Check and rotate the GitHub Actions secret GH_PAT in every repository of "
-        "ci/dependency-graph.yml.\n\n"
-        "The operator credential (which reads and writes the secrets) comes from GH_TOKEN, "
-        "GITHUB_TOKEN or `gh auth token`; no option ever takes a token."
+
+def _run_status(args: StatusArgs) -> int:
+    from ccat.commands.status import run_status_command
+
+    return run_status_command(args)
+
+
+def _run_rotate(args: RotateArgs) -> int:
+    from ccat.commands.rotate import run_rotate_command
+
+    return run_rotate_command(args)
+
+
+def _run_journal(args: JournalArgs) -> int:
+    from ccat.commands.journal import run_journal_command
+
+    return run_journal_command(args)
+
+
+def _run_demo(args: DemoArgs) -> int:
+    from ccat.demo import run_demo_command
+
+    return run_demo_command(args)
+
+
+@dataclass(frozen=True)
+class Commands:
+    """What each command runs once parsed; tests put recorders here to check parsing."""
+
+    status: Callable[[StatusArgs], int] = _run_status
+    rotate: Callable[[RotateArgs], int] = _run_rotate
+    journal: Callable[[JournalArgs], int] = _run_journal
+    demo: Callable[[DemoArgs], int] = _run_demo
+
+
+def _finite(value: float | None) -> float | None:
+    """Reject `inf` and `nan`, which click's ranges let through."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter("must be a finite number of seconds")
+    return value
+
+
+GraphOption = Annotated[
+    Path,
+    typer.Option(
+        "--graph",
+        metavar="PATH",
+        help="The CI dependency graph; every repository named in it is a target.",
     ),
-    no_args_is_help=True,
-)
-app.add_typer(pat_app, name="pat")
+]
+OrgOption = Annotated[
+    str | None,
+    typer.Option(
+        "--org",
+        metavar="ORG",
+        help="Organisation owning the repositories. [default: the graph's org, else ccatobs]",
+        show_default=False,
+    ),
+]
+ApiUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api-url",
+        metavar="URL",
+        help="REST API base URL. [default: $GITHUB_API_URL, else from $GH_HOST, else "
+        "https://api.github.com; GitHub Enterprise Server: https://HOST/api/v3]",
+        show_default=False,
+    ),
+]
+InsecureHttpOption = Annotated[
+    bool,
+    typer.Option(
+        "--insecure-http",
+        help="Allow a plain http:// API URL to a host other than this machine (sends "
+        "the operator credential unencrypted).",
+    ),
+]
+SecretOption = Annotated[
+    str, typer.Option("--secret", metavar="NAME", help="Name of the Actions repository secret.")
+]
+ConcurrencyOption = Annotated[
+    int,
+    typer.Option(
+        "--concurrency",
+        metavar="N",
+        min=1,
+        max=DEFAULTS.max_concurrency,
+        help="Requests in flight at most, 1-100 (GitHub allows 100).",
+    ),
+]
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        metavar="SECONDS",
+        min=0.1,
+        max=3600,
+        callback=_finite,
+        help="Seconds for one request, answer included; a timed-out request is retried once.",
+    ),
+]
+MaxWaitOption = Annotated[
+    float,
+    typer.Option(
+        "--max-wait",
+        metavar="SECONDS",
+        min=0,
+        max=86400,
+        callback=_finite,
+        help="Longest rate-limit wait for one request; a longer one fails.",
+    ),
+]
+BudgetOption = Annotated[
+    int,
+    typer.Option(
+        "--budget",
+        metavar="POINTS",
+        min=0,
+        max=1_000_000,
+        help="Request points per minute at most (a GET costs 1, a PUT 5), as GitHub.com "
+        "allows; 0 for no limit (e.g. GitHub Enterprise Server without rate limits).",
+    ),
+]
+DebugOption = Annotated[
+    bool,
+    typer.Option("--debug", help="Print each request and its timing on stderr (never a header)."),
+]
+JournalOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--journal",
+        metavar="PATH",
+        help="Rotation journal. [default: $CCAT_JOURNAL, else "
+        "$XDG_STATE_HOME/ccat/pat-journal.json, else ~/.local/state/ccat/pat-journal.json]",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def _consoles() -> tuple[Console, Console]:
-    # Built per command so that a test runner's replaced streams are honoured.
-    return Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ccat {__version__}")
+        raise typer.Exit(0)
 
 
-@contextmanager
-def _exit_on_error(err: Console, *, on_interrupt: str | None = None) -> Iterator[None]:
-    """The one place that turns our errors into a message, a hint and an exit code."""
-    try:
-        yield
-    except CcatError as exc:
-        err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
-        if isinstance(exc, PreflightError):
-            for name, reason in exc.failures:
-                err.print(f"  ✗ {escape(name)}: {escape(reason)}", highlight=False)
-        if exc.hint:
-            err.print(f"[dim]hint:[/] {escape(exc.hint)}", highlight=False)
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        err.print("[red]interrupted[/]")
-        if on_interrupt:
-            err.print(f"[dim]hint:[/] {on_interrupt}", highlight=False)
-        raise typer.Exit(130) from None
+STATUS_EPILOG = """\b
+Examples:
+  ccat pat status
+  ccat pat status --strict                # warnings fail too (for CI)
+  ccat pat status --format markdown       # a table for a pull request or wiki
+  ccat pat status --json | jq '.repositories[] | select(.state != "present")'
+  ccat pat status --graph other/graph.yml --org my-org
+"""
+ROTATE_EPILOG = """\b
+Examples:
+  ccat pat rotate --dry-run               # preflight and plan; writes nothing
+  ccat pat rotate                         # paste the token at the hidden prompt
+  pass show ci/gh-pat | ccat pat rotate   # token on stdin; no question asked
+  ccat pat rotate --resume                # after a failure: same token, skips
+                                          # the repositories already updated
+  ccat pat journal                        # what the last rotation did
+"""
+JOURNAL_EPILOG = """\b
+Examples:
+  ccat pat journal
+  ccat pat journal --json | jq '.current.targets[] | select(.state != "updated")'
+  ccat pat journal --journal /path/to/pat-journal.json
+"""
 
 
-async def _status(connection: Connection, err: Console) -> StatusReport:
-    repositories = [target.full_name for target in connection.graph.targets]
-    notices = ClientNotices(err, debug=connection.debug)
-    async with open_client(connection.settings, listener=notices) as client:
-        with status_progress(err, len(repositories)) as progress:
-            return await run_status(
-                StatusOptions(
-                    client=client,
-                    repositories=repositories,
-                    secret=connection.secret,
-                    org=connection.graph.org,
-                    concurrency=connection.concurrency,
-                    listener=progress,
-                )
-            )
+def make_app(commands: Commands | None = None) -> typer.Typer:
+    """The `ccat` app, each command handing its parsed options to `commands`."""
+    runners = commands or Commands()
+    app = typer.Typer(
+        help="ccat: keep one CI secret right across a whole GitHub organisation.",
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        # A traceback must never show local variables: one of them could be a token.
+        pretty_exceptions_show_locals=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    pat = typer.Typer(
+        help="Check and rotate the GitHub Actions secret GH_PAT in every repository of "
+        "ci/dependency-graph.yml. The operator credential (which reads and writes the "
+        "secrets) comes from GH_TOKEN, GITHUB_TOKEN or `gh auth token`; no option ever "
+        "takes a token.",
+        no_args_is_help=True,
+        rich_markup_mode=None,
+    )
+    app.add_typer(pat, name="pat")
 
+    @app.callback()
+    def root(
+        version: Annotated[
+            bool,
+            typer.Option(
+                "--version", callback=_version, is_eager=True, help="Print ccat's version."
+            ),
+        ] = False,
+    ) -> None:
+        """ccat: keep one CI secret right across a whole GitHub organisation."""
 
-@pat_app.command(
-    epilog="Examples: `ccat pat status` · `ccat pat status --json | jq '.repositories[] | "
-    'select(.state != "present")\'` · `ccat pat status --graph other/graph.yml --org my-org`'
-)
-def status(
-    graph: GraphOption = DEFAULT_GRAPH_PATH,
-    org: OrgOption = None,
-    api_url: ApiUrlOption = None,
-    secret: SecretOption = DEFAULT_SECRET,
-    concurrency: ConcurrencyOption = 16,
-    timeout: TimeoutOption = 30.0,
-    max_wait: MaxWaitOption = 300.0,
-    debug: DebugOption = False,
-    json_output: JsonOption = False,
-) -> None:
-    """Check that the secret is present in every repository of the graph.
+    @pat.command(epilog=STATUS_EPILOG)
+    def status(
+        graph: GraphOption = DEFAULTS.graph,
+        org: OrgOption = None,
+        api_url: ApiUrlOption = None,
+        insecure_http: InsecureHttpOption = False,
+        secret: SecretOption = DEFAULTS.secret,
+        concurrency: ConcurrencyOption = DEFAULTS.concurrency,
+        timeout: TimeoutOption = DEFAULTS.timeout,
+        max_wait: MaxWaitOption = DEFAULTS.max_wait,
+        budget: BudgetOption = DEFAULTS.budget,
+        debug: DebugOption = False,
+        output: Annotated[
+            OutputFormat,
+            typer.Option(
+                "--format",
+                metavar="FORMAT",
+                help="table (the default), json, or markdown (GitHub-flavoured).",
+                case_sensitive=False,
+                show_default=False,
+            ),
+        ] = OutputFormat.TABLE,
+        json_output: Annotated[
+            bool, typer.Option("--json", help="Short for --format json.")
+        ] = False,
+        journal: JournalOption = None,
+        warn_days: Annotated[
+            int,
+            typer.Option(
+                "--warn-days",
+                metavar="DAYS",
+                min=0,
+                max=3650,
+                help="Warn when the last rotation's token expires within DAYS.",
+            ),
+        ] = DEFAULTS.warn_days,
+        max_age: Annotated[
+            int | None,
+            typer.Option(
+                "--max-age",
+                metavar="DAYS",
+                min=1,
+                max=3650,
+                help="Warn of a secret set more than DAYS ago. [default: 90 for a "
+                "fine-grained token, 60 for a classic one, by the journal]",
+                show_default=False,
+            ),
+        ] = None,
+        strict: Annotated[
+            bool, typer.Option("--strict", help="Exit 1 on any warning too (for CI gates).")
+        ] = False,
+    ) -> None:
+        """Check that the secret is present in every repository of the graph, and warn
+        of what breaks next: an expiring token, old or missed secrets.
 
-    Exit 0 when present everywhere, 1 when any repository is missing it or could not
-    be checked, 2 for a usage or configuration error: usable as a CI gate.
-    """
-    out, err = _consoles()
-    with _exit_on_error(err):
-        connection = connect(
-            err,
-            graph_path=graph,
-            org=org,
-            api_url=api_url,
-            secret=secret,
-            concurrency=concurrency,
-            timeout=timeout,
-            max_wait=max_wait,
-            debug=debug,
+        Exit 0: present everywhere (warnings do not fail unless --strict). 1: missing
+        somewhere (or, with --strict, any warning). 3: none known missing but some
+        repository could not be checked. 2: usage or configuration error.
+        """
+        if json_output and output not in (OutputFormat.TABLE, OutputFormat.JSON):
+            raise typer.BadParameter("--json is short for --format json", param_hint="--json")
+        args = StatusArgs(
+            connection=ConnectionArgs(
+                graph,
+                org,
+                api_url,
+                insecure_http,
+                secret,
+                concurrency,
+                timeout,
+                max_wait,
+                budget,
+                debug,
+            ),
+            output=OutputFormat.JSON if json_output else output,
+            journal=journal,
+            warn_days=warn_days,
+            max_age=max_age,
+            strict=strict,
         )
-        report = anyio.run(_status, connection, err)
-    if json_output:
-        out.print(status_json(report), markup=False, highlight=False)
-    else:
-        out.print(status_table(report))
-        out.print(status_summary(report), highlight=False)
-    if any(result.credential_rejected for result in report.results):
-        err.print(
-            "[bold red]error:[/] GitHub rejected the operator credential (HTTP 401); "
-            "check GH_TOKEN / GITHUB_TOKEN or run `gh auth login`",
-            highlight=False,
+        raise typer.Exit(runners.status(args))
+
+    @pat.command(epilog=ROTATE_EPILOG)
+    def rotate(
+        graph: GraphOption = DEFAULTS.graph,
+        org: OrgOption = None,
+        api_url: ApiUrlOption = None,
+        insecure_http: InsecureHttpOption = False,
+        secret: SecretOption = DEFAULTS.secret,
+        concurrency: ConcurrencyOption = DEFAULTS.concurrency,
+        timeout: TimeoutOption = DEFAULTS.timeout,
+        max_wait: MaxWaitOption = DEFAULTS.max_wait,
+        budget: BudgetOption = DEFAULTS.budget,
+        debug: DebugOption = False,
+        journal: JournalOption = None,
+        dry_run: Annotated[
+            bool,
+            typer.Option(
+                "--dry-run",
+                help="Preflight and show the plan; write nothing. Works without a token "
+                "(empty input): public keys and plan only.",
+            ),
+        ] = False,
+        resume: Annotated[
+            bool,
+            typer.Option(
+                "--resume",
+                help="Continue the journal's unfinished run with the same token, skipping "
+                "the repositories it already updated.",
+            ),
+        ] = False,
+        yes: Annotated[
+            bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")
+        ] = False,
+        write_interval: Annotated[
+            float,
+            typer.Option(
+                "--write-interval",
+                metavar="SECONDS",
+                min=0,
+                max=3600,
+                callback=_finite,
+                help="Seconds between the starts of two writes (GitHub asks for 1 between "
+                "mutating requests; 0 lets writes overlap up to --concurrency).",
+            ),
+        ] = DEFAULTS.write_interval,
+        json_output: Annotated[
+            bool,
+            typer.Option(
+                "--json", help="Print the outcome as JSON on stdout (messages on stderr)."
+            ),
+        ] = False,
+    ) -> None:
+        """Set a new value of the secret in every repository of the graph.
+
+        The new token is read from a hidden prompt (or one line of standard input) and
+        proven before anything is written: GitHub must know it, it must read Actions in
+        every repository, and every public key must be fetched. Writes then go one
+        repository at a time and stop at the first failure, saying exactly which were
+        updated; a crash-safe journal lets `ccat pat rotate --resume` finish the rest.
+
+        Exit 0: rotated everywhere (or dry run OK). 1: a write or the preflight failed,
+        or not confirmed. 2: usage, configuration, journal or token error (nothing
+        written). 130/143/129: interrupted by Ctrl-C, SIGTERM or SIGHUP.
+        """
+        args = RotateArgs(
+            connection=ConnectionArgs(
+                graph,
+                org,
+                api_url,
+                insecure_http,
+                secret,
+                concurrency,
+                timeout,
+                max_wait,
+                budget,
+                debug,
+            ),
+            journal=journal,
+            dry_run=dry_run,
+            resume=resume,
+            yes=yes,
+            write_interval=write_interval,
+            json=json_output,
         )
-    raise typer.Exit(0 if report.ok else 1)
+        raise typer.Exit(runners.rotate(args))
+
+    @pat.command("journal", epilog=JOURNAL_EPILOG)
+    def journal_command(
+        journal: JournalOption = None,
+        graph: GraphOption = DEFAULTS.graph,
+        json_output: JsonOption = False,
+    ) -> None:
+        """Show the last rotation: who, when, its state, each repository's outcome, and
+        what `ccat pat rotate --resume` would do. `--json` prints the whole journal.
+
+        Exit 0: shown. 2: no journal, or it cannot be read.
+        """
+        raise typer.Exit(runners.journal(JournalArgs(journal, graph, json_output)))
+
+    @pat.command()
+    def demo(
+        keep: Annotated[
+            bool,
+            typer.Option(
+                "--keep",
+                help="Leave the emulator running afterwards and print the environment "
+                "to try commands by hand (Ctrl-C stops it).",
+            ),
+        ] = False,
+    ) -> None:
+        """Run the whole story against the bundled GitHub emulator (no account needed).
+
+        Status with secrets missing, a rotation that fails midway, the journal,
+        `--resume`, and a final status with every secret present, each as the real
+        command prints it.
+        """
+        raise typer.Exit(runners.demo(DemoArgs(keep)))
+
+    @app.command()
+    def version() -> None:
+        """Print ccat's version."""
+        typer.echo(f"ccat {__version__}")
+
+    return app
 
 
-def _journal(path: Path | None) -> Journal:
-    return Journal(path if path is not None else default_journal_path(os.environ))
-
-
-class _RotateLines:
-    """One stderr line per write, printed after its outcome is journaled."""
-
-    def __init__(self, err: Console) -> None:
-        self._err = err
-
-    def write_finished(self, record: TargetRecord) -> None:
-        if record.state == "updated":
-            verb = "created" if record.http_status == 201 else "updated"
-            self._err.print(f"[green]✓[/] {record.repository}: {verb}", highlight=False)
-        else:
-            self._err.print(
-                # GitHub's message is not ours: printed as markup, "[/…]" in it would crash.
-                f"[red]✗[/] {escape(record.repository)}: HTTP {record.http_status}: "
-                f"{escape(record.error or '')}",
-                highlight=False,
-                markup=True,
-            )
-
-
-async def _rotate(
-    make_options: Callable[[GitHubClient], RotateOptions], connection: Connection, err: Console
-) -> RotationOutcome:
-    notices = ClientNotices(err, debug=connection.debug)
-    async with open_client(connection.settings, listener=notices) as client:
-        return await run_rotation(make_options(client))
-
-
-@pat_app.command(
-    epilog="Examples: `ccat pat rotate --dry-run` (check everything, write nothing) · "
-    "`pass show ci/gh-pat | ccat pat rotate` (token on stdin, no question) · "
-    "`ccat pat rotate --resume` (after a failure, same token) · `ccat pat journal`"
-)
-def rotate(
-    graph: GraphOption = DEFAULT_GRAPH_PATH,
-    org: OrgOption = None,
-    api_url: ApiUrlOption = None,
-    secret: SecretOption = DEFAULT_SECRET,
-    concurrency: ConcurrencyOption = 16,
-    timeout: TimeoutOption = 30.0,
-    max_wait: MaxWaitOption = 300.0,
-    debug: DebugOption = False,
-    journal: JournalOption = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Preflight and show the plan; write nothing.")
-    ] = False,
-    resume: Annotated[
-        bool,
-        typer.Option(
-            "--resume",
-            help="Continue the journal's unfinished run with the same token, skipping the "
-            "repositories it already updated.",
-        ),
-    ] = False,
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation on a terminal.")
-    ] = False,
-    write_interval: Annotated[
-        float,
-        typer.Option(
-            "--write-interval",
-            min=0,
-            help="Seconds between the starts of two writes (GitHub asks for 1 s between "
-            "mutating requests; 0 lets writes overlap up to --concurrency).",
-        ),
-    ] = 1.0,
-) -> None:
-    """Set a new value of the secret in every repository of the graph.
-
-    The new token is read from a hidden prompt (or one line of standard input), checked
-    with GitHub, and every repository's public key is fetched before anything is
-    written. Writes then go repository by repository and **stop at the first failure**,
-    reporting exactly which repositories were updated; every outcome is in a crash-safe
-    journal, and `ccat pat rotate --resume` finishes the rest.
-
-    Exit 0: rotated everywhere (or dry run OK). 1: a write or preflight failed. 2: usage,
-    configuration, journal or token error; nothing was written.
-    """
-    out, err = _consoles()
-    with _exit_on_error(
-        err,
-        on_interrupt="every write that finished is in the journal (`ccat pat journal`); "
-        "`ccat pat rotate --resume` with the same token finishes the rest",
-    ):
-        connection = connect(
-            err,
-            graph_path=graph,
-            org=org,
-            api_url=api_url,
-            secret=secret,
-            concurrency=concurrency,
-            timeout=timeout,
-            max_wait=max_wait,
-            debug=debug,
-        )
-        store = _journal(journal)
-        token = read_token(connection.secret, err)
-
-        def confirm(plan: Sequence[PlanItem], preflight: Preflight) -> bool:
-            for line in preflight_lines(preflight, plan):
-                err.print(line, highlight=False)
-            err.print(plan_table(plan, preflight, connection.secret))
-            count = sum(1 for item in plan if item.action == "set")
-            return typer.confirm(
-                f"Rotate {connection.secret} in {count} repositories?", default=False, err=True
-            )
-
-        interactive = sys.stdin.isatty() and not yes and not dry_run
-
-        def make_options(client: GitHubClient) -> RotateOptions:
-            return RotateOptions(
-                client=client,
-                journal=store,
-                graph=connection.graph,
-                secret=connection.secret,
-                api_url=connection.settings.api_url,
-                new_token=token,
-                concurrency=connection.concurrency,
-                write_interval=write_interval,
-                resume=resume,
-                dry_run=dry_run,
-                confirm=confirm if interactive else None,
-                listener=_RotateLines(err),
-            )
-
-        outcome = anyio.run(_rotate, make_options, connection, err)
-    if outcome.dry_run or outcome.declined:
-        for line in preflight_lines(outcome.preflight, outcome.plan):
-            out.print(line, highlight=False)
-        out.print(plan_table(outcome.plan, outcome.preflight, connection.secret))
-        out.print(
-            "Dry run: nothing was written and the journal is unchanged."
-            if outcome.dry_run
-            else "Not confirmed: nothing was written.",
-            highlight=False,
-        )
-        raise typer.Exit(0 if outcome.dry_run else 1)
-    if outcome.previous_unfinished is not None:
-        err.print(
-            f"[yellow]note:[/] the previous run {outcome.previous_unfinished.run_id} was "
-            f"unfinished ({outcome.previous_unfinished.state}); it is kept in the journal's "
-            "history and this run covers every repository",
-            highlight=False,
-        )
-    for repository in outcome.dropped:
-        err.print(f"[yellow]note:[/] {repository} left the graph; dropped from the run")
-    for line in outcome_report(outcome, str(store.path)):
-        out.print(line, highlight=False)
-    raise typer.Exit(0 if outcome.run is not None and outcome.run.state == "completed" else 1)
-
-
-@pat_app.command("journal")
-def journal_command(
-    journal: JournalOption = None,
-    graph: GraphOption = DEFAULT_GRAPH_PATH,
-    json_output: JsonOption = False,
-) -> None:
-    """Show the last rotation: who, when, each repository's outcome, and what
-    `ccat pat rotate --resume` would do. `--json` prints the whole journal for `jq`.
-    """
-    out, err = _consoles()
-    with _exit_on_error(err):
-        store = _journal(journal)
-        if not store.exists():
-            raise JournalError(
-                f"no journal at {store.path}: no rotation has been run with it",
-                hint="pass --journal PATH or set CCAT_JOURNAL to the journal of the rotation",
-            )
-        document = store.load()
-    if json_output:
-        out.print(json.dumps(document.to_json(), indent=2), markup=False, highlight=False)
-        return
-    run = document.current
-    if run is None:
-        out.print(f"The journal {store.path} has no run.", highlight=False)
-        return
-    out.print(journal_header(run, str(store.path)))
-    out.print(journal_targets(run))
-    out.print(resume_forecast(run), highlight=False)
-    if graph.exists():
-        try:
-            current = load_graph(graph, run.org)
-        except CcatError:
-            return
-        if current.sha256 != run.graph.sha256:
-            out.print(
-                f"note: {graph} changed since this run started; --resume also sets "
-                "repositories added to it",
-                highlight=False,
-            )
-    if document.history:
-        out.print(f"{len(document.history)} earlier run(s) in the history (--json shows them).")
-
-
-@pat_app.command()
-def demo() -> None:
-    """Run the whole story against the bundled GitHub emulator (no account, no network).
-
-    Status with secrets missing, a rotation that fails midway, the journal, `--resume`,
-    and a final status with every secret present, each as the real command prints it.
-    """
-    from ccat.demo import run_demo  # the emulator is only loaded for the demo
-
-    raise typer.Exit(run_demo(Console(soft_wrap=True)))
-
-
-@app.command()
-def version() -> None:
-    """Print ccat's version."""
-    Console().print(f"ccat {__version__}", highlight=False)
+app = make_app()
 
 
 def main() -> None:

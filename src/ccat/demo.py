@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -21,6 +23,7 @@ from rich.console import Console
 from rich.rule import Rule
 
 from ccat.fakehub import FakeHub, Fault
+from ccat.options import DemoArgs
 from ccat.pat.graph import load_graph
 
 # Seeded as present before the story starts (with an old value); the rest are missing.
@@ -68,8 +71,47 @@ class Story:
             self.surprises.append(f"`{shown}` exited {done.returncode}, expected {expect}")
 
 
-def run_demo(console: Console) -> int:
-    """Tell the story; 0 when every step ended as expected."""
+def run_demo_command(args: DemoArgs) -> int:
+    """`ccat pat demo [--keep]`; returns the exit code."""
+    return run_demo(Console(highlight=False), keep=args.keep)
+
+
+def _keep_serving(console: Console, env: Mapping[str, str], graph: Path, new_token: str) -> None:
+    """Print how to use the running emulator by hand, then serve until Ctrl-C/SIGTERM."""
+    console.print()
+    console.print(Rule("the emulator keeps running (--keep)", style="dim"))
+    console.print(
+        "Paste this into another shell to try commands against it (these tokens exist "
+        "only in this emulator):",
+        highlight=False,
+    )
+    for name in ("GITHUB_API_URL", "GH_TOKEN", "CCAT_JOURNAL"):
+        console.print(f"  export {name}={env[name]}", highlight=False, soft_wrap=True)
+    console.print(f"  export DEMO_NEW_TOKEN={new_token}", highlight=False, soft_wrap=True)
+    console.print(f"  ccat pat status --graph {graph}", highlight=False, soft_wrap=True)
+    console.print(
+        f'  echo "$DEMO_NEW_TOKEN" | ccat pat rotate --graph {graph} --yes',
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print("Press Ctrl-C to stop the emulator.", highlight=False)
+    done = threading.Event()
+    previous = {
+        signum: signal.signal(signum, lambda *_: done.set())
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        while not done.wait(0.5):
+            pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    console.print("emulator stopped", highlight=False)
+
+
+def run_demo(console: Console, *, keep: bool = False) -> int:
+    """Tell the story; 0 when every step ended as expected. With `keep`, leave the
+    emulator running afterwards until interrupted."""
     graph_path = example_graph()
     graph = load_graph(graph_path)
     repositories = [target.full_name for target in graph.targets]
@@ -146,6 +188,8 @@ def run_demo(console: Console) -> int:
         ]
         if wrong:
             story.surprises.append(f"the emulator does not hold the new token in {wrong}")
+        if keep and not story.surprises:
+            _keep_serving(console, env, graph_path, new_token)
     console.print()
     console.print(Rule(style="dim"))
     if story.surprises:

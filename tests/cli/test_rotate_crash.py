@@ -178,8 +178,11 @@ def test_ctrl_c_mid_rotation_exits_130_and_says_how_to_finish(
     assert "interrupted" in stderr and "ccat pat rotate --resume" in stderr
     assert "Traceback" not in stderr
     run = Journal(journal_path).load().current
-    assert run is not None and run.state == "running"
+    assert run is not None and run.state == "interrupted" and run.finished_at is not None
     assert run.updated() and set(run.updated()) <= holding(hub, new_token)
+    # The report lists exactly what the journal says was updated.
+    for repository in run.updated():
+        assert f"✓ {repository}" in stderr
 
     resumed = ccat(*rotate_args, "--resume", "--write-interval", "0", input=new_token + "\n")
     assert resumed.exit_code == 0, resumed.output

@@ -46,8 +46,13 @@ def test_status_sends_only_requests_github_describes(
     result = ccat("pat", "status", "--graph", str(graph_file), "--api-url", fakehub.url)
     assert result.exit_code == 1, result.output  # two repositories lack the secret
     seen = _check_all(github, fakehub.requests)
-    # One secret lookup per target, and a repository lookup for each missing one.
-    assert seen == {"actions/get-repo-secret": 3, "repos/get": 2}
+    # One secrets list per target, an organisation-secrets list for each missing one, and
+    # one look at the organisation's own secret of that name.
+    assert seen == {
+        "actions/list-repo-secrets": 3,
+        "actions/list-repo-organization-secrets": 2,
+        "actions/get-org-secret": 1,
+    }
 
 
 def test_rotate_sends_only_requests_github_describes(
@@ -76,6 +81,7 @@ def test_rotate_sends_only_requests_github_describes(
     seen = _check_all(github, logged)
     assert seen == {
         "users/get-authenticated": 2,  # the operator's login and the new token's
+        "actions/list-workflow-runs-for-repo": 3,  # the new token can read Actions
         "actions/get-repo-public-key": 3,
         "actions/create-or-update-repo-secret": 3,
     }

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from ccat.pat.errors import PreflightError, PreflightFailure
 from ccat.pat.github import PublicKey
 from ccat.pat.journal import Fingerprint, GraphFile, RotationRun, TargetRecord, TokenInfo
-from ccat.pat.render import outcome_report, preflight_lines, resume_forecast
-from ccat.pat.rotate import PlanItem, Preflight, RotationOutcome
+from ccat.pat.render.journal import resume_forecast
+from ccat.pat.render.rotation import outcome_report, preflight_failure_lines, preflight_lines
+from ccat.pat.rotate import Plan, PlanItem, Preflight, RotationOutcome, TokenCheck, WriteFailure
 
 NOW = datetime(2026, 11, 25, 19, 0, tzinfo=UTC)
-PLAN = (PlanItem("ccatobs/a", "set"), PlanItem("ccatobs/b", "skip"))
+ITEMS = (PlanItem("ccatobs/a", "set"), PlanItem("ccatobs/b", "skip"))
 
 
-def preflight(expires_at: str | None) -> Preflight:
-    return Preflight("alice", "ccat-ci-bot", expires_at, {"ccatobs/a": PublicKey("1", "k")})
+def plan(expires_at: str | None) -> Plan:
+    token = TokenCheck("ccat-ci-bot", expires_at, "fine-grained")
+    return Plan(ITEMS, Preflight("alice", token, {"ccatobs/a": PublicKey("1", "k")}))
 
 
 def run(*states: str) -> RotationRun:
@@ -42,37 +45,60 @@ def run(*states: str) -> RotationRun:
 
 
 def test_preflight_warns_of_a_token_expiring_within_two_weeks() -> None:
-    soon = preflight_lines(preflight("2026-12-01T00:00:00Z"), PLAN, now=NOW)
-    later = preflight_lines(preflight("2027-02-01T00:00:00Z"), PLAN, now=NOW)
-    unknown = preflight_lines(preflight(None), PLAN, now=NOW)
+    soon = preflight_lines(plan("2026-12-01T00:00:00Z"), now=NOW)
+    later = preflight_lines(plan("2027-02-01T00:00:00Z"), now=NOW)
+    unknown = preflight_lines(plan(None), now=NOW)
     assert "expires in 5 days" in soon[-1]
     assert not any("warning" in line for line in later + unknown)
-    assert "1 repositories; 1 skipped" in later[1]
+    assert "1 repository; 1 skipped" in later[1]
     assert "no expiry sent by GitHub" in unknown[0]
 
 
 def test_failure_report_lists_exactly_the_updated_and_not_updated() -> None:
     stopped = run("updated", "updated", "failed", "pending")
-    outcome = RotationOutcome(PLAN, preflight(None), stopped, hint="grant access")
+    failed = stopped.targets[2]
+    outcome = RotationOutcome(plan(None), stopped, failure=WriteFailure(failed, "grant access"))
     lines = outcome_report(outcome, "/state/pat-journal.json")
     assert lines[0].endswith("ccatobs/r2:[/] HTTP 403: Resource not accessible")
-    assert lines[1] == "  hint: grant access"
+    assert lines[1] == "  [dim]hint:[/] grant access"
     updated = lines[lines.index("Already updated (2):") + 1 : lines.index("NOT updated (2):")]
-    assert updated == ["  ✓ ccatobs/r0", "  ✓ ccatobs/r1"]
+    assert updated == ["  [green]✓[/] ccatobs/r0", "  [green]✓[/] ccatobs/r1"]
     after = lines.index("NOT updated (2):")
-    assert lines[after + 1 : after + 3] == ["  ✗ ccatobs/r2", "  ✗ ccatobs/r3"]
-    assert any("ccat pat rotate --resume" in line for line in lines)
+    assert lines[after + 1 : after + 3] == ["  [red]✗[/] ccatobs/r2", "  [red]✗[/] ccatobs/r3"]
+    # Both ways out are offered: --resume, or the same rotation again.
+    assert any("ccat pat rotate --resume" in line and "again" in line for line in lines)
 
 
-def test_success_report_is_one_line() -> None:
+def test_success_report_says_so_and_what_to_do_next() -> None:
     done = run("updated", "updated")
-    lines = outcome_report(RotationOutcome(PLAN, preflight(None), done), "/j.json")
-    assert len(lines) == 1 and "rotated in all 2 repositories" in lines[0]
+    done.finish("completed", "2026-11-25T19:00:09Z")
+    lines = outcome_report(RotationOutcome(plan(None), done), "/j.json")
+    assert "rotated in all 2 repositories" in lines[0]
+    assert "ccat pat status" in lines[1] and "revoke" in lines[1]
+
+
+def test_preflight_failures_are_one_line_each_and_a_shared_hint_is_said_once() -> None:
+    error = PreflightError(
+        "preflight failed",
+        failures=[
+            PreflightFailure("ccatobs/a", "public key: HTTP 404: Not Found", "check names"),
+            PreflightFailure("ccatobs/b", "public key: HTTP 404: Not Found", "check names"),
+            PreflightFailure("the new token", "a classic token without workflow", "add it"),
+        ],
+        hint="fix these",
+    )
+    lines = preflight_failure_lines(error)
+    assert lines[:3] == [
+        "  [red]✗[/] ccatobs/a: public key: HTTP 404: Not Found",
+        "  [red]✗[/] ccatobs/b: public key: HTTP 404: Not Found",
+        "  [red]✗[/] the new token: a classic token without workflow",
+    ]
+    assert lines[3:] == ["[dim]hint:[/] check names", "[dim]hint:[/] add it"]
 
 
 def test_resume_forecast_names_what_would_be_set() -> None:
     stopped = run("updated", "failed", "pending")
-    assert "skip 1 updated repositories and set 2: ccatobs/r1, ccatobs/r2" in (
+    assert "skip 1 updated repository and set 2: ccatobs/r1, ccatobs/r2" in (
         resume_forecast(stopped)
     )
     stopped.finish("completed", "2026-11-25T19:00:09Z")

@@ -29,7 +29,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, Literal, TextIO, overload
 from urllib.parse import urlsplit
 
 from ccat.pat.errors import CredentialError, InvalidNewTokenError, UsageError
@@ -313,11 +313,16 @@ def validate_token(value: str, what: str) -> None:
         raise UsageError(f"{what} {problem}", hint=_TOKEN_HINT)
 
 
-def read_new_token(secret: str) -> str:
+@overload
+def read_new_token(secret: str, *, allow_empty: Literal[False] = False) -> str: ...
+@overload
+def read_new_token(secret: str, *, allow_empty: bool) -> str | None: ...
+def read_new_token(secret: str, *, allow_empty: bool = False) -> str | None:
     """The new token: a hidden prompt on a terminal, else one line of standard input.
 
     Surrounding whitespace is stripped. Raises `InvalidNewTokenError` (exit 2) when it is
-    empty or malformed; nothing read is ever quoted.
+    malformed, or empty unless `allow_empty` (a dry run may go without: None); nothing
+    read is ever quoted.
     """
     stdin = sys.stdin
     if stdin is not None and stdin.isatty():
@@ -329,6 +334,8 @@ def read_new_token(secret: str) -> str:
             value = "\ufffd"
     else:
         value = _read_line(stdin)
+    if not value and allow_empty:
+        return None
     if not value:
         raise InvalidNewTokenError(
             "no token given: the new token is read from a hidden prompt on a terminal, "

@@ -1,0 +1,73 @@
+"""Turn parsed options into what the engines need, validating every input before the
+first request (a configuration error sends none): the secret name, the dependency graph,
+the API URL, the operator credential (which may run `gh auth token`), the journal path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ccat.options import ConnectionArgs
+from ccat.pat.credentials import resolve_api_url, resolve_credential
+from ccat.pat.errors import UsageError
+from ccat.pat.github import ClientListener, ClientSettings, GitHubClient, open_client
+from ccat.pat.graph import Graph, load_graph
+from ccat.pat.journal import Journal, default_journal_path
+
+SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,199}")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The resolved inputs of SPEC §2 that every GitHub-talking command shares."""
+
+    graph: Graph
+    settings: ClientSettings
+    credential_source: str
+    secret: str
+    debug: bool
+
+    def client_factory(
+        self, listener: ClientListener | None
+    ) -> AbstractAsyncContextManager[GitHubClient]:
+        """A fresh client with this connection's settings (what the engines call)."""
+        return open_client(self.settings, listener=listener)
+
+
+def checked_secret_name(name: str) -> str:
+    """The secret name as GitHub stores it (upper case), or a `UsageError`."""
+    if not SECRET_NAME.fullmatch(name) or name.upper().startswith("GITHUB_"):
+        raise UsageError(
+            f"--secret {name!r} is not a valid secret name",
+            hint="letters, digits and underscores, not starting with a digit or GITHUB_",
+        )
+    return name.upper()
+
+
+def resolve_connection(args: ConnectionArgs, env: Mapping[str, str]) -> Connection:
+    """Load the graph and find the API URL and the credential; nothing is sent yet.
+
+    The graph's warnings are in `Connection.graph.warnings` for the caller to print.
+    """
+    secret = checked_secret_name(args.secret)
+    graph = load_graph(args.graph, args.org)
+    url = resolve_api_url(args.api_url, env, insecure_http=args.insecure_http)
+    credential = resolve_credential(env, url)
+    settings = ClientSettings(
+        api_url=url,
+        token=credential.token,
+        timeout=args.timeout,
+        max_wait=args.max_wait,
+        concurrency=args.concurrency,
+        budget=args.budget,
+    )
+    return Connection(graph, settings, credential.source, secret, args.debug)
+
+
+def journal_at(option: Path | None, env: Mapping[str, str]) -> Journal:
+    """The journal named by `--journal`, else `CCAT_JOURNAL`, else the XDG default."""
+    return Journal(option if option is not None else default_journal_path(env))

@@ -1,0 +1,58 @@
+"""`ccat pat journal`: what the last rotation did, for incident response.
+
+It only reads: the journal (with any target updates not yet folded into it) and whether a
+live process holds the run lock, which tells `running` from a crashed run.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ccat.commands.inputs import journal_at
+from ccat.commands.terminal import Terminal
+from ccat.options import JournalArgs
+from ccat.pat.errors import CcatError, JournalError
+from ccat.pat.graph import load_graph
+from ccat.pat.render.journal import journal_header, journal_targets, resume_forecast
+from ccat.pat.render.text import plural, shown
+
+
+def run_journal_command(args: JournalArgs, terminal: Terminal | None = None) -> int:
+    """Run `ccat pat journal`; returns the exit code (0 shown, 2 no or bad journal)."""
+    terminal = terminal or Terminal.current()
+    out = terminal.out
+    try:
+        journal = journal_at(args.journal, terminal.env)
+        if not journal.exists():
+            raise JournalError(
+                f"no journal at {journal.path}: no rotation has been run with it",
+                hint="pass --journal PATH or set CCAT_JOURNAL to the journal of the rotation",
+            )
+        document = journal.load()
+        holder = journal.holder()
+    except CcatError as exc:
+        return terminal.fail(exc)
+    if args.json:
+        terminal.print_raw(json.dumps(document.to_json(), indent=2, ensure_ascii=False))
+        return 0
+    run = document.current
+    if run is None:
+        out.print(f"The journal {shown(str(journal.path))} has no run.")
+        return 0
+    out.print(journal_header(run, str(journal.path), None if holder is None else holder.describe()))
+    out.print(journal_targets(run))
+    out.print(resume_forecast(run))
+    if args.graph.exists():
+        try:
+            current = load_graph(args.graph, run.org)
+        except CcatError:
+            return 0
+        if current.sha256 != run.graph.sha256:
+            out.print(
+                f"note: {shown(str(args.graph))} changed since this run started; --resume "
+                "also sets repositories added to it"
+            )
+    if document.history:
+        count = plural(len(document.history), "earlier run")
+        out.print(f"{count} in the history (`--json` shows them).")
+    return 0

@@ -1,0 +1,168 @@
+"""`ccat pat rotate`: read the new token, prove it, ask, write, report.
+
+The phases run separately so that the question is asked outside any event loop, where
+Ctrl-C simply ends the command with the journal untouched; during the writes a signal is
+turned into an `interrupted` run in the journal and an exact report (exit 130/143/129).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+
+import typer
+
+from ccat.commands.inputs import Connection, journal_at, resolve_connection
+from ccat.commands.signals import Interrupted, raising_signals, run_interruptible
+from ccat.commands.terminal import Terminal
+from ccat.options import RotateArgs
+from ccat.pat.credentials import read_new_token
+from ccat.pat.errors import CcatError
+from ccat.pat.journal import Journal
+from ccat.pat.render.progress import ClientNotices, RotationProgress
+from ccat.pat.render.rotation import (
+    dry_run_lines,
+    interrupted_report,
+    outcome_json,
+    outcome_report,
+    plan_table,
+    preflight_lines,
+    write_line,
+)
+from ccat.pat.render.text import plural, shown
+from ccat.pat.rotate import (
+    Plan,
+    RotateOptions,
+    Rotation,
+    RotationOutcome,
+    refuse_operator_credential,
+)
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def run_rotate_command(args: RotateArgs, terminal: Terminal | None = None) -> int:
+    """Run `ccat pat rotate`; returns the exit code."""
+    terminal = terminal or Terminal.current()
+    rotation: Rotation | None = None
+    journal: Journal | None = None
+    try:
+        with raising_signals():
+            connection = resolve_connection(args.connection, terminal.env)
+            for warning in connection.graph.warnings:
+                terminal.err.print(f"[yellow]warning:[/] {shown(warning)}")
+            journal = journal_at(args.journal, terminal.env)
+            terminal.err.print(
+                f"Operator credential from {shown(connection.credential_source)}; "
+                f"{plural(len(connection.graph.targets), 'repository', 'repositories')} "
+                f"of {shown(str(connection.graph.path))} at {shown(connection.settings.api_url)}"
+            )
+            token = read_new_token(connection.secret, allow_empty=args.dry_run)
+            if token is not None:
+                refuse_operator_credential(
+                    token, connection.settings.token, connection.credential_source
+                )
+            progress = RotationProgress(terminal.err, write_line)
+            options = _options(args, connection, journal, token, progress)
+            lock: AbstractContextManager[None] = nullcontext() if args.dry_run else journal.lock()
+            with lock:
+                rotation = current = Rotation(options, journal.load())
+                try:
+                    plan = run_interruptible(current.prepare)
+                finally:
+                    progress.close()
+                if args.dry_run:
+                    outcome = RotationOutcome(plan, None, dry_run=True)
+                    return _report(args, terminal, outcome, journal, connection.secret)
+                for line in preflight_lines(plan):
+                    terminal.err.print(line)
+                asking = terminal.stdin_is_terminal and not args.yes
+                if asking and not _confirmed(plan, terminal, connection.secret):
+                    outcome = RotationOutcome(plan, None, declined=True)
+                    return _report(args, terminal, outcome, journal, connection.secret)
+                try:
+                    outcome = run_interruptible(lambda: current.execute(plan))
+                finally:
+                    progress.close()
+    except CcatError as exc:
+        return terminal.fail(exc)
+    except Interrupted as interrupted:
+        run = None if rotation is None else rotation.run
+        started = 0 if rotation is None else rotation.writes_started
+        path = "" if journal is None else str(journal.path)
+        for line in interrupted_report(run, started, interrupted.name, path):
+            terminal.err.print(line)
+        return interrupted.exit_code
+    return _report(args, terminal, outcome, journal, connection.secret)
+
+
+def _options(
+    args: RotateArgs,
+    connection: Connection,
+    journal: Journal,
+    token: str | None,
+    progress: RotationProgress,
+) -> RotateOptions:
+    notices = ClientNotices(progress.console, debug=connection.debug, on_wait=progress.waiting)
+    return RotateOptions(
+        connect=lambda: connection.client_factory(notices),
+        journal=journal,
+        graph=connection.graph,
+        secret=connection.secret,
+        api_url=connection.settings.api_url,
+        operator_token=connection.settings.token,
+        new_token=token,
+        operator_source=connection.credential_source,
+        concurrency=args.connection.concurrency,
+        write_interval=args.write_interval,
+        resume=args.resume,
+        dry_run=args.dry_run,
+        listener=progress,
+    )
+
+
+def _confirmed(plan: Plan, terminal: Terminal, secret: str) -> bool:
+    """Show the plan on stderr and ask (outside the event loop: Ctrl-C works here)."""
+    terminal.err.print(plan_table(plan, secret))
+    try:
+        return typer.confirm(
+            f"Rotate {secret} in {plural(len(plan.to_set), 'repository', 'repositories')}?",
+            default=False,
+            err=True,
+        )
+    except typer.Abort:  # end of input at the question
+        return False
+
+
+def _report(
+    args: RotateArgs,
+    terminal: Terminal,
+    outcome: RotationOutcome,
+    journal: Journal | None,
+    secret: str,
+) -> int:
+    path = "" if journal is None else str(journal.path)
+    code = EXIT_OK if outcome.completed or outcome.dry_run else EXIT_FAILED
+    if args.json:
+        terminal.print_raw(outcome_json(outcome, path))
+    human = terminal.err if args.json else terminal.out
+    if outcome.run is None:
+        if not args.json:
+            for line in preflight_lines(outcome.plan):
+                human.print(line)
+            human.print(plan_table(outcome.plan, secret))
+        for line in dry_run_lines(outcome):
+            human.print(line)
+        return code
+    if outcome.previous_unfinished is not None:
+        terminal.err.print(
+            f"[yellow]note:[/] the previous run {shown(outcome.previous_unfinished.run_id)} was "
+            f"unfinished ({shown(outcome.previous_unfinished.state)}); it is kept in the "
+            "journal's history and this run covered every repository"
+        )
+    for repository in outcome.dropped:
+        terminal.err.print(
+            f"[yellow]note:[/] {shown(repository)} left the graph; dropped from the run"
+        )
+    for line in outcome_report(outcome, path):
+        human.print(line)
+    return code

@@ -1,0 +1,145 @@
+"""`ccat pat status`: check every repository, warn of what breaks next, exit for CI.
+
+Exit codes (SPEC §3): 0 present everywhere (warnings do not fail unless --strict);
+1 missing somewhere, or with --strict any warning; 3 none known missing but some
+repository could not be checked; 2 usage or configuration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from ccat.commands.inputs import Connection, journal_at, resolve_connection
+from ccat.commands.signals import Interrupted, raising_signals, run_interruptible
+from ccat.commands.terminal import Terminal
+from ccat.options import OutputFormat, StatusArgs
+from ccat.pat.early_warnings import Outlook, assess
+from ccat.pat.errors import CcatError, JournalError
+from ccat.pat.journal import RotationRun
+from ccat.pat.render.progress import ClientNotices, status_progress
+from ccat.pat.render.status import (
+    check_hint,
+    status_footer,
+    status_json,
+    status_markdown,
+    status_table,
+    workflow_commands,
+)
+from ccat.pat.render.text import shown
+from ccat.pat.status import StatusOptions, StatusReport, run_status
+
+EXIT_OK, EXIT_MISSING, EXIT_UNCHECKED = 0, 1, 3
+
+
+def exit_code(report: StatusReport, outlook: Outlook, *, strict: bool) -> int:
+    """SPEC §3: missing (or, strict, a warning) is 1, otherwise unchecked is 3, else 0."""
+    if report.count("missing") or (strict and outlook.count):
+        return EXIT_MISSING
+    if report.count("error"):
+        return EXIT_UNCHECKED
+    return EXIT_OK
+
+
+def journal_runs(args: StatusArgs, terminal: Terminal) -> Sequence[RotationRun]:
+    """The journal's runs, newest first; none (and a note) when it cannot be read —
+    status still checks GitHub, only the journal-based warnings are lost."""
+    try:
+        journal = journal_at(args.journal, terminal.env)
+        if not journal.exists():
+            return ()
+        document = journal.load()
+    except JournalError as exc:
+        terminal.err.print(
+            f"[yellow]warning:[/] {shown(exc.message)} — journal-based warnings are skipped"
+        )
+        return ()
+    runs = list(reversed(document.history))
+    return [document.current, *runs] if document.current is not None else runs
+
+
+def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> int:
+    """Run `ccat pat status`; returns the exit code."""
+    terminal = terminal or Terminal.current()
+    err = terminal.err
+    try:
+        with raising_signals():
+            connection = resolve_connection(args.connection, terminal.env)
+            for warning in connection.graph.warnings:
+                err.print(f"[yellow]warning:[/] {shown(warning)}")
+            runs = journal_runs(args, terminal)
+            report = _check(args, connection, terminal)
+    except CcatError as exc:
+        return terminal.fail(exc)
+    except Interrupted as interrupted:
+        err.print(f"[red]{interrupted.name}: status stopped; nothing was changed[/]")
+        return interrupted.exit_code
+    outlook = assess(
+        report,
+        runs,
+        datetime.now(UTC),
+        warn_days=args.warn_days,
+        max_age=args.max_age,
+    )
+    _print(args.output, report, outlook, terminal)
+    _github_actions(report, outlook, terminal)
+    code = exit_code(report, outlook, strict=args.strict)
+    if code == EXIT_UNCHECKED or any(r.credential_rejected for r in report.results):
+        hint = check_hint(report)
+        if hint:
+            err.print(f"[dim]hint:[/] {shown(hint)}")
+    if outlook.count and args.output is not OutputFormat.TABLE:
+        # The table's footer already says it; other formats are for machines: stderr.
+        err.print(f"[yellow]{outlook.count} warning(s)[/]; see the report's `warnings`")
+    return code
+
+
+def _check(args: StatusArgs, connection: Connection, terminal: Terminal) -> StatusReport:
+    """Run the engine with progress on a terminal and notices on stderr."""
+    repositories = [target.full_name for target in connection.graph.targets]
+    with status_progress(terminal.err, len(repositories)) as progress:
+        notices = ClientNotices(
+            terminal.err,
+            debug=connection.debug,
+            on_wait=None if progress is None else progress.waiting,
+        )
+        options = StatusOptions(
+            connect=lambda: connection.client_factory(notices),
+            repositories=repositories,
+            secret=connection.secret,
+            org=connection.graph.org,
+            concurrency=args.connection.concurrency,
+            listener=progress,
+        )
+        return run_interruptible(lambda: run_status(options))
+
+
+def _print(
+    output: OutputFormat, report: StatusReport, outlook: Outlook, terminal: Terminal
+) -> None:
+    if output is OutputFormat.JSON:
+        terminal.print_raw(status_json(report, outlook))
+    elif output is OutputFormat.MARKDOWN:
+        terminal.print_raw(status_markdown(report, outlook))
+    else:
+        terminal.out.print(status_table(report, outlook))
+        for line in status_footer(report, outlook):
+            terminal.out.print(line)
+
+
+def _github_actions(report: StatusReport, outlook: Outlook, terminal: Terminal) -> None:
+    """Under GitHub Actions: annotations on stdout, and the table in the step summary."""
+    if terminal.env.get("GITHUB_ACTIONS") != "true":
+        return
+    for command in workflow_commands(report, outlook):
+        terminal.print_raw(command)
+    summary = terminal.env.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        try:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(status_markdown(report, outlook))
+        except OSError as exc:
+            terminal.err.print(
+                f"[yellow]warning:[/] cannot append to GITHUB_STEP_SUMMARY "
+                f"({shown(summary)}): {shown(exc.strerror or str(exc))}"
+            )

@@ -1,0 +1,209 @@
+"""Listeners that tell the operator what is happening while it happens, on stderr.
+
+`ClientNotices` announces rate-limit waits always (SPEC §6), budget waits once they are
+long enough to notice, and each request under `--debug`. The progress listeners draw a
+live line on a terminal only; without one (CI logs, pipes) they draw nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from ccat.pat.journal import TargetRecord
+from ccat.pat.render.text import shown
+from ccat.pat.status import SecretStatus
+from ccat.pat.transport import Wait, WaitReason
+
+# A budget wait shorter than this is pacing, not news.
+NOTICEABLE_WAIT = 2.0
+
+
+class ClientNotices:
+    """The GitHub client's listener for stderr; see the module docstring."""
+
+    def __init__(
+        self,
+        console: Console,
+        *,
+        debug: bool = False,
+        on_wait: Callable[[Wait], None] | None = None,
+    ) -> None:
+        self._console = console
+        self._debug = debug
+        self._on_wait = on_wait
+        if debug:
+            self._console.print(
+                "[dim]debug: every request sends Accept, X-GitHub-Api-Version, User-Agent "
+                "and Authorization: <redacted>[/]"
+            )
+
+    def request_done(
+        self, method: str, url: str, status: int | None, elapsed: float, attempt: int
+    ) -> None:
+        """Under `--debug`, print the request line, its status and how long it took."""
+        if not self._debug:
+            return
+        answer = str(status) if status is not None else "no answer"
+        retry = f" (retry {attempt})" if attempt else ""
+        self._console.print(
+            f"[dim]debug: {method} {shown(url)} -> {answer} in {elapsed * 1000:.0f} ms{retry}[/]"
+        )
+
+    def waiting(self, wait: Wait) -> None:
+        """Say why the client waits: rate limits always, the budget when it is long."""
+        if self._on_wait is not None:
+            self._on_wait(wait)
+        where = f" ({shown(wait.repository)})" if wait.repository else ""
+        until = time.strftime("%H:%M:%S", time.localtime(time.time() + wait.seconds))
+        if wait.reason is WaitReason.RATE_LIMIT:
+            self._console.print(
+                f"[yellow]GitHub rate limit{where}: waiting {wait.seconds:.0f} s, until "
+                f"{until}; this is not a failure[/]"
+            )
+        elif wait.reason is WaitReason.BUDGET and wait.seconds >= NOTICEABLE_WAIT:
+            self._console.print(
+                f"[dim]request budget ({shown(wait.detail)}, --budget): waiting "
+                f"{wait.seconds:.0f} s, until {until}[/]"
+            )
+        elif self._debug:
+            self._console.print(
+                f"[dim]debug:{where} {shown(wait.detail)}; waiting {wait.seconds:.2f} s[/]"
+            )
+
+
+class StatusProgress:
+    """A transient progress line while repositories are checked."""
+
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        self._progress = progress
+        self._task = task
+
+    def checked(self, result: SecretStatus) -> None:
+        """Advance by one repository."""
+        self._progress.update(self._task, advance=1, note="")
+
+    def waiting(self, wait: Wait) -> None:
+        """Show a budget or rate-limit wait in the line."""
+        if wait.reason is not WaitReason.RETRY:
+            self._progress.update(
+                self._task, note=f"waiting {wait.seconds:.0f} s: {wait.reason.value}"
+            )
+
+
+@contextmanager
+def status_progress(console: Console, total: int) -> Iterator[StatusProgress | None]:
+    """Progress on a terminal only; `None` (no listener) when stderr is not a terminal."""
+    if not console.is_terminal:
+        yield None
+        return
+    progress = Progress(
+        TextColumn("checking"),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[note]}"),
+        console=console,
+        transient=True,
+    )
+    with progress:
+        yield StatusProgress(progress, progress.add_task("status", total=total, note=""))
+
+
+class RotationProgress:
+    """What a rotation shows while it runs: a preflight line, then `writing 37/121 ·
+    0:37 · ~1:24 left`, both live on a terminal; and one line per finished write, always
+    (printed after the write's outcome is journaled)."""
+
+    def __init__(self, console: Console, write_line: Callable[[TargetRecord], str]) -> None:
+        self.console = console
+        self._write_line = write_line
+        self._live = console.is_terminal
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+        self._started: float | None = None
+        self._total = 0
+        self._done = 0
+
+    def _ensure(self, description: str, total: int) -> None:
+        if not self._live:
+            return
+        if self._progress is None:
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                TextColumn("{task.completed}/{task.total}"),
+                TextColumn("· {task.fields[elapsed]}"),
+                TextColumn("{task.fields[note]}"),
+                console=self.console,
+                transient=True,
+            )
+            self._progress.start()
+        if self._task is None or self._progress.tasks[0].description != description:
+            if self._task is not None:
+                self._progress.remove_task(self._task)
+            self._task = self._progress.add_task(description, total=total, elapsed="0:00", note="")
+
+    def preflight_checked(self, done: int, total: int) -> None:
+        """Preflight: `done` of `total` checks finished."""
+        if self._started is None:
+            self._started = time.monotonic()
+        self._ensure("preflight", total)
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, completed=done, elapsed=self._elapsed())
+
+    def write_started(self, repository: str, number: int, total: int) -> None:
+        """Writes: number `number` of `total` starts."""
+        if self._total == 0:
+            self._started = time.monotonic()
+        self._total = total
+        self._ensure("writing", total)
+        self._refresh(number - 1)
+
+    def write_finished(self, record: TargetRecord) -> None:
+        """Print the journaled outcome of one write, and move the line on."""
+        self._done += 1
+        self.console.print(self._write_line(record))
+        self._refresh(self._done)
+
+    def waiting(self, wait: Wait) -> None:
+        """Show a wait (rate limit, budget) in the live line."""
+        if (
+            self._progress is not None
+            and self._task is not None
+            and wait.reason is not WaitReason.RETRY
+        ):
+            self._progress.update(
+                self._task, note=f"· waiting {wait.seconds:.0f} s ({wait.reason.value})"
+            )
+
+    def _elapsed(self) -> str:
+        seconds = 0 if self._started is None else int(time.monotonic() - self._started)
+        return f"{seconds // 60}:{seconds % 60:02d}"
+
+    def _refresh(self, completed: int) -> None:
+        if self._progress is None or self._task is None:
+            return
+        note = ""
+        if self._started is not None and completed > 0 and self._total > completed:
+            spent = time.monotonic() - self._started
+            left = int(spent / completed * (self._total - completed))
+            note = f"· ~{left // 60}:{left % 60:02d} left"
+        self._progress.update(self._task, completed=completed, elapsed=self._elapsed(), note=note)
+
+    def close(self) -> None:
+        """Remove the live line."""
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+            self._task = None

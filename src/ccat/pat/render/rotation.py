@@ -1,0 +1,228 @@
+"""`ccat pat rotate` on screen: the preflight result, the plan, each write, the final
+report (or its JSON), and a refused preflight."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from rich import box
+from rich.table import Table
+
+from ccat.pat.errors import PreflightError
+from ccat.pat.journal import RotationRun, TargetRecord
+from ccat.pat.render.text import NONE, plural, shown
+from ccat.pat.rotate import Plan, RotationOutcome
+from ccat.pat.settings import DEFAULTS
+from ccat.pat.untrusted import clean
+
+
+def plan_table(plan: Plan, secret: str) -> Table:
+    """The plan after a successful preflight: each target, what happens, its key id."""
+    table = Table(box=box.ROUNDED, title=f"Plan: rotate {shown(secret)}", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("Repository", overflow="fold", ratio=2)
+    table.add_column("Action", ratio=2)
+    table.add_column("Key id", overflow="fold", ratio=1)
+    for number, item in enumerate(plan.items, start=1):
+        key = plan.preflight.keys.get(item.repository)
+        if item.action == "skip":
+            action = "[dim]skip: already updated[/]"
+        else:
+            action = "[yellow]set again[/] (see note)" if item.note else "set"
+        table.add_row(
+            str(number),
+            shown(item.repository),
+            action,
+            shown(key.key_id) if key else NONE,
+        )
+    return table
+
+
+def _days_left(expires_at: str, now: datetime) -> int | None:
+    try:
+        expires = datetime.strptime(expires_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return (expires - now).days
+
+
+def preflight_lines(plan: Plan, now: datetime | None = None) -> list[str]:
+    """What preflight established, in plain lines; warns of a token about to expire."""
+    preflight = plan.preflight
+    to_set, skipped = len(plan.to_set), len(plan.items) - len(plan.to_set)
+    token = preflight.new_token
+    if token is None:
+        lines = [
+            f"Preflight OK (dry run without a token): operator {shown(preflight.operator)}; "
+            "[yellow]the new token was not checked[/]",
+        ]
+    else:
+        expiry = shown(token.expires_at) if token.expires_at else "no expiry sent by GitHub"
+        lines = [
+            f"Preflight OK: operator {shown(preflight.operator)}; new token belongs to "
+            f"{shown(token.login)}, expires {expiry} ({token.kind} token); it can read "
+            f"Actions in all {plural(to_set, 'repository', 'repositories')} to set",
+        ]
+    lines.append(
+        f"Public keys fetched for {plural(to_set, 'repository', 'repositories')}; "
+        f"{skipped} skipped."
+    )
+    redone = [item for item in plan.items if item.action == "set" and item.note]
+    for item in redone:
+        lines.append(f"[yellow]note:[/] {shown(item.repository)}: {shown(item.note)}")
+    if token is not None and token.expires_at:
+        left = _days_left(token.expires_at, now or datetime.now(UTC))
+        if left is not None and left < DEFAULTS.warn_days:
+            lines.append(
+                f"[yellow]warning:[/] the new token expires in {max(left, 0)} days: CI will "
+                "break then unless it is rotated again"
+            )
+    return lines
+
+
+def preflight_failure_lines(error: PreflightError) -> list[str]:
+    """One short line per failed check, then each distinct hint once, after the checks
+    that share it."""
+    lines: list[str] = []
+    pending: list[str] = []
+    hints: list[str] = []
+    for failure in error.failures:
+        lines.append(f"  [red]✗[/] {shown(failure.subject)}: {shown(failure.reason)}")
+        if failure.hint and failure.hint not in hints:
+            hints.append(failure.hint)
+            pending.append(failure.hint)
+    lines.extend(f"[dim]hint:[/] {shown(hint)}" for hint in pending)
+    return lines
+
+
+def write_line(record: TargetRecord) -> str:
+    """One line per finished write, printed once its outcome is journaled."""
+    if record.state == "updated":
+        verb = "created" if record.http_status == 201 else "updated"
+        return f"[green]✓[/] {shown(record.repository)}: {verb}"
+    status = f"HTTP {record.http_status}: " if record.http_status else ""
+    return f"[red]✗[/] {shown(record.repository)}: {shown(status + (record.error or 'failed'))}"
+
+
+def _lists(run: RotationRun) -> list[str]:
+    updated, not_updated = run.updated(), run.not_updated()
+    lines = [f"Already updated ({len(updated)}):"]
+    lines.extend(f"  [green]✓[/] {shown(repo)}" for repo in updated)
+    lines.append(f"NOT updated ({len(not_updated)}):")
+    lines.extend(f"  [red]✗[/] {shown(repo)}" for repo in not_updated)
+    return lines
+
+
+RECOVERY = (
+    "Then either run [bold]ccat pat rotate --resume[/] with the same token (it skips the "
+    "repositories already updated), or run [bold]ccat pat rotate[/] again with the same "
+    "token: it writes every repository again, which is safe, only slower."
+)
+
+
+def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
+    """The final report: on failure, exactly which repositories were updated and not."""
+    run = outcome.run
+    assert run is not None
+    if outcome.completed:
+        return [
+            f"[green]✓ {shown(run.secret)} rotated in all "
+            f"{plural(len(run.updated()), 'repository', 'repositories')}[/] "
+            f"(run {shown(run.run_id)}, journal {shown(journal_path)})",
+            "Check with [bold]ccat pat status[/]; revoke the previous token once it says "
+            "every repository holds this one.",
+        ]
+    lines: list[str] = []
+    failure = outcome.failure
+    if failure is not None:
+        record = failure.record
+        status = f"HTTP {record.http_status}: " if record.http_status else ""
+        lines.append(
+            f"[bold red]✗ Rotation stopped at {shown(record.repository)}:[/] "
+            f"{shown(status + (record.error or 'failed'))}"
+        )
+        if failure.hint:
+            lines.append(f"  [dim]hint:[/] {shown(failure.hint)}")
+    else:
+        lines.append("[bold red]✗ Rotation stopped before every repository was updated[/]")
+    lines += _lists(run)
+    lines.append(f"Fix the error above. {RECOVERY}")
+    lines.append(f"Journal: {shown(journal_path)} (see `ccat pat journal`)")
+    return lines
+
+
+def interrupted_report(
+    run: RotationRun | None, writes_started: int, signal_name: str, journal_path: str
+) -> list[str]:
+    """What an interrupted rotation says: nothing written, or the exact lists."""
+    if run is None or writes_started == 0:
+        return [f"[red]{signal_name}: stopped before any write; nothing was written.[/]"]
+    lines = [
+        f"[bold red]✗ {signal_name}: the rotation was interrupted[/] (run "
+        f"{shown(run.run_id)}, recorded as interrupted)",
+        *_lists(run),
+        "A write that was in flight may or may not have landed; the journal shows it as "
+        f"in flight. {RECOVERY}",
+        f"Journal: {shown(journal_path)} (see `ccat pat journal`)",
+    ]
+    return lines
+
+
+def _target_json(record: TargetRecord) -> dict[str, Any]:
+    return {
+        "repository": record.repository,
+        "state": record.state,
+        "http_status": record.http_status,
+        "error": None if record.error is None else clean(record.error, None),
+    }
+
+
+def outcome_document(outcome: RotationOutcome, journal_path: str) -> dict[str, Any]:
+    """`rotate --json`: the outcome record for scripts (no token, no fingerprint)."""
+    run = outcome.run
+    token = outcome.plan.preflight.new_token
+    failure = outcome.failure
+    return {
+        "outcome": (
+            "dry-run"
+            if outcome.dry_run
+            else "declined"
+            if outcome.declined
+            else "completed"
+            if outcome.completed
+            else "stopped"
+        ),
+        "run_id": None if run is None else run.run_id,
+        "secret": None if run is None else run.secret,
+        "org": None if run is None else run.org,
+        "journal": journal_path,
+        "operator": outcome.plan.preflight.operator,
+        "new_token": None
+        if token is None
+        else {"login": token.login, "kind": token.kind, "expires_at": token.expires_at},
+        "plan": [
+            {"repository": item.repository, "action": item.action, "note": item.note}
+            for item in outcome.plan.items
+        ],
+        "updated": [] if run is None else run.updated(),
+        "not_updated": [] if run is None else run.not_updated(),
+        "targets": [] if run is None else [_target_json(t) for t in run.targets],
+        "failure": None
+        if failure is None
+        else {**_target_json(failure.record), "hint": failure.hint},
+    }
+
+
+def outcome_json(outcome: RotationOutcome, journal_path: str) -> str:
+    """`outcome_document` as indented JSON."""
+    return json.dumps(outcome_document(outcome, journal_path), indent=2, ensure_ascii=False)
+
+
+def dry_run_lines(outcome: RotationOutcome) -> Sequence[str]:
+    """The closing line of a dry run or a declined plan."""
+    if outcome.dry_run:
+        return ["Dry run: nothing was written and the journal is unchanged."]
+    return ["Not confirmed: nothing was written."]
