@@ -2,8 +2,9 @@
 
 Each command here only turns its arguments into a record of `ccat.options` and hands it
 to the matching runner of `Commands`; the runners (`ccat.commands.*`) resolve the
-inputs, call the engine, render and return the exit code. Tests replace the runners to
-check parsing alone, as the GitHub CLI's `runF` does. Nothing heavy is imported before a
+inputs, call the engine, render and return the exit code. A test passes its own
+`Commands` as the click context's `obj` to check parsing alone, as the GitHub CLI's
+`runF` does. Nothing heavy is imported before a
 runner needs it, so `--help` and `--version` stay fast.
 
 Tokens never come from argv: the operator credential comes from the environment or
@@ -171,11 +172,96 @@ JournalOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def _version(value: bool) -> None:
+OutputOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format",
+        metavar="FORMAT",
+        help="table (the default), json, or markdown (GitHub-flavoured).",
+        case_sensitive=False,
+        show_default=False,
+    ),
+]
+JsonShortOption = Annotated[bool, typer.Option("--json", help="Short for --format json.")]
+WarnDaysOption = Annotated[
+    int,
+    typer.Option(
+        "--warn-days",
+        metavar="DAYS",
+        min=0,
+        max=3650,
+        help="Warn when the last rotation's token expires within DAYS.",
+    ),
+]
+MaxAgeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-age",
+        metavar="DAYS",
+        min=1,
+        max=3650,
+        help="Warn of a secret set more than DAYS ago. [default: 90 for a fine-grained "
+        "token, 60 for a classic one, by the journal]",
+        show_default=False,
+    ),
+]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="Exit 1 on any warning too (for CI gates).")
+]
+DryRunOption = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Preflight and show the plan; write nothing. Works without a token (empty "
+        "input): public keys and plan only.",
+    ),
+]
+ResumeOption = Annotated[
+    bool,
+    typer.Option(
+        "--resume",
+        help="Continue the journal's unfinished run with the same token, skipping the "
+        "repositories it already updated.",
+    ),
+]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+WriteIntervalOption = Annotated[
+    float,
+    typer.Option(
+        "--write-interval",
+        metavar="SECONDS",
+        min=0,
+        max=3600,
+        callback=_finite,
+        help="Seconds between the starts of two writes (GitHub asks for 1 between mutating "
+        "requests; 0 lets writes overlap up to --concurrency).",
+    ),
+]
+RotateJsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the outcome as JSON on stdout (messages on stderr).")
+]
+KeepOption = Annotated[
+    bool,
+    typer.Option(
+        "--keep",
+        help="Leave the emulator running afterwards and print the environment to try "
+        "commands by hand (Ctrl-C stops it).",
+    ),
+]
+
+
+def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"ccat {__version__}")
         raise typer.Exit(0)
 
+
+VersionOption = Annotated[
+    bool,
+    typer.Option(
+        "--version", is_eager=True, callback=_print_version, help="Print ccat's version and exit."
+    ),
+]
 
 STATUS_EPILOG = """\b
 Examples:
@@ -201,247 +287,141 @@ Examples:
   ccat pat journal --journal /path/to/pat-journal.json
 """
 
+app = typer.Typer(
+    help="ccat: keep one CI secret right across a whole GitHub organisation.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    # A traceback must never show local variables: one of them could be a token.
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+pat = typer.Typer(
+    help="Check and rotate the GitHub Actions secret GH_PAT in every repository of "
+    "ci/dependency-graph.yml. The operator credential (which reads and writes the secrets) "
+    "comes from GH_TOKEN, GITHUB_TOKEN or `gh auth token` (GitHub Enterprise: GH_HOST with "
+    "GH_ENTERPRISE_TOKEN); no option ever takes a token.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(pat, name="pat")
 
-def make_app(commands: Commands | None = None) -> typer.Typer:
-    """The `ccat` app, each command handing its parsed options to `commands`."""
-    runners = commands or Commands()
-    app = typer.Typer(
-        help="ccat: keep one CI secret right across a whole GitHub organisation.",
-        no_args_is_help=True,
-        rich_markup_mode=None,
-        # A traceback must never show local variables: one of them could be a token.
-        pretty_exceptions_show_locals=False,
-        context_settings={"help_option_names": ["-h", "--help"]},
+
+def _runners(ctx: typer.Context) -> Commands:
+    """The runners: `Commands()` unless a test passed its own as the context's `obj`."""
+    return ctx.obj if isinstance(ctx.obj, Commands) else Commands()
+
+
+@app.callback()
+def root(version: VersionOption = False) -> None:
+    """ccat: keep one CI secret right across a whole GitHub organisation."""
+
+
+@app.command()
+def version() -> None:
+    """Print ccat's version."""
+    typer.echo(f"ccat {__version__}")
+
+
+@pat.command(epilog=STATUS_EPILOG)
+def status(
+    ctx: typer.Context,
+    graph: GraphOption = DEFAULTS.graph,
+    org: OrgOption = None,
+    api_url: ApiUrlOption = None,
+    insecure_http: InsecureHttpOption = False,
+    secret: SecretOption = DEFAULTS.secret,
+    concurrency: ConcurrencyOption = DEFAULTS.concurrency,
+    timeout: TimeoutOption = DEFAULTS.timeout,
+    max_wait: MaxWaitOption = DEFAULTS.max_wait,
+    budget: BudgetOption = DEFAULTS.budget,
+    debug: DebugOption = False,
+    output: OutputOption = OutputFormat.TABLE,
+    json_output: JsonShortOption = False,
+    journal: JournalOption = None,
+    warn_days: WarnDaysOption = DEFAULTS.warn_days,
+    max_age: MaxAgeOption = None,
+    strict: StrictOption = False,
+) -> None:
+    """Check that the secret is present in every repository of the graph, and warn
+    of what breaks next: an expiring token, old or missed secrets.
+
+    Exit 0: present everywhere (warnings do not fail unless --strict). 1: missing
+    somewhere (or, with --strict, any warning). 3: none known missing but some
+    repository could not be checked. 2: usage or configuration error.
+    """
+    if json_output and output not in (OutputFormat.TABLE, OutputFormat.JSON):
+        raise typer.BadParameter("--json is short for --format json", param_hint="--json")
+    connection = ConnectionArgs(
+        graph, org, api_url, insecure_http, secret, concurrency, timeout, max_wait, budget, debug
     )
-    pat = typer.Typer(
-        help="Check and rotate the GitHub Actions secret GH_PAT in every repository of "
-        "ci/dependency-graph.yml. The operator credential (which reads and writes the "
-        "secrets) comes from GH_TOKEN, GITHUB_TOKEN or `gh auth token`; no option ever "
-        "takes a token.",
-        no_args_is_help=True,
-        rich_markup_mode=None,
+    output = OutputFormat.JSON if json_output else output
+    args = StatusArgs(connection, output, journal, warn_days, max_age, strict)
+    raise typer.Exit(_runners(ctx).status(args))
+
+
+@pat.command(epilog=ROTATE_EPILOG)
+def rotate(
+    ctx: typer.Context,
+    graph: GraphOption = DEFAULTS.graph,
+    org: OrgOption = None,
+    api_url: ApiUrlOption = None,
+    insecure_http: InsecureHttpOption = False,
+    secret: SecretOption = DEFAULTS.secret,
+    concurrency: ConcurrencyOption = DEFAULTS.concurrency,
+    timeout: TimeoutOption = DEFAULTS.timeout,
+    max_wait: MaxWaitOption = DEFAULTS.max_wait,
+    budget: BudgetOption = DEFAULTS.budget,
+    debug: DebugOption = False,
+    journal: JournalOption = None,
+    dry_run: DryRunOption = False,
+    resume: ResumeOption = False,
+    yes: YesOption = False,
+    write_interval: WriteIntervalOption = DEFAULTS.write_interval,
+    json_output: RotateJsonOption = False,
+) -> None:
+    """Set a new value of the secret in every repository of the graph.
+
+    The new token is read from a hidden prompt (or one line of standard input) and
+    proven before anything is written: GitHub must know it, it must read Actions in
+    every repository, and every public key must be fetched. Writes then go one
+    repository at a time and stop at the first failure, saying exactly which were
+    updated; a crash-safe journal lets `ccat pat rotate --resume` finish the rest.
+
+    Exit 0: rotated everywhere (or dry run OK). 1: a write or the preflight failed, or
+    not confirmed. 2: usage, configuration, journal or token error (nothing written).
+    130/143/129: interrupted by Ctrl-C, SIGTERM or SIGHUP.
+    """
+    connection = ConnectionArgs(
+        graph, org, api_url, insecure_http, secret, concurrency, timeout, max_wait, budget, debug
     )
-    app.add_typer(pat, name="pat")
-
-    @app.callback()
-    def root(
-        version: Annotated[
-            bool,
-            typer.Option(
-                "--version", callback=_version, is_eager=True, help="Print ccat's version."
-            ),
-        ] = False,
-    ) -> None:
-        """ccat: keep one CI secret right across a whole GitHub organisation."""
-
-    @pat.command(epilog=STATUS_EPILOG)
-    def status(
-        graph: GraphOption = DEFAULTS.graph,
-        org: OrgOption = None,
-        api_url: ApiUrlOption = None,
-        insecure_http: InsecureHttpOption = False,
-        secret: SecretOption = DEFAULTS.secret,
-        concurrency: ConcurrencyOption = DEFAULTS.concurrency,
-        timeout: TimeoutOption = DEFAULTS.timeout,
-        max_wait: MaxWaitOption = DEFAULTS.max_wait,
-        budget: BudgetOption = DEFAULTS.budget,
-        debug: DebugOption = False,
-        output: Annotated[
-            OutputFormat,
-            typer.Option(
-                "--format",
-                metavar="FORMAT",
-                help="table (the default), json, or markdown (GitHub-flavoured).",
-                case_sensitive=False,
-                show_default=False,
-            ),
-        ] = OutputFormat.TABLE,
-        json_output: Annotated[
-            bool, typer.Option("--json", help="Short for --format json.")
-        ] = False,
-        journal: JournalOption = None,
-        warn_days: Annotated[
-            int,
-            typer.Option(
-                "--warn-days",
-                metavar="DAYS",
-                min=0,
-                max=3650,
-                help="Warn when the last rotation's token expires within DAYS.",
-            ),
-        ] = DEFAULTS.warn_days,
-        max_age: Annotated[
-            int | None,
-            typer.Option(
-                "--max-age",
-                metavar="DAYS",
-                min=1,
-                max=3650,
-                help="Warn of a secret set more than DAYS ago. [default: 90 for a "
-                "fine-grained token, 60 for a classic one, by the journal]",
-                show_default=False,
-            ),
-        ] = None,
-        strict: Annotated[
-            bool, typer.Option("--strict", help="Exit 1 on any warning too (for CI gates).")
-        ] = False,
-    ) -> None:
-        """Check that the secret is present in every repository of the graph, and warn
-        of what breaks next: an expiring token, old or missed secrets.
-
-        Exit 0: present everywhere (warnings do not fail unless --strict). 1: missing
-        somewhere (or, with --strict, any warning). 3: none known missing but some
-        repository could not be checked. 2: usage or configuration error.
-        """
-        if json_output and output not in (OutputFormat.TABLE, OutputFormat.JSON):
-            raise typer.BadParameter("--json is short for --format json", param_hint="--json")
-        args = StatusArgs(
-            connection=ConnectionArgs(
-                graph,
-                org,
-                api_url,
-                insecure_http,
-                secret,
-                concurrency,
-                timeout,
-                max_wait,
-                budget,
-                debug,
-            ),
-            output=OutputFormat.JSON if json_output else output,
-            journal=journal,
-            warn_days=warn_days,
-            max_age=max_age,
-            strict=strict,
-        )
-        raise typer.Exit(runners.status(args))
-
-    @pat.command(epilog=ROTATE_EPILOG)
-    def rotate(
-        graph: GraphOption = DEFAULTS.graph,
-        org: OrgOption = None,
-        api_url: ApiUrlOption = None,
-        insecure_http: InsecureHttpOption = False,
-        secret: SecretOption = DEFAULTS.secret,
-        concurrency: ConcurrencyOption = DEFAULTS.concurrency,
-        timeout: TimeoutOption = DEFAULTS.timeout,
-        max_wait: MaxWaitOption = DEFAULTS.max_wait,
-        budget: BudgetOption = DEFAULTS.budget,
-        debug: DebugOption = False,
-        journal: JournalOption = None,
-        dry_run: Annotated[
-            bool,
-            typer.Option(
-                "--dry-run",
-                help="Preflight and show the plan; write nothing. Works without a token "
-                "(empty input): public keys and plan only.",
-            ),
-        ] = False,
-        resume: Annotated[
-            bool,
-            typer.Option(
-                "--resume",
-                help="Continue the journal's unfinished run with the same token, skipping "
-                "the repositories it already updated.",
-            ),
-        ] = False,
-        yes: Annotated[
-            bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")
-        ] = False,
-        write_interval: Annotated[
-            float,
-            typer.Option(
-                "--write-interval",
-                metavar="SECONDS",
-                min=0,
-                max=3600,
-                callback=_finite,
-                help="Seconds between the starts of two writes (GitHub asks for 1 between "
-                "mutating requests; 0 lets writes overlap up to --concurrency).",
-            ),
-        ] = DEFAULTS.write_interval,
-        json_output: Annotated[
-            bool,
-            typer.Option(
-                "--json", help="Print the outcome as JSON on stdout (messages on stderr)."
-            ),
-        ] = False,
-    ) -> None:
-        """Set a new value of the secret in every repository of the graph.
-
-        The new token is read from a hidden prompt (or one line of standard input) and
-        proven before anything is written: GitHub must know it, it must read Actions in
-        every repository, and every public key must be fetched. Writes then go one
-        repository at a time and stop at the first failure, saying exactly which were
-        updated; a crash-safe journal lets `ccat pat rotate --resume` finish the rest.
-
-        Exit 0: rotated everywhere (or dry run OK). 1: a write or the preflight failed,
-        or not confirmed. 2: usage, configuration, journal or token error (nothing
-        written). 130/143/129: interrupted by Ctrl-C, SIGTERM or SIGHUP.
-        """
-        args = RotateArgs(
-            connection=ConnectionArgs(
-                graph,
-                org,
-                api_url,
-                insecure_http,
-                secret,
-                concurrency,
-                timeout,
-                max_wait,
-                budget,
-                debug,
-            ),
-            journal=journal,
-            dry_run=dry_run,
-            resume=resume,
-            yes=yes,
-            write_interval=write_interval,
-            json=json_output,
-        )
-        raise typer.Exit(runners.rotate(args))
-
-    @pat.command("journal", epilog=JOURNAL_EPILOG)
-    def journal_command(
-        journal: JournalOption = None,
-        graph: GraphOption = DEFAULTS.graph,
-        json_output: JsonOption = False,
-    ) -> None:
-        """Show the last rotation: who, when, its state, each repository's outcome, and
-        what `ccat pat rotate --resume` would do. `--json` prints the whole journal.
-
-        Exit 0: shown. 2: no journal, or it cannot be read.
-        """
-        raise typer.Exit(runners.journal(JournalArgs(journal, graph, json_output)))
-
-    @pat.command()
-    def demo(
-        keep: Annotated[
-            bool,
-            typer.Option(
-                "--keep",
-                help="Leave the emulator running afterwards and print the environment "
-                "to try commands by hand (Ctrl-C stops it).",
-            ),
-        ] = False,
-    ) -> None:
-        """Run the whole story against the bundled GitHub emulator (no account needed).
-
-        Status with secrets missing, a rotation that fails midway, the journal,
-        `--resume`, and a final status with every secret present, each as the real
-        command prints it.
-        """
-        raise typer.Exit(runners.demo(DemoArgs(keep)))
-
-    @app.command()
-    def version() -> None:
-        """Print ccat's version."""
-        typer.echo(f"ccat {__version__}")
-
-    return app
+    args = RotateArgs(connection, journal, dry_run, resume, yes, write_interval, json_output)
+    raise typer.Exit(_runners(ctx).rotate(args))
 
 
-app = make_app()
+@pat.command("journal", epilog=JOURNAL_EPILOG)
+def journal_command(
+    ctx: typer.Context,
+    journal: JournalOption = None,
+    graph: GraphOption = DEFAULTS.graph,
+    json_output: JsonOption = False,
+) -> None:
+    """Show the last rotation: who, when, its state, each repository's outcome, and
+    what `ccat pat rotate --resume` would do. `--json` prints the whole journal.
+
+    Exit 0: shown. 2: no journal, or it cannot be read.
+    """
+    raise typer.Exit(_runners(ctx).journal(JournalArgs(journal, graph, json_output)))
+
+
+@pat.command()
+def demo(ctx: typer.Context, keep: KeepOption = False) -> None:
+    """Run the whole story against the bundled GitHub emulator (no account needed).
+
+    Status with secrets missing, a rotation that fails midway, the journal,
+    `--resume`, and a final status with every secret present, each as the real
+    command prints it.
+    """
+    raise typer.Exit(_runners(ctx).demo(DemoArgs(keep)))
 
 
 def main() -> None:

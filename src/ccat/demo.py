@@ -109,6 +109,50 @@ def _keep_serving(console: Console, env: Mapping[str, str], graph: Path, new_tok
     console.print("emulator stopped", highlight=False)
 
 
+def _tell(story: Story, hub: FakeHub, graph_path: Path, org: str, new_token: str) -> None:
+    """The five steps, each the real command as an operator would type it."""
+    common = ["--graph", str(graph_path)]
+    story.say(
+        "1. Where is GH_PAT set? `status` checks every repository concurrently. "
+        f"{len(SEEDED)} have it, the rest do not: exit code 1, so CI can gate on it."
+    )
+    story.run(["status", *common], expect=1)
+    hub.add_fault(
+        Fault(
+            method="PUT",
+            path=f"/repos/{org}/{FAILING}/actions/secrets/*",
+            status=403,
+            count=1,
+            message="Resource not accessible by personal access token",
+        )
+    )
+    story.say(
+        "2. Rotate to a new token (read from stdin here; on a terminal it is a hidden "
+        "prompt). Preflight proves the token can read Actions in every repository and "
+        "fetches every public key, then writes go one by one. The emulator refuses the "
+        f"write to {org}/{FAILING} once: the run stops there and reports exactly which "
+        "repositories were updated."
+    )
+    story.run(["rotate", *common, "--yes", "--write-interval", "0.2"], 1, stdin=new_token)
+    story.say(
+        "3. During the incident: the journal records every completed write, durably, "
+        "and says what `--resume` would do."
+    )
+    story.run(["journal"], expect=0)
+    story.say(
+        "4. The access problem is fixed (the emulator's fault was used up). `--resume` "
+        "with the same token skips the repositories already updated."
+    )
+    story.run(
+        ["rotate", *common, "--resume", "--yes", "--write-interval", "0.2"], 0, stdin=new_token
+    )
+    story.say(
+        "5. Every repository has the secret now: exit code 0, and status says it is safe "
+        "to revoke the previous token."
+    )
+    story.run(["status", *common], expect=0)
+
+
 def run_demo(console: Console, *, keep: bool = False) -> int:
     """Tell the story; 0 when every step ended as expected. With `keep`, leave the
     emulator running afterwards until interrupted."""
@@ -136,51 +180,16 @@ def run_demo(console: Console, *, keep: bool = False) -> int:
             "GITHUB_API_URL": hub.url,
         }
         # For a host other than github.com the enterprise variables come before GH_TOKEN.
-        for name in ("GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"):
+        for name in ("GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GH_HOST"):
             env.pop(name, None)
         story = Story(console, env)
-        common = ["--graph", str(graph_path)]
         console.print(
             f"[bold]ccat pat demo[/]: a GitHub emulator serves the {len(repositories)} "
             f"repositories of {graph_path} at {hub.url} (GITHUB_API_URL points there; "
             "GH_TOKEN holds the emulator's operator credential).",
             highlight=False,
         )
-        story.say(
-            "1. Where is GH_PAT set? `status` checks every repository concurrently. "
-            f"{len(SEEDED)} have it, the rest do not: exit code 1, so CI can gate on it."
-        )
-        story.run(["status", *common], expect=1)
-        hub.add_fault(
-            Fault(
-                method="PUT",
-                path=f"/repos/{graph.org}/{FAILING}/actions/secrets/*",
-                status=403,
-                count=1,
-                message="Resource not accessible by personal access token",
-            )
-        )
-        story.say(
-            "2. Rotate to a new token (read from stdin here; on a terminal it is a hidden "
-            "prompt). Preflight checks the token and fetches every public key, then writes "
-            f"go one by one. The emulator refuses the write to {graph.org}/{FAILING} once: "
-            "the run stops there and reports exactly which repositories were updated."
-        )
-        story.run(["rotate", *common, "--yes", "--write-interval", "0.2"], 1, stdin=new_token)
-        story.say(
-            "3. During the incident: the journal records every completed write, durably, "
-            "and says what `--resume` would do."
-        )
-        story.run(["journal"], expect=0)
-        story.say(
-            "4. The access problem is fixed (the emulator's fault was used up). `--resume` "
-            "with the same token skips the repositories already updated."
-        )
-        story.run(
-            ["rotate", *common, "--resume", "--yes", "--write-interval", "0.2"], 0, stdin=new_token
-        )
-        story.say("5. Every repository has the secret now: exit code 0.")
-        story.run(["status", *common], expect=0)
+        _tell(story, hub, graph_path, graph.org, new_token)
         wrong = [
             repo
             for repo in repositories
@@ -190,6 +199,10 @@ def run_demo(console: Console, *, keep: bool = False) -> int:
             story.surprises.append(f"the emulator does not hold the new token in {wrong}")
         if keep and not story.surprises:
             _keep_serving(console, env, graph_path, new_token)
+    return _conclude(console, story, len(repositories))
+
+
+def _conclude(console: Console, story: Story, count: int) -> int:
     console.print()
     console.print(Rule(style="dim"))
     if story.surprises:
@@ -198,8 +211,8 @@ def run_demo(console: Console, *, keep: bool = False) -> int:
         return 1
     console.print(
         "[green]Demo complete:[/] the emulator holds the new token, decrypted, in all "
-        f"{len(repositories)} repositories. Against GitHub, drop GITHUB_API_URL and "
-        "export GH_TOKEN (or `gh auth login`).",
+        f"{count} repositories. Against GitHub, drop GITHUB_API_URL and export GH_TOKEN "
+        "(or `gh auth login`).",
         highlight=False,
     )
     return 0

@@ -1,7 +1,7 @@
 """What parsing the command line produces: one frozen record per command.
 
 Parsing fills these records and nothing else: no file is read, no request sent, so CLI
-tests can check parsing without running anything (`ccat.cli.make_app`). Resolving them —
+tests can check parsing without running anything (`ccat.cli.Commands`). Resolving them —
 loading the graph, finding the credential — is `ccat.commands.inputs`' job. Defaults
 come from `ccat.pat.settings.DEFAULTS`; this module imports nothing heavy (start-up).
 """

@@ -40,59 +40,78 @@ from ccat.pat.rotate import (
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
+class _RotateCommand:
+    """One `ccat pat rotate`: what it has learnt so far, for the report of an interruption."""
+
+    def __init__(self, args: RotateArgs, terminal: Terminal) -> None:
+        self.args = args
+        self.terminal = terminal
+        self.journal: Journal | None = None
+        self.rotation: Rotation | None = None
+
+    def run(self) -> int:
+        try:
+            with raising_signals():
+                return self._run()
+        except CcatError as exc:
+            return self.terminal.fail(exc)
+        except Interrupted as interrupted:
+            rotation = self.rotation
+            run = None if rotation is None else rotation.run
+            started = 0 if rotation is None else rotation.writes_started
+            path = "" if self.journal is None else str(self.journal.path)
+            for line in interrupted_report(run, started, interrupted.name, path):
+                self.terminal.err.print(line)
+            return interrupted.exit_code
+
+    def _run(self) -> int:
+        args, err = self.args, self.terminal.err
+        connection = resolve_connection(args.connection, self.terminal.env)
+        for warning in connection.graph.warnings:
+            err.print(f"[yellow]warning:[/] {shown(warning)}")
+        self.journal = journal = journal_at(args.journal, self.terminal.env)
+        err.print(
+            f"Operator credential from {shown(connection.credential_source)}; "
+            f"{plural(len(connection.graph.targets), 'repository', 'repositories')} "
+            f"of {shown(str(connection.graph.path))} at {shown(connection.settings.api_url)}"
+        )
+        token = read_new_token(connection.secret, allow_empty=args.dry_run)
+        if token is not None:
+            refuse_operator_credential(
+                token, connection.settings.token, connection.credential_source
+            )
+        progress = RotationProgress(err, write_line)
+        options = _options(args, connection, journal, token, progress)
+        lock: AbstractContextManager[None] = nullcontext() if args.dry_run else journal.lock()
+        with lock:
+            self.rotation = rotation = Rotation(options, journal.load())
+            try:
+                plan = run_interruptible(rotation.prepare)
+            finally:
+                progress.close()
+            outcome = self._ask(plan, connection.secret)
+            if outcome is None:
+                try:
+                    outcome = run_interruptible(lambda: rotation.execute(plan))
+                finally:
+                    progress.close()
+        return _report(args, self.terminal, outcome, journal, connection.secret)
+
+    def _ask(self, plan: Plan, secret: str) -> RotationOutcome | None:
+        """The outcome without writing (a dry run, a declined plan), else None: go on."""
+        if self.args.dry_run:
+            return RotationOutcome(plan, None, dry_run=True)
+        for line in preflight_lines(plan):
+            self.terminal.err.print(line)
+        asking = self.terminal.stdin_is_terminal and not self.args.yes
+        if asking and not _confirmed(plan, self.terminal, secret):
+            return RotationOutcome(plan, None, declined=True)
+        return None
+
+
 def run_rotate_command(args: RotateArgs, terminal: Terminal | None = None) -> int:
     """Run `ccat pat rotate`; returns the exit code."""
-    terminal = terminal or Terminal.current()
-    rotation: Rotation | None = None
-    journal: Journal | None = None
-    try:
-        with raising_signals():
-            connection = resolve_connection(args.connection, terminal.env)
-            for warning in connection.graph.warnings:
-                terminal.err.print(f"[yellow]warning:[/] {shown(warning)}")
-            journal = journal_at(args.journal, terminal.env)
-            terminal.err.print(
-                f"Operator credential from {shown(connection.credential_source)}; "
-                f"{plural(len(connection.graph.targets), 'repository', 'repositories')} "
-                f"of {shown(str(connection.graph.path))} at {shown(connection.settings.api_url)}"
-            )
-            token = read_new_token(connection.secret, allow_empty=args.dry_run)
-            if token is not None:
-                refuse_operator_credential(
-                    token, connection.settings.token, connection.credential_source
-                )
-            progress = RotationProgress(terminal.err, write_line)
-            options = _options(args, connection, journal, token, progress)
-            lock: AbstractContextManager[None] = nullcontext() if args.dry_run else journal.lock()
-            with lock:
-                rotation = current = Rotation(options, journal.load())
-                try:
-                    plan = run_interruptible(current.prepare)
-                finally:
-                    progress.close()
-                if args.dry_run:
-                    outcome = RotationOutcome(plan, None, dry_run=True)
-                    return _report(args, terminal, outcome, journal, connection.secret)
-                for line in preflight_lines(plan):
-                    terminal.err.print(line)
-                asking = terminal.stdin_is_terminal and not args.yes
-                if asking and not _confirmed(plan, terminal, connection.secret):
-                    outcome = RotationOutcome(plan, None, declined=True)
-                    return _report(args, terminal, outcome, journal, connection.secret)
-                try:
-                    outcome = run_interruptible(lambda: current.execute(plan))
-                finally:
-                    progress.close()
-    except CcatError as exc:
-        return terminal.fail(exc)
-    except Interrupted as interrupted:
-        run = None if rotation is None else rotation.run
-        started = 0 if rotation is None else rotation.writes_started
-        path = "" if journal is None else str(journal.path)
-        for line in interrupted_report(run, started, interrupted.name, path):
-            terminal.err.print(line)
-        return interrupted.exit_code
-    return _report(args, terminal, outcome, journal, connection.secret)
+    return _RotateCommand(args, terminal or Terminal.current()).run()
 
 
 def _options(

@@ -109,25 +109,7 @@ def validate_api_url(value: str, source: str, *, insecure_http: bool = False) ->
     if not url:
         raise UsageError(f"{source} is empty", hint=_URL_EXAMPLES)
     named = f"{source} {_shown(url)}" if _printable(url) else source
-    if "@" in url:
-        raise UsageError(
-            f"{named} holds credentials (user:password@): they would go with every request "
-            "and into --debug output",
-            hint="remove them: the operator credential comes from GH_TOKEN or `gh auth token`; "
-            + _URL_EXAMPLES,
-        )
-    if not _printable(url):
-        raise UsageError(
-            f"{named} contains a space, a control character or a character that is not ASCII",
-            hint=f"write an international domain name in its xn-- form; {_URL_EXAMPLES}",
-        )
-    for mark, what in (("?", "a query string"), ("#", "a fragment")):
-        if mark in url:
-            raise UsageError(
-                f"{named} has {what} ('{mark}'); an API base URL has none (with one, every "
-                "request would go to the wrong path)",
-                hint=_URL_EXAMPLES,
-            )
+    _refuse_unsafe_text(url, named)
     try:
         parts = urlsplit(url)
     except ValueError:  # an unclosed '[' of an IPv6 address
@@ -151,6 +133,29 @@ def validate_api_url(value: str, source: str, *, insecure_http: bool = False) ->
             "network, pass --insecure-http",
         )
     return parts.scheme + url[len(parts.scheme) :].rstrip("/")
+
+
+def _refuse_unsafe_text(url: str, named: str) -> None:
+    """Credentials, characters that are not printable ASCII, a query or a fragment."""
+    if "@" in url:
+        raise UsageError(
+            f"{named} holds credentials (user:password@): they would go with every request "
+            "and into --debug output",
+            hint="remove them: the operator credential comes from GH_TOKEN or `gh auth token`; "
+            + _URL_EXAMPLES,
+        )
+    if not _printable(url):
+        raise UsageError(
+            f"{named} contains a space, a control character or a character that is not ASCII",
+            hint=f"write an international domain name in its xn-- form; {_URL_EXAMPLES}",
+        )
+    for mark, what in (("?", "a query string"), ("#", "a fragment")):
+        if mark in url:
+            raise UsageError(
+                f"{named} has {what} ('{mark}'); an API base URL has none (with one, every "
+                "request would go to the wrong path)",
+                hint=_URL_EXAMPLES,
+            )
 
 
 def _printable(text: str) -> bool:
@@ -233,42 +238,45 @@ def resolve_credential(env: Mapping[str, str], api_url: str) -> Credential:
         if value:
             validate_token(value, name)
             return Credential(value, name)
-    command = f"gh auth token --hostname {host}"
-    gh = shutil.which("gh", path=env.get("PATH"))
-    if gh is None:
-        outcome = "`gh` is not installed"
-    else:
-        try:
-            done = subprocess.run(
-                [gh, "auth", "token", "--hostname", host],
-                capture_output=True,
-                # Standard input may hold the new token (`… | ccat pat rotate`): not for gh.
-                stdin=subprocess.DEVNULL,
-                timeout=GH_TIMEOUT,
-                check=False,
-                env=dict(env),
-            )
-        except subprocess.TimeoutExpired:
-            outcome = f"`{command}` did not answer within {GH_TIMEOUT:g} s"
-        except OSError as exc:
-            outcome = f"`{command}` could not run ({exc.strerror or exc})"
-        else:
-            # Bytes, decoded without ever failing: a non-ASCII answer is then refused by
-            # validate_token, not by a UnicodeDecodeError quoting the byte.
-            token = done.stdout.decode("ascii", errors="replace").strip(_WHITESPACE)
-            if done.returncode == 0 and token:
-                validate_token(token, f"the output of `{command}`")
-                return Credential(token, f"gh auth token ({host})")
-            outcome = (
-                f"`{command}` failed (exit {done.returncode})"
-                if done.returncode
-                else f"`{command}` printed nothing"
-            )
+    token, outcome = _gh_auth_token(env, host)
+    if token is not None:
+        return Credential(token, f"gh auth token ({host})")
     raise CredentialError(
         f"no operator credential for {host}: {', '.join(variables)} are unset or empty, "
         f"and {outcome}",
         hint=_credential_hint(host),
     )
+
+
+def _gh_auth_token(env: Mapping[str, str], host: str) -> tuple[str | None, str]:
+    """The token `gh auth token --hostname HOST` prints, or None and why there is none."""
+    command = f"gh auth token --hostname {host}"
+    gh = shutil.which("gh", path=env.get("PATH"))
+    if gh is None:
+        return None, "`gh` is not installed"
+    try:
+        done = subprocess.run(
+            [gh, "auth", "token", "--hostname", host],
+            capture_output=True,
+            # Standard input may hold the new token (`… | ccat pat rotate`): not for gh.
+            stdin=subprocess.DEVNULL,
+            timeout=GH_TIMEOUT,
+            check=False,
+            env=dict(env),
+        )
+    except subprocess.TimeoutExpired:
+        return None, f"`{command}` did not answer within {GH_TIMEOUT:g} s"
+    except OSError as exc:
+        return None, f"`{command}` could not run ({exc.strerror or exc})"
+    # Bytes, decoded without ever failing: a non-ASCII answer is then refused by
+    # validate_token, not by a UnicodeDecodeError quoting the byte.
+    token = done.stdout.decode("ascii", errors="replace").strip(_WHITESPACE)
+    if done.returncode == 0 and token:
+        validate_token(token, f"the output of `{command}`")
+        return token, "found"
+    if done.returncode:
+        return None, f"`{command}` failed (exit {done.returncode})"
+    return None, f"`{command}` printed nothing"
 
 
 def _credential_hint(host: str) -> str:

@@ -103,6 +103,33 @@ def token_outlook(run: RotationRun, now: datetime) -> TokenOutlook:
     return TokenOutlook(run.run_id, run.token.login, run.token.kind, run.token.expires_at, days)
 
 
+def _expiry(token: TokenOutlook | None, now: datetime, warn_days: int) -> tuple[StatusWarning, ...]:
+    expires = None if token is None else _time(token.expires_at)
+    if token is None or expires is None or expires - now > timedelta(days=warn_days):
+        return ()
+    left = token.days_left or 0
+    when = (
+        f"expired on {_day(expires)}"
+        if expires <= now
+        else f"expires on {_day(expires)}, in {left} day{'s' if left != 1 else ''}"
+    )
+    login = token.login or "unknown login"
+    message = f"the token set by the last rotation ({login}) {when}: CI breaks then; rotate before"
+    return (StatusWarning("expiry", message),)
+
+
+def _cadence(token: TokenOutlook | None, max_age: int | None) -> tuple[int, str]:
+    """The age limit in days and how to name it: --max-age, else by the token's kind."""
+    if max_age is not None:
+        return max_age, "--max-age"
+    kind = None if token is None else token.kind
+    if kind == "classic":
+        return DEFAULTS.max_age_classic, "the rotation cadence for a classic token"
+    if kind == "fine-grained":
+        return DEFAULTS.max_age_fine_grained, "the rotation cadence for a fine-grained token"
+    return DEFAULTS.max_age_fine_grained, "the rotation cadence"
+
+
 def assess(
     report: StatusReport,
     runs: Sequence[RotationRun],
@@ -114,49 +141,30 @@ def assess(
     """The warnings of SPEC §9 for `report`, given the journal's runs, newest first."""
     completed = next((run for run in runs if run.state == "completed"), None)
     token = None if completed is None else token_outlook(completed, now)
-    token_warnings: tuple[StatusWarning, ...] = ()
-    expires = None if token is None else _time(token.expires_at)
-    if token is not None and expires is not None and expires - now <= timedelta(days=warn_days):
-        left = token.days_left or 0
-        when = (
-            f"expired on {_day(expires)}"
-            if expires <= now
-            else (f"expires on {_day(expires)}, in {left} day{'s' if left != 1 else ''}")
-        )
-        token_warnings = (
-            StatusWarning(
-                "expiry",
-                f"the token set by the last rotation ({token.login or 'unknown login'}) {when}: "
-                "CI breaks then; rotate before",
-            ),
-        )
-    if max_age is None:
-        kind = token.kind if token is not None else None
-        max_age = DEFAULTS.max_age_classic if kind == "classic" else DEFAULTS.max_age_fine_grained
-        cadence = (
-            f"the rotation cadence for a {kind} token"
-            if kind in ("classic", "fine-grained")
-            else "the rotation cadence"
-        )
-    else:
-        cadence = "--max-age"
+    limit, cadence = _cadence(token, max_age)
     per_repository: dict[str, tuple[StatusWarning, ...]] = {}
-    clean_everywhere = completed is not None and bool(report.results)
+    # Safe to revoke: the last rotation completed, is the newest, and every repository
+    # holds what it wrote, untouched since.
+    clean_everywhere = completed is not None and bool(runs) and runs[0] is completed
     for result in report.results:
-        warnings = _repository_warnings(result, report, runs, now, max_age, cadence)
+        warnings = (
+            *_age(result, now, limit, cadence),
+            *_journal_warnings(result, runs),
+            *_shadowed(result, report),
+        )
         if warnings:
             per_repository[result.repository] = warnings
         covered = completed is not None and _covered(result, completed)
         if not covered or any(w.kind in ("missed", "changed") for w in warnings):
             clean_everywhere = False
     safe = None
-    if clean_everywhere and completed is not None and runs and runs[0] is completed:
+    if clean_everywhere and completed is not None and report.results:
         safe = (
             f"every repository holds the token set by rotation {completed.run_id} "
             f"(finished {completed.finished_at or '?'}) and none changed since: it is now "
             "safe to revoke the previous token"
         )
-    return Outlook(per_repository, token, token_warnings, safe)
+    return Outlook(per_repository, token, _expiry(token, now, warn_days), safe)
 
 
 def _covered(result: SecretStatus, run: RotationRun) -> bool:
@@ -169,27 +177,26 @@ def _covered(result: SecretStatus, run: RotationRun) -> bool:
     )
 
 
-def _repository_warnings(
-    result: SecretStatus,
-    report: StatusReport,
-    runs: Sequence[RotationRun],
-    now: datetime,
-    max_age: int,
-    cadence: str,
+def _age(
+    result: SecretStatus, now: datetime, max_age: int, cadence: str
 ) -> tuple[StatusWarning, ...]:
     updated = _time(result.updated_at)
-    if result.state != "present" or updated is None:
+    if result.state != "present" or updated is None or now - updated <= timedelta(days=max_age):
+        return ()
+    days = (now - updated) // timedelta(days=1)
+    where = "the organisation secret was set" if result.via == "organization" else "set"
+    message = f"{where} {days} days ago, older than {cadence} ({max_age} days)"
+    return (StatusWarning("age", message),)
+
+
+def _journal_warnings(
+    result: SecretStatus, runs: Sequence[RotationRun]
+) -> tuple[StatusWarning, ...]:
+    """Missed and changed: the repository's own secret against what the journal wrote."""
+    updated = _time(result.updated_at)
+    if result.state != "present" or result.via != "repository" or updated is None:
         return ()
     warnings: list[StatusWarning] = []
-    age = now - updated
-    if age > timedelta(days=max_age):
-        days = age // timedelta(days=1)
-        where = "the organisation secret was" if result.via == "organization" else "set"
-        warnings.append(
-            StatusWarning("age", f"{where} {days} days ago, older than {cadence} ({max_age} days)")
-        )
-    if result.via != "repository":
-        return tuple(warnings)
     completed = _last_completed(runs, result.repository)
     started = None if completed is None else _time(completed.started_at)
     if completed is not None and started is not None and updated < started - CLOCK_SKEW:
@@ -210,12 +217,16 @@ def _repository_warnings(
                 f"({write.record.finished_at}): another value was set since",
             )
         )
-    if report.org_secret.covers(result.repository):
-        warnings.append(
-            StatusWarning(
-                "shadowed",
-                f"this repository secret hides the organisation secret {report.secret} "
-                f"({report.org_secret.secret.visibility if report.org_secret.secret else '?'})",
-            )
-        )
     return tuple(warnings)
+
+
+def _shadowed(result: SecretStatus, report: StatusReport) -> tuple[StatusWarning, ...]:
+    org = report.org_secret
+    if result.via != "repository" or org.secret is None or not org.covers(result.repository):
+        return ()
+    message = (
+        f"this repository secret hides the organisation secret {report.secret} "
+        f"(visible to {org.secret.visibility} repositories): rotating that one does not "
+        "reach this repository"
+    )
+    return (StatusWarning("shadowed", message),)

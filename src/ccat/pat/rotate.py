@@ -258,66 +258,70 @@ class Rotation:
         )
 
     def _begin(self, plan: Plan) -> tuple[RotationRun, RotationRun | None, tuple[str, ...]]:
-        """Start (or take up again) the run in the journal and save it before any write."""
+        """Start (or take up again) the run in the journal and save it before any write.
+
+        Returns the run, the previous run if a new one replaced it unfinished, and the
+        targets a resumed run dropped because they left the graph.
+        """
+        previous = self._previous
+        if self.options.resume and previous is not None:
+            dropped = _take_up(previous, plan)
+            self.options.journal.save(self.document)
+            return previous, None, dropped
+        run = self._new_run(plan)
+        self.document.start(run)
+        self.options.journal.save(self.document)
+        unfinished = previous if previous is not None and previous.state != "completed" else None
+        return run, unfinished, ()
+
+    def _new_run(self, plan: Plan) -> RotationRun:
         options = self.options
         assert options.new_token is not None
-        now = iso(options.clock())
-        previous = self._previous
-        repositories = [item.repository for item in plan.items]
-        if options.resume and previous is not None:
-            run = previous
-            wanted = {repo.lower() for repo in repositories}
-            redo = {
-                item.repository.lower() for item in plan.items if item.note and item.action == "set"
-            }
-            # A target that left the graph keeps its record only if it was updated: that
-            # is a fact about GitHub; a pending or failed record of it would never finish.
-            dropped = tuple(
-                t.repository
-                for t in run.targets
-                if t.repository.lower() not in wanted and t.state != "updated"
-            )
-            # The graph's order, not the journal's: writes go as a new run's would.
-            ordered = [
-                TargetRecord.pending(repo)
-                if (known := run.target(repo)) is None or repo.lower() in redo
-                else known
-                for repo in repositories
-            ]
-            left = [
-                t
-                for t in run.targets
-                if t.repository.lower() not in wanted and t.state == "updated"
-            ]
-            run.reopen([*ordered, *left])
-            unfinished = None
-        else:
-            unfinished = (
-                previous if previous is not None and previous.state != "completed" else None
-            )
-            token = plan.preflight.new_token
-            run = RotationRun(
-                run_id=new_run_id(options.clock()),
-                secret=options.secret,
-                org=options.graph.org,
-                api_url=options.api_url,
-                graph=GraphFile(str(options.graph.path), options.graph.sha256),
-                state="running",
-                started_at=now,
-                finished_at=None,
-                operator=plan.preflight.operator,
-                token=TokenInfo(
-                    fingerprint=Fingerprint.of(options.new_token),
-                    login=None if token is None else token.login,
-                    expires_at=None if token is None else token.expires_at,
-                    kind=token_kind(options.new_token),
-                ),
-                targets=[TargetRecord.pending(repo) for repo in repositories],
-            )
-            self.document.start(run)
-            dropped = ()
-        options.journal.save(self.document)
-        return run, unfinished, dropped
+        token = plan.preflight.new_token
+        return RotationRun(
+            run_id=new_run_id(options.clock()),
+            secret=options.secret,
+            org=options.graph.org,
+            api_url=options.api_url,
+            graph=GraphFile(str(options.graph.path), options.graph.sha256),
+            state="running",
+            started_at=iso(options.clock()),
+            finished_at=None,
+            operator=plan.preflight.operator,
+            token=TokenInfo(
+                fingerprint=Fingerprint.of(options.new_token),
+                login=None if token is None else token.login,
+                expires_at=None if token is None else token.expires_at,
+                kind=token_kind(options.new_token),
+            ),
+            targets=[TargetRecord.pending(item.repository) for item in plan.items],
+        )
+
+
+def _take_up(run: RotationRun, plan: Plan) -> tuple[str, ...]:
+    """Reopen `run` for `--resume` over the plan's targets; return those dropped.
+
+    The graph's order, not the journal's: writes go as a new run's would. A target that
+    left the graph keeps its record only if it was updated: that is a fact about GitHub;
+    a pending or failed record of it would never finish. A target whose recorded write
+    GitHub does not hold (a note in the plan) starts again as pending.
+    """
+    wanted = {item.repository.lower() for item in plan.items}
+    redo = {item.repository.lower() for item in plan.items if item.note and item.action == "set"}
+    dropped = tuple(
+        t.repository
+        for t in run.targets
+        if t.repository.lower() not in wanted and t.state != "updated"
+    )
+    ordered = [
+        TargetRecord.pending(item.repository)
+        if (known := run.target(item.repository)) is None or item.repository.lower() in redo
+        else known
+        for item in plan.items
+    ]
+    left = [t for t in run.targets if t.repository.lower() not in wanted and t.state == "updated"]
+    run.reopen([*ordered, *left])
+    return dropped
 
 
 def _resume_skip(options: RotateOptions, previous: RotationRun | None) -> dict[str, TargetRecord]:
