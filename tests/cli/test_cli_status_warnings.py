@@ -279,8 +279,9 @@ def test_the_table_notes_every_kind_and_the_footer_explains(ccat: Ccat, scene: S
         "⚠ organisation secrets not checked (1):",
     ):
         assert heading in said
-    assert f"{full(MISSING)}: HTTP 403: {ORG_403}; the secret may come from the organisation" in (
-        said
+    assert (
+        f"{full(MISSING)}: it may get the secret from the organisation, which could not be "
+        f"asked (HTTP 403: {ORG_403})" in said
     )
     assert f"{full(BROKEN)}: HTTP 403: Resource not accessible by personal access token" in said
     assert "expires on" in said and "in 5 days" in said

@@ -84,3 +84,15 @@ def test_wrapped_text_fits_keeps_every_word_and_starts_no_command(
     # Only the escaping backslashes and the breaks after hyphens were added.
     joined = "".join("".join(lines).split()).replace("\\::", "::").replace("\\##[", "##[")
     assert joined == "".join(text.split())
+
+
+@given(WORDS, st.integers(min_value=20, max_value=120))
+def test_markdown_wraps_only_between_words(words: list[str], width: int) -> None:
+    text = " ".join(words)
+    lines = wrap(text, width, markdown=True)
+    assert all(len(line) <= width or " " not in line.strip() for line in lines)
+    assert all(not COMMAND_START.match(line) for line in lines)
+    unescaped = [
+        word.replace("\\::", "::").replace("\\##[", "##[") for word in " ".join(lines).split()
+    ]
+    assert unescaped == words

@@ -108,7 +108,7 @@ def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> in
     if args.output is not OutputFormat.TABLE:
         # The table's footer already says it all; JSON and Markdown are for a program or
         # a file, so the person who ran the command hears of the warnings here.
-        for line in stderr_lines(report, outlook):
+        for line in stderr_lines(report, outlook, err.width):
             err.print(line)
     return code
 

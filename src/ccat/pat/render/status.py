@@ -26,7 +26,7 @@ from ccat.pat.render.status_layout import (
     longest_word,
     wrap,
 )
-from ccat.pat.render.text import NONE, plural, shown
+from ccat.pat.render.text import NONE, plural
 from ccat.pat.status import SecretStatus, StatusReport
 from ccat.pat.untrusted import clean
 
@@ -154,7 +154,8 @@ def footer_blocks(report: StatusReport, outlook: Outlook) -> list[tuple[str, str
     unchecked = [r for r in report.results if r.org_error]
     if unchecked:
         items = [
-            f"{r.repository}: {r.org_error}; the secret may come from the organisation"
+            f"{r.repository}: it may get the secret from the organisation, which could not "
+            f"be asked ({r.org_error})"
             for r in unchecked
         ]
         blocks.append(("⚠", f"organisation secrets not checked ({len(unchecked)})", items))
@@ -209,19 +210,24 @@ def status_summary(report: StatusReport, outlook: Outlook) -> str:
     )
 
 
-def stderr_lines(report: StatusReport, outlook: Outlook) -> list[str]:
+def stderr_lines(report: StatusReport, outlook: Outlook, width: int = 80) -> list[Text]:
     """What stderr says of the warnings when stdout carries JSON or Markdown (for a
     program or a file): one line per kind naming the repositories, the token's expiry
-    in full, and whether it is safe to revoke. Rich markup, untrusted text escaped."""
-    lines: list[str] = []
+    in full, and whether it is safe to revoke; wrapped to `width`."""
+    entries: list[tuple[str, str, str]] = []
     for kind, pairs in _grouped(outlook):
         if kind == "expiry":
-            lines.extend(f"[yellow]warning:[/] {shown(w.message)}" for _, w in pairs)
+            entries.extend(("warning:", "yellow", w.message) for _, w in pairs)
             continue
-        names = ", ".join(shown(repo or "") for repo, _ in pairs)
-        lines.append(f"[yellow]warning:[/] {KIND_TITLE[kind]}: {names}")
+        names = ", ".join(repo or "" for repo, _ in pairs)
+        entries.append(("warning:", "yellow", f"{KIND_TITLE[kind]}: {names}"))
     if outlook.safe_to_revoke:
-        lines.append(f"[green]✓[/] {shown(outlook.safe_to_revoke)}")
+        entries.append(("✓", "green", outlook.safe_to_revoke))
+    lines: list[Text] = []
+    for label, style, text in entries:
+        wrapped = [Text(line) for line in wrap(clean(f"{label} {text}", None), width)]
+        wrapped[0].stylize(style, 0, len(label))
+        lines.extend(wrapped)
     return lines
 
 

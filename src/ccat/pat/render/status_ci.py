@@ -38,8 +38,8 @@ def _state(result: SecretStatus) -> str:
 def status_markdown(report: StatusReport, outlook: Outlook, width: int = MARKDOWN_WIDTH) -> str:
     """The report as a GitHub-flavoured Markdown table (short states and one word per
     warning, as on the terminal), then the footer's blocks as lists, the safe-to-revoke
-    line and the summary. Lines other than table rows are at most `width` characters
-    (a table row cannot be wrapped)."""
+    line and the summary. Lines other than table rows are at most `width` characters,
+    unless a single word is longer (a table row cannot be wrapped, nor a word)."""
     lines = [
         f"### {_md(report.secret)} in {_md(report.org)}",
         "",
@@ -56,12 +56,16 @@ def status_markdown(report: StatusReport, outlook: Outlook, width: int = MARKDOW
     for symbol, title, items in footer_blocks(report, outlook):
         lines += [f"**{symbol} {_md(title)}**", ""]
         for item in items:
-            lines += wrap(f"- {_md(item)}", width)
+            # Indented as the item's text, then the marker put in front: a long first
+            # word stays beside the marker instead of leaving it alone on its line.
+            first, *rest = wrap(_md(item), width, indent=2, hang=0, markdown=True)
+            lines += ["- " + first[2:], *rest]
         lines.append("")
     if outlook.safe_to_revoke:
         # ✅ takes two cells on a terminal.
-        lines += [*wrap(f"✅ {_md(outlook.safe_to_revoke)}", width - 1, hang=0), ""]
-    lines += wrap(_md(status_summary(report, outlook)), width, hang=0)
+        safe = f"✅ {_md(outlook.safe_to_revoke)}"
+        lines += [*wrap(safe, width - 1, hang=0, markdown=True), ""]
+    lines += wrap(_md(status_summary(report, outlook)), width, hang=0, markdown=True)
     return "\n".join(lines) + "\n"
 
 

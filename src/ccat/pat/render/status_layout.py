@@ -104,10 +104,16 @@ def longest_word(text: str) -> int:
     return max((cell_len(word) for word in text.split()), default=0)
 
 
-def wrap(text: str, width: int, *, indent: int = 0, hang: int = 2) -> list[str]:
+def wrap(
+    text: str, width: int, *, indent: int = 0, hang: int = 2, markdown: bool = False
+) -> list[str]:
     """`text` wrapped at spaces (and, when it must, after a hyphen between letters) into
     lines of at most `width`, the first indented by `indent`, the others by `indent +
     hang`. A word longer than a line is cut, as nothing else can be done.
+
+    `markdown`: only at spaces, and a longer word is left whole on a longer line, since
+    Markdown renders a line break as a space (a name broken after a hyphen would read
+    `ops- db`).
 
     No line starts with `::` or `##[` (a workflow command to GitHub Actions): one that
     would gets a backslash before it (the lines are made a cell shorter for it)."""
@@ -116,8 +122,8 @@ def wrap(text: str, width: int, *, indent: int = 0, hang: int = 2) -> list[str]:
         width=max(room, indent + hang + 1),
         initial_indent=" " * indent,
         subsequent_indent=" " * (indent + hang),
-        break_long_words=True,
-        break_on_hyphens=True,
+        break_long_words=not markdown,
+        break_on_hyphens=not markdown,
     )
     lines = wrapper.wrap(text) or [" " * indent]
     return [_COMMAND_START.sub(r"\1\\\2", line) for line in lines]
