@@ -3,6 +3,14 @@
 Exit codes (SPEC §3): 0 present everywhere (warnings do not fail unless --strict);
 1 missing somewhere, or with --strict any warning; 3 none known missing but some
 repository could not be checked; 2 usage or configuration.
+
+Where things go: the report (table and footer, JSON or Markdown) on stdout; on stderr
+the graph's warnings, a journal that cannot be read, the hint of exit code 3 and, when
+stdout is JSON or Markdown (for a program or a file), one line per kind of warning, so
+that the person who ran it still sees them. Under GitHub Actions the workflow commands
+follow the table on stdout — but go to stderr when stdout is JSON or Markdown, which
+must stay parseable (the runner reads commands from both) — and the Markdown report is
+appended to the step summary.
 """
 
 from __future__ import annotations
@@ -14,18 +22,17 @@ from ccat.commands.inputs import Connection, journal_at, resolve_connection
 from ccat.commands.signals import Interrupted, raising_signals, run_interruptible
 from ccat.commands.terminal import Terminal
 from ccat.options import OutputFormat, StatusArgs
-from ccat.pat.early_warnings import Outlook, assess
+from ccat.pat.early_warnings import Outlook, assess, relevant_runs
 from ccat.pat.errors import CcatError, JournalError
 from ccat.pat.journal import RotationRun
 from ccat.pat.render.progress import ClientNotices, status_progress
 from ccat.pat.render.status import (
     check_hint,
-    status_footer,
     status_json,
-    status_markdown,
-    status_table,
-    workflow_commands,
+    status_screen,
+    stderr_lines,
 )
+from ccat.pat.render.status_ci import status_markdown, workflow_commands
 from ccat.pat.render.text import shown
 from ccat.pat.status import StatusOptions, StatusReport, run_status
 
@@ -41,9 +48,12 @@ def exit_code(report: StatusReport, outlook: Outlook, *, strict: bool) -> int:
     return EXIT_OK
 
 
-def journal_runs(args: StatusArgs, terminal: Terminal) -> Sequence[RotationRun]:
-    """The journal's runs, newest first; none (and a note) when it cannot be read —
-    status still checks GitHub, only the journal-based warnings are lost."""
+def journal_runs(
+    args: StatusArgs, connection: Connection, terminal: Terminal
+) -> Sequence[RotationRun]:
+    """The journal's runs of this secret, organisation and API, newest first; none (and
+    a warning on stderr) when it cannot be read — status still checks GitHub, only the
+    journal-based warnings are lost."""
     try:
         journal = journal_at(args.journal, terminal.env)
         if not journal.exists():
@@ -51,11 +61,18 @@ def journal_runs(args: StatusArgs, terminal: Terminal) -> Sequence[RotationRun]:
         document = journal.load()
     except JournalError as exc:
         terminal.err.print(
-            f"[yellow]warning:[/] {shown(exc.message)} — journal-based warnings are skipped"
+            f"[yellow]warning:[/] {shown(exc.message)} — the journal-based warnings "
+            "(expiry, age by token kind, missed, changed, safe to revoke) are skipped"
         )
         return ()
     runs = list(reversed(document.history))
-    return [document.current, *runs] if document.current is not None else runs
+    newest_first = [document.current, *runs] if document.current is not None else runs
+    return relevant_runs(
+        newest_first,
+        secret=connection.secret,
+        org=connection.graph.org,
+        api_url=connection.settings.api_url,
+    )
 
 
 def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> int:
@@ -67,7 +84,7 @@ def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> in
             connection = resolve_connection(args.connection, terminal.env)
             for warning in connection.graph.warnings:
                 err.print(f"[yellow]warning:[/] {shown(warning)}")
-            runs = journal_runs(args, terminal)
+            runs = journal_runs(args, connection, terminal)
             report = _check(args, connection, terminal)
     except CcatError as exc:
         return terminal.fail(exc)
@@ -82,15 +99,17 @@ def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> in
         max_age=args.max_age,
     )
     _print(args.output, report, outlook, terminal)
-    _github_actions(report, outlook, terminal)
+    _github_actions(report, outlook, terminal, machine=args.output is not OutputFormat.TABLE)
     code = exit_code(report, outlook, strict=args.strict)
     if code == EXIT_UNCHECKED or any(r.credential_rejected for r in report.results):
-        hint = check_hint(report)
+        hint = check_hint(report, connection.credential_source)
         if hint:
             err.print(f"[dim]hint:[/] {shown(hint)}")
-    if outlook.count and args.output is not OutputFormat.TABLE:
-        # The table's footer already says it; other formats are for machines: stderr.
-        err.print(f"[yellow]{outlook.count} warning(s)[/]; see the report's `warnings`")
+    if args.output is not OutputFormat.TABLE:
+        # The table's footer already says it all; JSON and Markdown are for a program or
+        # a file, so the person who ran the command hears of the warnings here.
+        for line in stderr_lines(report, outlook, err.width):
+            err.print(line)
     return code
 
 
@@ -122,17 +141,21 @@ def _print(
     elif output is OutputFormat.MARKDOWN:
         terminal.print_raw(status_markdown(report, outlook))
     else:
-        terminal.out.print(status_table(report, outlook))
-        for line in status_footer(report, outlook):
-            terminal.out.print(line)
+        for part in status_screen(report, outlook, terminal.out.width):
+            terminal.out.print(part)
 
 
-def _github_actions(report: StatusReport, outlook: Outlook, terminal: Terminal) -> None:
-    """Under GitHub Actions: annotations on stdout, and the table in the step summary."""
+def _github_actions(
+    report: StatusReport, outlook: Outlook, terminal: Terminal, *, machine: bool
+) -> None:
+    """Under GitHub Actions: annotations (on stdout after the table, on stderr after
+    JSON or Markdown), and the Markdown report appended to the step summary."""
     if terminal.env.get("GITHUB_ACTIONS") != "true":
         return
+    stream = terminal.err.file if machine else terminal.out.file
     for command in workflow_commands(report, outlook):
-        terminal.print_raw(command)
+        stream.write(command + "\n")
+    stream.flush()
     summary = terminal.env.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:

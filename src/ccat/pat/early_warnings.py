@@ -2,8 +2,29 @@
 and the rotation journal.
 
 Pure: it reads a `StatusReport`, the journal's runs and the time, and returns an
-`Outlook`. GitHub's clock and ours may differ by a little; `CLOCK_SKEW` of slack keeps a
-write we made from looking like someone else's (or a missed one).
+`Outlook`. Each comparison's edge, exactly (`now` is the time of the check; a "day" is
+24 hours; GitHub's timestamps have whole seconds):
+
+- `expiry`: the token of the newest *completed* run warns when `expires_at - now` is at
+  most `warn_days` days (exactly 14 days left still warns; 14 days and 1 second does
+  not), and says "expired" once `expires_at <= now`. `days_left` is the number of whole
+  days left, rounded down (negative once expired).
+- `age`: warns when `now - updated_at` is more than the limit (exactly 90 days old does
+  not warn; 90 days and 1 second does). The limit is `--max-age`, else 60 days for a
+  classic token, else 90 (fine-grained, `other`, or no kind known).
+- `missed`: warns when `updated_at < started_at - CLOCK_SKEW` of the newest completed
+  run that has the repository among its targets.
+- `changed`: warns when `updated_at > finished_at + CLOCK_SKEW` of our newest successful
+  write to the repository (that target's own `finished_at`, in any run, completed or
+  not), so a value set by hand during a long rotation is caught too.
+- `shadowed`: the repository has its own secret and the organisation secret of the same
+  name is available to it.
+
+GitHub's clock and ours may differ by a little: `CLOCK_SKEW` (two minutes) of slack on
+`missed` and `changed` keeps a write we made from looking like someone else's (or a
+missed one); so exactly 120 s either side of the edge does not warn, 121 s does.
+`missed` and `changed` look only at a repository's own secret (a rotation never writes
+an organisation secret); `age` looks at both.
 """
 
 from __future__ import annotations
@@ -73,6 +94,24 @@ def _day(value: datetime) -> str:
     return value.strftime("%Y-%m-%d")
 
 
+def relevant_runs(
+    runs: Sequence[RotationRun], *, secret: str, org: str, api_url: str
+) -> list[RotationRun]:
+    """The runs that rotated this secret of this organisation on this API (newest first,
+    as given): a journal of another secret, organisation or GitHub says nothing here."""
+
+    def same_url(url: str) -> bool:
+        return url.rstrip("/").casefold() == api_url.rstrip("/").casefold()
+
+    return [
+        run
+        for run in runs
+        if run.secret.upper() == secret.upper()
+        and run.org.casefold() == org.casefold()
+        and same_url(run.api_url)
+    ]
+
+
 @dataclass(frozen=True)
 class _Write:
     """A write of ours to one repository, as a journal run recorded it."""
@@ -97,24 +136,28 @@ def _last_completed(runs: Sequence[RotationRun], repository: str) -> RotationRun
 
 
 def token_outlook(run: RotationRun, now: datetime) -> TokenOutlook:
-    """The token of `run`: login, kind, expiry and whole days left (negative: expired)."""
+    """The token of `run`: login, kind, expiry and whole days left (rounded down, so
+    negative once expired)."""
     expires = _time(run.token.expires_at)
     days = None if expires is None else (expires - now) // timedelta(days=1)
     return TokenOutlook(run.run_id, run.token.login, run.token.kind, run.token.expires_at, days)
 
 
 def _expiry(token: TokenOutlook | None, now: datetime, warn_days: int) -> tuple[StatusWarning, ...]:
+    """Warns when the expiry is at most `warn_days` days away, or past."""
     expires = None if token is None else _time(token.expires_at)
     if token is None or expires is None or expires - now > timedelta(days=warn_days):
         return ()
     left = token.days_left or 0
-    when = (
-        f"expired on {_day(expires)}"
-        if expires <= now
-        else f"expires on {_day(expires)}, in {left} day{'s' if left != 1 else ''}"
-    )
     login = token.login or "unknown login"
-    message = f"the token set by the last rotation ({login}) {when}: CI breaks then; rotate before"
+    if expires <= now:
+        message = f"expired on {_day(expires)}: CI fails until it is rotated"
+    elif left == 0:
+        message = f"expires on {_day(expires)}, within a day: CI breaks then; rotate now"
+    else:
+        days = f"{left} day{'s' if left != 1 else ''}"
+        message = f"expires on {_day(expires)}, in {days}: CI breaks then; rotate before"
+    message = f"the token set by the last rotation ({login}) {message}"
     return (StatusWarning("expiry", message),)
 
 
@@ -138,18 +181,22 @@ def assess(
     warn_days: int = DEFAULTS.warn_days,
     max_age: int | None = None,
 ) -> Outlook:
-    """The warnings of SPEC §9 for `report`, given the journal's runs, newest first."""
+    """The warnings of SPEC §9 for `report`, given the journal's runs, newest first (only
+    those of this secret: see `relevant_runs`), as of `now`.
+
+    Safe to revoke the previous token only when the newest run is completed, every
+    repository of the report holds its own secret, that run updated it, and no
+    repository missed it or changed since.
+    """
     completed = next((run for run in runs if run.state == "completed"), None)
     token = None if completed is None else token_outlook(completed, now)
     limit, cadence = _cadence(token, max_age)
     per_repository: dict[str, tuple[StatusWarning, ...]] = {}
-    # Safe to revoke: the last rotation completed, is the newest, and every repository
-    # holds what it wrote, untouched since.
-    clean_everywhere = completed is not None and bool(runs) and runs[0] is completed
+    clean_everywhere = completed is not None and runs[0] is completed and bool(report.results)
     for result in report.results:
         warnings = (
-            *_age(result, now, limit, cadence),
             *_journal_warnings(result, runs),
+            *_age(result, now, limit, cadence),
             *_shadowed(result, report),
         )
         if warnings:
@@ -158,7 +205,7 @@ def assess(
         if not covered or any(w.kind in ("missed", "changed") for w in warnings):
             clean_everywhere = False
     safe = None
-    if clean_everywhere and completed is not None and report.results:
+    if clean_everywhere and completed is not None:
         safe = (
             f"every repository holds the token set by rotation {completed.run_id} "
             f"(finished {completed.finished_at or '?'}) and none changed since: it is now "
@@ -180,6 +227,7 @@ def _covered(result: SecretStatus, run: RotationRun) -> bool:
 def _age(
     result: SecretStatus, now: datetime, max_age: int, cadence: str
 ) -> tuple[StatusWarning, ...]:
+    """Warns when the secret is more than `max_age` days old."""
     updated = _time(result.updated_at)
     if result.state != "present" or updated is None or now - updated <= timedelta(days=max_age):
         return ()
@@ -203,8 +251,8 @@ def _journal_warnings(
         warnings.append(
             StatusWarning(
                 "missed",
-                f"set {_day(updated)}, before rotation {completed.run_id} started: it still "
-                "holds the previous token",
+                f"set {result.updated_at}, before rotation {completed.run_id} started: it "
+                "still holds the previous token",
             )
         )
     write = _last_write(runs, result.repository)
@@ -213,8 +261,8 @@ def _journal_warnings(
         warnings.append(
             StatusWarning(
                 "changed",
-                f"set {result.updated_at}, after rotation {write.run.run_id} wrote it "
-                f"({write.record.finished_at}): another value was set since",
+                f"set {result.updated_at}, after rotation {write.run.run_id} wrote it at "
+                f"{write.record.finished_at}: someone set another value since",
             )
         )
     return tuple(warnings)

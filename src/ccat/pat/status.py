@@ -33,7 +33,9 @@ class SecretStatus:
     """The secret's state in one repository.
 
     `via` says where a present secret comes from; `updated_at` is that secret's. For a
-    missing one, `org_error` says why the organisation secrets could not be checked.
+    missing one, `org_error` says why the organisation secrets could not be checked. For
+    an error, `accepted_permissions` is GitHub's `X-Accepted-GitHub-Permissions`, when
+    sent: what the checking credential would need.
     """
 
     repository: str
@@ -44,6 +46,7 @@ class SecretStatus:
     http_status: int | None = None
     credential_rejected: bool = False
     org_error: str | None = None
+    accepted_permissions: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,7 @@ def _error(repository: str, exc: GitHubError) -> SecretStatus:
         error=message,
         http_status=exc.status,
         credential_rejected=isinstance(exc, AuthenticationError),
+        accepted_permissions=exc.accepted_permissions,
     )
 
 

@@ -1,5 +1,11 @@
-"""`ccat pat status` in each of its forms: the table with its footer, JSON, Markdown, and
-GitHub Actions workflow commands."""
+"""`ccat pat status` for people: the table, its footer, the stderr summary, the JSON
+document and the hint of exit code 3. Markdown and GitHub Actions output are in
+`status_ci`.
+
+The table stays short: a state and, for an error, a short reason in `Secret present`;
+one word per warning in `Notes`. The footer below it says everything in full sentences,
+one block per kind, wrapped to the terminal's width.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,18 @@ from typing import Any
 
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from ccat.pat.early_warnings import Outlook, StatusWarning
-from ccat.pat.render.text import NONE, plural, shown
+from ccat.pat.render.status_layout import (
+    Column,
+    break_name,
+    fit_widths,
+    longest_piece,
+    longest_word,
+    wrap,
+)
+from ccat.pat.render.text import NONE, plural
 from ccat.pat.status import SecretStatus, StatusReport
 from ccat.pat.untrusted import clean
 
@@ -23,40 +38,92 @@ KIND_TITLE = {
     "age": "older than the rotation cadence",
     "shadowed": "shadows an organisation secret",
 }
+ORG_UNCHECKED = "org unchecked"  # the Notes word for organisation secrets not checked
+HEADERS = ("Repository", "Secret present", "Last rotated", "Notes")
+# A repository name up to this wide is worth narrowing the other columns for.
+NAME_COMFORT = 40
 
 
-def _state(result: SecretStatus) -> str:
+def error_reason(result: SecretStatus) -> str:
+    """The few words of an error that fit the table; the footer gives GitHub's message."""
+    if result.http_status == 404:
+        return "not found"
+    if result.http_status is None:
+        return "no answer"
+    if result.http_status >= 400:
+        return f"HTTP {result.http_status}"
+    return "bad answer"
+
+
+def state_text(result: SecretStatus) -> Text:
+    """The `Secret present` cell: `✓ present`, `✓ org secret`, `✗ missing`, `! error: …`."""
     if result.state == "present":
-        return "[green]✓ org secret[/]" if result.via == "organization" else "[green]✓ present[/]"
+        label = "✓ org secret" if result.via == "organization" else "✓ present"
+        return Text(label, style="green")
     if result.state == "missing":
-        return "[red]✗ missing[/]"
-    return f"[yellow]! error: {shown(result.error or 'unknown error')}[/]"
+        return Text("✗ missing", style="red")
+    return Text(f"! error: {error_reason(result)}", style="yellow")
 
 
-def _notes(result: SecretStatus, outlook: Outlook) -> str:
-    kinds: list[str] = [w.kind for w in outlook.of(result.repository)]
-    if result.org_error:
-        kinds.append("org not checked")
-    return shown(", ".join(kinds)) if kinds else ""
+def note_words(result: SecretStatus, outlook: Outlook) -> list[str]:
+    """The `Notes` cell's words: each warning's kind, and whether the organisation's
+    secrets could not be checked."""
+    words: list[str] = [warning.kind for warning in outlook.of(result.repository)]
+    return [*words, ORG_UNCHECKED] if result.org_error else words
 
 
-def status_table(report: StatusReport, outlook: Outlook) -> Table:
+def _widths(rows: list[list[str]], width: int | None) -> list[int] | None:
+    """Content widths that fit `width`: Notes then Secret present give up room first,
+    Last rotated never wraps, and the repository name takes what is left."""
+    if width is None:
+        return None
+    cells = list(zip(*rows, strict=True))
+    natural = [max(len(text) for text in column) for column in cells]
+    states = [text for text in cells[1][1:] if not text.startswith("! error")]
+    floors = [
+        min(natural[0], max(len(HEADERS[0]), *map(longest_piece, cells[0]))),
+        max(*map(longest_word, cells[1]), *map(len, states)),
+        natural[2],
+        *([max(map(longest_word, cells[3]))] if len(cells) > 3 else []),
+    ]
+    orders = [9, 1, 5, 0][: len(cells)]
+    columns = [
+        Column(natural[i], floors[i], orders[i], NAME_COMFORT if i == 0 else None)
+        for i in range(len(cells))
+    ]
+    return fit_widths(columns, width)
+
+
+def status_table(report: StatusReport, outlook: Outlook, width: int | None = None) -> Table:
     """The runbook's table (rounded box): Repository, Secret present, Last rotated, and
-    Notes naming each warning (the footer explains them)."""
+    Notes when there is any (each warning's kind; the footer explains them).
+
+    With `width`, the columns are fitted to it: names break only after `-`, `_`, `.`
+    or `/`, other cells only at spaces (see `status_layout`)."""
+    notes = any(note_words(result, outlook) for result in report.results)
+    headers = list(HEADERS if notes else HEADERS[:3])
+    rows = [
+        [
+            clean(result.repository, None),
+            state_text(result).plain,
+            clean(result.updated_at, None) if result.updated_at else NONE,
+            ", ".join(note_words(result, outlook)),
+        ][: len(headers)]
+        for result in report.results
+    ]
+    widths = _widths([headers, *rows], width)
     table = Table(
         box=box.ROUNDED,
-        title=f"{shown(report.secret)} in {shown(report.org)}",
+        title=f"{clean(report.secret, None)} in {clean(report.org, None)}",
         title_justify="left",
     )
-    table.add_column("Repository", overflow="fold", ratio=3)
-    table.add_column("Secret present", ratio=3)
-    table.add_column("Last rotated", no_wrap=True, min_width=10)
-    notes = any(outlook.of(r.repository) or r.org_error for r in report.results)
-    if notes:
-        table.add_column("Notes", ratio=2)
-    for result in report.results:
-        row = [shown(result.repository), _state(result), shown(result.updated_at)]
-        table.add_row(*row, *([_notes(result, outlook)] if notes else []))
+    for index, header in enumerate(headers):
+        fixed = None if widths is None else widths[index]
+        table.add_column(header, width=fixed, no_wrap=index == 2, overflow="fold")
+    for result, row in zip(report.results, rows, strict=True):
+        name = row[0] if widths is None else break_name(row[0], widths[0])
+        cells = [Text(name), state_text(result), Text(row[2]), *map(Text, row[3:])]
+        table.add_row(*cells)
     return table
 
 
@@ -72,42 +139,96 @@ def _grouped(outlook: Outlook) -> Iterable[tuple[str, list[tuple[str | None, Sta
             yield kind, by_kind[kind]
 
 
-def status_footer(report: StatusReport, outlook: Outlook) -> list[str]:
-    """One block per kind of warning, the organisation notes, then the summary line."""
-    lines: list[str] = []
-    for kind, items in _grouped(outlook):
-        lines.append(f"[yellow]⚠ {KIND_TITLE[kind]}[/] ({len(items)}):")
-        for repository, warning in items:
-            where = f"{shown(repository)}: " if repository else ""
-            lines.append(f"  {where}{shown(warning.message)}")
+def footer_blocks(report: StatusReport, outlook: Outlook) -> list[tuple[str, str, list[str]]]:
+    """The footer's content without layout: (symbol, title, items) per block, in the
+    order shown: repositories not checked, each warning kind, organisation secrets not
+    checked. The Markdown form uses the same blocks."""
+    blocks: list[tuple[str, str, list[str]]] = []
+    errors = [r for r in report.results if r.state == "error"]
+    if errors:
+        items = [f"{r.repository}: {r.error or 'unknown error'}" for r in errors]
+        blocks.append(("!", f"could not be checked ({len(errors)})", items))
+    for kind, pairs in _grouped(outlook):
+        items = [f"{repo}: {w.message}" if repo else w.message for repo, w in pairs]
+        blocks.append(("⚠", f"{KIND_TITLE[kind]} ({len(pairs)})", items))
     unchecked = [r for r in report.results if r.org_error]
     if unchecked:
-        lines.append(
-            f"[yellow]⚠ organisation secrets not checked[/] ({len(unchecked)}): "
-            f"{shown(unchecked[0].org_error)}; missing may mean served by the organisation"
-        )
+        items = [
+            f"{r.repository}: it may get the secret from the organisation, which could not "
+            f"be asked ({r.org_error})"
+            for r in unchecked
+        ]
+        blocks.append(("⚠", f"organisation secrets not checked ({len(unchecked)})", items))
+    return blocks
+
+
+_SYMBOL_STYLE = {"!": "yellow", "⚠": "yellow"}
+
+
+def status_footer(report: StatusReport, outlook: Outlook, width: int = 80) -> list[Text]:
+    """Below the table, in full sentences wrapped to `width`: one block per kind (its
+    title, then one entry per repository), the safe-to-revoke line when it is true, and
+    the summary line."""
+    lines: list[Text] = []
+    for symbol, title, items in footer_blocks(report, outlook):
+        for line in wrap(clean(f"{symbol} {title}:", None), width):
+            lines.append(Text(line, style=_SYMBOL_STYLE[symbol]))
+        for item in items:
+            lines.extend(Text(line) for line in wrap(clean(item, None), width, indent=2))
     if outlook.safe_to_revoke:
-        lines.append(f"[green]✓[/] {shown(outlook.safe_to_revoke)}")
-    lines.append(status_summary(report, outlook))
-    return lines
+        text = clean(f"✓ {outlook.safe_to_revoke}", None)
+        lines.extend(Text(line, style="green") for line in wrap(text, width))
+    summary = wrap(status_summary(report, outlook), width)
+    verdict = len("OK") if report.ok else len("NOT OK")
+    first = Text(summary[0])
+    first.stylize("green" if report.ok else "bold red", 0, verdict)
+    return [*lines, first, *map(Text, summary[1:])]
+
+
+def status_screen(report: StatusReport, outlook: Outlook, width: int) -> list[Table | Text]:
+    """What `ccat pat status` prints for a terminal `width` cells wide: the table, then
+    the footer."""
+    return [status_table(report, outlook, width), *status_footer(report, outlook, width)]
 
 
 def status_summary(report: StatusReport, outlook: Outlook) -> str:
     """One line an operator can read at a glance (and grep in CI logs)."""
     present = report.count("present")
     via_org = sum(1 for r in report.results if r.via == "organization")
-    parts = [f"{present} present" + (f" ({via_org} through the organisation)" if via_org else "")]
+    parts = [f"{present} present" + (f" ({via_org} via the organisation)" if via_org else "")]
     parts.append(f"{report.count('missing')} missing")
     if report.count("error"):
-        parts.append(plural(report.count("error"), "error"))
+        parts.append(f"{report.count('error')} not checked")
     if outlook.count:
         parts.append(plural(outlook.count, "warning"))
-    verdict = "[green]OK[/]" if report.ok else "[bold red]NOT OK[/]"
-    return (
-        f"{verdict}: {shown(report.secret)} — {', '.join(parts)} "
+    verdict = "OK" if report.ok else "NOT OK"
+    return clean(
+        f"{verdict}: {report.secret} — {', '.join(parts)} "
         f"({plural(len(report.results), 'repository', 'repositories')}, "
-        f"checked {report.checked_at})"
+        f"checked {report.checked_at})",
+        None,
     )
+
+
+def stderr_lines(report: StatusReport, outlook: Outlook, width: int = 80) -> list[Text]:
+    """What stderr says of the warnings when stdout carries JSON or Markdown (for a
+    program or a file): one line per kind naming the repositories, the token's expiry
+    in full, and whether it is safe to revoke; wrapped to `width`."""
+    entries: list[tuple[str, str, str]] = []
+    for kind, pairs in _grouped(outlook):
+        if kind == "expiry":
+            entries.extend(("warning:", "yellow", w.message) for _, w in pairs)
+            continue
+        names = ", ".join(repo or "" for repo, _ in pairs)
+        entries.append(("warning:", "yellow", f"{KIND_TITLE[kind]}: {names}"))
+    if outlook.safe_to_revoke:
+        entries.append(("✓", "green", outlook.safe_to_revoke))
+    lines: list[Text] = []
+    for label, style, text in entries:
+        wrapped = [Text(line) for line in wrap(clean(f"{label} {text}", None), width)]
+        wrapped[0].stylize(style, 0, len(label))
+        lines.extend(wrapped)
+    return lines
 
 
 def _warning_json(warning: StatusWarning) -> dict[str, str]:
@@ -151,112 +272,37 @@ def status_json(report: StatusReport, outlook: Outlook) -> str:
     return json.dumps(status_document(report, outlook), indent=2, ensure_ascii=False)
 
 
-def _md(text: str | None) -> str:
-    """Untrusted text for a Markdown table cell: no control characters, pipes or markup."""
-    if text is None:
-        return NONE
-    cleaned = clean(text, None)
-    for char in "\\`*_[]<>|":
-        cleaned = cleaned.replace(char, "\\" + char)
-    return cleaned
-
-
-def status_markdown(report: StatusReport, outlook: Outlook) -> str:
-    """The report as a GitHub-flavoured Markdown table, then the warnings as a list."""
-    icon = {"present": "✅", "missing": "❌", "error": "⚠️"}
-    lines = [
-        f"### {_md(report.secret)} in {_md(report.org)}",
-        "",
-        "| Repository | Secret present | Last rotated | Notes |",
-        "|---|---|---|---|",
-    ]
-    for result in report.results:
-        state = {"present": "present", "missing": "missing"}.get(result.state, "error")
-        if result.via == "organization":
-            state = "org secret"
-        if result.state == "error":
-            state = f"error: {result.error or 'unknown error'}"
-        notes = ", ".join(w.kind for w in outlook.of(result.repository))
-        lines.append(
-            f"| {_md(result.repository)} | {icon[result.state]} {_md(state)} | "
-            f"{_md(result.updated_at)} | {_md(notes) if notes else ''} |"
-        )
-    lines.append("")
-    for kind, items in _grouped(outlook):
-        lines.append(f"**{KIND_TITLE[kind]}**")
-        lines.append("")
-        for repository, warning in items:
-            where = f"`{_md(repository)}`: " if repository else ""
-            lines.append(f"- {where}{_md(warning.message)}")
-        lines.append("")
-    if outlook.safe_to_revoke:
-        lines += [f"✅ {_md(outlook.safe_to_revoke)}", ""]
-    lines.append(
-        f"{report.count('present')} present, {report.count('missing')} missing, "
-        f"{report.count('error')} errors, {outlook.count} warnings; checked {report.checked_at}."
-    )
-    return "\n".join(lines) + "\n"
-
-
-def _command_data(text: str) -> str:
-    """Escape a workflow command's message as the Actions runner expects."""
-    return clean(text, None).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _command_property(text: str) -> str:
-    return _command_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def workflow_commands(report: StatusReport, outlook: Outlook) -> list[str]:
-    """One `::error` per missing or unchecked repository and one `::warning` per
-    repository with warnings (and one for the token), for GitHub Actions' annotations."""
-    secret = report.secret
-    commands: list[str] = []
-    for warning in outlook.token_warnings:
-        title = _command_property(f"{secret} token expiry")
-        commands.append(f"::warning title={title}::{_command_data(warning.message)}")
-    for result in report.results:
-        if result.state == "missing":
-            title = _command_property(f"{secret} missing")
-            text = f"{result.repository}: {secret} is not set"
-            commands.append(f"::error title={title}::{_command_data(text)}")
-        elif result.state == "error":
-            title = _command_property(f"{secret} not checked")
-            text = f"{result.repository}: {result.error or 'unknown error'}"
-            commands.append(f"::error title={title}::{_command_data(text)}")
-        warnings = outlook.of(result.repository)
-        if warnings:
-            title = _command_property(f"{secret}: {', '.join(w.kind for w in warnings)}")
-            text = f"{result.repository}: " + "; ".join(w.message for w in warnings)
-            commands.append(f"::warning title={title}::{_command_data(text)}")
-    return commands
-
-
-def check_hint(report: StatusReport) -> str | None:
-    """For exit code 3: is the *checking* credential the problem, or some repositories?"""
+def check_hint(report: StatusReport, credential: str = "GH_TOKEN") -> str | None:
+    """For exit code 3: is the *checking* credential (found in `credential`) the problem,
+    or some repositories? The same 403 everywhere is the checker's permission, not the
+    secret's."""
     errors = [r for r in report.results if r.state == "error"]
     if not errors:
         return None
     statuses = {r.http_status for r in errors}
     everywhere = len(errors) == len(report.results)
+    checker = f"the checking credential (the operator's, from {credential})"
     if statuses == {401}:
         return (
-            "GitHub rejected the operator credential (HTTP 401): it is the checking "
-            "credential that is wrong, not GH_PAT; check GH_TOKEN / GITHUB_TOKEN or run "
-            "`gh auth login`"
+            f"GitHub rejected the operator credential (from {credential}; HTTP 401): it is the "
+            f"checking credential that is wrong, not {report.secret}; check GH_TOKEN / "
+            "GITHUB_TOKEN or run `gh auth login`"
         )
     if statuses == {403} and everywhere:
+        needs = sorted({r.accepted_permissions for r in errors if r.accepted_permissions})
+        said = f" (GitHub says it needs: {', '.join(needs)})" if needs else ""
         return (
-            "every repository answered 403: the operator credential (which checks) lacks "
-            "permission, not GH_PAT; it needs 'Secrets: read' (fine-grained) or the repo "
-            "scope (classic) on these repositories"
+            f"every repository answered 403: {checker} lacks permission{said}, not "
+            f"{report.secret}; it needs 'Secrets: read' (fine-grained) or the repo scope "
+            "(classic) on these repositories"
         )
     if statuses <= {404, 403} and everywhere:
         return (
-            "no repository could be read: the operator credential may not see them, or "
-            "--org/--graph name the wrong ones"
+            f"no repository could be read: {checker} may not see them, or --org/--graph "
+            "name the wrong ones"
         )
     return (
         f"{plural(len(errors), 'repository', 'repositories')} could not be checked (see "
-        "the table); the others were"
+        "above); the others were: check the checking credential's access to those, and "
+        "their names"
     )

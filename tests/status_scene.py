@@ -1,0 +1,167 @@
+"""A status scene with everything at once, for the status tests and for looking at the
+screens: a running emulator, a dependency graph and a journal whose last completed
+rotation makes every kind of warning fire, an organisation secret, a repository that
+cannot be checked, one whose secret is missing (and whose organisation secrets cannot
+be checked), and a repository name of 100 characters (changed since the rotation).
+
+    scene = build_scene(tmp_path, now)
+    with scene.hub:
+        ccat pat status --graph scene.graph --api-url scene.hub.url --journal scene.journal
+
+Import with `from tests.status_scene import build_scene`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from ccat.fakehub import FakeHub, Fault
+from ccat.pat.journal import Journal
+from ccat.pat.journal_model import (
+    Fingerprint,
+    GraphFile,
+    JournalDocument,
+    RotationRun,
+    TargetRecord,
+    TokenInfo,
+    iso,
+)
+
+ORG = "ccatobs"
+SECRET = "GH_PAT"
+SCENE_OPERATOR_TOKEN = "status-scene-operator-credential"
+SCENE_OPERATOR_LOGIN = "ccat-operator"
+TOKEN_LOGIN = "ccat-ci-bot"
+# GitHub's longest repository name: 100 characters.
+LONG_NAME = "observatory-control-" + "telescope-pointing-model-" * 3 + "x" * 5
+assert len(LONG_NAME) == 100
+FORBIDDEN = (
+    "Resource not accessible by personal access token; the fine-grained token needs the "
+    "Secrets repository permission (read)"
+)
+ORG_403 = "Must have admin rights to Repository."
+
+# What each repository of the scene is there to show.
+FINE = "system-integration"  # updated by the last rotation, untouched since
+CHANGED = "ops-db"  # set by someone else after the rotation wrote it
+MISSED = "ops-db-api"  # older than the rotation's start: missed, and too old
+SHADOWING = "data-transfer"  # its own secret hides the organisation's
+SERVED = "scheduler"  # no secret of its own: served by the organisation's
+MISSING = "planner"  # no secret at all; its organisation secrets cannot be checked
+BROKEN = "web"  # the checking credential may not read it
+NAMES = (FINE, CHANGED, MISSED, SHADOWING, SERVED, MISSING, BROKEN, LONG_NAME)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """An emulator (not started), the graph and journal paths, and the rotation's run."""
+
+    hub: FakeHub
+    graph: Path
+    journal: Path
+    run: RotationRun
+    operator_token: str = SCENE_OPERATOR_TOKEN
+
+    def status_args(self) -> list[str]:
+        """`pat status` with the scene's graph, API URL and journal (hub started)."""
+        return [
+            "pat",
+            "status",
+            "--graph",
+            str(self.graph),
+            "--api-url",
+            self.hub.url,
+            "--journal",
+            str(self.journal),
+        ]
+
+
+def full(name: str) -> str:
+    """`ccatobs/name`."""
+    return f"{ORG}/{name}"
+
+
+def write_graph(path: Path, names: Iterable[str]) -> Path:
+    """A dependency graph of org ccatobs naming `names` in order."""
+    lines = [f"org: {ORG}", "repositories:", *(f"  - {name}" for name in names)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def completed_run(
+    repositories: Iterable[str],
+    started: datetime,
+    *,
+    expires_at: str | None,
+    kind: str | None = "fine-grained",
+    write_seconds: int = 2,
+    state: str = "completed",
+    api_url: str = "http://127.0.0.1",
+) -> RotationRun:
+    """A run that wrote every one of `repositories` (full names) in turn, `write_seconds`
+    each, from `started`; finished after the last write."""
+    targets: list[TargetRecord] = []
+    at = started
+    for repository in repositories:
+        begun, at = at, at + timedelta(seconds=write_seconds)
+        targets.append(TargetRecord(repository, "updated", iso(begun), iso(at), 204, None))
+    token = TokenInfo(Fingerprint.of("not-a-real-token"), TOKEN_LOGIN, expires_at, kind)  # type: ignore[arg-type]
+    return RotationRun(
+        run_id=f"{iso(started).replace('-', '').replace(':', '')}-5ce9e0",
+        secret=SECRET,
+        org=ORG,
+        api_url=api_url,
+        graph=GraphFile("ci/dependency-graph.yml", "0" * 64),
+        state=state,  # type: ignore[arg-type]
+        started_at=iso(started),
+        finished_at=iso(at),
+        operator=SCENE_OPERATOR_LOGIN,
+        token=token,
+        targets=targets,
+    )
+
+
+def save_journal(path: Path, *runs: RotationRun) -> Path:
+    """A journal whose current run is the last of `runs`, the others its history."""
+    *history, current = runs
+    Journal(path).save(JournalDocument(current=current, history=list(history)))
+    return path
+
+
+def build_scene(root: Path, now: datetime) -> Scene:
+    """Every warning at once, as of `now`: see the module docstring. The hub is started
+    (its URL is in the journal's run); `with scene.hub:` stops it at the end."""
+    repositories = [full(name) for name in ("system-integration", *NAMES[1:])]
+    hub = FakeHub(
+        repositories, operator_token=SCENE_OPERATOR_TOKEN, operator_login=SCENE_OPERATOR_LOGIN
+    ).start()
+    started = now - timedelta(days=30)
+    run = completed_run(
+        [full(name) for name in NAMES if name not in (SERVED, MISSING, BROKEN)],
+        started,
+        expires_at=iso(now + timedelta(days=5, hours=6)),
+        api_url=hub.url,
+    )
+    for target in run.targets:
+        hub.set_secret(target.repository, SECRET, "rotated", updated_at=target.finished_at)
+    hub.set_secret(full(CHANGED), SECRET, "by hand", updated_at=now - timedelta(days=3))
+    hub.set_secret(full(MISSED), SECRET, "previous", updated_at=now - timedelta(days=120))
+    hub.set_secret(full(LONG_NAME), SECRET, "by hand", updated_at=now - timedelta(days=2))
+    hub.set_org_secret(
+        ORG,
+        SECRET,
+        "organisation",
+        visibility="selected",
+        selected_repositories=[full(SHADOWING), full(SERVED)],
+        updated_at=now - timedelta(days=10),
+    )
+    hub.add_fault(Fault("GET", f"/repos/{full(BROKEN)}/*", 403, None, FORBIDDEN))
+    hub.add_fault(
+        Fault("GET", f"/repos/{full(MISSING)}/actions/organization-secrets", 403, None, ORG_403)
+    )
+    graph = write_graph(root / "dependency-graph.yml", NAMES)
+    journal = save_journal(root / "state" / "pat-journal.json", run)
+    return Scene(hub, graph, journal, run)

@@ -1,0 +1,109 @@
+"""The files in examples/ work as their comments say (issue 9.5): the nightly status
+workflow is valid and runs `ccat pat status --strict` on a schedule and on demand with
+a permissions block; the password-manager script rotates for real, against the
+emulator, with the token only ever on a pipe.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ccat.fakehub import FakeHub, TokenSpec
+from ccat.pat.journal import Journal
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+OPERATOR = "examples-operator-credential"
+REPOS = ["ccatobs/system-integration", "ccatobs/ops-db", "ccatobs/ops-db-api"]
+
+
+def workflow() -> dict[Any, Any]:
+    document = yaml.safe_load((EXAMPLES / "workflows" / "gh-pat-status.yml").read_text())
+    assert isinstance(document, dict)
+    return document
+
+
+def test_the_status_workflow_runs_status_strict_nightly_and_on_demand() -> None:
+    document = workflow()
+    # YAML 1.1 reads the key `on` as true; GitHub reads it as "on".
+    triggers = document.get("on", document.get(True))
+    assert isinstance(triggers, dict)
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    (cron,) = [entry["cron"] for entry in triggers["schedule"]]
+    assert len(cron.split()) == 5
+    assert document["permissions"] == {"contents": "read"}
+    steps = [step for job in document["jobs"].values() for step in job["steps"]]
+    (status,) = [step for step in steps if "ccat pat status" in step.get("run", "")]
+    assert status["run"].strip() == "ccat pat status --strict"
+    assert status["env"]["GH_TOKEN"].startswith("${{ secrets.")
+    assert any(step.get("uses", "").startswith("actions/checkout@") for step in steps)
+
+
+@pytest.fixture
+def new_token() -> str:
+    return "github_pat_" + secrets.token_hex(20)
+
+
+@pytest.mark.slow
+def test_the_password_manager_script_rotates_through_a_pipe(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, new_token: str
+) -> None:
+    # `pass`, as the script uses it: `pass show ENTRY` prints the entry, token first.
+    # Its store is outside tmp_path, which is then searched for the token.
+    store = tmp_path_factory.mktemp("password-store") / "ci-gh-pat"
+    store.write_text(f"{new_token}\nlogin: ccat-ci-bot\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake_pass = bin_dir / "pass"
+    fake_pass.write_text(f'#!/bin/sh\n[ "$1 $2" = "show ci/gh-pat" ] && exec cat {store}\nexit 1\n')
+    fake_pass.chmod(0o755)
+    work = tmp_path / "work"
+    (work / "ci").mkdir(parents=True)
+    (work / "ci" / "dependency-graph.yml").write_text(
+        "repositories:\n  ops-db-api:\n    depends_on: [ops-db]\n"
+    )
+    journal = tmp_path / "state" / "pat-journal.json"
+    with FakeHub(
+        REPOS, operator_token=OPERATOR, tokens={new_token: TokenSpec("ccat-ci-bot")}
+    ) as hub:
+        env = {
+            "PATH": os.pathsep.join(
+                [str(bin_dir), str(Path(sys.executable).parent), "/usr/bin", "/bin"]
+            ),
+            "HOME": str(tmp_path),
+            "LANG": "C.UTF-8",
+            "GH_TOKEN": OPERATOR,
+            "GITHUB_API_URL": hub.url,
+            "CCAT_JOURNAL": str(journal),
+        }
+        done = subprocess.run(
+            ["bash", str(EXAMPLES / "rotate-from-password-manager.sh")],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        stored = {repo: hub.secret(repo, "GH_PAT") for repo in REPOS}
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert all(secret is not None and secret.value == new_token for secret in stored.values())
+    run = Journal(journal).load().current
+    assert run is not None and run.state == "completed" and run.token.kind == "fine-grained"
+    # The dry run, the rotation and the final status all ran; status says what comes next.
+    assert "dry run" in output.lower()
+    assert "OK: GH_PAT — 3 present, 0 missing" in output
+    assert "safe to revoke the previous token" in " ".join(done.stdout.split())
+    # The token went through pipes only: not in any output, not in any file here.
+    assert new_token not in output and new_token[11:] not in output
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert new_token.encode() not in path.read_bytes(), path
