@@ -3,7 +3,6 @@ GitHub Actions workflow commands."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,7 +10,7 @@ from rich import box
 from rich.table import Table
 
 from ccat.pat.early_warnings import Outlook, StatusWarning
-from ccat.pat.render.text import NONE, plural, shown
+from ccat.pat.render.text import NONE, json_text, plural, shown
 from ccat.pat.status import SecretStatus, StatusReport
 from ccat.pat.untrusted import clean
 
@@ -148,7 +147,7 @@ def status_document(report: StatusReport, outlook: Outlook) -> dict[str, Any]:
 
 def status_json(report: StatusReport, outlook: Outlook) -> str:
     """`status_document` as indented JSON."""
-    return json.dumps(status_document(report, outlook), indent=2, ensure_ascii=False)
+    return json_text(status_document(report, outlook))
 
 
 def _md(text: str | None) -> str:
