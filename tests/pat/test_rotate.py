@@ -748,10 +748,32 @@ async def test_a_cancelled_rotation_leaves_a_journal_that_resume_finishes(
     targets: list[str],
     assert_no_leak: NoLeak,
 ) -> None:
-    # The fourth write never gets an answer; the rotation is cancelled meanwhile (^C).
+    # The fourth write never gets an answer; the rotation is cancelled meanwhile (^C),
+    # a moment after that write started (not after a fixed time: on a loaded machine
+    # the preflight alone may take longer than any fixed time).
     hub.add_fault(Fault("PUT", secret_path(targets[3]), action="hang"))
-    with anyio.move_on_after(0.6) as scope:
-        await rotate(hub, graph_file, journal_path, new_token, write_interval=0, concurrency=1)
+
+    class CancelDuringTheFourthWrite:
+        def preflight_checked(self, done: int, total: int) -> None:
+            pass
+
+        def write_started(self, repository: str, number: int, total: int) -> None:
+            if repository == targets[3]:
+                scope.deadline = anyio.current_time() + 0.3
+
+        def write_finished(self, record: TargetRecord) -> None:
+            pass
+
+    with anyio.CancelScope() as scope:
+        await rotate(
+            hub,
+            graph_file,
+            journal_path,
+            new_token,
+            write_interval=0,
+            concurrency=1,
+            listener=CancelDuringTheFourthWrite(),
+        )
     assert scope.cancelled_caught
 
     run = current(journal_path)

@@ -6,15 +6,13 @@ live process holds the run lock, which tells `running` from a crashed run.
 
 from __future__ import annotations
 
-import json
-
 from ccat.commands.inputs import journal_at
 from ccat.commands.terminal import Terminal
 from ccat.options import JournalArgs
 from ccat.pat.errors import CcatError, JournalError
 from ccat.pat.graph import load_graph
 from ccat.pat.render.journal import journal_header, journal_targets, resume_forecast
-from ccat.pat.render.text import plural, shown
+from ccat.pat.render.text import json_text, plural, shown
 
 
 def run_journal_command(args: JournalArgs, terminal: Terminal | None = None) -> int:
@@ -33,7 +31,7 @@ def run_journal_command(args: JournalArgs, terminal: Terminal | None = None) -> 
     except CcatError as exc:
         return terminal.fail(exc)
     if args.json:
-        terminal.print_raw(json.dumps(document.to_json(), indent=2, ensure_ascii=False))
+        terminal.print_raw(json_text(document.to_json()))
         return 0
     run = document.current
     if run is None:

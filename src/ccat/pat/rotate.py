@@ -37,7 +37,7 @@ from ccat.pat.errors import (
     TokenMismatchError,
     UsageError,
 )
-from ccat.pat.github import GitHubClient, PublicKey, User
+from ccat.pat.github import GitHubClient, PublicKey, SecretInfo, User
 from ccat.pat.graph import Graph
 from ccat.pat.journal import (
     Fingerprint,
@@ -518,7 +518,8 @@ class _Preflight:
 
     async def _verify(self, repository: str, record: TargetRecord) -> None:
         """`--resume` trusts an `updated` record only if GitHub's value is at least as
-        recent as that write: a hand-edited or stale journal must not skip a repository."""
+        recent as that write: a hand-edited or stale journal must not skip a repository.
+        One that is written again is checked as any write is: its key, the token's reach."""
         async with self.limiter:
             try:
                 found = await self.client.find_secret(repository, self.options.secret)
@@ -528,17 +529,32 @@ class _Preflight:
                 return
             finally:
                 self._tick()
-        started = _parse(record.started_at)
-        updated = None if found is None else _parse(found.updated_at)
-        if found is None:
-            self.redo[repository] = "recorded as updated, but GitHub has no such secret: set again"
-        elif started is None or updated is None:
-            self.redo[repository] = "recorded as updated without a usable time: set again"
-        elif updated < started - CLOCK_SKEW:
-            self.redo[repository] = (
-                f"recorded as updated, but GitHub's value dates from {found.updated_at}, "
-                "before that write: set again"
-            )
+        note = _redo_note(record, found)
+        if note is None:
+            return
+        self.redo[repository] = note
+        new_token = self.options.new_token
+        self.total += 1 if new_token is None else 2
+        await self._key(repository)
+        if new_token is not None:
+            await self._reach(repository, new_token)
+
+
+def _redo_note(record: TargetRecord, found: SecretInfo | None) -> str | None:
+    """Why an `updated` record must be written again (GitHub's secret `found` is not that
+    write), or None when GitHub confirms it."""
+    started = _parse(record.started_at)
+    updated = None if found is None else _parse(found.updated_at)
+    if found is None:
+        return "recorded as updated, but GitHub has no such secret: set again"
+    if started is None or updated is None:
+        return "recorded as updated without a usable time: set again"
+    if updated < started - CLOCK_SKEW:
+        return (
+            f"recorded as updated, but GitHub's value dates from {found.updated_at}, "
+            "before that write: set again"
+        )
+    return None
 
 
 def _parse(value: str | None) -> datetime | None:

@@ -3,7 +3,6 @@ report (or its JSON), and a refused preflight."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +12,7 @@ from rich.table import Table
 
 from ccat.pat.errors import PreflightError
 from ccat.pat.journal import RotationRun, TargetRecord
-from ccat.pat.render.text import NONE, plural, shown
+from ccat.pat.render.text import NONE, json_text, plural, shown
 from ccat.pat.rotate import Plan, RotationOutcome
 from ccat.pat.settings import DEFAULTS
 from ccat.pat.untrusted import clean
@@ -218,7 +217,7 @@ def outcome_document(outcome: RotationOutcome, journal_path: str) -> dict[str, A
 
 def outcome_json(outcome: RotationOutcome, journal_path: str) -> str:
     """`outcome_document` as indented JSON."""
-    return json.dumps(outcome_document(outcome, journal_path), indent=2, ensure_ascii=False)
+    return json_text(outcome_document(outcome, journal_path))
 
 
 def dry_run_lines(outcome: RotationOutcome) -> Sequence[str]:

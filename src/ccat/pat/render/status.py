@@ -9,7 +9,6 @@ one block per kind, wrapped to the terminal's width.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,7 +25,7 @@ from ccat.pat.render.status_layout import (
     longest_word,
     wrap,
 )
-from ccat.pat.render.text import NONE, plural
+from ccat.pat.render.text import NONE, json_text, plural
 from ccat.pat.status import SecretStatus, StatusReport
 from ccat.pat.untrusted import clean
 
@@ -269,7 +268,7 @@ def status_document(report: StatusReport, outlook: Outlook) -> dict[str, Any]:
 
 def status_json(report: StatusReport, outlook: Outlook) -> str:
     """`status_document` as indented JSON."""
-    return json.dumps(status_document(report, outlook), indent=2, ensure_ascii=False)
+    return json_text(status_document(report, outlook))
 
 
 def check_hint(report: StatusReport, credential: str = "GH_TOKEN") -> str | None:

@@ -1,0 +1,310 @@
+"""Signals and prompts on a real `python -m ccat pat rotate` process (issues 7.9, 10.2).
+
+Mid-rotation, SIGTERM, SIGHUP and SIGINT end the command the same way: exit 143, 129,
+130; a message with the exact lists of updated and not updated repositories (equal to
+the journal's); the run recorded `interrupted` with a finish time; the lock released
+and its holder details cleared; `--resume` then finishes. Before any write, Ctrl-C ends
+the command with exit 130 and no `--resume` hint: at the hidden token prompt, during
+preflight, and at the `[y/N]` question, which leaves the journal untouched.
+
+The prompts need a terminal: the process gets a pseudo-terminal as its controlling
+terminal and standard input, and Ctrl-C is typed into it (the terminal sends SIGINT).
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from ccat.fakehub import FakeHub, Fault
+from ccat.pat.journal import Journal
+from tests.rotation_support import (
+    FORBIDDEN,
+    NoLeak,
+    current,
+    holding,
+    key_path,
+    on_disk,
+    put_repositories,
+    puts,
+    secret_path,
+)
+
+pytestmark = pytest.mark.slow
+
+Ccat = Callable[..., Result]
+CTRL_C = b"\x03"
+# Runs in the child: become the session's controlling terminal's owner (standard input
+# is the pseudo-terminal), then be ccat. Done after exec'ing a fresh interpreter rather
+# than with preexec_fn, which is unsafe in a process with threads (the emulator's).
+TAKE_TERMINAL = (
+    "import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'ccat', *sys.argv[1:]])"
+)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.005)
+
+
+def read_until(fd: int, needle: bytes, timeout: float = 30.0) -> bytes:
+    """Read `fd` until `needle` has been read; everything read so far."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while needle not in data:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {needle!r} in {data!r}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # a pseudo-terminal whose other end is closed
+            chunk = b""
+        assert chunk, f"end of output before {needle!r}: {data!r}"
+        data += chunk
+    return data
+
+
+def child_env(hub: FakeHub, tmp_path: Path) -> dict[str, str]:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("GITHUB_TOKEN", "GITHUB_API_URL", "CCAT_JOURNAL", "GH_ENTERPRISE_TOKEN")
+    }
+    env.update(
+        GH_TOKEN=hub.operator_token,
+        XDG_STATE_HOME=str(tmp_path / "xdg-state"),
+        COLUMNS="200",
+        NO_COLOR="1",
+    )
+    return env
+
+
+@contextmanager
+def piped(
+    args: list[str], hub: FakeHub, token: str, tmp_path: Path
+) -> Iterator[subprocess.Popen[str]]:
+    """`python -m ccat ARGS` with the token on a piped standard input."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ccat", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(hub, tmp_path),
+    )
+    assert process.stdin is not None
+    process.stdin.write(token + "\n")
+    process.stdin.flush()
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+@contextmanager
+def on_a_terminal(
+    args: list[str], hub: FakeHub, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """`python -m ccat ARGS` on a pseudo-terminal (its controlling terminal and standard
+    input); yields the process and the terminal's master end, where the test types."""
+    master, slave = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", TAKE_TERMINAL, *args],
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=child_env(hub, tmp_path),
+            start_new_session=True,
+        )
+    finally:
+        os.close(slave)
+    try:
+        yield process, master
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+        os.close(master)
+
+
+def listed(text: str, heading: str) -> list[str]:
+    """The repositories listed under `heading (N):`, N checked."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading + " ("))
+    found: list[str] = []
+    for line in lines[start + 1 :]:
+        match = re.fullmatch(r"  [✓✗] (\S+)", line)
+        if match is None:
+            break
+        found.append(match.group(1))
+    count = re.search(r"\((\d+)\):", lines[start])
+    assert count is not None and int(count.group(1)) == len(found)
+    return found
+
+
+def assert_lock_free(journal_path: Path) -> None:
+    """No process holds the lock and no holder details are left in its file."""
+    journal = Journal(journal_path)
+    assert journal.holder() is None
+    assert on_disk(journal.lock_path) in (None, b"")
+
+
+# -- mid-rotation -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "name"),
+    [
+        (signal.SIGTERM, 143, "SIGTERM"),
+        (signal.SIGHUP, 129, "SIGHUP"),
+        (signal.SIGINT, 130, "Ctrl-C"),
+    ],
+    ids=["SIGTERM", "SIGHUP", "SIGINT"],
+)
+def test_a_signal_mid_rotation_records_the_truth_and_resume_finishes(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    tmp_path: Path,
+    assert_no_leak: NoLeak,
+    signum: int,
+    code: int,
+    name: str,
+) -> None:
+    hub.latency = 0.1
+    with piped([*rotate_args, "--write-interval", "0.3"], hub, new_token, tmp_path) as process:
+        wait_for(lambda: len(puts(hub)) >= 2 or process.poll() is not None)
+        assert process.poll() is None, "the rotation ended before the signal"
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == code, stderr
+    assert f"{name}: the rotation was interrupted" in stderr
+    assert "Traceback" not in stderr
+    run = current(journal_path)
+    assert run.state == "interrupted" and run.finished_at is not None
+    assert listed(stderr, "Already updated") == run.updated()
+    assert listed(stderr, "NOT updated") == run.not_updated()
+    assert len(run.updated()) >= 1 and run.updated() == targets[: len(run.updated())]
+    assert set(run.updated()) <= holding(hub, new_token)
+    assert "ccat pat rotate --resume" in stderr
+    assert_lock_free(journal_path)
+    resumed_at = time.monotonic()
+
+    resumed = ccat(*rotate_args, "--resume", "--write-interval", "0", input=new_token + "\n")
+
+    assert resumed.exit_code == 0, resumed.output
+    assert set(put_repositories(hub, resumed_at)) <= set(run.not_updated())
+    assert holding(hub, new_token) == set(targets)
+    finished = current(journal_path)
+    assert (finished.run_id, finished.state) == (run.run_id, "completed")
+    assert_no_leak(stdout, stderr, resumed.stdout, resumed.stderr)
+
+
+# -- before any write -------------------------------------------------------------------------
+
+
+def assert_stopped_before_any_write(stderr: str) -> None:
+    assert "Ctrl-C: stopped before any write; nothing was written." in stderr
+    assert "--resume" not in stderr
+    assert "Traceback" not in stderr
+
+
+def test_ctrl_c_during_preflight_writes_nothing_and_gives_no_resume_hint(
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    tmp_path: Path,
+) -> None:
+    hub.add_fault(Fault("GET", key_path(targets[2]), action="hang"))
+    preflight = 2 + 2 * len(targets)  # /user twice, then a key and a reach check each
+    with piped(rotate_args, hub, new_token, tmp_path) as process:
+        # Everything but the hanging key has been answered: preflight waits on it.
+        wait_for(lambda: len(hub.requests) >= preflight - 1 or process.poll() is not None)
+        assert process.poll() is None, "preflight ended before Ctrl-C"
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == 130, stderr
+    assert_stopped_before_any_write(stderr)
+    assert puts(hub) == []
+    assert not journal_path.exists()
+    assert_lock_free(journal_path)
+
+
+def test_ctrl_c_at_the_token_prompt_exits_130_without_a_request(
+    rotate_args: list[str], hub: FakeHub, journal_path: Path, tmp_path: Path
+) -> None:
+    with on_a_terminal(rotate_args, hub, tmp_path) as (process, terminal):
+        read_until(terminal, b"Paste GH_PAT token: ")
+        os.write(terminal, CTRL_C)
+        process.wait(timeout=30)
+        assert process.stderr is not None
+        stderr = process.stderr.read().decode("utf-8")
+
+    assert process.returncode == 130, stderr
+    assert_stopped_before_any_write(stderr)
+    assert hub.requests == []
+    assert not journal_path.exists()
+
+
+@pytest.mark.parametrize("earlier_run", [False, True], ids=["no-journal", "stopped-run"])
+def test_ctrl_c_at_the_confirmation_leaves_the_journal_untouched(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    tmp_path: Path,
+    assert_no_leak: NoLeak,
+    earlier_run: bool,
+) -> None:
+    if earlier_run:
+        hub.add_fault(Fault("PUT", secret_path(targets[3]), status=403, message=FORBIDDEN))
+        stopped = ccat(*rotate_args, "--write-interval", "0", input=new_token + "\n")
+        assert stopped.exit_code == 1, stopped.output
+    before = on_disk(journal_path)
+    hub.reset_log()
+
+    with on_a_terminal(rotate_args, hub, tmp_path) as (process, terminal):
+        read_until(terminal, b"Paste GH_PAT token: ")
+        os.write(terminal, new_token.encode() + b"\n")
+        assert process.stderr is not None
+        asked = read_until(process.stderr.fileno(), b"[y/N]")
+        os.write(terminal, CTRL_C)
+        process.wait(timeout=30)
+        stderr = (asked + process.stderr.read()).decode("utf-8")
+
+    assert process.returncode == 130, stderr
+    assert f"Rotate GH_PAT in {len(targets)} repositories? [y/N]" in stderr
+    assert_stopped_before_any_write(stderr)
+    assert puts(hub) == []
+    assert on_disk(journal_path) == before
+    assert_lock_free(journal_path)
+    assert_no_leak(stderr)
