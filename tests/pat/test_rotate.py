@@ -838,3 +838,14 @@ async def test_a_journal_that_cannot_be_written_stops_the_rotation_with_a_journa
     assert moved.updated() == targets[:1]
     assert holding(hub, new_token) == set(targets[:1])
     assert_no_leak(str(failure.value), failure.value.hint)
+
+
+async def test_both_tokens_rejected_says_both(
+    hub: FakeHub, graph_file: Path, journal_path: Path, new_token: str
+) -> None:
+    with pytest.raises(InvalidNewTokenError) as caught:
+        await rotate(hub, graph_file, journal_path, "ghp_unknown0000", operator_token="nope")
+    assert "the new token is not valid" in caught.value.message
+    assert "so was the operator credential" in caught.value.message
+    assert caught.value.hint is not None and "GH_TOKEN" in caught.value.hint
+    assert_nothing_written(hub, journal_path)

@@ -394,10 +394,13 @@ class _Preflight:
             for repository, record in self.skip.items():
                 group.start_soon(self._verify, repository, record)
         if self.new_token_rejected:
+            both = any(f.subject == "the operator credential" for f in self.failures)
             raise InvalidNewTokenError(
-                "the new token is not valid: GitHub rejected it (GET /user answered 401); "
-                "nothing was written",
-                hint="copy the token again from GitHub's token page; it may be expired or revoked",
+                "the new token is not valid: GitHub rejected it (GET /user answered 401)"
+                + ("; so was the operator credential" if both else "")
+                + "; nothing was written",
+                hint="copy the token again from GitHub's token page; it may be expired or revoked"
+                + ("; check GH_TOKEN / GITHUB_TOKEN, or run `gh auth login`" if both else ""),
             )
         if self.failures:
             ordered = self._ordered()
