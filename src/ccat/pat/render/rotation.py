@@ -9,35 +9,41 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich import box
+from rich.console import RenderableType
 from rich.table import Table
 
 from ccat.pat.errors import PreflightError
 from ccat.pat.journal import RotationRun, TargetRecord
-from ccat.pat.render.text import NONE, plural, shown
+from ccat.pat.render.text import Fitted, cells, plural, shown, table_chrome
 from ccat.pat.rotate import Plan, RotationOutcome
 from ccat.pat.settings import DEFAULTS
 from ccat.pat.untrusted import clean
 
 
-def plan_table(plan: Plan, secret: str) -> Table:
-    """The plan after a successful preflight: each target, what happens, its key id."""
-    table = Table(box=box.ROUNDED, title=f"Plan: rotate {shown(secret)}", title_justify="left")
-    table.add_column("#", justify="right")
-    table.add_column("Repository", overflow="fold", ratio=2)
-    table.add_column("Action", ratio=2)
-    table.add_column("Key id", overflow="fold", ratio=1)
+def plan_table(plan: Plan, secret: str) -> RenderableType:
+    """The plan after a successful preflight: each target and what happens to it, fitted
+    to the width it is drawn at (repository names whole when they fit)."""
+    rows: list[tuple[str, str, str]] = []
     for number, item in enumerate(plan.items, start=1):
-        key = plan.preflight.keys.get(item.repository)
         if item.action == "skip":
             action = "[dim]skip: already updated[/]"
         else:
             action = "[yellow]set again[/] (see note)" if item.note else "set"
-        table.add_row(
-            str(number),
-            shown(item.repository),
-            action,
-            shown(key.key_id) if key else NONE,
-        )
+        rows.append((str(number), shown(item.repository), action))
+    title = f"Plan: rotate {shown(secret)}"
+    return Fitted(lambda width: _plan_table(rows, title, width))
+
+
+def _plan_table(rows: list[tuple[str, str, str]], title: str, width: int) -> Table:
+    headers = ("#", "Repository", "Action")
+    needs = [max([len(h), *(cells(row[i]) for row in rows)]) for i, h in enumerate(headers)]
+    names = max(1, min(needs[1], width - table_chrome(3) - needs[0] - needs[2]))
+    table = Table(box=box.ROUNDED, title=title, title_justify="left")
+    table.add_column(headers[0], justify="right", no_wrap=True)
+    table.add_column(headers[1], width=names, overflow="fold")
+    table.add_column(headers[2], no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
