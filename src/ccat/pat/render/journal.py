@@ -27,8 +27,8 @@ from ccat.pat.render.text import (
 IN_FLIGHT = "[yellow]? in flight[/]"
 IN_FLIGHT_LEGEND = (
     "[yellow]? in flight[/], outcome unknown: the write started but its answer was never "
-    "recorded (the process died during it); it may or may not have landed, and "
-    "`--resume` sets it again."
+    "recorded (the rotation was stopped or died during it); it may or may not have "
+    "landed, and `--resume` sets it again."
 )
 _TARGET_STATE = {
     "updated": "[green]✓ updated[/]",
