@@ -8,7 +8,12 @@ from ccat.pat.errors import PreflightError, PreflightFailure
 from ccat.pat.github import PublicKey
 from ccat.pat.journal import Fingerprint, GraphFile, RotationRun, TargetRecord, TokenInfo
 from ccat.pat.render.journal import resume_forecast
-from ccat.pat.render.rotation import outcome_report, preflight_failure_lines, preflight_lines
+from ccat.pat.render.rotation import (
+    RECOVERY,
+    outcome_report,
+    preflight_failure_lines,
+    preflight_lines,
+)
 from ccat.pat.rotate import Plan, PlanItem, Preflight, RotationOutcome, TokenCheck, WriteFailure
 
 NOW = datetime(2026, 11, 25, 19, 0, tzinfo=UTC)
@@ -60,7 +65,12 @@ def test_failure_report_lists_exactly_the_updated_and_not_updated() -> None:
     outcome = RotationOutcome(plan(None), stopped, failure=WriteFailure(failed, "grant access"))
     lines = outcome_report(outcome, "/state/pat-journal.json")
     assert lines[0].endswith("ccatobs/r2:[/] HTTP 403: Resource not accessible")
-    assert lines[1] == "  [dim]hint:[/] grant access"
+    # What to do comes last, where the terminal shows it after long lists.
+    assert lines[-4:-1] == [
+        "[bold red]✗ 2 of 4 repositories updated; stopped at ccatobs/r2 (HTTP 403).[/]",
+        "[dim]hint:[/] grant access",
+        "Fix the cause, then " + RECOVERY,
+    ]
     updated = lines[lines.index("Already updated (2):") + 1 : lines.index("NOT updated (2):")]
     assert updated == ["  [green]✓[/] ccatobs/r0", "  [green]✓[/] ccatobs/r1"]
     after = lines.index("NOT updated (2):")

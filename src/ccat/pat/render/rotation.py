@@ -123,14 +123,17 @@ def _lists(run: RotationRun) -> list[str]:
 
 
 RECOVERY = (
-    "Then either run [bold]ccat pat rotate --resume[/] with the same token (it skips the "
+    "either run [bold]ccat pat rotate --resume[/] with the same token (it skips the "
     "repositories already updated), or run [bold]ccat pat rotate[/] again with the same "
     "token: it writes every repository again, which is safe, only slower."
 )
 
 
 def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
-    """The final report: on failure, exactly which repositories were updated and not."""
+    """The final report: on failure, exactly which repositories were updated and not.
+
+    The lists can be long (121 repositories); what to do comes after them, where the
+    terminal shows it, with the cause said again in one line."""
     run = outcome.run
     assert run is not None
     if outcome.completed:
@@ -141,21 +144,28 @@ def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
             "Check with [bold]ccat pat status[/]; revoke the previous token once it says "
             "every repository holds this one.",
         ]
-    lines: list[str] = []
     failure = outcome.failure
+    where = ""
     if failure is not None:
         record = failure.record
         status = f"HTTP {record.http_status}: " if record.http_status else ""
-        lines.append(
+        lines = [
             f"[bold red]✗ Rotation stopped at {shown(record.repository)}:[/] "
             f"{shown(status + (record.error or 'failed'))}"
+        ]
+        where = f"; stopped at {shown(record.repository)}" + (
+            f" (HTTP {record.http_status})" if record.http_status else ""
         )
-        if failure.hint:
-            lines.append(f"  [dim]hint:[/] {shown(failure.hint)}")
     else:
-        lines.append("[bold red]✗ Rotation stopped before every repository was updated[/]")
+        lines = ["[bold red]✗ Rotation stopped before every repository was updated[/]"]
     lines += _lists(run)
-    lines.append(f"Fix the error above. {RECOVERY}")
+    lines.append(
+        f"[bold red]✗ {len(run.updated())} of "
+        f"{plural(len(run.targets), 'repository', 'repositories')} updated{where}.[/]"
+    )
+    if failure is not None and failure.hint:
+        lines.append(f"[dim]hint:[/] {shown(failure.hint)}")
+    lines.append(f"Fix the cause, then {RECOVERY}")
     lines.append(f"Journal: {shown(journal_path)} (see `ccat pat journal`)")
     return lines
 
@@ -166,15 +176,16 @@ def interrupted_report(
     """What an interrupted rotation says: nothing written, or the exact lists."""
     if run is None or writes_started == 0:
         return [f"[red]{signal_name}: stopped before any write; nothing was written.[/]"]
-    lines = [
+    return [
         f"[bold red]✗ {signal_name}: the rotation was interrupted[/] (run "
         f"{shown(run.run_id)}, recorded as interrupted)",
         *_lists(run),
+        f"[bold red]✗ {len(run.updated())} of "
+        f"{plural(len(run.targets), 'repository', 'repositories')} updated.[/]",
         "A write that was in flight may or may not have landed; the journal shows it as "
-        f"in flight. {RECOVERY}",
+        f"in flight. To finish, {RECOVERY}",
         f"Journal: {shown(journal_path)} (see `ccat pat journal`)",
     ]
-    return lines
 
 
 def _target_json(record: TargetRecord) -> dict[str, Any]:
