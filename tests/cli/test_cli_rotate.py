@@ -194,7 +194,9 @@ def test_a_dry_run_shows_the_plan_and_changes_nothing(
 
     assert fresh.exit_code == 0, fresh.output
     assert "Dry run: nothing was written" in fresh.stdout
-    assert "new token belongs to ccat-ci-bot, expires 2027-02-01T00:00:00Z" in fresh.stdout
+    assert "new token belongs to ccat-ci-bot (classic token), expires 2027-02-01T00:00:00Z" in (
+        fresh.stdout
+    )
     assert all(target in fresh.stdout for target in targets)
     assert_nothing_written(hub, journal_path)
 

@@ -56,7 +56,7 @@ def test_preflight_warns_of_a_token_expiring_within_two_weeks() -> None:
     assert "expires in 5 days" in soon[-1]
     assert not any("warning" in line for line in later + unknown)
     assert "1 repository; 1 skipped" in later[1]
-    assert "no expiry sent by GitHub" in unknown[0]
+    assert "GitHub sent no expiry date" in unknown[0]
 
 
 def test_failure_report_lists_exactly_the_updated_and_not_updated() -> None:

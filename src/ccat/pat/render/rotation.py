@@ -66,11 +66,15 @@ def preflight_lines(plan: Plan, now: datetime | None = None) -> list[str]:
             "[yellow]the new token was not checked[/]",
         ]
     else:
-        expiry = shown(token.expires_at) if token.expires_at else "no expiry sent by GitHub"
+        expiry = (
+            f"expires {shown(token.expires_at)}"
+            if token.expires_at
+            else "GitHub sent no expiry date"
+        )
         lines = [
-            f"Preflight OK: operator {shown(preflight.operator)}; new token belongs to "
-            f"{shown(token.login)}, expires {expiry} ({token.kind} token); it can read "
-            f"Actions in all {plural(to_set, 'repository', 'repositories')} to set",
+            f"Preflight OK: operator {shown(preflight.operator)}; the new token belongs to "
+            f"{shown(token.login)} ({token.kind} token), {expiry}; it can read Actions in "
+            f"all {plural(to_set, 'repository', 'repositories')} to set",
         ]
     lines.append(
         f"Public keys fetched for {plural(to_set, 'repository', 'repositories')}; "
@@ -197,24 +201,21 @@ def _target_json(record: TargetRecord) -> dict[str, Any]:
     }
 
 
-def outcome_document(outcome: RotationOutcome, journal_path: str) -> dict[str, Any]:
-    """`rotate --json`: the outcome record for scripts (no token, no fingerprint)."""
+def outcome_document(
+    outcome: RotationOutcome, journal_path: str, secret: str, org: str
+) -> dict[str, Any]:
+    """`rotate --json`: the outcome record for scripts (no token, no fingerprint).
+
+    `new_token` is null when the new token was not checked (a dry run without one);
+    `run_id` is null when no run was started (a dry run, a declined plan)."""
     run = outcome.run
     token = outcome.plan.preflight.new_token
     failure = outcome.failure
     return {
-        "outcome": (
-            "dry-run"
-            if outcome.dry_run
-            else "declined"
-            if outcome.declined
-            else "completed"
-            if outcome.completed
-            else "stopped"
-        ),
+        "outcome": _outcome_name(outcome),
         "run_id": None if run is None else run.run_id,
-        "secret": None if run is None else run.secret,
-        "org": None if run is None else run.org,
+        "secret": secret if run is None else run.secret,
+        "org": org if run is None else run.org,
         "journal": journal_path,
         "operator": outcome.plan.preflight.operator,
         "new_token": None
@@ -233,9 +234,18 @@ def outcome_document(outcome: RotationOutcome, journal_path: str) -> dict[str, A
     }
 
 
-def outcome_json(outcome: RotationOutcome, journal_path: str) -> str:
+def _outcome_name(outcome: RotationOutcome) -> str:
+    if outcome.dry_run:
+        return "dry-run"
+    if outcome.declined:
+        return "declined"
+    return "completed" if outcome.completed else "stopped"
+
+
+def outcome_json(outcome: RotationOutcome, journal_path: str, secret: str, org: str) -> str:
     """`outcome_document` as indented JSON."""
-    return json.dumps(outcome_document(outcome, journal_path), indent=2, ensure_ascii=False)
+    document = outcome_document(outcome, journal_path, secret, org)
+    return json.dumps(document, indent=2, ensure_ascii=False)
 
 
 def dry_run_lines(outcome: RotationOutcome) -> Sequence[str]:
