@@ -106,6 +106,19 @@ def test_preflight_failures_are_one_line_each_and_a_shared_hint_is_said_once() -
     assert lines[3:] == ["[dim]hint:[/] check names", "[dim]hint:[/] add it"]
 
 
+def test_hints_that_differ_only_by_the_repository_are_one_cause() -> None:
+    failures = [
+        PreflightFailure(f"ccatobs/{name}", "public key: HTTP 404", f"can you see ccatobs/{name}?")
+        for name in ("a", "b")
+    ]
+    failures.append(PreflightFailure("ccatobs/c", "HTTP 403", "grant ccatobs/c access"))
+    lines = preflight_failure_lines(PreflightError("failed", failures=failures, hint=""))
+    assert lines[3:] == [
+        "[dim]hint:[/] can you see each of them?",
+        "[dim]hint:[/] grant ccatobs/c access",  # alone: it keeps its name
+    ]
+
+
 def test_resume_forecast_names_what_would_be_set() -> None:
     stopped = run("updated", "failed", "pending")
     assert "skip 1 updated repository and set 2: ccatobs/r1, ccatobs/r2" in (

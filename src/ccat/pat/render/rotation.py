@@ -12,7 +12,7 @@ from rich import box
 from rich.console import RenderableType
 from rich.table import Table
 
-from ccat.pat.errors import PreflightError
+from ccat.pat.errors import PreflightError, PreflightFailure
 from ccat.pat.journal import RotationRun, TargetRecord
 from ccat.pat.render.text import Fitted, cells, plural, shown, table_chrome
 from ccat.pat.rotate import Plan, RotationOutcome
@@ -94,18 +94,24 @@ def preflight_lines(plan: Plan, now: datetime | None = None) -> list[str]:
 
 
 def preflight_failure_lines(error: PreflightError) -> list[str]:
-    """One short line per failed check, then each distinct hint once, after the checks
-    that share it."""
+    """One short line per failed check, then each distinct hint once, after the checks.
+
+    Hints that differ only by the repository they name (`… can see ccatobs/a`) are one
+    cause: said once, for `each of them`."""
     lines: list[str] = []
-    pending: list[str] = []
-    hints: list[str] = []
+    causes: dict[str, list[PreflightFailure]] = {}
     for failure in error.failures:
         lines.append(f"  [red]✗[/] {shown(failure.subject)}: {shown(failure.reason)}")
-        if failure.hint and failure.hint not in hints:
-            hints.append(failure.hint)
-            pending.append(failure.hint)
-    lines.extend(f"[dim]hint:[/] {shown(hint)}" for hint in pending)
+        if failure.hint:
+            cause = failure.hint.replace(failure.subject, _THEM)
+            causes.setdefault(cause, []).append(failure)
+    for cause, failures in causes.items():
+        hint = failures[0].hint if len(failures) == 1 else cause.replace(_THEM, "each of them")
+        lines.append(f"[dim]hint:[/] {shown(hint)}")
     return lines
+
+
+_THEM = "\0"
 
 
 def write_line(record: TargetRecord) -> str:
