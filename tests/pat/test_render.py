@@ -10,6 +10,7 @@ from ccat.pat.journal import Fingerprint, GraphFile, RotationRun, TargetRecord, 
 from ccat.pat.render.journal import resume_forecast
 from ccat.pat.render.rotation import (
     RECOVERY,
+    interrupted_report,
     outcome_report,
     preflight_failure_lines,
     preflight_lines,
@@ -126,3 +127,20 @@ def test_resume_forecast_names_what_would_be_set() -> None:
     )
     stopped.finish("completed", "2026-11-25T19:00:09Z")
     assert resume_forecast(stopped).startswith("Nothing to resume")
+
+
+def test_the_interrupted_report_names_a_write_in_flight_only_when_there_is_one() -> None:
+    between = run("updated", "pending")
+    lines = interrupted_report(between, 1, "Ctrl-C", "/j.json")
+    assert "in flight" not in " ".join(lines)
+    assert lines[-2] == "To finish, " + RECOVERY
+    during = run("updated", "pending", "pending")
+    during.targets[1] = during.targets[1].started("2026-11-25T19:00:02Z")
+    lines = interrupted_report(during, 2, "SIGTERM", "/j.json")
+    assert any(
+        line.startswith("In flight when interrupted, outcome unknown: ccatobs/r1 (")
+        for line in lines
+    )
+    assert interrupted_report(None, 0, "SIGHUP", "/j.json") == [
+        "[red]SIGHUP: stopped before any write; nothing was written.[/]"
+    ]

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from ccat.pat.errors import PreflightError, PreflightFailure
 from ccat.pat.journal import RotationRun, TargetRecord
+from ccat.pat.render.journal import in_flight
 from ccat.pat.render.text import Fitted, cells, plural, shown, table_chrome
 from ccat.pat.rotate import Plan, RotationOutcome
 from ccat.pat.settings import DEFAULTS
@@ -183,19 +184,26 @@ def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
 def interrupted_report(
     run: RotationRun | None, writes_started: int, signal_name: str, journal_path: str
 ) -> list[str]:
-    """What an interrupted rotation says: nothing written, or the exact lists."""
+    """What an interrupted rotation says: nothing written, or the exact lists, and the
+    writes whose outcome is unknown."""
     if run is None or writes_started == 0:
         return [f"[red]{signal_name}: stopped before any write; nothing was written.[/]"]
-    return [
+    lines = [
         f"[bold red]✗ {signal_name}: the rotation was interrupted[/] (run "
         f"{shown(run.run_id)}, recorded as interrupted)",
         *_lists(run),
         f"[bold red]✗ {len(run.updated())} of "
         f"{plural(len(run.targets), 'repository', 'repositories')} updated.[/]",
-        "A write that was in flight may or may not have landed; the journal shows it as "
-        f"in flight. To finish, {RECOVERY}",
-        f"Journal: {shown(journal_path)} (see `ccat pat journal`)",
     ]
+    unknown = [target.repository for target in run.targets if in_flight(target)]
+    if unknown:
+        lines.append(
+            f"In flight when interrupted, outcome unknown: {shown(', '.join(unknown))} (it "
+            "may or may not have landed; `ccat pat journal` shows it as ? in flight)."
+        )
+    lines.append(f"To finish, {RECOVERY}")
+    lines.append(f"Journal: {shown(journal_path)} (see `ccat pat journal`)")
+    return lines
 
 
 def _target_json(record: TargetRecord) -> dict[str, Any]:
