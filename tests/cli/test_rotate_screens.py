@@ -94,6 +94,7 @@ def test_rotate_reads_well_at_80_and_120_columns(
         # One short line per repository, then the shared hint once.
         assert f"✗ {TARGETS[2]}: public key: HTTP 404" in words
         assert f"✗ {LONG}: public key: HTTP 404" in words
-        assert reference.count("hint:") == 1, reference
+        assert reference.count("hint") == 1, reference
+        assert "hint (2 repositories): check the repository name" in words
     else:
         assert code == 0 and "✓ GH_PAT rotated in all 9 repositories" in words

@@ -104,7 +104,7 @@ def test_preflight_failures_are_one_line_each_and_a_shared_hint_is_said_once() -
         "  [red]✗[/] ccatobs/b: public key: HTTP 404: Not Found",
         "  [red]✗[/] the new token: a classic token without workflow",
     ]
-    assert lines[3:] == ["[dim]hint:[/] check names", "[dim]hint:[/] add it"]
+    assert lines[3:] == ["[dim]hint (2 repositories):[/] check names", "[dim]hint:[/] add it"]
 
 
 def test_hints_that_differ_only_by_the_repository_are_one_cause() -> None:
@@ -115,7 +115,7 @@ def test_hints_that_differ_only_by_the_repository_are_one_cause() -> None:
     failures.append(PreflightFailure("ccatobs/c", "HTTP 403", "grant ccatobs/c access"))
     lines = preflight_failure_lines(PreflightError("failed", failures=failures, hint=""))
     assert lines[3:] == [
-        "[dim]hint:[/] can you see each of them?",
+        "[dim]hint (2 repositories):[/] can you see each of them?",
         "[dim]hint:[/] grant ccatobs/c access",  # alone: it keeps its name
     ]
 

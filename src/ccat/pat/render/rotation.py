@@ -107,8 +107,12 @@ def preflight_failure_lines(error: PreflightError) -> list[str]:
             cause = failure.hint.replace(failure.subject, _THEM)
             causes.setdefault(cause, []).append(failure)
     for cause, failures in causes.items():
-        hint = failures[0].hint if len(failures) == 1 else cause.replace(_THEM, "each of them")
-        lines.append(f"[dim]hint:[/] {shown(hint)}")
+        if len(failures) == 1:
+            lines.append(f"[dim]hint:[/] {shown(failures[0].hint)}")
+        else:
+            shared = cause.replace(_THEM, "each of them")
+            count = plural(len(failures), "repository", "repositories")
+            lines.append(f"[dim]hint ({count}):[/] {shown(shared)}")
     return lines
 
 
