@@ -351,7 +351,9 @@ def test_a_plain_rotate_after_a_stopped_run_notes_it_and_keeps_it_in_history(
     document = Journal(journal_path).load()
     assert [run.to_json() for run in document.history] == [earlier]
     assert document.current is not None and document.current.state == "completed"
+    # The runbook's fallback: every repository written again, each holding the token.
     assert sorted(put_repositories(hub)) == sorted(targets)
+    assert holding(hub, new_token) == set(targets)
     assert_no_leak(*outputs(stopped, result))
 
 
