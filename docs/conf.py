@@ -32,6 +32,9 @@ exclude_patterns = ["_build", "_ext"]
 # Single backquotes are literals, as in Markdown and in the CLI's help text.
 default_role = "literal"
 highlight_language = "none"
+# No typographic quotes or dashes: the CLI reference quotes help text, where
+# `--concurrency` must stay two hyphens and `'…'` straight quotes, as typed.
+smartquotes = False
 
 html_theme = "furo"
 html_title = f"ccat {release}"

@@ -1,36 +1,59 @@
-"""`ccat pat demo` tells the whole story and ends with the secret everywhere."""
+"""`ccat pat demo` tells the whole story, ends with the secret everywhere, reads well at
+80 and 120 columns, and with `--keep` leaves an emulator anyone can use by hand."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from ccat.demo import example_graph
 from ccat.pat.graph import load_graph
+from tests.screens import WIDE, assert_reads_well, normalised
+
+# What the operator's own shell may hold that would send the commands elsewhere.
+FOREIGN = ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
+SCRATCH = re.compile(r"/\S*ccat-demo-[A-Za-z0-9_]+")
 
 
-@pytest.mark.slow
-def test_the_demo_runs_every_step_and_succeeds() -> None:
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without credentials or GitHub settings, plus `extra`."""
+    drop = (*FOREIGN, "GH_HOST", "GITHUB_API_URL", "CCAT_JOURNAL", "COLUMNS")
+    env = {name: value for name, value in os.environ.items() if name not in drop}
+    return {**env, "NO_COLOR": "1", **extra}
+
+
+def demo(columns: int) -> str:
+    """The demo's whole output (stdout and stderr, as a terminal would show them) at
+    `columns`; it must succeed."""
     done = subprocess.run(
         [sys.executable, "-m", "ccat", "pat", "demo"],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
         timeout=120,
         check=False,
+        env=clean_env(COLUMNS=str(columns)),
     )
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, output
+    assert done.returncode == 0, done.stdout
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_the_demo_runs_every_step_succeeds_and_reads_well_at_80_and_120_columns() -> None:
+    output = demo(80)
     # Each step as the operator would type it, in the story's order.
     steps = [
-        "ccat pat status",
-        "ccat pat rotate",
-        "ccat pat journal",
-        "ccat pat rotate --graph",
-        "--resume",
-        "ccat pat status",
+        "$ ccat pat status\n",
+        '$ echo "$NEW_TOKEN" | ccat pat rotate --yes',
+        "$ ccat pat journal\n",
+        '$ echo "$NEW_TOKEN" | ccat pat rotate --resume --yes',
+        "$ ccat pat status\n",
     ]
     position = 0
     for step in steps:
@@ -42,6 +65,62 @@ def test_the_demo_runs_every_step_and_succeeds() -> None:
     # The demo's tokens are random; neither may ever be printed.
     assert re.search(r"ghp_demo[0-9a-f]{32}", output) is None
     assert re.search(r"demo-operator-[0-9a-f]{16}", output) is None
+
+    reference = normalised(SCRATCH.sub("SCRATCH", demo(WIDE)))
+    assert_reads_well(normalised(SCRATCH.sub("SCRATCH", output)), reference, 80)
+    assert_reads_well(normalised(SCRATCH.sub("SCRATCH", demo(120))), reference, 120)
+
+
+@pytest.mark.slow
+def test_keep_leaves_the_emulator_running_with_what_to_paste(tmp_path: Path) -> None:
+    demo_process = subprocess.Popen(
+        [sys.executable, "-m", "ccat", "pat", "demo", "--keep"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=clean_env(COLUMNS="80"),
+    )
+    try:
+        assert demo_process.stdout is not None
+        lines: list[str] = []
+        for line in demo_process.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Press Ctrl-C"):
+                break
+        output = "\n".join(lines)
+        assert "Demo complete" not in output  # it is still running
+        url = re.search(r"^Emulator: (http://127\.0\.0\.1:\d+)$", output, re.MULTILINE)
+        assert url is not None, output
+        pasted = dict(re.findall(r"^  export (\w+)=(\S+)$", output, re.MULTILINE))
+        directory = re.search(r"^  cd (\S+)$", output, re.MULTILINE)
+        unset = re.search(r"^  unset (.+)$", output, re.MULTILINE)
+        assert directory is not None and unset is not None, output
+        assert set(pasted) == {"GITHUB_API_URL", "GH_TOKEN", "CCAT_JOURNAL", "DEMO_NEW_TOKEN"}
+        assert pasted["GITHUB_API_URL"] == url.group(1)
+        assert set(unset.group(1).split()) >= {"GITHUB_TOKEN", "GH_HOST", "GH_ENTERPRISE_TOKEN"}
+
+        # As an operator would: in another shell, paste, then run status.
+        status = subprocess.run(
+            [sys.executable, "-m", "ccat", "pat", "status"],
+            cwd=directory.group(1),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env=clean_env(**pasted),
+        )
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert "OK: GH_PAT — 9 present, 0 missing" in status.stdout
+
+        demo_process.send_signal(signal.SIGINT)
+        rest, _ = demo_process.communicate(timeout=30)
+    finally:
+        if demo_process.poll() is None:
+            demo_process.kill()
+            demo_process.communicate()
+    assert demo_process.returncode == 0, rest
+    assert "emulator stopped" in rest and "Demo complete" in rest
+    assert not Path(directory.group(1)).exists()  # its scratch directory is gone
 
 
 def test_the_example_graph_is_valid_and_starts_with_system_integration() -> None:

@@ -102,6 +102,21 @@ def _markdown_code_to_literals(app: Sphinx, ctx: click.Context, lines: list[str]
     lines[:] = [_MARKDOWN_CODE.sub(_literal, line) for line in lines]
 
 
+def _examples_as_code(app: Sphinx, ctx: click.Context, lines: list[str]) -> None:
+    """Rewrite, in place, an epilog's unwrapped block (`\\b` in click, a line block for
+    sphinx-click) into a shell code block: in a line block `--` became a dash and quotes
+    curled, so a copied example would not run."""
+    block = [line[2:] for line in lines if line.startswith("| ")]
+    if not block:
+        return
+    heading, examples = block[0], block[1:]
+    indent = min((len(line) - len(line.lstrip()) for line in examples if line.strip()), default=0)
+    rest = [line for line in lines if not line.startswith("| ")]
+    lines[:] = [heading, "", ".. code-block:: shell", ""]
+    lines += ["   " + line[indent:] for line in examples]
+    lines += ["", *rest]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Load sphinx-click and filter every part it renders from help text."""
     app.setup_extension("sphinx_click")
@@ -112,4 +127,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
         "sphinx-click-process-epilog",
     ):
         app.connect(event, _markdown_code_to_literals)
+    app.connect("sphinx-click-process-epilog", _examples_as_code)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

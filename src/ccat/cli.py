@@ -22,6 +22,7 @@ from typing import Annotated
 import typer
 
 from ccat import __version__
+from ccat.cli_help import HelpCommand, HelpGroup
 from ccat.options import (
     ConnectionArgs,
     DemoArgs,
@@ -263,31 +264,46 @@ VersionOption = Annotated[
     ),
 ]
 
+# Each example is one line of at most 76 characters, so that it is never wrapped in
+# an 80-column terminal (`\b` keeps click from re-flowing the block; help is indented 4).
 STATUS_EPILOG = """\b
 Examples:
   ccat pat status
-  ccat pat status --strict                # warnings fail too (for CI)
-  ccat pat status --format markdown       # a table for a pull request or wiki
+  ccat pat status --strict              # warnings fail too (for CI gates)
+  ccat pat status --format markdown     # a table for a pull request or wiki
   ccat pat status --json | jq '.repositories[] | select(.state != "present")'
   ccat pat status --graph other/graph.yml --org my-org
 """
 ROTATE_EPILOG = """\b
 Examples:
-  ccat pat rotate --dry-run               # preflight and plan; writes nothing
-  ccat pat rotate                         # paste the token at the hidden prompt
-  pass show ci/gh-pat | ccat pat rotate   # token on stdin; no question asked
-  ccat pat rotate --resume                # after a failure: same token, skips
-                                          # the repositories already updated
-  ccat pat journal                        # what the last rotation did
+  ccat pat rotate --dry-run             # preflight and plan; writes nothing
+  ccat pat rotate                       # paste the token at the hidden prompt
+  pass show ci/gh-pat | ccat pat rotate # the token on stdin; no question
+  ccat pat rotate --resume              # after a failure: the same token
+  pass show ci/gh-pat | ccat pat rotate --json > outcome.json
+  ccat pat journal                      # what the last rotation did
 """
 JOURNAL_EPILOG = """\b
 Examples:
-  ccat pat journal
-  ccat pat journal --json | jq '.current.targets[] | select(.state != "updated")'
+  ccat pat journal                      # the last run, for incident response
+  ccat pat journal --json | jq .current.state
+  ccat pat journal --json | jq '.current.targets[] | select(.error)'
   ccat pat journal --journal /path/to/pat-journal.json
 """
+DEMO_EPILOG = """\b
+Examples:
+  ccat pat demo
+  ccat pat demo --keep                  # then try commands by hand
+"""
+# One line each in the commands list (click would cut a longer first sentence with "...").
+PAT_SHORT = "Check and rotate GH_PAT across the dependency graph."
+STATUS_SHORT = "Check the secret in every repository; warn of what breaks next."
+ROTATE_SHORT = "Set a new value of the secret in every repository."
+JOURNAL_SHORT = "Show the last rotation, for incident response."
+DEMO_SHORT = "The whole story against the bundled GitHub emulator."
 
 app = typer.Typer(
+    cls=HelpGroup,
     help="ccat: keep one CI secret right across a whole GitHub organisation.",
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -296,6 +312,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 pat = typer.Typer(
+    cls=HelpGroup,
     help="Check and rotate the GitHub Actions secret GH_PAT in every repository of "
     "ci/dependency-graph.yml. The operator credential (which reads and writes the secrets) "
     "comes from GH_TOKEN, GITHUB_TOKEN or `gh auth token` (GitHub Enterprise: GH_HOST with "
@@ -303,7 +320,7 @@ pat = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-app.add_typer(pat, name="pat")
+app.add_typer(pat, name="pat", short_help=PAT_SHORT)
 
 
 def _runners(ctx: typer.Context) -> Commands:
@@ -316,13 +333,13 @@ def root(version: VersionOption = False) -> None:
     """ccat: keep one CI secret right across a whole GitHub organisation."""
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def version() -> None:
     """Print ccat's version."""
     typer.echo(f"ccat {__version__}")
 
 
-@pat.command(epilog=STATUS_EPILOG)
+@pat.command(cls=HelpCommand, epilog=STATUS_EPILOG, short_help=STATUS_SHORT)
 def status(
     ctx: typer.Context,
     graph: GraphOption = DEFAULTS.graph,
@@ -359,7 +376,7 @@ def status(
     raise typer.Exit(_runners(ctx).status(args))
 
 
-@pat.command(epilog=ROTATE_EPILOG)
+@pat.command(cls=HelpCommand, epilog=ROTATE_EPILOG, short_help=ROTATE_SHORT)
 def rotate(
     ctx: typer.Context,
     graph: GraphOption = DEFAULTS.graph,
@@ -398,7 +415,7 @@ def rotate(
     raise typer.Exit(_runners(ctx).rotate(args))
 
 
-@pat.command("journal", epilog=JOURNAL_EPILOG)
+@pat.command("journal", cls=HelpCommand, epilog=JOURNAL_EPILOG, short_help=JOURNAL_SHORT)
 def journal_command(
     ctx: typer.Context,
     journal: JournalOption = None,
@@ -413,7 +430,7 @@ def journal_command(
     raise typer.Exit(_runners(ctx).journal(JournalArgs(journal, graph, json_output)))
 
 
-@pat.command()
+@pat.command(cls=HelpCommand, epilog=DEMO_EPILOG, short_help=DEMO_SHORT)
 def demo(ctx: typer.Context, keep: KeepOption = False) -> None:
     """Run the whole story against the bundled GitHub emulator (no account needed).
 

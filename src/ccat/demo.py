@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from rich.rule import Rule
 from ccat.fakehub import FakeHub, Fault
 from ccat.options import DemoArgs
 from ccat.pat.graph import load_graph
+from ccat.pat.settings import DEFAULTS
 
 # Seeded as present before the story starts (with an old value); the rest are missing.
 SEEDED = ("system-integration", "ops-db", "ops-db-api")
@@ -43,9 +45,10 @@ def example_graph() -> Path:
 class Story:
     """Runs each step as the operator would, and checks it ended as the story says."""
 
-    def __init__(self, console: Console, env: Mapping[str, str]) -> None:
+    def __init__(self, console: Console, env: Mapping[str, str], directory: Path) -> None:
         self.console = console
         self.env = dict(env)
+        self.directory = directory
         self.surprises: list[str] = []
 
     def say(self, text: str) -> None:
@@ -55,7 +58,8 @@ class Story:
         self.console.print(text, highlight=False)
 
     def run(self, args: list[str], expect: int, *, stdin: str | None = None) -> None:
-        """Show and run `ccat pat ARGS`; note it if the exit code is not `expect`."""
+        """Show and run `ccat pat ARGS` in the demo's directory; note it if the exit code
+        is not `expect`."""
         shown = " ".join(["ccat", "pat", *args])
         piped = 'echo "$NEW_TOKEN" | ' if stdin is not None else ""
         self.console.print(f"[bold]$ {piped}{shown}[/]", highlight=False)
@@ -63,6 +67,7 @@ class Story:
             [sys.executable, "-m", "ccat", "pat", *args],
             input=stdin,
             env=self.env,
+            cwd=self.directory,
             text=True,
             check=False,
         )
@@ -76,24 +81,34 @@ def run_demo_command(args: DemoArgs) -> int:
     return run_demo(Console(highlight=False), keep=args.keep)
 
 
-def _keep_serving(console: Console, env: Mapping[str, str], graph: Path, new_token: str) -> None:
-    """Print how to use the running emulator by hand, then serve until Ctrl-C/SIGTERM."""
+# Variables of the operator's shell that would send the commands elsewhere (for a host
+# other than github.com the enterprise ones even come before GH_TOKEN).
+FOREIGN = ("GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GH_HOST")
+PASTED = ("GITHUB_API_URL", "GH_TOKEN", "CCAT_JOURNAL")
+
+
+def _keep_serving(
+    console: Console, env: Mapping[str, str], directory: Path, new_token: str
+) -> None:
+    """Print how to use the running emulator by hand, then serve until Ctrl-C/SIGTERM.
+
+    The lines to paste are printed whole (never wrapped), one command each."""
     console.print()
     console.print(Rule("the emulator keeps running (--keep)", style="dim"))
+    console.print(f"Emulator: {env['GITHUB_API_URL']}", highlight=False, soft_wrap=True)
     console.print(
         "Paste this into another shell to try commands against it (these tokens exist "
         "only in this emulator):",
         highlight=False,
     )
-    for name in ("GITHUB_API_URL", "GH_TOKEN", "CCAT_JOURNAL"):
-        console.print(f"  export {name}={env[name]}", highlight=False, soft_wrap=True)
-    console.print(f"  export DEMO_NEW_TOKEN={new_token}", highlight=False, soft_wrap=True)
-    console.print(f"  ccat pat status --graph {graph}", highlight=False, soft_wrap=True)
-    console.print(
-        f'  echo "$DEMO_NEW_TOKEN" | ccat pat rotate --graph {graph} --yes',
-        highlight=False,
-        soft_wrap=True,
-    )
+    paste = [f"cd {directory}", f"unset {' '.join(FOREIGN)}"]
+    paste += [f"export {name}={env[name]}" for name in PASTED]
+    paste += [f"export DEMO_NEW_TOKEN={new_token}"]
+    for line in paste:
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
+    console.print("Then, for example:", highlight=False)
+    for line in ("ccat pat status", "ccat pat journal", 'echo "$DEMO_NEW_TOKEN" | ccat pat rotate'):
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
     console.print("Press Ctrl-C to stop the emulator.", highlight=False)
     done = threading.Event()
     previous = {
@@ -109,14 +124,13 @@ def _keep_serving(console: Console, env: Mapping[str, str], graph: Path, new_tok
     console.print("emulator stopped", highlight=False)
 
 
-def _tell(story: Story, hub: FakeHub, graph_path: Path, org: str, new_token: str) -> None:
+def _tell(story: Story, hub: FakeHub, org: str, new_token: str) -> None:
     """The five steps, each the real command as an operator would type it."""
-    common = ["--graph", str(graph_path)]
     story.say(
         "1. Where is GH_PAT set? `status` checks every repository concurrently. "
         f"{len(SEEDED)} have it, the rest do not: exit code 1, so CI can gate on it."
     )
-    story.run(["status", *common], expect=1)
+    story.run(["status"], expect=1)
     hub.add_fault(
         Fault(
             method="PUT",
@@ -133,7 +147,7 @@ def _tell(story: Story, hub: FakeHub, graph_path: Path, org: str, new_token: str
         f"write to {org}/{FAILING} once: the run stops there and reports exactly which "
         "repositories were updated."
     )
-    story.run(["rotate", *common, "--yes", "--write-interval", "0.2"], 1, stdin=new_token)
+    story.run(["rotate", "--yes", "--write-interval", "0.2"], 1, stdin=new_token)
     story.say(
         "3. During the incident: the journal records every completed write, durably, "
         "and says what `--resume` would do."
@@ -143,23 +157,17 @@ def _tell(story: Story, hub: FakeHub, graph_path: Path, org: str, new_token: str
         "4. The access problem is fixed (the emulator's fault was used up). `--resume` "
         "with the same token skips the repositories already updated."
     )
-    story.run(
-        ["rotate", *common, "--resume", "--yes", "--write-interval", "0.2"], 0, stdin=new_token
-    )
+    story.run(["rotate", "--resume", "--yes", "--write-interval", "0.2"], 0, stdin=new_token)
     story.say(
         "5. Every repository has the secret now: exit code 0, and status says it is safe "
         "to revoke the previous token."
     )
-    story.run(["status", *common], expect=0)
+    story.run(["status"], expect=0)
 
 
-def run_demo(console: Console, *, keep: bool = False) -> int:
-    """Tell the story; 0 when every step ended as expected. With `keep`, leave the
-    emulator running afterwards until interrupted."""
-    graph_path = example_graph()
-    graph = load_graph(graph_path)
-    repositories = [target.full_name for target in graph.targets]
-    # Random, clearly fake values: the demo never needs or touches a real token.
+def _emulator(repositories: list[str]) -> tuple[FakeHub, str, str]:
+    """The emulator, its operator token and the new token: random, clearly fake values
+    (the demo never needs or touches a real token)."""
     operator_token = f"demo-operator-{secrets.token_hex(8)}"
     new_token = f"ghp_demo{secrets.token_hex(16)}"
     hub = FakeHub(
@@ -170,26 +178,39 @@ def run_demo(console: Console, *, keep: bool = False) -> int:
         token_expirations={new_token: "2027-02-01 00:00:00 UTC"},
         latency=0.02,
     )
+    return hub, operator_token, new_token
+
+
+def run_demo(console: Console, *, keep: bool = False) -> int:
+    """Tell the story; 0 when every step ended as expected. With `keep`, leave the
+    emulator running afterwards until interrupted.
+
+    The commands run in a scratch directory holding the example graph at the default
+    path, `ci/dependency-graph.yml`, so that they read as an operator types them."""
+    graph = load_graph(example_graph())
+    repositories = [target.full_name for target in graph.targets]
+    hub, operator_token, new_token = _emulator(repositories)
     with hub, tempfile.TemporaryDirectory(prefix="ccat-demo-") as state:
+        directory = Path(state)
+        (directory / "ci").mkdir()
+        shutil.copyfile(example_graph(), directory / DEFAULTS.graph)
         for name in SEEDED:
             hub.set_secret(f"{graph.org}/{name}", "GH_PAT", "an-old-token")
-        env = {
-            **os.environ,
-            "GH_TOKEN": operator_token,
-            "CCAT_JOURNAL": str(Path(state) / "pat-journal.json"),
-            "GITHUB_API_URL": hub.url,
-        }
-        # For a host other than github.com the enterprise variables come before GH_TOKEN.
-        for name in ("GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GH_HOST"):
-            env.pop(name, None)
-        story = Story(console, env)
+        env = {name: value for name, value in os.environ.items() if name not in FOREIGN}
+        env.update(
+            GH_TOKEN=operator_token,
+            CCAT_JOURNAL=str(directory / "pat-journal.json"),
+            GITHUB_API_URL=hub.url,
+        )
+        story = Story(console, env, directory)
         console.print(
-            f"[bold]ccat pat demo[/]: a GitHub emulator serves the {len(repositories)} "
-            f"repositories of {graph_path} at {hub.url} (GITHUB_API_URL points there; "
-            "GH_TOKEN holds the emulator's operator credential).",
+            f"[bold]ccat pat demo[/]: a GitHub emulator at {hub.url} serves the "
+            f"{len(repositories)} repositories of the example graph, copied to "
+            f"{directory / DEFAULTS.graph} (the commands run in {directory}; GITHUB_API_URL "
+            "points at the emulator, GH_TOKEN holds its operator credential).",
             highlight=False,
         )
-        _tell(story, hub, graph_path, graph.org, new_token)
+        _tell(story, hub, graph.org, new_token)
         wrong = [
             repo
             for repo in repositories
@@ -198,7 +219,7 @@ def run_demo(console: Console, *, keep: bool = False) -> int:
         if wrong:
             story.surprises.append(f"the emulator does not hold the new token in {wrong}")
         if keep and not story.surprises:
-            _keep_serving(console, env, graph_path, new_token)
+            _keep_serving(console, env, directory, new_token)
     return _conclude(console, story, len(repositories))
 
 

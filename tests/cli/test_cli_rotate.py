@@ -194,7 +194,9 @@ def test_a_dry_run_shows_the_plan_and_changes_nothing(
 
     assert fresh.exit_code == 0, fresh.output
     assert "Dry run: nothing was written" in fresh.stdout
-    assert "new token belongs to ccat-ci-bot, expires 2027-02-01T00:00:00Z" in fresh.stdout
+    assert "new token belongs to ccat-ci-bot (classic token), expires 2027-02-01T00:00:00Z" in (
+        fresh.stdout
+    )
     assert all(target in fresh.stdout for target in targets)
     assert_nothing_written(hub, journal_path)
 
@@ -349,7 +351,9 @@ def test_a_plain_rotate_after_a_stopped_run_notes_it_and_keeps_it_in_history(
     document = Journal(journal_path).load()
     assert [run.to_json() for run in document.history] == [earlier]
     assert document.current is not None and document.current.state == "completed"
+    # The runbook's fallback: every repository written again, each holding the token.
     assert sorted(put_repositories(hub)) == sorted(targets)
+    assert holding(hub, new_token) == set(targets)
     assert_no_leak(*outputs(stopped, result))
 
 

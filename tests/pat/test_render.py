@@ -8,7 +8,13 @@ from ccat.pat.errors import PreflightError, PreflightFailure
 from ccat.pat.github import PublicKey
 from ccat.pat.journal import Fingerprint, GraphFile, RotationRun, TargetRecord, TokenInfo
 from ccat.pat.render.journal import resume_forecast
-from ccat.pat.render.rotation import outcome_report, preflight_failure_lines, preflight_lines
+from ccat.pat.render.rotation import (
+    RECOVERY,
+    interrupted_report,
+    outcome_report,
+    preflight_failure_lines,
+    preflight_lines,
+)
 from ccat.pat.rotate import Plan, PlanItem, Preflight, RotationOutcome, TokenCheck, WriteFailure
 
 NOW = datetime(2026, 11, 25, 19, 0, tzinfo=UTC)
@@ -51,7 +57,7 @@ def test_preflight_warns_of_a_token_expiring_within_two_weeks() -> None:
     assert "expires in 5 days" in soon[-1]
     assert not any("warning" in line for line in later + unknown)
     assert "1 repository; 1 skipped" in later[1]
-    assert "no expiry sent by GitHub" in unknown[0]
+    assert "GitHub sent no expiry date" in unknown[0]
 
 
 def test_failure_report_lists_exactly_the_updated_and_not_updated() -> None:
@@ -60,7 +66,12 @@ def test_failure_report_lists_exactly_the_updated_and_not_updated() -> None:
     outcome = RotationOutcome(plan(None), stopped, failure=WriteFailure(failed, "grant access"))
     lines = outcome_report(outcome, "/state/pat-journal.json")
     assert lines[0].endswith("ccatobs/r2:[/] HTTP 403: Resource not accessible")
-    assert lines[1] == "  [dim]hint:[/] grant access"
+    # What to do comes last, where the terminal shows it after long lists.
+    assert lines[-4:-1] == [
+        "[bold red]✗ 2 of 4 repositories updated; stopped at ccatobs/r2 (HTTP 403).[/]",
+        "[dim]hint:[/] grant access",
+        "Fix the cause, then " + RECOVERY,
+    ]
     updated = lines[lines.index("Already updated (2):") + 1 : lines.index("NOT updated (2):")]
     assert updated == ["  [green]✓[/] ccatobs/r0", "  [green]✓[/] ccatobs/r1"]
     after = lines.index("NOT updated (2):")
@@ -93,7 +104,20 @@ def test_preflight_failures_are_one_line_each_and_a_shared_hint_is_said_once() -
         "  [red]✗[/] ccatobs/b: public key: HTTP 404: Not Found",
         "  [red]✗[/] the new token: a classic token without workflow",
     ]
-    assert lines[3:] == ["[dim]hint:[/] check names", "[dim]hint:[/] add it"]
+    assert lines[3:] == ["[dim]hint (2 repositories):[/] check names", "[dim]hint:[/] add it"]
+
+
+def test_hints_that_differ_only_by_the_repository_are_one_cause() -> None:
+    failures = [
+        PreflightFailure(f"ccatobs/{name}", "public key: HTTP 404", f"can you see ccatobs/{name}?")
+        for name in ("a", "b")
+    ]
+    failures.append(PreflightFailure("ccatobs/c", "HTTP 403", "grant ccatobs/c access"))
+    lines = preflight_failure_lines(PreflightError("failed", failures=failures, hint=""))
+    assert lines[3:] == [
+        "[dim]hint (2 repositories):[/] can you see each of them?",
+        "[dim]hint:[/] grant ccatobs/c access",  # alone: it keeps its name
+    ]
 
 
 def test_resume_forecast_names_what_would_be_set() -> None:
@@ -103,3 +127,20 @@ def test_resume_forecast_names_what_would_be_set() -> None:
     )
     stopped.finish("completed", "2026-11-25T19:00:09Z")
     assert resume_forecast(stopped).startswith("Nothing to resume")
+
+
+def test_the_interrupted_report_names_a_write_in_flight_only_when_there_is_one() -> None:
+    between = run("updated", "pending")
+    lines = interrupted_report(between, 1, "Ctrl-C", "/j.json")
+    assert "in flight" not in " ".join(lines)
+    assert lines[-2] == "To finish, " + RECOVERY
+    during = run("updated", "pending", "pending")
+    during.targets[1] = during.targets[1].started("2026-11-25T19:00:02Z")
+    lines = interrupted_report(during, 2, "SIGTERM", "/j.json")
+    assert any(
+        line.startswith("In flight when interrupted, outcome unknown: ccatobs/r1 (")
+        for line in lines
+    )
+    assert interrupted_report(None, 0, "SIGHUP", "/j.json") == [
+        "[red]SIGHUP: stopped before any write; nothing was written.[/]"
+    ]

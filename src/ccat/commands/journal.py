@@ -11,7 +11,12 @@ from ccat.commands.terminal import Terminal
 from ccat.options import JournalArgs
 from ccat.pat.errors import CcatError, JournalError
 from ccat.pat.graph import load_graph
-from ccat.pat.render.journal import journal_header, journal_targets, resume_forecast
+from ccat.pat.render.journal import (
+    journal_header,
+    journal_notes,
+    journal_targets,
+    resume_forecast,
+)
 from ccat.pat.render.text import json_text, plural, shown
 
 
@@ -39,6 +44,8 @@ def run_journal_command(args: JournalArgs, terminal: Terminal | None = None) -> 
         return 0
     out.print(journal_header(run, str(journal.path), None if holder is None else holder.describe()))
     out.print(journal_targets(run))
+    for note in journal_notes(run):
+        out.print(note)
     out.print(resume_forecast(run))
     if args.graph.exists():
         try:

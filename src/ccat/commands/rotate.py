@@ -95,7 +95,7 @@ class _RotateCommand:
                     outcome = run_interruptible(lambda: rotation.execute(plan))
                 finally:
                     progress.close()
-        return _report(args, self.terminal, outcome, journal, connection.secret)
+        return _report(args, self.terminal, outcome, journal, connection)
 
     def _ask(self, plan: Plan, secret: str) -> RotationOutcome | None:
         """The outcome without writing (a dry run, a declined plan), else None: go on."""
@@ -157,12 +157,13 @@ def _report(
     terminal: Terminal,
     outcome: RotationOutcome,
     journal: Journal | None,
-    secret: str,
+    connection: Connection,
 ) -> int:
     path = "" if journal is None else str(journal.path)
+    secret = connection.secret
     code = EXIT_OK if outcome.completed or outcome.dry_run else EXIT_FAILED
     if args.json:
-        terminal.print_raw(outcome_json(outcome, path))
+        terminal.print_raw(outcome_json(outcome, path, secret, connection.graph.org))
     human = terminal.err if args.json else terminal.out
     if outcome.run is None:
         if not args.json:

@@ -1,22 +1,45 @@
 """`ccat pat journal`: the last run's header, each target, and what `--resume` would do.
 
 Everything shown here was read from a file an operator (or an attacker) may have edited:
-every string goes through `shown`.
+every string goes through `shown`. The targets table is laid out for the terminal's
+width: repository names whole when they fit, times compact, errors wrapping in their cell.
 """
 
 from __future__ import annotations
 
+import re
+
 from rich import box
+from rich.console import RenderableType
 from rich.table import Table
 
-from ccat.pat.journal import RotationRun
-from ccat.pat.render.text import NONE, plural, shown
+from ccat.pat.journal import RotationRun, TargetRecord
+from ccat.pat.render.text import (
+    NONE,
+    Fitted,
+    cells,
+    plural,
+    share_width,
+    shown,
+    table_chrome,
+)
 
+IN_FLIGHT = "[yellow]? in flight[/]"
+IN_FLIGHT_LEGEND = (
+    "[yellow]? in flight[/], outcome unknown: the write started but its answer was never "
+    "recorded (the rotation was stopped or died during it); it may or may not have "
+    "landed, and `--resume` sets it again."
+)
 _TARGET_STATE = {
     "updated": "[green]✓ updated[/]",
     "failed": "[red]✗ failed[/]",
     "pending": "pending",
 }
+_STAMP = re.compile(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?Z")
+# What the journal says where a state or a time should be, shortened to this if odd.
+STATE_LIMIT = 24
+# Names list in the forecast only while short: the table shows every one anyway.
+FORECAST_NAMES = 5
 
 
 def run_state(run: RotationRun, holder: str | None) -> str:
@@ -65,25 +88,58 @@ def journal_header(run: RotationRun, path: str, holder: str | None) -> Table:
     return grid
 
 
-def journal_targets(run: RotationRun) -> Table:
-    """Each target's state, time and error; errors fold inside their cell."""
-    table = Table(box=box.ROUNDED)
-    table.add_column("Repository", overflow="fold", ratio=3)
-    table.add_column("State", ratio=2)
-    table.add_column("Time", no_wrap=True)
-    table.add_column("Error", ratio=3)
+def in_flight(target: TargetRecord) -> bool:
+    """A write that started and never recorded an outcome (its process died)."""
+    return target.state == "pending" and bool(target.started_at) and not target.finished_at
+
+
+def compact_time(stamp: str | None, day: str) -> str:
+    """`19:00:01` on the run's `day` (UTC), `11-26 19:00:01` on another; as is otherwise."""
+    if not stamp:
+        return NONE
+    match = _STAMP.fullmatch(stamp)
+    if match is None:
+        return shown(stamp, STATE_LIMIT)
+    date, clock = match.groups()
+    return clock if date == day else f"{date[5:]} {clock}"
+
+
+def journal_targets(run: RotationRun) -> RenderableType:
+    """Each target's state, time (UTC) and error, fitted to the width it is drawn at."""
+    match = _STAMP.fullmatch(run.started_at or "")
+    day = match.group(1) if match else ""
+    rows = []
     for target in run.targets:
-        state = _TARGET_STATE.get(target.state, shown(target.state))
-        if target.state == "pending" and target.started_at and not target.finished_at:
-            state = "[yellow]? in flight, outcome unknown[/]"
-        error = f"HTTP {target.http_status}: {target.error}" if target.error else ""
-        table.add_row(
-            shown(target.repository),
-            state,
-            shown(target.finished_at or target.started_at or NONE),
-            shown(error),
+        state = _TARGET_STATE.get(target.state, shown(target.state, STATE_LIMIT))
+        status = f"HTTP {target.http_status}: " if target.http_status else ""
+        error = shown(status + target.error) if target.error else ""
+        when = compact_time(target.finished_at or target.started_at, day)
+        rows.append(
+            (shown(target.repository), IN_FLIGHT if in_flight(target) else state, when, error)
         )
+    return Fitted(lambda width: _targets_table(rows, width))
+
+
+def _targets_table(rows: list[tuple[str, str, str, str]], width: int) -> Table:
+    headers = ("Repository", "State", "Time (UTC)", "Error")
+    errors = any(row[3] for row in rows)
+    needs = [max([cells(h), *(cells(row[i]) for row in rows)]) for i, h in enumerate(headers)]
+    room = width - table_chrome(4 if errors else 3) - needs[1] - needs[2]
+    names, text = share_width(room, needs[0], needs[3] if errors else 0)
+    table = Table(box=box.ROUNDED)
+    table.add_column(headers[0], width=names, overflow="fold")
+    table.add_column(headers[1], no_wrap=True)
+    table.add_column(headers[2], no_wrap=True)
+    if errors:
+        table.add_column(headers[3], width=text, overflow="fold")
+    for repository, state, when, error in rows:
+        table.add_row(repository, state, when, *([error] if errors else []))
     return table
+
+
+def journal_notes(run: RotationRun) -> list[str]:
+    """What the table's marks mean, when it has any."""
+    return [IN_FLIGHT_LEGEND] if any(in_flight(t) for t in run.targets) else []
 
 
 def resume_forecast(run: RotationRun) -> str:
@@ -91,10 +147,11 @@ def resume_forecast(run: RotationRun) -> str:
     if run.state == "completed":
         return "Nothing to resume: this run completed. `ccat pat rotate` starts a new one."
     skip, todo = len(run.updated()), run.not_updated()
+    named = f": {shown(', '.join(todo))}" if 0 < len(todo) <= FORECAST_NAMES else ""
     return (
         f"`ccat pat rotate --resume` (same token) would skip "
         f"{plural(skip, 'updated repository', 'updated repositories')} and set "
-        f"{len(todo)}: {shown(', '.join(todo)) or NONE} (plus any added to the graph "
-        "since; a skipped one is set again if GitHub no longer holds that write). A plain "
-        "`ccat pat rotate` with the same token would set them all again, which is safe."
+        f"{len(todo)}{named} (plus any added to the graph since; a skipped one is set "
+        "again if GitHub no longer holds that write). A plain `ccat pat rotate` with the "
+        "same token would set them all again, which is safe."
     )

@@ -83,6 +83,14 @@ class ClientNotices:
             )
 
 
+def waiting_note(wait: Wait) -> str:
+    """What a live line says while the client waits: `waiting 12 s for the request
+    budget`, `waiting 60 s: GitHub rate limit`."""
+    if wait.reason is WaitReason.BUDGET:
+        return f"waiting {wait.seconds:.0f} s for the request budget"
+    return f"waiting {wait.seconds:.0f} s: GitHub {wait.reason.value}"
+
+
 class StatusProgress:
     """A transient progress line while repositories are checked."""
 
@@ -97,9 +105,7 @@ class StatusProgress:
     def waiting(self, wait: Wait) -> None:
         """Show a budget or rate-limit wait in the line."""
         if wait.reason is not WaitReason.RETRY:
-            self._progress.update(
-                self._task, note=f"waiting {wait.seconds:.0f} s: {wait.reason.value}"
-            )
+            self._progress.update(self._task, note=waiting_note(wait))
 
 
 @contextmanager
@@ -183,9 +189,7 @@ class RotationProgress:
             and self._task is not None
             and wait.reason is not WaitReason.RETRY
         ):
-            self._progress.update(
-                self._task, note=f"· waiting {wait.seconds:.0f} s ({wait.reason.value})"
-            )
+            self._progress.update(self._task, note=f"· {waiting_note(wait)}")
 
     def _elapsed(self) -> str:
         seconds = 0 if self._started is None else int(time.monotonic() - self._started)

@@ -8,35 +8,42 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich import box
+from rich.console import RenderableType
 from rich.table import Table
 
-from ccat.pat.errors import PreflightError
+from ccat.pat.errors import PreflightError, PreflightFailure
 from ccat.pat.journal import RotationRun, TargetRecord
-from ccat.pat.render.text import NONE, json_text, plural, shown
+from ccat.pat.render.journal import in_flight
+from ccat.pat.render.text import Fitted, cells, json_text, plural, shown, table_chrome
 from ccat.pat.rotate import Plan, RotationOutcome
 from ccat.pat.settings import DEFAULTS
 from ccat.pat.untrusted import clean
 
 
-def plan_table(plan: Plan, secret: str) -> Table:
-    """The plan after a successful preflight: each target, what happens, its key id."""
-    table = Table(box=box.ROUNDED, title=f"Plan: rotate {shown(secret)}", title_justify="left")
-    table.add_column("#", justify="right")
-    table.add_column("Repository", overflow="fold", ratio=2)
-    table.add_column("Action", ratio=2)
-    table.add_column("Key id", overflow="fold", ratio=1)
+def plan_table(plan: Plan, secret: str) -> RenderableType:
+    """The plan after a successful preflight: each target and what happens to it, fitted
+    to the width it is drawn at (repository names whole when they fit)."""
+    rows: list[tuple[str, str, str]] = []
     for number, item in enumerate(plan.items, start=1):
-        key = plan.preflight.keys.get(item.repository)
         if item.action == "skip":
             action = "[dim]skip: already updated[/]"
         else:
             action = "[yellow]set again[/] (see note)" if item.note else "set"
-        table.add_row(
-            str(number),
-            shown(item.repository),
-            action,
-            shown(key.key_id) if key else NONE,
-        )
+        rows.append((str(number), shown(item.repository), action))
+    title = f"Plan: rotate {shown(secret)}"
+    return Fitted(lambda width: _plan_table(rows, title, width))
+
+
+def _plan_table(rows: list[tuple[str, str, str]], title: str, width: int) -> Table:
+    headers = ("#", "Repository", "Action")
+    needs = [max([len(h), *(cells(row[i]) for row in rows)]) for i, h in enumerate(headers)]
+    names = max(1, min(needs[1], width - table_chrome(3) - needs[0] - needs[2]))
+    table = Table(box=box.ROUNDED, title=title, title_justify="left")
+    table.add_column(headers[0], justify="right", no_wrap=True)
+    table.add_column(headers[1], width=names, overflow="fold")
+    table.add_column(headers[2], no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
@@ -59,11 +66,15 @@ def preflight_lines(plan: Plan, now: datetime | None = None) -> list[str]:
             "[yellow]the new token was not checked[/]",
         ]
     else:
-        expiry = shown(token.expires_at) if token.expires_at else "no expiry sent by GitHub"
+        expiry = (
+            f"expires {shown(token.expires_at)}"
+            if token.expires_at
+            else "GitHub sent no expiry date"
+        )
         lines = [
-            f"Preflight OK: operator {shown(preflight.operator)}; new token belongs to "
-            f"{shown(token.login)}, expires {expiry} ({token.kind} token); it can read "
-            f"Actions in all {plural(to_set, 'repository', 'repositories')} to set",
+            f"Preflight OK: operator {shown(preflight.operator)}; the new token belongs to "
+            f"{shown(token.login)} ({token.kind} token), {expiry}; it can read Actions in "
+            f"all {plural(to_set, 'repository', 'repositories')} to set",
         ]
     lines.append(
         f"Public keys fetched for {plural(to_set, 'repository', 'repositories')}; "
@@ -83,18 +94,28 @@ def preflight_lines(plan: Plan, now: datetime | None = None) -> list[str]:
 
 
 def preflight_failure_lines(error: PreflightError) -> list[str]:
-    """One short line per failed check, then each distinct hint once, after the checks
-    that share it."""
+    """One short line per failed check, then each distinct hint once, after the checks.
+
+    Hints that differ only by the repository they name (`… can see ccatobs/a`) are one
+    cause: said once, for `each of them`."""
     lines: list[str] = []
-    pending: list[str] = []
-    hints: list[str] = []
+    causes: dict[str, list[PreflightFailure]] = {}
     for failure in error.failures:
         lines.append(f"  [red]✗[/] {shown(failure.subject)}: {shown(failure.reason)}")
-        if failure.hint and failure.hint not in hints:
-            hints.append(failure.hint)
-            pending.append(failure.hint)
-    lines.extend(f"[dim]hint:[/] {shown(hint)}" for hint in pending)
+        if failure.hint:
+            cause = failure.hint.replace(failure.subject, _THEM)
+            causes.setdefault(cause, []).append(failure)
+    for cause, failures in causes.items():
+        if len(failures) == 1:
+            lines.append(f"[dim]hint:[/] {shown(failures[0].hint)}")
+        else:
+            shared = cause.replace(_THEM, "each of them")
+            count = plural(len(failures), "repository", "repositories")
+            lines.append(f"[dim]hint ({count}):[/] {shown(shared)}")
     return lines
+
+
+_THEM = "\0"
 
 
 def write_line(record: TargetRecord) -> str:
@@ -116,14 +137,17 @@ def _lists(run: RotationRun) -> list[str]:
 
 
 RECOVERY = (
-    "Then either run [bold]ccat pat rotate --resume[/] with the same token (it skips the "
+    "either run [bold]ccat pat rotate --resume[/] with the same token (it skips the "
     "repositories already updated), or run [bold]ccat pat rotate[/] again with the same "
     "token: it writes every repository again, which is safe, only slower."
 )
 
 
 def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
-    """The final report: on failure, exactly which repositories were updated and not."""
+    """The final report: on failure, exactly which repositories were updated and not.
+
+    The lists can be long (121 repositories); what to do comes after them, where the
+    terminal shows it, with the cause said again in one line."""
     run = outcome.run
     assert run is not None
     if outcome.completed:
@@ -134,21 +158,28 @@ def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
             "Check with [bold]ccat pat status[/]; revoke the previous token once it says "
             "every repository holds this one.",
         ]
-    lines: list[str] = []
     failure = outcome.failure
+    where = ""
     if failure is not None:
         record = failure.record
         status = f"HTTP {record.http_status}: " if record.http_status else ""
-        lines.append(
+        lines = [
             f"[bold red]✗ Rotation stopped at {shown(record.repository)}:[/] "
             f"{shown(status + (record.error or 'failed'))}"
+        ]
+        where = f"; stopped at {shown(record.repository)}" + (
+            f" (HTTP {record.http_status})" if record.http_status else ""
         )
-        if failure.hint:
-            lines.append(f"  [dim]hint:[/] {shown(failure.hint)}")
     else:
-        lines.append("[bold red]✗ Rotation stopped before every repository was updated[/]")
+        lines = ["[bold red]✗ Rotation stopped before every repository was updated[/]"]
     lines += _lists(run)
-    lines.append(f"Fix the error above. {RECOVERY}")
+    lines.append(
+        f"[bold red]✗ {len(run.updated())} of "
+        f"{plural(len(run.targets), 'repository', 'repositories')} updated{where}.[/]"
+    )
+    if failure is not None and failure.hint:
+        lines.append(f"[dim]hint:[/] {shown(failure.hint)}")
+    lines.append(f"Fix the cause, then {RECOVERY}")
     lines.append(f"Journal: {shown(journal_path)} (see `ccat pat journal`)")
     return lines
 
@@ -156,17 +187,25 @@ def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
 def interrupted_report(
     run: RotationRun | None, writes_started: int, signal_name: str, journal_path: str
 ) -> list[str]:
-    """What an interrupted rotation says: nothing written, or the exact lists."""
+    """What an interrupted rotation says: nothing written, or the exact lists, and the
+    writes whose outcome is unknown."""
     if run is None or writes_started == 0:
         return [f"[red]{signal_name}: stopped before any write; nothing was written.[/]"]
     lines = [
         f"[bold red]✗ {signal_name}: the rotation was interrupted[/] (run "
         f"{shown(run.run_id)}, recorded as interrupted)",
         *_lists(run),
-        "A write that was in flight may or may not have landed; the journal shows it as "
-        f"in flight. {RECOVERY}",
-        f"Journal: {shown(journal_path)} (see `ccat pat journal`)",
+        f"[bold red]✗ {len(run.updated())} of "
+        f"{plural(len(run.targets), 'repository', 'repositories')} updated.[/]",
     ]
+    unknown = [target.repository for target in run.targets if in_flight(target)]
+    if unknown:
+        lines.append(
+            f"In flight when interrupted, outcome unknown: {shown(', '.join(unknown))} (it "
+            "may or may not have landed; `ccat pat journal` shows it as ? in flight)."
+        )
+    lines.append(f"To finish, {RECOVERY}")
+    lines.append(f"Journal: {shown(journal_path)} (see `ccat pat journal`)")
     return lines
 
 
@@ -179,24 +218,21 @@ def _target_json(record: TargetRecord) -> dict[str, Any]:
     }
 
 
-def outcome_document(outcome: RotationOutcome, journal_path: str) -> dict[str, Any]:
-    """`rotate --json`: the outcome record for scripts (no token, no fingerprint)."""
+def outcome_document(
+    outcome: RotationOutcome, journal_path: str, secret: str, org: str
+) -> dict[str, Any]:
+    """`rotate --json`: the outcome record for scripts (no token, no fingerprint).
+
+    `new_token` is null when the new token was not checked (a dry run without one);
+    `run_id` is null when no run was started (a dry run, a declined plan)."""
     run = outcome.run
     token = outcome.plan.preflight.new_token
     failure = outcome.failure
     return {
-        "outcome": (
-            "dry-run"
-            if outcome.dry_run
-            else "declined"
-            if outcome.declined
-            else "completed"
-            if outcome.completed
-            else "stopped"
-        ),
+        "outcome": _outcome_name(outcome),
         "run_id": None if run is None else run.run_id,
-        "secret": None if run is None else run.secret,
-        "org": None if run is None else run.org,
+        "secret": secret if run is None else run.secret,
+        "org": org if run is None else run.org,
         "journal": journal_path,
         "operator": outcome.plan.preflight.operator,
         "new_token": None
@@ -215,9 +251,17 @@ def outcome_document(outcome: RotationOutcome, journal_path: str) -> dict[str, A
     }
 
 
-def outcome_json(outcome: RotationOutcome, journal_path: str) -> str:
+def _outcome_name(outcome: RotationOutcome) -> str:
+    if outcome.dry_run:
+        return "dry-run"
+    if outcome.declined:
+        return "declined"
+    return "completed" if outcome.completed else "stopped"
+
+
+def outcome_json(outcome: RotationOutcome, journal_path: str, secret: str, org: str) -> str:
     """`outcome_document` as indented JSON."""
-    return json_text(outcome_document(outcome, journal_path))
+    return json_text(outcome_document(outcome, journal_path, secret, org))
 
 
 def dry_run_lines(outcome: RotationOutcome) -> Sequence[str]:

@@ -1,0 +1,207 @@
+"""What `ccat pat journal` shows while a real rotation runs and after it ended badly.
+
+A real `python -m ccat pat rotate` is held on a write the emulator never answers; then
+`ccat pat journal` must say `running` (a live process holds the lock), and after the
+rotation is ended by a signal `interrupted`, or after SIGKILL `crashed` (unfinished, no
+lock held). The journal screen must also read well at 80 and 120 columns.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from ccat.fakehub import FakeHub, Fault
+from ccat.pat.journal import Journal, RotationRun
+from tests.conftest import emulator
+from tests.rotation_support import (
+    FORBIDDEN,
+    ROTATION_OPERATOR_TOKEN,
+    TARGETS,
+    NoLeak,
+    names,
+    secret_path,
+    write_graph,
+)
+from tests.screens import WIDE, assert_reads_well
+
+Ccat = Callable[..., Result]
+HANGING = TARGETS[2]
+ONE_AT_A_TIME = ("--write-interval", "0", "--concurrency", "1")
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Poll `condition` until it holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
+def current_run(journal_path: Path) -> RotationRun | None:
+    """The journal's current run as `ccat pat journal` reads it (None: none yet)."""
+    if not journal_path.exists():
+        return None
+    return Journal(journal_path).load().current
+
+
+def write_in_flight(journal_path: Path, repository: str) -> bool:
+    """Whether the journal records the write to `repository` as started, not finished."""
+    run = current_run(journal_path)
+    target = None if run is None else run.target(repository)
+    return target is not None and target.started_at is not None and target.finished_at is None
+
+
+@contextmanager
+def held_rotation(
+    rotate_args: list[str], hub: FakeHub, token: str, journal_path: Path
+) -> Iterator[subprocess.Popen[str]]:
+    """A real rotation whose write to HANGING never gets an answer, yielded once the
+    journal records that write as started; killed and reaped at the end of the block."""
+    hub.add_fault(Fault("PUT", secret_path(HANGING), action="hang"))
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "CCAT_JOURNAL")}
+    env.update(GH_TOKEN=hub.operator_token, NO_COLOR="1")
+    process = subprocess.Popen(
+        # One write at a time: the two before HANGING are answered before it starts.
+        [sys.executable, "-m", "ccat", *rotate_args, *ONE_AT_A_TIME, "--timeout", "120"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdin is not None
+    process.stdin.write(token + "\n")
+    process.stdin.flush()
+    try:
+        wait_for(lambda: process.poll() is not None or write_in_flight(journal_path, HANGING))
+        assert process.poll() is None, "the rotation ended before its write hung"
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def header(screen: str, label: str) -> str:
+    """The value of `label` in the journal's header (its first line)."""
+    match = re.search(rf"^{label} +(.*)$", screen, re.MULTILINE)
+    assert match is not None, screen
+    return match.group(1).strip()
+
+
+def row(screen: str, repository: str) -> str:
+    """The targets table's row of `repository`."""
+    return next(line for line in screen.splitlines() if line.startswith(f"│ {repository} "))
+
+
+@pytest.mark.slow
+def test_journal_says_running_while_a_live_rotation_holds_the_lock(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    tmp_path: Path,
+    assert_no_leak: NoLeak,
+) -> None:
+    with held_rotation(rotate_args, hub, new_token, journal_path) as process:
+        shown = ccat("pat", "journal", "--journal", str(journal_path))
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=30)
+    assert shown.exit_code == 0, shown.output
+    state = header(shown.stdout, "State")
+    assert state.startswith(f"running (lock held by pid {process.pid} on host ")
+    assert header(shown.stdout, "Finished") == "—"
+    assert "│ ? in flight " in row(shown.stdout, HANGING)
+    assert "✓ updated" in row(shown.stdout, TARGETS[1])
+    assert process.returncode == 143, stderr
+    assert_no_leak(shown.stdout, stdout, stderr)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_journal_says_interrupted_after_a_signal(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    tmp_path: Path,
+    signum: signal.Signals,
+) -> None:
+    with held_rotation(rotate_args, hub, new_token, journal_path) as process:
+        process.send_signal(signum)
+        process.communicate(timeout=30)
+    assert process.returncode == 128 + signum
+    shown = ccat("pat", "journal", "--journal", str(journal_path))
+    assert shown.exit_code == 0, shown.output
+    run = current_run(journal_path)
+    assert run is not None and run.state == "interrupted" and run.finished_at is not None
+    assert header(shown.stdout, "State").startswith("interrupted (stopped by a signal;")
+    assert header(shown.stdout, "Finished") == run.finished_at
+    assert "running" not in shown.stdout and "crashed" not in shown.stdout
+    assert "✓ updated" in row(shown.stdout, TARGETS[1])
+    assert "│ ? in flight " in row(shown.stdout, HANGING)  # it may or may not have landed
+    assert "would skip 2 updated repositories" in " ".join(shown.stdout.split())
+
+
+@pytest.mark.slow
+def test_journal_says_crashed_after_a_kill(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    tmp_path: Path,
+) -> None:
+    with held_rotation(rotate_args, hub, new_token, journal_path) as process:
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    run = current_run(journal_path)
+    assert run is not None and run.state == "running"  # the file cannot know
+    shown = ccat("pat", "journal", "--journal", str(journal_path))
+    assert shown.exit_code == 0, shown.output
+    state = " ".join(shown.stdout.split())
+    assert "State crashed (recorded as running, but no process holds the lock" in state
+    assert "lock held" not in shown.stdout
+    assert "│ ? in flight " in row(shown.stdout, HANGING)
+    assert "in flight, outcome unknown" in shown.stdout  # the mark is explained
+
+
+LONG_NAME = "observatory-" + "x" * 76 + "-pipeline"  # 97 characters, GitHub allows 100
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_the_journal_reads_well_at_80_and_120_columns(
+    ccat: Ccat, tmp_path: Path, new_token: str, columns: int
+) -> None:
+    repositories = [*TARGETS, f"ccatobs/{LONG_NAME}"]
+    graph = write_graph(tmp_path / "graph.yml", [*names(TARGETS[1:]), LONG_NAME])
+    journal = tmp_path / "j" / "pat-journal.json"
+    with emulator(repositories, ROTATION_OPERATOR_TOKEN, new_token) as hub:
+        hub.add_fault(Fault("PUT", secret_path(TARGETS[4]), status=403, message=FORBIDDEN))
+        args = ["--graph", str(graph), "--api-url", hub.url, "--journal", str(journal)]
+        rotated = ccat("pat", "rotate", *args, "--write-interval", "0", input=new_token + "\n")
+    assert rotated.exit_code == 1, rotated.output
+
+    def journal_at(width: int) -> str:
+        shown = ccat("pat", "journal", "--journal", str(journal), env={"COLUMNS": str(width)})
+        assert shown.exit_code == 0, shown.output
+        return shown.stdout
+
+    screen = journal_at(columns)
+    # Names whole up to what is left by State, Time, the lines and 14 columns of error.
+    assert_reads_well(screen, journal_at(WIDE), columns, longest_unfolded=columns - 52)
+    assert f"│ {TARGETS[4]} " in screen and "│ ✗ failed  │" in screen
