@@ -84,8 +84,17 @@ def test_success_report_says_so_and_what_to_do_next() -> None:
     done = run("updated", "updated")
     done.finish("completed", "2026-11-25T19:00:09Z")
     lines = outcome_report(RotationOutcome(plan(None), done), "/j.json")
-    assert "rotated in all 2 repositories" in lines[0]
+    assert "rotated in all 2 repositories of the graph" in lines[0]
+    assert "left the graph" not in lines[0]
     assert "ccat pat status" in lines[1] and "revoke" in lines[1]
+
+
+def test_success_counts_the_graph_not_records_kept_of_repositories_that_left_it() -> None:
+    done = run("updated", "updated", "updated")  # the third left the graph (plan has two)
+    done.finish("completed", "2026-11-25T19:00:09Z")
+    lines = outcome_report(RotationOutcome(plan(None), done), "/j.json")
+    assert "rotated in all 2 repositories of the graph" in lines[0]
+    assert "the journal also keeps 1 that left the graph" in lines[0]
 
 
 def test_preflight_failures_are_one_line_each_and_a_shared_hint_is_said_once() -> None:

@@ -151,10 +151,15 @@ def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
     run = outcome.run
     assert run is not None
     if outcome.completed:
+        # A resumed run keeps the records of repositories that left the graph (facts
+        # about GitHub); "all" counts the graph's repositories.
+        count = len(outcome.plan.items)
+        kept = len(run.targets) - count
+        also = f"; the journal also keeps {kept} that left the graph" if kept > 0 else ""
         return [
             f"[green]✓ {shown(run.secret)} rotated in all "
-            f"{plural(len(run.updated()), 'repository', 'repositories')}[/] "
-            f"(run {shown(run.run_id)}, journal {shown(journal_path)})",
+            f"{plural(count, 'repository', 'repositories')} of the graph[/] "
+            f"(run {shown(run.run_id)}, journal {shown(journal_path)}{also})",
             "Check with [bold]ccat pat status[/]; revoke the previous token once it says "
             "every repository holds this one.",
         ]
