@@ -1,0 +1,261 @@
+"""Preflight (SPEC §4.2): everything a rotation checks before its first write, at once.
+
+Both tokens (`GET /user`; a classic token's repo and workflow scopes), every target's
+public key, the new token reading each target's workflow runs (what CI needs), and on
+`--resume` that GitHub still holds each recorded write. Every failure is collected, so
+the operator sees all of them at once; nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Literal
+
+import anyio
+
+from ccat.pat.errors import (
+    AuthenticationError,
+    GitHubError,
+    InvalidNewTokenError,
+    PreflightError,
+    PreflightFailure,
+    SealingError,
+)
+from ccat.pat.github import GitHubClient, PublicKey, SecretInfo, User
+from ccat.pat.journal import TargetRecord, token_kind
+from ccat.pat.rotation_plan import Preflight, RotateOptions, TokenCheck
+from ccat.pat.sealing import load_public_key
+from ccat.pat.settings import CLOCK_SKEW
+from ccat.pat.status import describe
+
+REQUIRED_SCOPES = ("repo", "workflow")
+
+
+async def run_preflight(
+    options: RotateOptions,
+    client: GitHubClient,
+    to_set: Sequence[str],
+    skip: Mapping[str, TargetRecord],
+) -> tuple[Preflight, dict[str, str]]:
+    """Run every check; return what was learnt and the skipped targets to write again
+    (repository -> why). Raises `InvalidNewTokenError` or `PreflightError`."""
+    return await _Preflight(options, client, to_set, skip).run()
+
+
+class _Preflight:
+    """The checks of SPEC §4.2, run concurrently under one limiter; collects failures."""
+
+    def __init__(
+        self,
+        options: RotateOptions,
+        client: GitHubClient,
+        to_set: Sequence[str],
+        skip: Mapping[str, TargetRecord],
+    ) -> None:
+        self.options = options
+        self.client = client
+        self.to_set = to_set
+        self.skip = skip  # repository -> its `updated` record in the run being resumed
+        self.limiter = anyio.CapacityLimiter(options.concurrency)
+        self.failures: list[PreflightFailure] = []
+        self.keys: dict[str, PublicKey] = {}
+        self.redo: dict[str, str] = {}
+        self.users: dict[str, User] = {}
+        # Set once GitHub has answered about the new token, whatever it said.
+        self.new_token_checked = anyio.Event()
+        self.new_token_rejected = False
+        self.done = 0
+        self.total = 0
+
+    async def run(self) -> tuple[Preflight, dict[str, str]]:
+        new_token = self.options.new_token
+        reach = new_token is not None
+        # The new token's reach is only worth checking once GitHub knows the token.
+        self.total = 1 + (1 if reach else 0) + len(self.to_set) * (2 if reach else 1)
+        self.total += len(self.skip)
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._user, "operator", None)
+            if new_token is not None:
+                group.start_soon(self._user, "new", new_token)
+            for repository in self.to_set:
+                group.start_soon(self._key, repository)
+                if new_token is not None:
+                    group.start_soon(self._reach, repository, new_token)
+            for repository, record in self.skip.items():
+                group.start_soon(self._verify, repository, record)
+        if self.new_token_rejected:
+            both = any(f.subject == "the operator credential" for f in self.failures)
+            raise InvalidNewTokenError(
+                "the new token is not valid: GitHub rejected it (GET /user answered 401)"
+                + ("; so was the operator credential" if both else "")
+                + "; nothing was written",
+                hint="copy the token again from GitHub's token page; it may be expired or revoked"
+                + ("; check GH_TOKEN / GITHUB_TOKEN, or run `gh auth login`" if both else ""),
+            )
+        if self.failures:
+            ordered = self._ordered()
+            raise PreflightError(
+                f"preflight failed for {len(ordered)} of {self.total} checks; nothing was written",
+                failures=ordered,
+                hint="fix these, then run the same command again",
+            )
+        new = self.users.get("new")
+        preflight = Preflight(
+            operator=self.users["operator"].login,
+            new_token=None
+            if new is None or new_token is None
+            else TokenCheck.of(new, token_kind(new_token)),
+            keys=self.keys,
+        )
+        return preflight, self.redo
+
+    def _ordered(self) -> list[PreflightFailure]:
+        """Token failures first, then repositories in target order."""
+        order = {repo.lower(): i for i, repo in enumerate([*self.to_set, *self.skip])}
+        return sorted(self.failures, key=lambda f: order.get(f.subject.lower(), -1))
+
+    def _tick(self) -> None:
+        self.done += 1
+        if self.options.listener is not None:
+            self.options.listener.preflight_checked(self.done, self.total)
+
+    async def _user(self, which: Literal["operator", "new"], token: str | None) -> None:
+        try:
+            await self._check_user(which, token)
+        finally:
+            if which == "new":
+                self.new_token_checked.set()
+
+    async def _check_user(self, which: Literal["operator", "new"], token: str | None) -> None:
+        subject = "the operator credential" if which == "operator" else "the new token"
+        async with self.limiter:
+            try:
+                user = await self.client.get_user(token)
+            except AuthenticationError:
+                if which == "new":
+                    # Said once, after every check: the reach checks are skipped.
+                    self.new_token_rejected = True
+                    return
+                self.failures.append(
+                    PreflightFailure(
+                        subject,
+                        "rejected by GitHub (HTTP 401)",
+                        "check GH_TOKEN / GITHUB_TOKEN, or run `gh auth login`",
+                    )
+                )
+                return
+            except GitHubError as exc:
+                self.failures.append(PreflightFailure(subject, f"GET /user: {describe(exc)}"))
+                return
+            finally:
+                self._tick()
+        self.users[which] = user
+        if which == "new":
+            missing = [
+                s for s in REQUIRED_SCOPES if user.scopes is not None and s not in user.scopes
+            ]
+            if missing:
+                has = ", ".join(user.scopes or ()) or "none"
+                self.failures.append(
+                    PreflightFailure(
+                        subject,
+                        f"a classic token without the scope{'s' if len(missing) > 1 else ''} "
+                        f"{' and '.join(missing)} (it has: {has})",
+                        "edit the token on GitHub (Settings > Developer settings > Personal "
+                        "access tokens) to add the repo and workflow scopes, or use a "
+                        "fine-grained token",
+                    )
+                )
+
+    async def _key(self, repository: str) -> None:
+        async with self.limiter:
+            try:
+                fetched = await self.client.get_public_key(repository)
+                load_public_key(fetched.key)
+            except GitHubError as exc:
+                self.failures.append(
+                    PreflightFailure(repository, f"public key: {describe(exc)}", exc.hint)
+                )
+            except SealingError as exc:
+                self.failures.append(PreflightFailure(repository, f"public key: {exc.message}"))
+            else:
+                self.keys[repository] = fetched
+            finally:
+                self._tick()
+
+    async def _reach(self, repository: str, token: str) -> None:
+        """The new token must read the repository's workflow runs, as CI will."""
+        await self.new_token_checked.wait()
+        if "new" not in self.users:  # rejected or unchecked: said once, not per repository
+            self._tick()
+            return
+        async with self.limiter:
+            try:
+                await self.client.check_runs_readable(repository, token)
+            except GitHubError as exc:
+                hint = (
+                    "the new token needs access to every repository of the graph (a "
+                    "fine-grained token created with 'Only select repositories' may miss "
+                    "some) and the 'Actions: read' permission"
+                )
+                if exc.accepted_permissions:
+                    hint += f"; GitHub says this request needs: {exc.accepted_permissions}"
+                reason = (
+                    f"the new token cannot read Actions in this repository ({describe(exc)})"
+                    if exc.status in (403, 404)
+                    else f"reading Actions with the new token: {describe(exc)}"
+                )
+                self.failures.append(PreflightFailure(repository, reason, hint))
+            finally:
+                self._tick()
+
+    async def _verify(self, repository: str, record: TargetRecord) -> None:
+        """`--resume` trusts an `updated` record only if GitHub's value is at least as
+        recent as that write: a hand-edited or stale journal must not skip a repository.
+        One that is written again is checked as any write is: its key, the token's reach."""
+        async with self.limiter:
+            try:
+                found = await self.client.find_secret(repository, self.options.secret)
+            except GitHubError as exc:
+                reason = f"checking the recorded write: {describe(exc)}"
+                self.failures.append(PreflightFailure(repository, reason, exc.hint))
+                return
+            finally:
+                self._tick()
+        note = _redo_note(record, found)
+        if note is None:
+            return
+        self.redo[repository] = note
+        new_token = self.options.new_token
+        self.total += 1 if new_token is None else 2
+        await self._key(repository)
+        if new_token is not None:
+            await self._reach(repository, new_token)
+
+
+def _redo_note(record: TargetRecord, found: SecretInfo | None) -> str | None:
+    """Why an `updated` record must be written again (GitHub's secret `found` is not that
+    write), or None when GitHub confirms it."""
+    started = _parse(record.started_at)
+    updated = None if found is None else _parse(found.updated_at)
+    if found is None:
+        return "recorded as updated, but GitHub has no such secret: set again"
+    if started is None or updated is None:
+        return "recorded as updated without a usable time: set again"
+    if updated < started - CLOCK_SKEW:
+        return (
+            f"recorded as updated, but GitHub's value dates from {found.updated_at}, "
+            "before that write: set again"
+        )
+    return None
+
+
+def _parse(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed

@@ -1,0 +1,133 @@
+"""What a rotation is given and what it gives back: its options, the plan preflight
+makes, and the outcome. Records only; the engine is `ccat.pat.rotate`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal, Protocol
+
+from ccat.pat.github import GitHubClient, PublicKey, User
+from ccat.pat.graph import Graph
+from ccat.pat.journal import Journal, RotationRun, TargetRecord, TokenKind
+from ccat.pat.settings import DEFAULTS
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """What the rotation does to one target; `note` says why, when it is not obvious."""
+
+    repository: str
+    action: Literal["set", "skip"]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """What preflight learnt of a token from `GET /user` (never the token itself)."""
+
+    login: str
+    expires_at: str | None
+    kind: TokenKind
+
+    @classmethod
+    def of(cls, user: User, kind: TokenKind) -> TokenCheck:
+        """From GitHub's answer and the token's kind (by its prefix)."""
+        return cls(user.login, user.expires_at, kind)
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What preflight established: who the operator and the new token are, every key.
+
+    `new_token` is None for a dry run without a token (nothing about it was checked).
+    """
+
+    operator: str
+    new_token: TokenCheck | None
+    keys: Mapping[str, PublicKey]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The rotation about to happen: each target's action and what preflight found."""
+
+    items: tuple[PlanItem, ...]
+    preflight: Preflight
+
+    @property
+    def to_set(self) -> tuple[str, ...]:
+        """The repositories that will be written, in order."""
+        return tuple(item.repository for item in self.items if item.action == "set")
+
+
+@dataclass(frozen=True)
+class WriteFailure:
+    """The write that stopped the run, with what to do about it."""
+
+    record: TargetRecord
+    hint: str | None
+
+
+@dataclass(frozen=True)
+class RotationOutcome:
+    """The result of a rotation; `run` is None for a dry run or a declined plan."""
+
+    plan: Plan
+    run: RotationRun | None
+    dry_run: bool = False
+    declined: bool = False
+    previous_unfinished: RotationRun | None = None
+    dropped: tuple[str, ...] = ()
+    failure: WriteFailure | None = None
+
+    @property
+    def completed(self) -> bool:
+        """Every target is updated."""
+        return self.run is not None and self.run.state == "completed"
+
+
+class RotateListener(Protocol):
+    """Progress of a rotation (the CLI draws it on a terminal, and prints each write)."""
+
+    def preflight_checked(self, done: int, total: int) -> None:
+        """One more preflight check finished."""
+
+    def write_started(self, repository: str, number: int, total: int) -> None:
+        """Write `number` of `total` is about to be sent (its start is journaled)."""
+
+    def write_finished(self, record: TargetRecord) -> None:
+        """A write's outcome is durably journaled; safe to report."""
+
+
+@dataclass(frozen=True)
+class RotateOptions:
+    """Everything a rotation needs; filled by the CLI, or by a test.
+
+    `connect` opens the GitHub client (a factory: parsing can be tested without
+    connecting). `operator_token` is only compared with the new token, never sent from
+    here. `new_token` None is allowed for a dry run only.
+    """
+
+    connect: Callable[[], AbstractAsyncContextManager[GitHubClient]]
+    journal: Journal
+    graph: Graph
+    secret: str
+    api_url: str
+    operator_token: str = field(repr=False)
+    new_token: str | None = field(repr=False)
+    operator_source: str = "the operator credential"
+    concurrency: int = DEFAULTS.concurrency
+    write_interval: float = DEFAULTS.write_interval
+    resume: bool = False
+    dry_run: bool = False
+    listener: RotateListener | None = None
+    clock: Callable[[], datetime] = _utc_now
+    monotonic: Callable[[], float] = time.monotonic
