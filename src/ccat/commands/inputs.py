@@ -10,13 +10,17 @@ from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ccat.options import ConnectionArgs
-from ccat.pat.credentials import resolve_api_url, resolve_credential
 from ccat.pat.errors import UsageError
-from ccat.pat.github import ClientListener, ClientSettings, GitHubClient, open_client
 from ccat.pat.graph import Graph, load_graph
 from ccat.pat.journal import Journal, default_journal_path
+
+# The client (httpx) is imported where a connection is made: `ccat pat journal` uses
+# `journal_at` from here and must start without it.
+if TYPE_CHECKING:
+    from ccat.pat.github import ClientListener, ClientSettings, GitHubClient
 
 SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,199}")
 
@@ -35,6 +39,8 @@ class Connection:
         self, listener: ClientListener | None
     ) -> AbstractAsyncContextManager[GitHubClient]:
         """A fresh client with this connection's settings (what the engines call)."""
+        from ccat.pat.github import open_client
+
         return open_client(self.settings, listener=listener)
 
 
@@ -53,6 +59,9 @@ def resolve_connection(args: ConnectionArgs, env: Mapping[str, str]) -> Connecti
 
     The graph's warnings are in `Connection.graph.warnings` for the caller to print.
     """
+    from ccat.pat.credentials import resolve_api_url, resolve_credential
+    from ccat.pat.github import ClientSettings
+
     secret = checked_secret_name(args.secret)
     graph = load_graph(args.graph, args.org)
     url = resolve_api_url(args.api_url, env, insecure_http=args.insecure_http)
