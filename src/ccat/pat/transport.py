@@ -421,8 +421,14 @@ async def open_transport(
     *,
     listener: ClientListener | None = None,
     timing: Timing | None = None,
+    budget: PointsBudget | None = None,
 ) -> AsyncIterator[Transport]:
-    """A `Transport` over ceil(concurrency / 8) connection pools, closed on exit."""
+    """A `Transport` over ceil(concurrency / 8) connection pools, closed on exit.
+
+    `budget` is the run's request budget: pass the same one to every transport of a run
+    (a rotation's preflight and its writes use two), since GitHub counts them together.
+    None: a budget of `settings.budget` points for this transport alone.
+    """
     count = max(1, math.ceil(settings.concurrency / POOL_CONNECTIONS))
     per_pool = max(1, math.ceil(settings.concurrency / count))
     async with AsyncExitStack() as stack:
@@ -448,4 +454,4 @@ async def open_transport(
             )
             for _ in range(count)
         ]
-        yield Transport(pools, settings, listener=listener, timing=timing)
+        yield Transport(pools, settings, listener=listener, timing=timing, budget=budget)
