@@ -6,17 +6,23 @@ the API URL, the operator credential (which may run `gh auth token`), the journa
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ccat.options import ConnectionArgs
-from ccat.pat.credentials import resolve_api_url, resolve_credential
 from ccat.pat.errors import UsageError
-from ccat.pat.github import ClientListener, ClientSettings, GitHubClient, open_client
 from ccat.pat.graph import Graph, load_graph
 from ccat.pat.journal import Journal, default_journal_path
+
+# The client (httpx) is imported where a connection is made: `ccat pat journal` uses
+# `journal_at` from here and must start without it.
+if TYPE_CHECKING:
+    from ccat.pat.budget import PointsBudget
+    from ccat.pat.github import ClientListener, ClientSettings, GitHubClient
 
 SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,199}")
 
@@ -30,12 +36,17 @@ class Connection:
     credential_source: str
     secret: str
     debug: bool
+    # One for the whole command: a rotation's preflight and its writes run in two
+    # clients (two event loops), and GitHub counts their points together.
+    budget: PointsBudget
 
     def client_factory(
         self, listener: ClientListener | None
     ) -> AbstractAsyncContextManager[GitHubClient]:
         """A fresh client with this connection's settings (what the engines call)."""
-        return open_client(self.settings, listener=listener)
+        from ccat.pat.github import open_client
+
+        return open_client(self.settings, listener=listener, budget=self.budget)
 
 
 def checked_secret_name(name: str) -> str:
@@ -53,6 +64,10 @@ def resolve_connection(args: ConnectionArgs, env: Mapping[str, str]) -> Connecti
 
     The graph's warnings are in `Connection.graph.warnings` for the caller to print.
     """
+    from ccat.pat.budget import PointsBudget
+    from ccat.pat.credentials import resolve_api_url, resolve_credential
+    from ccat.pat.github import ClientSettings
+
     secret = checked_secret_name(args.secret)
     graph = load_graph(args.graph, args.org)
     url = resolve_api_url(args.api_url, env, insecure_http=args.insecure_http)
@@ -65,7 +80,8 @@ def resolve_connection(args: ConnectionArgs, env: Mapping[str, str]) -> Connecti
         concurrency=args.concurrency,
         budget=args.budget,
     )
-    return Connection(graph, settings, credential.source, secret, args.debug)
+    budget = PointsBudget(settings.budget, monotonic=time.monotonic)
+    return Connection(graph, settings, credential.source, secret, args.debug, budget)
 
 
 def journal_at(option: Path | None, env: Mapping[str, str]) -> Journal:

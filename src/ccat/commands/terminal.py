@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from rich.console import Console
 
 from ccat.pat.errors import CcatError, PreflightError
-from ccat.pat.render.rotation import preflight_failure_lines
 from ccat.pat.render.text import shown
 
 
@@ -44,6 +43,10 @@ class Terminal:
         """Print an error of ours with its hint on stderr; return its exit code."""
         self.err.print(f"[bold red]error:[/] {shown(exc.message)}")
         if isinstance(exc, PreflightError):
+            # Imported here: the rotation's renderer brings the engine, httpx and nacl,
+            # which `ccat pat journal` (a Terminal user too) must not load.
+            from ccat.pat.render.rotation import preflight_failure_lines
+
             for line in preflight_failure_lines(exc):
                 self.err.print(line)
         elif exc.hint:

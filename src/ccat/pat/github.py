@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
+from ccat.pat.budget import PointsBudget
 from ccat.pat.errors import (
     AuthenticationError,
     HTTPStatusError,
@@ -379,9 +380,13 @@ async def open_client(
     *,
     listener: ClientListener | None = None,
     timing: Timing | None = None,
+    budget: PointsBudget | None = None,
 ) -> AsyncIterator[GitHubClient]:
-    """A `GitHubClient` over a fresh `Transport`, closed on exit."""
-    async with open_transport(settings, listener=listener, timing=timing) as transport:
+    """A `GitHubClient` over a fresh `Transport`, closed on exit; every client of one run
+    shares that run's `budget` (None: one of its own, see `open_transport`)."""
+    async with open_transport(
+        settings, listener=listener, timing=timing, budget=budget
+    ) as transport:
         yield GitHubClient(transport)
 
 

@@ -41,6 +41,8 @@ TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
 MAX_BODY = 1024 * 1024
 # httpcore's pool does work per request that grows with its number of connections; many
 # small pools keep every request's share of that work constant at any --concurrency.
+# Pools of 4, 8 or 16 measure alike; one pool of 64 costs 3-6 times the CPU
+# (benchmarks/bench_pools.py).
 POOL_CONNECTIONS = 8
 DEFAULT_RATE_LIMIT_WAIT = 60.0
 # A reset already past (our clock ahead of GitHub's) or `Retry-After: 0` must not turn
@@ -421,10 +423,22 @@ async def open_transport(
     *,
     listener: ClientListener | None = None,
     timing: Timing | None = None,
+    budget: PointsBudget | None = None,
+    pool_connections: int = POOL_CONNECTIONS,
 ) -> AsyncIterator[Transport]:
-    """A `Transport` over ceil(concurrency / 8) connection pools, closed on exit."""
-    count = max(1, math.ceil(settings.concurrency / POOL_CONNECTIONS))
+    """A `Transport` over ceil(concurrency / pool_connections) connection pools, closed on
+    exit (`pool_connections` is a measured choice; benchmarks/bench_pools.py varies it).
+
+    `budget` is the run's request budget: pass the same one to every transport of a run
+    (a rotation's preflight and its writes use two), since GitHub counts them together.
+    None: a budget of `settings.budget` points for this transport alone.
+    """
+    count = max(1, math.ceil(settings.concurrency / pool_connections))
     per_pool = max(1, math.ceil(settings.concurrency / count))
+    # One TLS context for every pool: each would otherwise load the CA bundle again
+    # (about 25 ms of CPU each: 0.3 s at --concurrency 100). httpx's own default,
+    # SSL_CERT_FILE / SSL_CERT_DIR included.
+    tls = httpx.create_ssl_context()
     async with AsyncExitStack() as stack:
         pools = [
             await stack.enter_async_context(
@@ -438,6 +452,7 @@ async def open_transport(
                         "Accept-Encoding": "gzip, deflate",
                     },
                     timeout=httpx.Timeout(settings.timeout),
+                    verify=tls,
                     limits=httpx.Limits(
                         max_connections=per_pool, max_keepalive_connections=per_pool
                     ),
@@ -448,4 +463,4 @@ async def open_transport(
             )
             for _ in range(count)
         ]
-        yield Transport(pools, settings, listener=listener, timing=timing)
+        yield Transport(pools, settings, listener=listener, timing=timing, budget=budget)
