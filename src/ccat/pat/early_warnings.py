@@ -31,10 +31,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
-from ccat.pat.journal import RotationRun, TargetRecord
+from ccat.pat.journal import RotationRun, TargetRecord, parse_iso
 from ccat.pat.settings import CLOCK_SKEW, DEFAULTS
 from ccat.pat.status import SecretStatus, StatusReport
 
@@ -78,16 +78,6 @@ class Outlook:
     def count(self) -> int:
         """How many warnings there are in all."""
         return len(self.token_warnings) + sum(map(len, self.repositories.values()))
-
-
-def _time(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
 def _day(value: datetime) -> str:
@@ -138,14 +128,14 @@ def _last_completed(runs: Sequence[RotationRun], repository: str) -> RotationRun
 def token_outlook(run: RotationRun, now: datetime) -> TokenOutlook:
     """The token of `run`: login, kind, expiry and whole days left (rounded down, so
     negative once expired)."""
-    expires = _time(run.token.expires_at)
+    expires = parse_iso(run.token.expires_at)
     days = None if expires is None else (expires - now) // timedelta(days=1)
     return TokenOutlook(run.run_id, run.token.login, run.token.kind, run.token.expires_at, days)
 
 
 def _expiry(token: TokenOutlook | None, now: datetime, warn_days: int) -> tuple[StatusWarning, ...]:
     """Warns when the expiry is at most `warn_days` days away, or past."""
-    expires = None if token is None else _time(token.expires_at)
+    expires = None if token is None else parse_iso(token.expires_at)
     if token is None or expires is None or expires - now > timedelta(days=warn_days):
         return ()
     left = token.days_left or 0
@@ -228,7 +218,7 @@ def _age(
     result: SecretStatus, now: datetime, max_age: int, cadence: str
 ) -> tuple[StatusWarning, ...]:
     """Warns when the secret is more than `max_age` days old."""
-    updated = _time(result.updated_at)
+    updated = parse_iso(result.updated_at)
     if result.state != "present" or updated is None or now - updated <= timedelta(days=max_age):
         return ()
     days = (now - updated) // timedelta(days=1)
@@ -241,12 +231,12 @@ def _journal_warnings(
     result: SecretStatus, runs: Sequence[RotationRun]
 ) -> tuple[StatusWarning, ...]:
     """Missed and changed: the repository's own secret against what the journal wrote."""
-    updated = _time(result.updated_at)
+    updated = parse_iso(result.updated_at)
     if result.state != "present" or result.via != "repository" or updated is None:
         return ()
     warnings: list[StatusWarning] = []
     completed = _last_completed(runs, result.repository)
-    started = None if completed is None else _time(completed.started_at)
+    started = None if completed is None else parse_iso(completed.started_at)
     if completed is not None and started is not None and updated < started - CLOCK_SKEW:
         warnings.append(
             StatusWarning(
@@ -256,7 +246,7 @@ def _journal_warnings(
             )
         )
     write = _last_write(runs, result.repository)
-    finished = None if write is None else _time(write.record.finished_at)
+    finished = None if write is None else parse_iso(write.record.finished_at)
     if write is not None and finished is not None and updated > finished + CLOCK_SKEW:
         warnings.append(
             StatusWarning(

@@ -73,6 +73,7 @@ from ccat.pat.journal_model import (
     TokenKind,
     iso,
     new_run_id,
+    parse_iso,
     token_kind,
     utc_now_iso,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "default_journal_path",
     "iso",
     "new_run_id",
+    "parse_iso",
     "token_kind",
     "utc_now_iso",
 ]

@@ -38,6 +38,18 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def parse_iso(value: str | None) -> datetime | None:
+    """The time of an ISO-8601 text (`iso`'s, or GitHub's), UTC when it names no zone;
+    None when there is none or it is not one."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
 def utc_now_iso() -> str:
     """The current time as `iso()` writes it."""
     return iso(datetime.now(UTC))

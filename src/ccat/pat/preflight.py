@@ -9,7 +9,6 @@ the operator sees all of them at once; nothing is written.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Literal
 
 import anyio
@@ -23,7 +22,7 @@ from ccat.pat.errors import (
     SealingError,
 )
 from ccat.pat.github import GitHubClient, PublicKey, SecretInfo, User
-from ccat.pat.journal import TargetRecord, token_kind
+from ccat.pat.journal import TargetRecord, parse_iso, token_kind
 from ccat.pat.rotation_plan import Preflight, RotateOptions, TokenCheck
 from ccat.pat.sealing import load_public_key
 from ccat.pat.settings import CLOCK_SKEW
@@ -237,8 +236,8 @@ class _Preflight:
 def _redo_note(record: TargetRecord, found: SecretInfo | None) -> str | None:
     """Why an `updated` record must be written again (GitHub's secret `found` is not that
     write), or None when GitHub confirms it."""
-    started = _parse(record.started_at)
-    updated = None if found is None else _parse(found.updated_at)
+    started = parse_iso(record.started_at)
+    updated = None if found is None else parse_iso(found.updated_at)
     if found is None:
         return "recorded as updated, but GitHub has no such secret: set again"
     if started is None or updated is None:
@@ -249,13 +248,3 @@ def _redo_note(record: TargetRecord, found: SecretInfo | None) -> str | None:
             "before that write: set again"
         )
     return None
-
-
-def _parse(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
