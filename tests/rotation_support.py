@@ -7,7 +7,12 @@ of `check_no_leak`. Import with `from tests.rotation_support import ...`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ccat.fakehub import FakeHub, LoggedRequest
@@ -108,3 +113,66 @@ def check_no_leak(token: str, tmp_path: Path, texts: Iterable[str]) -> None:
         data = path.read_bytes()
         for needle in needles:
             assert needle.encode() not in data, f"the token leaked into {path}"
+
+
+def report_list(text: str, heading: str) -> list[str]:
+    """The repositories listed under `heading (N):` ("Already updated", "NOT updated") in
+    a rotation's report; N is checked against the list."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading + " ("))
+    listed: list[str] = []
+    for line in lines[start + 1 :]:
+        match = re.fullmatch(r"  [✓✗] (\S+)", line)
+        if match is None:
+            break
+        listed.append(match.group(1))
+    count = re.search(r"\((\d+)\):", lines[start])
+    assert count is not None and int(count.group(1)) == len(listed)
+    return listed
+
+
+def child_env(operator_token: str, tmp_path: Path) -> dict[str, str]:
+    """The environment of a `ccat` child process: the operator credential in GH_TOKEN and
+    nothing from the developer's shell that could change where it goes or what it uses."""
+    dropped = (
+        "GITHUB_TOKEN",
+        "GITHUB_API_URL",
+        "CCAT_JOURNAL",
+        "GH_ENTERPRISE_TOKEN",
+        "GITHUB_ENTERPRISE_TOKEN",
+        "GH_HOST",
+    )
+    env = {name: value for name, value in os.environ.items() if name not in dropped}
+    env.update(
+        GH_TOKEN=operator_token,
+        XDG_STATE_HOME=str(tmp_path / "xdg-state"),
+        COLUMNS="200",
+        NO_COLOR="1",
+    )
+    return env
+
+
+@contextmanager
+def rotation_process(
+    rotate_args: list[str], hub: FakeHub, token: str, tmp_path: Path, *extra: str
+) -> Iterator[subprocess.Popen[str]]:
+    """Start `python -m ccat ARGS EXTRA` and give it the token on standard input; a
+    process still running when the block ends is killed and reaped."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ccat", *rotate_args, *extra],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(hub.operator_token, tmp_path),
+    )
+    assert process.stdin is not None
+    # One line is all it reads; `communicate` closes standard input later.
+    process.stdin.write(token + "\n")
+    process.stdin.flush()
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()

@@ -29,6 +29,7 @@ from tests.rotation_support import (
     names,
     put_repositories,
     puts,
+    report_list,
     repository_of,
     secret_path,
     write_graph,
@@ -40,21 +41,6 @@ Ccat = Callable[..., Result]
 def outputs(*results: Result) -> list[str]:
     """stdout and stderr of each result, for the leak check."""
     return [text for result in results for text in (result.stdout, result.stderr)]
-
-
-def report_list(stdout: str, heading: str) -> list[str]:
-    """The repositories listed under `heading` ("Already updated", "NOT updated")."""
-    lines = stdout.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(heading + " ("))
-    listed: list[str] = []
-    for line in lines[start + 1 :]:
-        match = re.fullmatch(r"  [✓✗] (\S+)", line)
-        if match is None:
-            break
-        listed.append(match.group(1))
-    count = re.search(r"\((\d+)\):", lines[start])
-    assert count is not None and int(count.group(1)) == len(listed)
-    return listed
 
 
 def stop_at(ccat: Ccat, rotate_args: list[str], hub: FakeHub, token: str, failing: str) -> Result:

@@ -8,13 +8,9 @@ SPEC §5: a kill at any instant leaves a journal that parses, every repository i
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,7 +18,7 @@ from typer.testing import Result
 
 from ccat.fakehub import FakeHub
 from ccat.pat.journal import Journal
-from tests.rotation_support import NoLeak, holding, put_repositories, puts
+from tests.rotation_support import NoLeak, holding, put_repositories, puts, rotation_process
 
 pytestmark = pytest.mark.slow
 
@@ -35,43 +31,6 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.005)
-
-
-@contextmanager
-def rotation_process(
-    rotate_args: list[str], hub: FakeHub, token: str, tmp_path: Path, *extra: str
-) -> Iterator[subprocess.Popen[str]]:
-    """Start `python -m ccat pat rotate` and give it the token on standard input; a
-    process still running when the block ends is killed and reaped."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in ("GITHUB_TOKEN", "GITHUB_API_URL", "CCAT_JOURNAL")
-    }
-    env.update(
-        GH_TOKEN=hub.operator_token,
-        XDG_STATE_HOME=str(tmp_path / "xdg-state"),
-        COLUMNS="200",
-        NO_COLOR="1",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ccat", *rotate_args, *extra],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert process.stdin is not None
-    # One line is all it reads; `communicate` closes standard input later.
-    process.stdin.write(token + "\n")
-    process.stdin.flush()
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import pty
-import re
 import select
 import signal
 import subprocess
@@ -33,12 +32,15 @@ from ccat.pat.journal import Journal
 from tests.rotation_support import (
     FORBIDDEN,
     NoLeak,
+    child_env,
     current,
     holding,
     key_path,
     on_disk,
     put_repositories,
     puts,
+    report_list,
+    rotation_process,
     secret_path,
 )
 
@@ -81,45 +83,6 @@ def read_until(fd: int, needle: bytes, timeout: float = 30.0) -> bytes:
     return data
 
 
-def child_env(hub: FakeHub, tmp_path: Path) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in ("GITHUB_TOKEN", "GITHUB_API_URL", "CCAT_JOURNAL", "GH_ENTERPRISE_TOKEN")
-    }
-    env.update(
-        GH_TOKEN=hub.operator_token,
-        XDG_STATE_HOME=str(tmp_path / "xdg-state"),
-        COLUMNS="200",
-        NO_COLOR="1",
-    )
-    return env
-
-
-@contextmanager
-def piped(
-    args: list[str], hub: FakeHub, token: str, tmp_path: Path
-) -> Iterator[subprocess.Popen[str]]:
-    """`python -m ccat ARGS` with the token on a piped standard input."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ccat", *args],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=child_env(hub, tmp_path),
-    )
-    assert process.stdin is not None
-    process.stdin.write(token + "\n")
-    process.stdin.flush()
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-
-
 @contextmanager
 def on_a_terminal(
     args: list[str], hub: FakeHub, tmp_path: Path
@@ -133,7 +96,7 @@ def on_a_terminal(
             stdin=slave,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=child_env(hub, tmp_path),
+            env=child_env(hub.operator_token, tmp_path),
             start_new_session=True,
         )
     finally:
@@ -145,21 +108,6 @@ def on_a_terminal(
             process.kill()
         process.communicate()
         os.close(master)
-
-
-def listed(text: str, heading: str) -> list[str]:
-    """The repositories listed under `heading (N):`, N checked."""
-    lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(heading + " ("))
-    found: list[str] = []
-    for line in lines[start + 1 :]:
-        match = re.fullmatch(r"  [✓✗] (\S+)", line)
-        if match is None:
-            break
-        found.append(match.group(1))
-    count = re.search(r"\((\d+)\):", lines[start])
-    assert count is not None and int(count.group(1)) == len(found)
-    return found
 
 
 def assert_lock_free(journal_path: Path) -> None:
@@ -195,7 +143,9 @@ def test_a_signal_mid_rotation_records_the_truth_and_resume_finishes(
     name: str,
 ) -> None:
     hub.latency = 0.1
-    with piped([*rotate_args, "--write-interval", "0.3"], hub, new_token, tmp_path) as process:
+    with rotation_process(
+        rotate_args, hub, new_token, tmp_path, "--write-interval", "0.3"
+    ) as process:
         wait_for(lambda: len(puts(hub)) >= 2 or process.poll() is not None)
         assert process.poll() is None, "the rotation ended before the signal"
         process.send_signal(signum)
@@ -206,8 +156,8 @@ def test_a_signal_mid_rotation_records_the_truth_and_resume_finishes(
     assert "Traceback" not in stderr
     run = current(journal_path)
     assert run.state == "interrupted" and run.finished_at is not None
-    assert listed(stderr, "Already updated") == run.updated()
-    assert listed(stderr, "NOT updated") == run.not_updated()
+    assert report_list(stderr, "Already updated") == run.updated()
+    assert report_list(stderr, "NOT updated") == run.not_updated()
     assert len(run.updated()) >= 1 and run.updated() == targets[: len(run.updated())]
     assert set(run.updated()) <= holding(hub, new_token)
     assert "ccat pat rotate --resume" in stderr
@@ -243,7 +193,7 @@ def test_ctrl_c_during_preflight_writes_nothing_and_gives_no_resume_hint(
 ) -> None:
     hub.add_fault(Fault("GET", key_path(targets[2]), action="hang"))
     preflight = 2 + 2 * len(targets)  # /user twice, then a key and a reach check each
-    with piped(rotate_args, hub, new_token, tmp_path) as process:
+    with rotation_process(rotate_args, hub, new_token, tmp_path) as process:
         # Everything but the hanging key has been answered: preflight waits on it.
         wait_for(lambda: len(hub.requests) >= preflight - 1 or process.poll() is not None)
         assert process.poll() is None, "preflight ended before Ctrl-C"
