@@ -60,6 +60,20 @@ def test_preflight_warns_of_a_token_expiring_within_two_weeks() -> None:
     assert "GitHub sent no expiry date" in unknown[0]
 
 
+def test_preflight_says_a_token_expired_and_when_not_that_it_expires_in_0_days() -> None:
+    # Issue 14, defect 12: an expiry in the past printed "expires in 0 days".
+    expired = preflight_lines(plan("2026-11-20T08:30:00Z"), now=NOW)[-1]
+    assert "expires in 0 days" not in expired
+    assert "the new token expired on 2026-11-20 08:30 UTC (5 days ago" in expired
+    assert "CI fails with it" in expired
+    today = preflight_lines(plan("2026-11-25T18:00:00Z"), now=NOW)[-1]
+    assert "expired on 2026-11-25 18:00 UTC (today" in today
+    within = preflight_lines(plan("2026-11-26T07:00:00Z"), now=NOW)[-1]
+    assert "the new token expires within a day, on 2026-11-26 07:00 UTC" in within
+    tomorrow = preflight_lines(plan("2026-11-27T07:00:00Z"), now=NOW)[-1]
+    assert "expires in 1 day, on 2026-11-27 07:00 UTC" in tomorrow
+
+
 def test_failure_report_lists_exactly_the_updated_and_not_updated() -> None:
     stopped = run("updated", "updated", "failed", "pending")
     failed = stopped.targets[2]

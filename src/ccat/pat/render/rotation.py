@@ -4,7 +4,7 @@ report (or its JSON), and a refused preflight."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rich import box
@@ -47,12 +47,31 @@ def _plan_table(rows: list[tuple[str, str, str]], title: str, width: int) -> Tab
     return table
 
 
-def _days_left(expires_at: str, now: datetime) -> int | None:
+def _expiry_warning(expires_at: str, now: datetime) -> str | None:
+    """A warning when the new token expires within `--warn-days`'s default, or has
+    expired already (GitHub's date is past by this machine's clock): when, and what
+    follows. None when it is further off, or the date is unreadable."""
     try:
         expires = datetime.strptime(expires_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError:
         return None
-    return (expires - now).days
+    left = expires - now
+    if left >= timedelta(days=DEFAULTS.warn_days):
+        return None
+    when = expires.strftime("%Y-%m-%d %H:%M UTC")
+    if left <= timedelta(0):
+        ago = -left // timedelta(days=1)
+        since = "today" if ago == 0 else f"{plural(ago, 'day')} ago"
+        return (
+            f"[red]warning:[/] the new token expired on {when} ({since}, by this machine's "
+            "clock): CI fails with it; create a new token (or check this clock)"
+        )
+    days = left // timedelta(days=1)
+    within = "within a day" if days == 0 else f"in {plural(days, 'day')}"
+    return (
+        f"[yellow]warning:[/] the new token expires {within}, on {when}: CI will break then "
+        "unless it is rotated again"
+    )
 
 
 def preflight_lines(plan: Plan, now: datetime | None = None) -> list[str]:
@@ -84,12 +103,9 @@ def preflight_lines(plan: Plan, now: datetime | None = None) -> list[str]:
     for item in redone:
         lines.append(f"[yellow]note:[/] {shown(item.repository)}: {shown(item.note)}")
     if token is not None and token.expires_at:
-        left = _days_left(token.expires_at, now or datetime.now(UTC))
-        if left is not None and left < DEFAULTS.warn_days:
-            lines.append(
-                f"[yellow]warning:[/] the new token expires in {max(left, 0)} days: CI will "
-                "break then unless it is rotated again"
-            )
+        warning = _expiry_warning(token.expires_at, now or datetime.now(UTC))
+        if warning is not None:
+            lines.append(warning)
     return lines
 
 
