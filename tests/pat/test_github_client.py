@@ -243,7 +243,7 @@ async def test_a_hang_is_retried_once_then_is_a_transport_error(fakehub: FakeHub
     async with client(fakehub, listener=attempts, timeout=0.3) as github:
         with pytest.raises(TransportError) as failure:
             await github.find_secret(REPO, "GH_PAT")
-    assert "no answer within 0.3 s after 2 attempts" in failure.value.message
+    assert "no answer from 127.0.0.1 within 0.3 s (after 2 attempts)" in failure.value.message
     assert failure.value.repository == REPO
     assert attempts.statuses == [None, None]  # one try and one retry, not four
 

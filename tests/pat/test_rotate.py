@@ -389,7 +389,7 @@ async def test_transient_failures_are_retried_and_a_rate_limit_is_waited_out(
 
 @pytest.mark.parametrize(
     ("action", "status", "error"),
-    [("status", 502, "Server Error"), ("drop", None, "connection failed")],
+    [("status", 502, "Server Error"), ("drop", None, "closed the connection without answering")],
     ids=["502", "dropped"],
 )
 async def test_a_transient_failure_outlasting_the_retries_stops_the_rotation(

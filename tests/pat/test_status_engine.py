@@ -195,5 +195,5 @@ async def test_a_hang_becomes_an_error_row_not_a_hung_command(fakehub: FakeHub) 
     report = await check(fakehub, fakehub.repositories, request_timeout=0.2)
     by_repo = {r.repository: r for r in report.results}
     assert by_repo["ccatobs/ops-db"].state == "error"
-    assert "no answer within 0.2 s" in (by_repo["ccatobs/ops-db"].error or "")
+    assert "no answer from 127.0.0.1 within 0.2 s" in (by_repo["ccatobs/ops-db"].error or "")
     assert by_repo["ccatobs/system-integration"].state == "missing"

@@ -20,7 +20,7 @@ from typing import Literal, Protocol
 
 import anyio
 
-from ccat.pat.errors import AuthenticationError, GitHubError, NotFoundError
+from ccat.pat.errors import AuthenticationError, GitHubError, NotFoundError, TransportError
 from ccat.pat.github import GitHubClient, OrgSecret
 from ccat.pat.settings import DEFAULTS
 
@@ -35,7 +35,9 @@ class SecretStatus:
     `via` says where a present secret comes from; `updated_at` is that secret's. For a
     missing one, `org_error` says why the organisation secrets could not be checked. For
     an error, `accepted_permissions` is GitHub's `X-Accepted-GitHub-Permissions`, when
-    sent: what the checking credential would need.
+    sent: what the checking credential would need. `connection_hint` is set when no
+    answer came at all (the connection failed or timed out): what to check, since
+    neither the credential nor the repository is to blame.
     """
 
     repository: str
@@ -47,6 +49,12 @@ class SecretStatus:
     credential_rejected: bool = False
     org_error: str | None = None
     accepted_permissions: str | None = None
+    connection_hint: str | None = None
+
+    @property
+    def unanswered(self) -> bool:
+        """No answer came: the connection failed or timed out."""
+        return self.connection_hint is not None
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,9 @@ def _error(repository: str, exc: GitHubError) -> SecretStatus:
         http_status=exc.status,
         credential_rejected=isinstance(exc, AuthenticationError),
         accepted_permissions=exc.accepted_permissions,
+        connection_hint=(exc.hint or "check the connection")
+        if isinstance(exc, TransportError)
+        else None,
     )
 
 

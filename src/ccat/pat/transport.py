@@ -31,6 +31,7 @@ import httpx
 
 from ccat import __version__
 from ccat.pat.budget import PointsBudget, points_of
+from ccat.pat.connection import ConnectionFailure, connection_failure
 from ccat.pat.errors import InvalidAnswerError, RateLimitError, TransportError
 from ccat.pat.settings import DEFAULTS
 
@@ -256,8 +257,8 @@ class Transport:
                     or attempt >= self.settings.retries
                     or timeouts > self.settings.timeout_retries
                 ):
-                    raise self._transport_error(request, attempt, timed_out, exc) from None
-                reason = "no answer" if timed_out else f"connection failed ({type(exc).__name__})"
+                    raise self._transport_error(request, attempt, exc) from None
+                reason = self._failure(exc).reason
             else:
                 if answer.status not in TRANSIENT_STATUSES or attempt >= self.settings.retries:
                     return answer
@@ -266,21 +267,18 @@ class Transport:
             self._setback(request)
             await self._backoff(request, attempt, reason)
 
-    def _transport_error(
-        self, request: Request, attempt: int, timed_out: bool, exc: Exception
-    ) -> TransportError:
-        reason = (
-            f"no answer within {self.settings.timeout:g} s"
-            if timed_out
-            else f"connection failed ({type(exc).__name__})"
-        )
-        attempts = f"after {attempt + 1} attempt{'s' if attempt else ''}"
+    def _failure(self, exc: Exception) -> ConnectionFailure:
+        return connection_failure(exc, self.settings.api_url, self.settings.timeout)
+
+    def _transport_error(self, request: Request, attempt: int, exc: Exception) -> TransportError:
+        failure = self._failure(exc)
+        detail = f"{failure.reason} (after {attempt + 1} attempt{'s' if attempt else ''})"
         return TransportError(
-            f"{request.line}: {reason} {attempts}",
-            detail=f"{reason} {attempts}",
+            f"{request.line}: {detail}",
+            detail=detail,
             repository=request.repository,
             request=request.line,
-            hint=f"check that {self.settings.api_url} is reachable; --timeout sets the limit",
+            hint=failure.hint,
         )
 
     async def _backoff(self, request: Request, attempt: int, reason: str) -> None:

@@ -273,14 +273,23 @@ def status_json(report: StatusReport, outlook: Outlook) -> str:
 
 def check_hint(report: StatusReport, credential: str = "GH_TOKEN") -> str | None:
     """For exit code 3: is the *checking* credential (found in `credential`) the problem,
-    or some repositories? The same 403 everywhere is the checker's permission, not the
-    secret's."""
+    the connection, or some repositories? The same 403 everywhere is the checker's
+    permission, not the secret's; no answer at all is the connection's fault, never the
+    credential's (GitHub never saw it)."""
     errors = [r for r in report.results if r.state == "error"]
     if not errors:
         return None
     statuses = {r.http_status for r in errors}
     everywhere = len(errors) == len(report.results)
     checker = f"the checking credential (the operator's, from {credential})"
+    unanswered = [r for r in errors if r.unanswered]
+    if len(unanswered) == len(errors):
+        where = "no repository" if everywhere else plural(len(errors), "repository", "repositories")
+        return (
+            f"{where} could be checked because GitHub never answered (see above): it is the "
+            f"connection, neither the credential nor {report.secret}; "
+            + (unanswered[0].connection_hint or "")
+        )
     if statuses == {401}:
         return (
             f"GitHub rejected the operator credential (from {credential}; HTTP 401): it is the "
@@ -300,8 +309,12 @@ def check_hint(report: StatusReport, credential: str = "GH_TOKEN") -> str | None
             f"no repository could be read: {checker} may not see them, or --org/--graph "
             "name the wrong ones"
         )
+    count = plural(len(errors), "repository", "repositories")
+    others = "" if everywhere else "; the others were"
+    no_answer = (
+        f" ({len(unanswered)} got no answer: check the connection for those)" if unanswered else ""
+    )
     return (
-        f"{plural(len(errors), 'repository', 'repositories')} could not be checked (see "
-        "above); the others were: check the checking credential's access to those, and "
-        "their names"
+        f"{count} could not be checked (see above){others}{no_answer}: check the checking "
+        "credential's access to those, and their names"
     )
