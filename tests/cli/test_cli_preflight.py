@@ -87,7 +87,10 @@ def test_a_403_quotes_x_accepted_github_permissions_in_the_hint(
     result = ccat(*rotate_args, input=new_token + "\n")
     assert result.exit_code == 1, result.output
     said = one_line(result.stderr)
-    assert said.count("cannot read Actions in this repository (HTTP 403") == len(TARGETS)
+    # Issue 15: one line for the failure they share, with their count and every name.
+    assert said.count("cannot read Actions in this repository (HTTP 403") == 1
+    assert f"— {len(TARGETS)} repositories:" in said
+    assert all(target in said for target in TARGETS)
     # One hint for all of them, quoting what GitHub said the request needs.
     assert said.count("GitHub says this request needs: actions=read") == 1
     assert_zero_writes(hub, journal_path)

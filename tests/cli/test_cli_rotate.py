@@ -244,9 +244,12 @@ def test_a_preflight_failure_lists_every_failing_repository(
 
     assert result.exit_code == 1, result.output
     assert "nothing was written" in result.stderr
-    failing = re.findall(r"^  ✗ (\S+): ", result.stderr, flags=re.MULTILINE)
     # A repository GitHub does not know fails twice: its key, and the new token's reach.
-    assert failing == [targets[2], targets[6], "ccatobs/not-on-github", "ccatobs/not-on-github"]
+    # Issue 15: the keys that fail alike are one line, then every name.
+    assert "  ✗ public key: HTTP 404: Not Found — 3 repositories:" in result.stderr
+    assert f"      {targets[2]}, {targets[6]}, ccatobs/not-on-github\n" in result.stderr
+    failing = re.findall(r"^  ✗ (\S+): ", result.stderr, flags=re.MULTILINE)
+    assert failing == ["ccatobs/not-on-github"]  # the new token's reach: alone
     assert_nothing_written(hub, journal_path)
     assert_no_leak(*outputs(result))
 

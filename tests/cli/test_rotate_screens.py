@@ -91,9 +91,8 @@ def test_rotate_reads_well_at_80_and_120_columns(
         assert f"✗ 4 of 9 repositories updated; stopped at {TARGETS[4]} (HTTP 403)." in words
     elif case == "refused preflight":
         assert code == 1
-        # One short line per repository, then the shared hint once.
-        assert f"✗ {TARGETS[2]}: public key: HTTP 404" in words
-        assert f"✗ {LONG}: public key: HTTP 404" in words
+        # One short line for the failure both share, their names, then the hint once.
+        assert f"✗ public key: HTTP 404: Not Found — 2 repositories: {TARGETS[2]}, {LONG}" in words
         assert reference.count("hint") == 1, reference
         assert "hint (2 repositories): check the repository name" in words
     else:

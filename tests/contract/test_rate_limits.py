@@ -73,8 +73,11 @@ def test_status_waits_out_each_kind_of_rate_limit(
     result = ccat("pat", "status", "--json", "--graph", str(graph_file), "--api-url", fakehub.url)
     assert result.exit_code == 0, result.output
     assert {entry["state"] for entry in json.loads(result.stdout)["repositories"]} == {"present"}
-    for repository in REPOSITORIES:  # each target says it waits, and that it is no failure
-        assert f"GitHub rate limit ({repository}): waiting" in result.stderr
+    # One wait, one line (issue 15: one line per cause), naming every target it held.
+    said = [line for line in result.stderr.splitlines() if "GitHub rate limit" in line]
+    assert len(said) == 1, result.stderr
+    assert said[0].startswith(f"GitHub rate limit ({len(REPOSITORIES)} repositories: ")
+    assert all(repository in said[0] for repository in REPOSITORIES)
     assert "this is not a failure" in result.stderr
     answers = [request.status for request in fakehub.requests]
     assert answers.count(status) >= len(REPOSITORIES)  # every target was limited once…

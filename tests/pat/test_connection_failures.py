@@ -1,7 +1,8 @@
 """A host that does not answer (issue 15, build item 4): the error names the host and the
 cause in words — cannot resolve it, connection refused, TLS certificate not trusted,
-closed without an answer, no answer in time — never an exception class; and the hint is
-about the connection, never the credential, which GitHub never saw.
+closed without an answer, no answer in time — never an exception class; the hint is
+about the connection, never the credential, which GitHub never saw; and nine
+repositories behind one dead host are one cause, said once.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from contextlib import contextmanager
 import pytest
 
 from ccat.fakehub import FakeHub, Fault
+from ccat.pat.early_warnings import Outlook
 from ccat.pat.github import ClientSettings, open_client
-from ccat.pat.render.status import check_hint
+from ccat.pat.render.status import check_hint, footer_blocks
 from ccat.pat.status import StatusOptions, StatusReport, run_status
 from tests.conftest import OPERATOR_TOKEN, REPOSITORIES
 from tests.connection_faults import (
@@ -49,10 +51,14 @@ def refusing() -> Iterator[str]:
 
 
 def assert_one_unanswered_cause(report: StatusReport, error: str) -> None:
-    """Every repository failed with `error`, unanswered; the hint blames the connection,
-    not the credential."""
+    """Every repository failed with `error`, unanswered: one cause, a hint that blames
+    the connection, not the credential."""
     assert {r.error for r in report.results} == {error}
     assert all(r.state == "error" and r.unanswered for r in report.results)
+    ((_, title, causes),) = footer_blocks(report, Outlook())
+    assert title == f"could not be checked ({len(REPOSITORIES)})"
+    (cause,) = causes
+    assert cause.text == error and cause.subjects == REPOSITORIES
     hint = check_hint(report) or ""
     assert hint.startswith("no repository could be checked because GitHub never answered")
     assert "neither the credential nor GH_PAT" in hint

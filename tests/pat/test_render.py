@@ -16,6 +16,7 @@ from ccat.pat.render.rotation import (
     preflight_lines,
 )
 from ccat.pat.rotate import Plan, PlanItem, Preflight, RotationOutcome, TokenCheck, WriteFailure
+from tests.screens import drawn
 
 NOW = datetime(2026, 11, 25, 19, 0, tzinfo=UTC)
 ITEMS = (PlanItem("ccatobs/a", "set"), PlanItem("ccatobs/b", "skip"))
@@ -111,7 +112,7 @@ def test_success_counts_the_graph_not_records_kept_of_repositories_that_left_it(
     assert "the journal also keeps 1 that left the graph" in lines[0]
 
 
-def test_preflight_failures_are_one_line_each_and_a_shared_hint_is_said_once() -> None:
+def test_preflight_failures_are_one_line_per_cause_and_a_shared_hint_is_said_once() -> None:
     error = PreflightError(
         "preflight failed",
         failures=[
@@ -122,12 +123,12 @@ def test_preflight_failures_are_one_line_each_and_a_shared_hint_is_said_once() -
         hint="fix these",
     )
     lines = preflight_failure_lines(error)
-    assert lines[:3] == [
-        "  [red]✗[/] ccatobs/a: public key: HTTP 404: Not Found",
-        "  [red]✗[/] ccatobs/b: public key: HTTP 404: Not Found",
-        "  [red]✗[/] the new token: a classic token without workflow",
-    ]
-    assert lines[3:] == ["[dim]hint (2 repositories):[/] check names", "[dim]hint:[/] add it"]
+    # Issue 15: the same failure in two repositories is one line, then their names.
+    assert drawn([lines[0]], 80) == (
+        "  ✗ public key: HTTP 404: Not Found — 2 repositories:\n      ccatobs/a, ccatobs/b\n"
+    )
+    assert lines[1] == "  [red]✗[/] the new token: a classic token without workflow"
+    assert lines[2:] == ["[dim]hint (2 repositories):[/] check names", "[dim]hint:[/] add it"]
 
 
 def test_hints_that_differ_only_by_the_repository_are_one_cause() -> None:
@@ -137,7 +138,8 @@ def test_hints_that_differ_only_by_the_repository_are_one_cause() -> None:
     ]
     failures.append(PreflightFailure("ccatobs/c", "HTTP 403", "grant ccatobs/c access"))
     lines = preflight_failure_lines(PreflightError("failed", failures=failures, hint=""))
-    assert lines[3:] == [
+    # After one line for a and b (they failed alike) and one for c: the hints.
+    assert lines[2:] == [
         "[dim]hint (2 repositories):[/] can you see each of them?",
         "[dim]hint:[/] grant ccatobs/c access",  # alone: it keeps its name
     ]

@@ -1,15 +1,18 @@
 """Listeners that tell the operator what is happening while it happens, on stderr.
 
-`ClientNotices` announces rate-limit waits always (SPEC §6), budget waits once they are
-long enough to notice, and each request under `--debug`. The progress listeners draw a
-live line on a terminal only; without one (CI logs, pipes) they draw nothing.
+`ClientNotices` announces rate-limit waits always (SPEC §6) — once per wait, however many
+requests GitHub refused at once — budget waits once they are long enough to notice, and
+each request under `--debug`. The progress listeners draw a live line on a terminal
+only; without one (CI logs, pipes) they draw nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.progress import (
@@ -20,14 +23,53 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 from ccat.pat.journal import TargetRecord
-from ccat.pat.render.text import shown
+from ccat.pat.render.causes import names
+from ccat.pat.render.status_layout import wrap
+from ccat.pat.render.text import plural, shown
 from ccat.pat.status import SecretStatus
 from ccat.pat.transport import Wait, WaitReason
+from ccat.pat.untrusted import clean
 
 # A budget wait shorter than this is pacing, not news.
 NOTICEABLE_WAIT = 2.0
+# GitHub refuses every request in flight at once when a rate limit starts: the waits
+# announced within this many seconds of the first are gathered into one line...
+GATHER = 0.25
+# ...and so are those that end within this many seconds of it (the same reset).
+SAME_WAIT = 2.0
+WAIT_NAMES = 10
+
+
+@dataclass
+class _RateLimited:
+    """The requests refused by one rate limit: when the wait ends, and for whom."""
+
+    until: float  # wall clock
+    seconds: float
+    repositories: list[str] = field(default_factory=list)
+    others: int = 0  # requests that are not about a repository (GET /user…)
+    said: bool = False
+
+    def line(self) -> str:
+        """`GitHub rate limit (3 repositories: a, b, c): waiting 60 s, until 12:00:00;
+        this is not a failure`."""
+        listed = [clean(name, None) for name in self.repositories]
+        if len(listed) == 1 and not self.others:
+            who = f" ({listed[0]})"
+        elif listed:
+            who = f" ({plural(len(listed), 'repository', 'repositories')}: "
+            who += names(listed, WAIT_NAMES)
+            who += f", and {plural(self.others, 'other request')})" if self.others else ")"
+        else:
+            who = ""
+        until = time.strftime("%H:%M:%S", time.localtime(self.until))
+        return (
+            f"GitHub rate limit{who}: waiting {self.seconds:.0f} s, until {until}; this is "
+            "not a failure"
+        )
 
 
 class ClientNotices:
@@ -43,6 +85,7 @@ class ClientNotices:
         self._console = console
         self._debug = debug
         self._on_wait = on_wait
+        self._limit: _RateLimited | None = None
         if debug:
             self._console.print(
                 "[dim]debug: every request sends Accept, X-GitHub-Api-Version, User-Agent "
@@ -62,16 +105,14 @@ class ClientNotices:
         )
 
     def waiting(self, wait: Wait) -> None:
-        """Say why the client waits: rate limits always, the budget when it is long."""
+        """Say why the client waits: rate limits always (the requests one limit refused
+        at once in one line, see `GATHER`), the budget when it is long."""
         if self._on_wait is not None:
             self._on_wait(wait)
         where = f" ({shown(wait.repository)})" if wait.repository else ""
         until = time.strftime("%H:%M:%S", time.localtime(time.time() + wait.seconds))
         if wait.reason is WaitReason.RATE_LIMIT:
-            self._console.print(
-                f"[yellow]GitHub rate limit{where}: waiting {wait.seconds:.0f} s, until "
-                f"{until}; this is not a failure[/]"
-            )
+            self._rate_limited(wait)
         elif wait.reason is WaitReason.BUDGET and wait.seconds >= NOTICEABLE_WAIT:
             self._console.print(
                 f"[dim]request budget ({shown(wait.detail)}, --budget): waiting "
@@ -81,6 +122,37 @@ class ClientNotices:
             self._console.print(
                 f"[dim]debug:{where} {shown(wait.detail)}; waiting {wait.seconds:.2f} s[/]"
             )
+
+    def _rate_limited(self, wait: Wait) -> None:
+        until = time.time() + wait.seconds
+        limit = self._limit
+        new = limit is None or abs(until - limit.until) > SAME_WAIT
+        if new:
+            self.flush()
+            limit = self._limit = _RateLimited(until, wait.seconds)
+        assert limit is not None
+        if limit.said:
+            return  # refused a moment later, for the same wait: said already
+        if wait.repository is None:
+            limit.others += 1
+        else:
+            limit.repositories.append(wait.repository)
+        if new:
+            # Said once the requests refused with this one are counted: GATHER seconds
+            # on, on the event loop (they all sleep longer); without a loop, now.
+            try:
+                asyncio.get_running_loop().call_later(GATHER, self.flush)
+            except RuntimeError:
+                self.flush()
+
+    def flush(self) -> None:
+        """Announce the rate limit not said yet, if any."""
+        limit = self._limit
+        if limit is None or limit.said:
+            return
+        limit.said = True
+        for line in wrap(limit.line(), self._console.width):
+            self._console.print(Text(line, style="yellow"))
 
 
 def waiting_note(wait: Wait) -> str:

@@ -4,7 +4,8 @@ document and the hint of exit code 3. Markdown and GitHub Actions output are in
 
 The table stays short: a state and, for an error, a short reason in `Secret present`;
 one word per warning in `Notes`. The footer below it says everything in full sentences,
-one block per kind, wrapped to the terminal's width.
+one block per kind, wrapped to the terminal's width; a message that many repositories
+share (nine behind one dead host) is said once, with their count and names.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ccat.pat.early_warnings import Outlook, StatusWarning
+from ccat.pat.render.causes import Cause, group, names
 from ccat.pat.render.status_layout import (
     Column,
     break_name,
@@ -138,42 +140,61 @@ def _grouped(outlook: Outlook) -> Iterable[tuple[str, list[tuple[str | None, Sta
             yield kind, by_kind[kind]
 
 
-def footer_blocks(report: StatusReport, outlook: Outlook) -> list[tuple[str, str, list[str]]]:
-    """The footer's content without layout: (symbol, title, items) per block, in the
+FooterBlock = tuple[str, str, list[Cause]]
+
+
+def footer_blocks(report: StatusReport, outlook: Outlook) -> list[FooterBlock]:
+    """The footer's content without layout: (symbol, title, causes) per block, in the
     order shown: repositories not checked, each warning kind, organisation secrets not
-    checked. The Markdown form uses the same blocks."""
-    blocks: list[tuple[str, str, list[str]]] = []
+    checked. Within a block, repositories that share a message make one `Cause`. The
+    Markdown form uses the same blocks."""
+    blocks: list[FooterBlock] = []
     errors = [r for r in report.results if r.state == "error"]
     if errors:
-        items = [f"{r.repository}: {r.error or 'unknown error'}" for r in errors]
-        blocks.append(("!", f"could not be checked ({len(errors)})", items))
+        causes = group((r.repository, r.error or "unknown error") for r in errors)
+        blocks.append(("!", f"could not be checked ({len(errors)})", causes))
     for kind, pairs in _grouped(outlook):
-        items = [f"{repo}: {w.message}" if repo else w.message for repo, w in pairs]
-        blocks.append(("⚠", f"{KIND_TITLE[kind]} ({len(pairs)})", items))
+        causes = group((repo, w.message) for repo, w in pairs)
+        blocks.append(("⚠", f"{KIND_TITLE[kind]} ({len(pairs)})", causes))
     unchecked = [r for r in report.results if r.org_error]
     if unchecked:
-        items = [
-            f"{r.repository}: it may get the secret from the organisation, which could not "
-            f"be asked ({r.org_error})"
+        causes = group(
+            (
+                r.repository,
+                "it may get the secret from the organisation, which could not be asked "
+                f"({r.org_error})",
+            )
             for r in unchecked
-        ]
-        blocks.append(("⚠", f"organisation secrets not checked ({len(unchecked)})", items))
+        )
+        blocks.append(("⚠", f"organisation secrets not checked ({len(unchecked)})", causes))
     return blocks
 
 
 _SYMBOL_STYLE = {"!": "yellow", "⚠": "yellow"}
 
 
+def cause_lines(cause: Cause, width: int, indent: int = 2) -> list[str]:
+    """One cause, wrapped to `width`: `repo: message` for one repository; for several,
+    `message — 9 repositories:`, then their names on lines of their own, broken only
+    between two names."""
+    if len(cause.subjects) <= 1:
+        text = f"{cause.subjects[0]}: {cause.text}" if cause.subjects else cause.text
+        return wrap(clean(text, None), width, indent=indent)
+    head = wrap(clean(f"{cause.text} — {cause.count}:", None), width, indent=indent)
+    listed = clean(names(cause.subjects), None)
+    return head + wrap(listed, width, indent=indent + 2, hang=0, markdown=True)
+
+
 def status_footer(report: StatusReport, outlook: Outlook, width: int = 80) -> list[Text]:
     """Below the table, in full sentences wrapped to `width`: one block per kind (its
-    title, then one entry per repository), the safe-to-revoke line when it is true, and
-    the summary line."""
+    title, then one entry per cause), the safe-to-revoke line when it is true, and the
+    summary line."""
     lines: list[Text] = []
-    for symbol, title, items in footer_blocks(report, outlook):
+    for symbol, title, causes in footer_blocks(report, outlook):
         for line in wrap(clean(f"{symbol} {title}:", None), width):
             lines.append(Text(line, style=_SYMBOL_STYLE[symbol]))
-        for item in items:
-            lines.extend(Text(line) for line in wrap(clean(item, None), width, indent=2))
+        for cause in causes:
+            lines.extend(Text(line) for line in cause_lines(cause, width))
     if outlook.safe_to_revoke:
         text = clean(f"✓ {outlook.safe_to_revoke}", None)
         lines.extend(Text(line, style="green") for line in wrap(text, width))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from ccat.pat.early_warnings import Outlook
+from ccat.pat.render.causes import Cause, names
 from ccat.pat.render.status import error_reason, footer_blocks, note_words, status_summary
 from ccat.pat.render.status_layout import wrap
 from ccat.pat.render.text import NONE
@@ -35,6 +36,15 @@ def _state(result: SecretStatus) -> str:
     return f"error: {error_reason(result)}"
 
 
+def _item(cause: Cause) -> str:
+    """A footer entry: `repo: message`, or `message — 3 repositories: a, b, c`."""
+    if not cause.subjects:
+        return cause.text
+    if len(cause.subjects) == 1:
+        return f"{cause.subjects[0]}: {cause.text}"
+    return f"{cause.text} — {cause.count}: {names(cause.subjects)}"
+
+
 def status_markdown(report: StatusReport, outlook: Outlook, width: int = MARKDOWN_WIDTH) -> str:
     """The report as a GitHub-flavoured Markdown table (short states and one word per
     warning, as on the terminal), then the footer's blocks as lists, the safe-to-revoke
@@ -53,12 +63,12 @@ def status_markdown(report: StatusReport, outlook: Outlook, width: int = MARKDOW
             f"{_md(result.updated_at)} | {_md(notes) if notes else ''} |"
         )
     lines.append("")
-    for symbol, title, items in footer_blocks(report, outlook):
+    for symbol, title, causes in footer_blocks(report, outlook):
         lines += [f"**{symbol} {_md(title)}**", ""]
-        for item in items:
+        for cause in causes:
             # Indented as the item's text, then the marker put in front: a long first
             # word stays beside the marker instead of leaving it alone on its line.
-            first, *rest = wrap(_md(item), width, indent=2, hang=0, markdown=True)
+            first, *rest = wrap(_md(_item(cause)), width, indent=2, hang=0, markdown=True)
             lines += ["- " + first[2:], *rest]
         lines.append("")
     if outlook.safe_to_revoke:
