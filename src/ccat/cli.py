@@ -14,6 +14,7 @@ Tokens never come from argv: the operator credential comes from the environment 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -442,7 +443,11 @@ def demo(ctx: typer.Context, keep: KeepOption = False) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. Under GitHub Actions, standard output and error are
+    guarded against workflow commands the tool did not write (`commands.workflow_log`)."""
+    from ccat.commands.workflow_log import guard_streams
+
+    guard_streams(os.environ)
     app(prog_name="ccat")
 
 

@@ -187,9 +187,10 @@ def test_workflow_commands_escape_what_the_runner_would_read_as_syntax(
     )
     result = run_status(ccat, args, GITHUB_ACTIONS="true")
     found = commands(result.stdout)
+    # The server's text is in the message, defused: no `::` of it is left (issue 14).
     assert (
-        f"::error title=GH_PAT not checked::{REPOS[0]}: HTTP 403: ::warning::forged 50%25 off: "
-        "a, b" in found
+        f"::error title=GH_PAT not checked::{REPOS[0]}: HTTP 403: :\\:warning:\\:forged 50%25 "
+        "off: a, b" in found
     )
     assert len(found) == len(REPOS)  # one per repository: no forged command
     # Whatever the width, no printed line starts (after spaces) with `::` but ours.

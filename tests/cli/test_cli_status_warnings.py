@@ -346,7 +346,7 @@ def test_markdown_has_the_table_and_every_block(ccat: Ccat, scene: Scene) -> Non
         "**⚠ organisation secrets not checked (1)**",
     ):
         assert block in lines
-    assert f"- {full(MISSED)}: set " in result.stdout
+    assert f"- {full(MISSED)}: `set " in result.stdout  # a message is a code span
     assert "warning: missed the last rotation" in result.stderr
 
 

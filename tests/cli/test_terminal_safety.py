@@ -40,7 +40,7 @@ RAW_CONTROL = re.compile(
     "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
 )
 SHOWN = "\\x1b[2J"  # how `clean` shows the screen clear, proving the text did arrive
-MARKDOWN_SHOWN = "\\\\x1b\\[2J"  # the same in Markdown, backslash and bracket escaped
+MARKDOWN_SHOWN = f"`HTTP 403: {SHOWN}"  # in Markdown, in a code span, shown literally
 
 
 def assert_inert(*outputs: bytes | str) -> None:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from ccat.commands.inputs import Connection, journal_at, resolve_connection
 from ccat.commands.signals import Interrupted, raising_signals, run_interruptible
 from ccat.commands.terminal import Terminal
+from ccat.commands.workflow_log import write_command
 from ccat.options import OutputFormat, StatusArgs
 from ccat.pat.early_warnings import Outlook, assess, relevant_runs
 from ccat.pat.errors import CcatError, JournalError
@@ -154,7 +155,7 @@ def _github_actions(
         return
     stream = terminal.err.file if machine else terminal.out.file
     for command in workflow_commands(report, outlook):
-        stream.write(command + "\n")
+        write_command(stream, command)
     stream.flush()
     summary = terminal.env.get("GITHUB_STEP_SUMMARY")
     if summary:

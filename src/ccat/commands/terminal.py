@@ -27,10 +27,11 @@ class Terminal:
     @classmethod
     def current(cls) -> Terminal:
         """The process's own stdout, stderr and stdin. Text wraps at word boundaries to
-        the terminal's width (80 columns when it is not a terminal)."""
+        the terminal's width (80 columns when it is not a terminal). No emoji codes:
+        rich would show a server's `:white_check_mark:` as ✅, and ours are characters."""
         return cls(
-            out=Console(highlight=False),
-            err=Console(stderr=True, highlight=False),
+            out=Console(highlight=False, emoji=False),
+            err=Console(stderr=True, highlight=False, emoji=False),
             stdin_is_terminal=sys.stdin.isatty(),
         )
 

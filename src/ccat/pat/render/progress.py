@@ -28,10 +28,9 @@ from rich.text import Text
 from ccat.pat.journal import TargetRecord
 from ccat.pat.render.causes import names
 from ccat.pat.render.status_layout import wrap
-from ccat.pat.render.text import plural, shown
+from ccat.pat.render.text import plural, screen, shown
 from ccat.pat.status import SecretStatus
 from ccat.pat.transport import Wait, WaitReason
-from ccat.pat.untrusted import clean
 
 # A budget wait shorter than this is pacing, not news.
 NOTICEABLE_WAIT = 2.0
@@ -56,7 +55,7 @@ class _RateLimited:
     def line(self) -> str:
         """`GitHub rate limit (3 repositories: a, b, c): waiting 60 s, until 12:00:00;
         this is not a failure`."""
-        listed = [clean(name, None) for name in self.repositories]
+        listed = [screen(name) for name in self.repositories]
         if len(listed) == 1 and not self.others:
             who = f" ({listed[0]})"
         elif listed:

@@ -17,7 +17,7 @@ from ccat.pat.journal import RotationRun, TargetRecord
 from ccat.pat.render.causes import Cause, group, names
 from ccat.pat.render.journal import in_flight
 from ccat.pat.render.status_layout import wrap
-from ccat.pat.render.text import Fitted, cells, json_text, plural, shown, table_chrome
+from ccat.pat.render.text import Fitted, cells, json_text, plural, screen, shown, table_chrome
 from ccat.pat.rotate import Plan, RotationOutcome
 from ccat.pat.settings import DEFAULTS
 from ccat.pat.untrusted import clean
@@ -146,10 +146,10 @@ def _failed_alike(cause: Cause) -> Fitted:
     (the two tokens), `  ✗ a, b: reason`."""
     if not all("/" in subject for subject in cause.subjects):
         # Both tokens: `the operator credential, the new token: GET /user: …`.
-        head, listed = clean(f"✗ {', '.join(cause.subjects)}: {cause.text}", None), ""
+        head, listed = screen(f"✗ {', '.join(cause.subjects)}: {cause.text}"), ""
     else:
-        head = clean(f"✗ {cause.text} — {cause.count}:", None)
-        listed = clean(names(cause.subjects), None)
+        head = screen(f"✗ {cause.text} — {cause.count}:")
+        listed = screen(names(cause.subjects))
 
     def build(width: int) -> Text:
         lines = wrap(head, width, indent=2, hang=2)

@@ -27,7 +27,7 @@ from ccat.pat.render.status_layout import (
     longest_word,
     wrap,
 )
-from ccat.pat.render.text import NONE, json_text, plural
+from ccat.pat.render.text import NONE, json_text, plural, screen
 from ccat.pat.status import SecretStatus, StatusReport
 from ccat.pat.untrusted import clean
 
@@ -105,9 +105,9 @@ def status_table(report: StatusReport, outlook: Outlook, width: int | None = Non
     headers = list(HEADERS if notes else HEADERS[:3])
     rows = [
         [
-            clean(result.repository, None),
+            screen(result.repository),
             state_text(result).plain,
-            clean(result.updated_at, None) if result.updated_at else NONE,
+            screen(result.updated_at) if result.updated_at else NONE,
             ", ".join(note_words(result, outlook)),
         ][: len(headers)]
         for result in report.results
@@ -115,7 +115,7 @@ def status_table(report: StatusReport, outlook: Outlook, width: int | None = Non
     widths = _widths([headers, *rows], width)
     table = Table(
         box=box.ROUNDED,
-        title=f"{clean(report.secret, None)} in {clean(report.org, None)}",
+        title=f"{screen(report.secret)} in {screen(report.org)}",
         title_justify="left",
     )
     for index, header in enumerate(headers):
@@ -179,9 +179,9 @@ def cause_lines(cause: Cause, width: int, indent: int = 2) -> list[str]:
     between two names."""
     if len(cause.subjects) <= 1:
         text = f"{cause.subjects[0]}: {cause.text}" if cause.subjects else cause.text
-        return wrap(clean(text, None), width, indent=indent)
-    head = wrap(clean(f"{cause.text} — {cause.count}:", None), width, indent=indent)
-    listed = clean(names(cause.subjects), None)
+        return wrap(screen(text), width, indent=indent)
+    head = wrap(screen(f"{cause.text} — {cause.count}:"), width, indent=indent)
+    listed = screen(names(cause.subjects))
     return head + wrap(listed, width, indent=indent + 2, hang=0, markdown=True)
 
 
@@ -191,12 +191,12 @@ def status_footer(report: StatusReport, outlook: Outlook, width: int = 80) -> li
     summary line."""
     lines: list[Text] = []
     for symbol, title, causes in footer_blocks(report, outlook):
-        for line in wrap(clean(f"{symbol} {title}:", None), width):
+        for line in wrap(screen(f"{symbol} {title}:"), width):
             lines.append(Text(line, style=_SYMBOL_STYLE[symbol]))
         for cause in causes:
             lines.extend(Text(line) for line in cause_lines(cause, width))
     if outlook.safe_to_revoke:
-        text = clean(f"✓ {outlook.safe_to_revoke}", None)
+        text = screen(f"✓ {outlook.safe_to_revoke}")
         lines.extend(Text(line, style="green") for line in wrap(text, width))
     summary = wrap(status_summary(report, outlook), width)
     verdict = len("OK") if report.ok else len("NOT OK")
@@ -222,11 +222,10 @@ def status_summary(report: StatusReport, outlook: Outlook) -> str:
     if outlook.count:
         parts.append(plural(outlook.count, "warning"))
     verdict = "OK" if report.ok else "NOT OK"
-    return clean(
+    return screen(
         f"{verdict}: {report.secret} — {', '.join(parts)} "
         f"({plural(len(report.results), 'repository', 'repositories')}, "
-        f"checked {report.checked_at})",
-        None,
+        f"checked {report.checked_at})"
     )
 
 
@@ -245,7 +244,7 @@ def stderr_lines(report: StatusReport, outlook: Outlook, width: int = 80) -> lis
         entries.append(("✓", "green", outlook.safe_to_revoke))
     lines: list[Text] = []
     for label, style, text in entries:
-        wrapped = [Text(line) for line in wrap(clean(f"{label} {text}", None), width)]
+        wrapped = [Text(line) for line in wrap(screen(f"{label} {text}"), width)]
         wrapped[0].stylize(style, 0, len(label))
         lines.extend(wrapped)
     return lines

@@ -1,5 +1,10 @@
 """`ccat pat status` for CI: the Markdown report (`--format markdown`, and GitHub
-Actions' step summary) and the workflow commands that become annotations."""
+Actions' step summary) and the workflow commands that become annotations.
+
+Every string from a server or a file goes into the Markdown through `text.markdown` (a
+code span, shown literally) and into a workflow command through `text.command_data`;
+a code span is broken across lines only before a letter, where no block can start.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +12,57 @@ import re
 
 from ccat.pat.early_warnings import Outlook
 from ccat.pat.render.causes import Cause, names
-from ccat.pat.render.status import error_reason, footer_blocks, note_words, status_summary
-from ccat.pat.render.status_layout import wrap
-from ccat.pat.render.text import NONE
+from ccat.pat.render.status import (
+    FooterBlock,
+    error_reason,
+    footer_blocks,
+    note_words,
+    status_summary,
+)
+from ccat.pat.render.text import command_data, command_property, markdown
 from ccat.pat.status import SecretStatus, StatusReport
-from ccat.pat.untrusted import clean
 
 # Prose is wrapped here (GitHub joins the lines again); a table row cannot be.
 MARKDOWN_WIDTH = 80
+# Our own prose needs only the few characters that would make markup escaped.
 _MARKUP = re.compile(r"[\\`*\[\]<>|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+# A wrapped line may start with a letter, or with digits that make no list item (`1.`):
+# nothing else can begin a block there, even inside a code span (see `text.markdown`).
+_SAFE_LINE_START = re.compile(r"[A-Za-z]|\d+(?![\d.)])")
+# A code span that opens with three backticks or more, up to its closing backticks.
+_OPENING_FENCE = re.compile(r"(`{3,})(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
 _ICON = {"present": "✅", "missing": "❌", "error": "⚠️"}
 
 
-def _md(text: str | None) -> str:
-    """Untrusted text for Markdown: no control characters, and the characters that
-    would make markup (or end a table cell) escaped. An underscore inside a word (as
-    in GH_PAT) makes no emphasis in GitHub's Markdown and stays as it is."""
-    if text is None:
-        return NONE
-    return _MARKUP.sub(r"\\\g<0>", clean(text, None))
+def _prose(text: str) -> str:
+    """Text of ours (never a server's) for Markdown: markup characters escaped. An
+    underscore inside a word (GH_PAT) makes no emphasis in GitHub's Markdown."""
+    return _MARKUP.sub(r"\\\g<0>", text)
+
+
+def _wrapped(text: str, width: int, *, indent: int = 0) -> list[str]:
+    """`text` on lines of at most `width` where it can be: broken at a space only before
+    a word that can start a line in Markdown (`_SAFE_LINE_START`), so a code span may be
+    broken too; a line that cannot be broken stays longer. Lines after the first are
+    indented by `indent` as the first is.
+
+    A code span of three backticks or more that opens `text` stays whole on the first
+    line: ended before its closing backticks, that line would open a code block."""
+    lead = " " * indent
+    opening = _OPENING_FENCE.match(text)
+    head = 0 if opening is None else opening.end()
+    first, _, rest = text[head:].partition(" ")
+    words = [text[:head] + first, *(rest.split(" ") if _ else [])]
+    lines = [lead]
+    for word in words:
+        line = lines[-1]
+        if line == lead:
+            lines[-1] = line + word
+        elif len(line) + 1 + len(word) > width and _SAFE_LINE_START.match(word):
+            lines.append(lead + word)
+        else:
+            lines[-1] = f"{line} {word}"
+    return lines
 
 
 def _state(result: SecretStatus) -> str:
@@ -36,57 +73,56 @@ def _state(result: SecretStatus) -> str:
     return f"error: {error_reason(result)}"
 
 
-def _item(cause: Cause) -> str:
-    """A footer entry: `repo: message`, or `message — 3 repositories: a, b, c`."""
+def _row(result: SecretStatus, outlook: Outlook) -> str:
+    notes = ", ".join(note_words(result, outlook))
+    return (
+        f"| {markdown(result.repository, cell=True)} | {_ICON[result.state]} "
+        f"{_prose(_state(result))} | {markdown(result.updated_at, cell=True)} | "
+        f"{_prose(notes)} |"
+    )
+
+
+def _cause(cause: Cause) -> str:
+    """A footer entry: `repo`: `message`; or `message` — 3 repositories: `a`, `b`, `c`."""
     if not cause.subjects:
-        return cause.text
+        return markdown(cause.text)
     if len(cause.subjects) == 1:
-        return f"{cause.subjects[0]}: {cause.text}"
-    return f"{cause.text} — {cause.count}: {names(cause.subjects)}"
+        return f"{markdown(cause.subjects[0])}: {markdown(cause.text)}"
+    listed = [markdown(name) for name in cause.subjects]
+    return f"{markdown(cause.text)} — {cause.count}: {names(listed)}"
+
+
+def _blocks(blocks: list[FooterBlock], width: int) -> list[str]:
+    """The footer's blocks as lists, one entry per cause."""
+    lines: list[str] = []
+    for symbol, title, causes in blocks:
+        lines += [f"**{symbol} {_prose(title)}**", ""]
+        for cause in causes:
+            first, *rest = _wrapped(_cause(cause), width, indent=2)
+            lines += ["- " + first[2:], *rest]
+        lines.append("")
+    return lines
 
 
 def status_markdown(report: StatusReport, outlook: Outlook, width: int = MARKDOWN_WIDTH) -> str:
     """The report as a GitHub-flavoured Markdown table (short states and one word per
     warning, as on the terminal), then the footer's blocks as lists, the safe-to-revoke
     line and the summary. Lines other than table rows are at most `width` characters,
-    unless a single word is longer (a table row cannot be wrapped, nor a word)."""
-    lines = [
-        f"### {_md(report.secret)} in {_md(report.org)}",
-        "",
-        "| Repository | Secret present | Last rotated | Notes |",
-        "|---|---|---|---|",
-    ]
-    for result in report.results:
-        notes = ", ".join(note_words(result, outlook))
-        lines.append(
-            f"| {_md(result.repository)} | {_ICON[result.state]} {_md(_state(result))} | "
-            f"{_md(result.updated_at)} | {_md(notes) if notes else ''} |"
-        )
+    unless no word that may start a line comes in time (a table row cannot be wrapped)."""
+    lines = [f"### {_prose(report.secret)} in {_prose(report.org)}", ""]
+    lines += ["| Repository | Secret present | Last rotated | Notes |", "|---|---|---|---|"]
+    lines += [_row(result, outlook) for result in report.results]
     lines.append("")
-    for symbol, title, causes in footer_blocks(report, outlook):
-        lines += [f"**{symbol} {_md(title)}**", ""]
-        for cause in causes:
-            # Indented as the item's text, then the marker put in front: a long first
-            # word stays beside the marker instead of leaving it alone on its line.
-            first, *rest = wrap(_md(_item(cause)), width, indent=2, hang=0, markdown=True)
-            lines += ["- " + first[2:], *rest]
-        lines.append("")
+    lines += _blocks(footer_blocks(report, outlook), width)
     if outlook.safe_to_revoke:
         # ✅ takes two cells on a terminal.
-        safe = f"✅ {_md(outlook.safe_to_revoke)}"
-        lines += [*wrap(safe, width - 1, hang=0, markdown=True), ""]
-    lines += wrap(_md(status_summary(report, outlook)), width, hang=0, markdown=True)
+        lines += [*_wrapped(f"✅ {markdown(outlook.safe_to_revoke)}", width - 1), ""]
+    lines += _wrapped(_prose(status_summary(report, outlook)), width)
     return "\n".join(lines) + "\n"
 
 
-def _command_data(text: str) -> str:
-    """Escape a workflow command's message as the Actions runner expects."""
-    return clean(text, None).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _command_property(text: str) -> str:
-    """Escape a workflow command's property (`title=`): also `:` and `,`."""
-    return _command_data(text).replace(":", "%3A").replace(",", "%2C")
+def _command(kind: str, title: str, text: str) -> str:
+    return f"::{kind} title={command_property(title)}::{command_data(text)}"
 
 
 def workflow_commands(report: StatusReport, outlook: Outlook) -> list[str]:
@@ -94,24 +130,22 @@ def workflow_commands(report: StatusReport, outlook: Outlook) -> list[str]:
     repository with warnings (and one for the token's expiry), for GitHub Actions'
     annotations."""
     secret = report.secret
-    commands: list[str] = []
-    for warning in outlook.token_warnings:
-        title = _command_property(f"{secret} token expiry")
-        commands.append(f"::warning title={title}::{_command_data(warning.message)}")
+    commands = [
+        _command("warning", f"{secret} token expiry", warning.message)
+        for warning in outlook.token_warnings
+    ]
     for result in report.results:
         if result.state == "missing":
-            title = _command_property(f"{secret} missing")
             text = f"{result.repository}: {secret} is not set"
             if result.org_error:
                 text += f" (organisation secrets not checked: {result.org_error})"
-            commands.append(f"::error title={title}::{_command_data(text)}")
+            commands.append(_command("error", f"{secret} missing", text))
         elif result.state == "error":
-            title = _command_property(f"{secret} not checked")
             text = f"{result.repository}: {result.error or 'unknown error'}"
-            commands.append(f"::error title={title}::{_command_data(text)}")
-        warnings = outlook.of(result.repository)
-        if warnings:
-            title = _command_property(f"{secret}: {', '.join(w.kind for w in warnings)}")
-            text = f"{result.repository}: " + "; ".join(w.message for w in warnings)
-            commands.append(f"::warning title={title}::{_command_data(text)}")
+            commands.append(_command("error", f"{secret} not checked", text))
+        found = outlook.of(result.repository)
+        if found:
+            title = f"{secret}: {', '.join(w.kind for w in found)}"
+            text = f"{result.repository}: " + "; ".join(w.message for w in found)
+            commands.append(_command("warning", title, text))
     return commands

@@ -1,0 +1,364 @@
+"""Issue 14, defect 1: under GitHub Actions, no byte from a server or an input file may
+form a workflow command on standard output or error, while the tool's own annotations
+still work. Each output is read as the runner reads it (`tests.actions_runner`: both
+command forms, `stop-commands` honoured, the two streams in either order).
+
+The three repros of the issue run as real processes (so with the stream guard of
+`ccat.commands.workflow_log`); the property test runs every command in-process, where no
+guard is installed, so that it proves the doors of `ccat.pat.render.text` by themselves:
+every server-controlled field the tool reads (error messages, a body that is not JSON,
+`X-Accepted-GitHub-Permissions`, `X-OAuth-Scopes`, a login) and every string of an input
+file (the graph's keys and names, every string of a journal) through `status` (table,
+JSON, Markdown, step summary), `rotate` (preflight, writes, `--json`, `--dry-run`) and
+`journal` (table, `--json`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner, Result
+
+from ccat.cli import app
+from ccat.fakehub import FakeHub, Fault
+from tests.actions_runner import Command, assert_no_forged_command, lines
+from tests.github_markdown import render
+from tests.status_scene import completed_run, save_journal
+from tests.untrusted_text import as_header, hostile, hostile_header
+
+OPERATOR = "workflow-commands-operator"
+NEW_TOKEN = "ghp_workflowcommandsnewtoken"
+REPOS = ("ccatobs/system-integration", "ccatobs/ops-db", "ccatobs/ops-db-api")
+STOP = "Denied ##[stop-commands]zzz"
+MARKDOWN_TAGS = {"h3", "p", "ul", "li", "code", "table", "thead", "tbody", "tr", "th", "td"}
+MARKDOWN_TAGS.add("strong")
+
+
+@dataclass
+class Stage:
+    """An emulator, a graph, a journal path and a step summary, and `ccat` in-process
+    under GITHUB_ACTIONS=true."""
+
+    hub: FakeHub
+    root: Path
+    width: int = 80
+
+    @property
+    def graph(self) -> Path:
+        return self.root / "graph.yml"
+
+    @property
+    def journal(self) -> Path:
+        return self.root / "journal.json"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "summary.md"
+
+    def reset(self, graph: str | None = None) -> None:
+        self.width = 80
+        self.hub.clear_faults()
+        for repository in REPOS:
+            self.hub.set_secret(repository, "GH_PAT", "old")
+        self.graph.write_text(graph or "org: ccatobs\nrepositories: [ops-db, ops-db-api]\n")
+        for path in (self.journal, self.summary):
+            path.unlink(missing_ok=True)
+
+    def env(self) -> dict[str, str | None]:
+        return {
+            "GH_TOKEN": OPERATOR,
+            "GITHUB_TOKEN": None,
+            "GH_ENTERPRISE_TOKEN": None,
+            "GITHUB_ENTERPRISE_TOKEN": None,
+            "GH_HOST": None,
+            "GITHUB_API_URL": None,
+            "CCAT_JOURNAL": None,
+            "XDG_STATE_HOME": str(self.root / "xdg"),
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_STEP_SUMMARY": str(self.summary),
+            "COLUMNS": str(self.width),
+            "NO_COLOR": "1",
+        }
+
+    def ccat(self, *args: str, token: str | None = None) -> Result:
+        common = ["--graph", str(self.graph), "--journal", str(self.journal)]
+        if args[0] != "journal":
+            common += ["--api-url", self.hub.url]
+        return CliRunner().invoke(
+            app,
+            ["pat", *args, *common],
+            input=None if token is None else token + "\n",
+            env=self.env(),
+        )
+
+
+def assert_only_ours(result: Result) -> list[Command]:
+    """No traceback, and only the tool's own annotations for the runner."""
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    return assert_no_forged_command(result.stdout, result.stderr)
+
+
+def assert_plain_summary(stage: Stage) -> None:
+    """The step summary, if any, renders as GitHub renders it into nothing but text."""
+    if stage.summary.exists():
+        assert set(render(stage.summary.read_text(encoding="utf-8")).tags) <= MARKDOWN_TAGS
+
+
+@pytest.fixture(scope="module")
+def stage() -> Iterator[Stage]:
+    hub = FakeHub(REPOS, operator_token=OPERATOR, tokens={NEW_TOKEN: "ccat-ci-bot"})
+    with tempfile.TemporaryDirectory(prefix="ccat-workflow-") as root, hub:
+        yield Stage(hub, Path(root))
+
+
+# -- the property: every field, every output ----------------------------------------------
+
+
+def _status(stage: Stage) -> list[Result]:
+    return [
+        stage.ccat("status"),
+        stage.ccat("status", "--json"),
+        stage.ccat("status", "--format", "markdown"),
+    ]
+
+
+def _rotate(stage: Stage, *extra: str) -> list[Result]:
+    args = ["rotate", "--yes", "--write-interval", "0", "--concurrency", "1", *extra]
+    return [stage.ccat(*args, token=NEW_TOKEN), stage.ccat(*args, "--json", token=NEW_TOKEN)]
+
+
+def secrets_list_message(stage: Stage, text: str) -> list[Result]:
+    stage.hub.add_fault(Fault("GET", f"/repos/{REPOS[1]}/actions/secrets", 403, None, text))
+    return _status(stage)
+
+
+def body_not_json(stage: Stage, text: str) -> list[Result]:
+    fault = Fault(
+        "GET",
+        f"/repos/{REPOS[1]}/actions/secrets",
+        403,
+        None,
+        body=text.encode("utf-8", "replace"),
+        headers={"Content-Type": "text/plain"},
+    )
+    stage.hub.add_fault(fault)
+    return _status(stage)
+
+
+def accepted_permissions(stage: Stage, text: str) -> list[Result]:
+    header = {"X-Accepted-GitHub-Permissions": text}
+    stage.hub.add_fault(Fault("GET", "/repos/*/actions/secrets", 403, None, "No", headers=header))
+    return _status(stage)
+
+
+def organisation_secrets_message(stage: Stage, text: str) -> list[Result]:
+    stage.hub.delete_secret(REPOS[2], "GH_PAT")
+    path = f"/repos/{REPOS[2]}/actions/organization-secrets"
+    stage.hub.add_fault(Fault("GET", path, 422, None, text))
+    return _status(stage)
+
+
+def public_key_message(stage: Stage, text: str) -> list[Result]:
+    stage.hub.add_fault(Fault("GET", "/repos/*/actions/secrets/public-key", 404, None, text))
+    return _rotate(stage)
+
+
+def reach_permissions(stage: Stage, text: str) -> list[Result]:
+    header = {"X-Accepted-GitHub-Permissions": text}
+    fault = Fault("GET", f"/repos/{REPOS[2]}/actions/runs", 403, None, "No", headers=header)
+    stage.hub.add_fault(fault)
+    return _rotate(stage)
+
+
+def write_message(stage: Stage, text: str) -> list[Result]:
+    stage.hub.add_fault(Fault("PUT", f"/repos/{REPOS[2]}/actions/secrets/*", 403, None, text))
+    results = _rotate(stage)
+    return [*results, stage.ccat("journal"), stage.ccat("journal", "--json")]
+
+
+def login_and_scopes(stage: Stage, text: str) -> list[Result]:
+    # Both tokens' GET /user: a hostile login, classic scopes without `workflow`.
+    body = json.dumps({"login": text, "id": 1}).encode()
+    headers = {"X-OAuth-Scopes": "repo, " + as_header(text)}
+    fault = Fault("GET", "/user", 200, None, body=body, headers=headers)
+    stage.hub.add_fault(fault)
+    return _rotate(stage, "--dry-run")
+
+
+def graph_strings(stage: Stage, text: str) -> list[Result]:
+    # An unknown top-level key (a warning), then a name the graph refuses (an error).
+    key = json.dumps(text)
+    stage.graph.write_text(f"org: ccatobs\n{key}: 1\nrepositories: [ops-db]\n")
+    results = [stage.ccat("status"), *_rotate(stage, "--dry-run")]
+    stage.graph.write_text(f"org: ccatobs\nrepositories: [{key}]\n")
+    return [*results, stage.ccat("status"), stage.ccat("rotate", "--dry-run", token="")]
+
+
+def journal_strings(stage: Stage, text: str) -> list[Result]:
+    now = datetime.now(UTC).replace(microsecond=0)
+    run = completed_run(list(REPOS[1:]), now - timedelta(days=1), expires_at=None)
+    save_journal(stage.journal, run)
+    document = json.loads(stage.journal.read_bytes())
+    current = document["current"]
+    for key in ("run_id", "operator", "started_at", "finished_at"):
+        current[key] = current[key] + text
+    current["graph"]["path"] = text
+    current["token"]["login"] = text
+    current["token"]["expires_at"] = text
+    current["targets"][0]["error"] = text
+    current["targets"].append({**current["targets"][0], "repository": "ccatobs/x" + text})
+    stage.journal.write_text(json.dumps(document), encoding="utf-8")
+    os.chmod(stage.journal, 0o600)
+    return [stage.ccat("journal"), stage.ccat("journal", "--json"), *_status(stage)]
+
+
+FIELDS: dict[str, Callable[[Stage, str], list[Result]]] = {
+    "secrets list: message": secrets_list_message,
+    "secrets list: body not JSON": body_not_json,
+    "X-Accepted-GitHub-Permissions (status)": accepted_permissions,
+    "organisation secrets: message": organisation_secrets_message,
+    "public key: message": public_key_message,
+    "X-Accepted-GitHub-Permissions (preflight)": reach_permissions,
+    "write: message, then the journal": write_message,
+    "GET /user: login and X-OAuth-Scopes": login_and_scopes,
+    "graph: unknown key, bad name": graph_strings,
+    "journal: every string": journal_strings,
+}
+HEADER_FIELDS = {
+    "X-Accepted-GitHub-Permissions (status)",
+    "X-Accepted-GitHub-Permissions (preflight)",
+}
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    field=st.sampled_from(sorted(FIELDS)),
+    text=hostile,
+    header=hostile_header,
+    width=st.sampled_from([40, 80, 200]),
+)
+def test_no_server_or_file_text_forms_a_workflow_command(
+    stage: Stage, field: str, text: str, header: str, width: int
+) -> None:
+    stage.reset()
+    stage.width = width
+    results = FIELDS[field](stage, header if field in HEADER_FIELDS else text)
+    for result in results:
+        assert_only_ours(result)
+    assert_plain_summary(stage)
+
+
+# -- the three repros, as real processes -------------------------------------------------
+
+
+def process(stage: Stage, *args: str, width: int = 80) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GH_", "GITHUB_", "CCAT_"))}
+    env.update({k: v for k, v in stage.env().items() if v is not None})
+    env["COLUMNS"] = str(width)
+    command = [sys.executable, "-m", "ccat", "pat", *args, "--graph", str(stage.graph)]
+    command += ["--api-url", stage.hub.url, "--journal", str(stage.journal)]
+    return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+
+def test_a_stop_commands_in_a_403_message_stops_nothing(stage: Stage) -> None:
+    # (a) A 403 whose message is `Denied ##[stop-commands]zzz`: the footer, the `::error`
+    # line and --format json carried it raw, and the runner then ignored every later
+    # annotation.
+    stage.reset()
+    stage.hub.delete_secret(REPOS[2], "GH_PAT")
+    stage.hub.add_fault(Fault("GET", f"/repos/{REPOS[1]}/actions/secrets", 403, None, STOP))
+    table = process(stage, "status")
+    ours = assert_no_forged_command(table.stdout, table.stderr)
+    assert [c.name for c in ours] == ["error", "error"]  # ops-db unchecked, ops-db-api missing
+    assert ours[0].data == f"{REPOS[1]}: HTTP 403: Denied #\\#[stop-commands]zzz"
+    assert f"{REPOS[1]}: HTTP 403: Denied #\\#[stop-commands]zzz" in table.stdout  # footer
+    document = process(stage, "status", "--json")
+    assert "\\u0023#[stop-commands]zzz" in document.stdout and "##[" not in document.stdout
+    rows = {row["repository"]: row for row in json.loads(document.stdout)["repositories"]}
+    assert rows[REPOS[1]]["error"] == f"HTTP 403: {STOP}"  # the value, read back as sent
+    assert len(assert_no_forged_command(document.stdout, document.stderr)) == 2
+
+
+def test_a_permissions_header_never_starts_a_line_with_add_mask(stage: Stage) -> None:
+    # (b) A 403 with `X-Accepted-GitHub-Permissions: aaaa… ::add-mask::present`: the hint
+    # wrapped so that a stderr line started with `::add-mask::`. Every length of the
+    # `a` run puts the wrap somewhere else: at some, the defused text starts a line.
+    started_a_line = []
+    for length in range(1, 81):
+        stage.reset()
+        header = {"X-Accepted-GitHub-Permissions": "a" * length + " ::add-mask::present"}
+        fault = Fault("GET", "/repos/*/actions/secrets", 403, None, "No", headers=header)
+        stage.hub.add_fault(fault)
+        result = stage.ccat("status")
+        assert result.exit_code == 3, result.output
+        assert_only_ours(result)
+        if any(line.lstrip().startswith(":\\:add-mask") for line in lines(result.stderr)):
+            started_a_line.append(length)
+    assert started_a_line, "no length put the header's text at the start of a line"
+    # And once as a real process, at one of those lengths.
+    stage.reset()
+    header = {"X-Accepted-GitHub-Permissions": "a" * started_a_line[0] + " ::add-mask::present"}
+    fault = Fault("GET", "/repos/*/actions/secrets", 403, None, "No", headers=header)
+    stage.hub.add_fault(fault)
+    done = process(stage, "status")
+    assert done.returncode == 3, done.stderr
+    assert any(line.startswith(":\\:add-mask:\\:present") for line in lines(done.stderr))
+    assert_no_forged_command(done.stdout, done.stderr)
+
+
+def test_an_unknown_graph_key_carrying_commands_is_warned_of_inertly(stage: Stage) -> None:
+    # (c) An unknown top-level key in the graph file carrying both forms reached the
+    # stderr warning raw.
+    key = "::add-mask::x ##[stop-commands]zzz"
+    stage.reset(f"org: ccatobs\n{json.dumps(key)}: 1\nrepositories: [ops-db, ops-db-api]\n")
+    stage.hub.delete_secret(REPOS[2], "GH_PAT")
+    done = process(stage, "status")
+    said = " ".join(done.stderr.split())
+    assert "unknown top-level key ':\\:add-mask:\\:x #\\#[stop-commands]zzz' ignored" in said
+    ours = assert_no_forged_command(done.stdout, done.stderr)
+    assert [c.properties["title"] for c in ours] == ["GH_PAT missing"]
+
+
+def test_the_demo_under_github_actions_writes_only_its_own_annotations(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GH_", "GITHUB_", "CCAT_"))}
+    env.update(GITHUB_ACTIONS="true", XDG_STATE_HOME=str(tmp_path), COLUMNS="80")
+    done = subprocess.run(
+        [sys.executable, "-m", "ccat", "pat", "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    ours = assert_no_forged_command(done.stdout, done.stderr)
+    assert ours and {c.name for c in ours} == {"error"}  # the first status: secrets missing
+
+
+def test_server_urls_and_entities_stay_text_in_the_step_summary(stage: Stage) -> None:
+    # Issue 14, defect 12: a server's URL became a link, `&amp;` an `&`, in the summary.
+    message = "see https://evil.example/x or www.evil.example &amp; &#x41; <b>bold</b> @octocat"
+    stage.reset()
+    stage.hub.add_fault(Fault("GET", f"/repos/{REPOS[1]}/actions/secrets", 403, None, message))
+    result = stage.ccat("status")
+    assert result.exit_code == 3, result.output
+    page = render(stage.summary.read_text(encoding="utf-8"))
+    assert "a" not in page.tags and "b" not in page.tags  # no link, no HTML
+    assert f"HTTP 403: {message}" in page.code  # shown exactly as GitHub sent it
