@@ -32,6 +32,7 @@ from typer.testing import CliRunner, Result
 
 from ccat.cli import app
 from ccat.fakehub import FakeHub, Fault
+from ccat.pat.render.status_ci import STEP_SUMMARY_LIMIT
 from tests.actions_runner import Command, assert_no_forged_command, lines
 from tests.github_markdown import render
 from tests.status_scene import completed_run, save_journal
@@ -362,3 +363,42 @@ def test_server_urls_and_entities_stay_text_in_the_step_summary(stage: Stage) ->
     page = render(stage.summary.read_text(encoding="utf-8"))
     assert "a" not in page.tags and "b" not in page.tags  # no link, no HTML
     assert f"HTTP 403: {message}" in page.code  # shown exactly as GitHub sent it
+
+
+def test_the_step_summary_never_grows_past_what_github_keeps(stage: Stage) -> None:
+    # GitHub drops a step's whole summary past 1 MiB: an earlier command of the same
+    # step left 400 bytes; the report is shortened to fit them, or left out, and said.
+    stage.reset()
+    stage.hub.delete_secret(REPOS[2], "GH_PAT")
+    stage.hub.add_fault(Fault("GET", f"/repos/{REPOS[1]}/actions/secrets", 403, None, "No"))
+    for left in (400, 40):
+        stage.summary.write_text("x" * (STEP_SUMMARY_LIMIT - left), encoding="utf-8")
+        result = stage.ccat("status")
+        assert result.exit_code == 1, result.output
+        assert stage.summary.stat().st_size <= STEP_SUMMARY_LIMIT
+        added = stage.summary.read_text(encoding="utf-8")[STEP_SUMMARY_LIMIT - left :]
+        if left == 400:
+            assert added.startswith("### GH_PAT in ccatobs") and "NOT OK: GH_PAT" in added
+        else:
+            assert added == ""
+            said = " ".join(result.stderr.split())
+            assert "the step summary" in said and "has no room left" in said
+
+
+def test_a_graph_of_1200_repositories_gets_a_short_summary(tmp_path: Path) -> None:
+    names = [f"repository-{n:04d}" for n in range(1200)]
+    repos = ["ccatobs/system-integration", *(f"ccatobs/{n}" for n in names)]
+    with FakeHub(repos, operator_token=OPERATOR) as hub:
+        for repository in repos[:-3]:
+            hub.set_secret(repository, "GH_PAT", "v")
+        stage = Stage(hub, tmp_path)
+        listed = "".join(f"  - {name}\n" for name in names)
+        stage.graph.write_text(f"org: ccatobs\nrepositories:\n{listed}")
+        result = stage.ccat("status", "--budget", "0")  # 1,201 GETs: no minute's pause
+    assert result.exit_code == 1, result.output
+    ours = assert_only_ours(result)
+    assert [c.properties["title"] for c in ours] == ["GH_PAT missing"] * 3
+    summary = stage.summary.read_text(encoding="utf-8")
+    rows = [line for line in summary.splitlines() if line.startswith("| ccatobs/")]
+    assert rows == [f"| ccatobs/{n} | ❌ missing | — |  |" for n in names[-3:]]
+    assert "the 1,198 with nothing to note are not listed" in " ".join(summary.split())

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from ccat.pat.early_warnings import Outlook, StatusWarning, WarningKind
 from ccat.pat.render.status import check_hint, status_json, status_screen, stderr_lines
-from ccat.pat.render.status_ci import status_markdown, workflow_commands
+from ccat.pat.render.status_ci import status_markdown, step_summary, workflow_commands
 from ccat.pat.render.text import screen, shown
 from ccat.pat.status import SecretStatus, StatusReport
 from tests.actions_runner import assert_no_forged_command
@@ -98,12 +98,20 @@ def test_every_status_output_under_github_actions_holds_only_our_commands(
 
 
 @settings(max_examples=300, deadline=None)
-@given(reports())
-def test_the_markdown_shows_every_server_text_literally(case: tuple[StatusReport, Outlook]) -> None:
+@given(reports(), st.sampled_from([400, 4000, 1024 * 1024]))
+def test_the_markdown_shows_every_server_text_literally(
+    case: tuple[StatusReport, Outlook], room: int
+) -> None:
     report, outlook = case
-    page = render(status_markdown(report, outlook))
+    full = status_markdown(report, outlook)
+    page = render(full)
     assert set(page.tags) <= MARKDOWN_TAGS, page.tags
     # A code span broken across lines shows a space where the line broke.
     code = [" ".join(span.split("\n")) for span in page.code]
     for text in untrusted(report, outlook):
         assert any(screen(text) in span for span in code) or screen(text) in page.text
+    # The step summary: within the room left, or none; as plain as the full report.
+    summary = step_summary(report, outlook, room)
+    if summary is not None:
+        assert summary == full or len(summary.encode()) <= room
+        assert set(render(summary).tags) <= MARKDOWN_TAGS

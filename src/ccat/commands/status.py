@@ -33,7 +33,12 @@ from ccat.pat.render.status import (
     status_screen,
     stderr_lines,
 )
-from ccat.pat.render.status_ci import status_markdown, workflow_commands
+from ccat.pat.render.status_ci import (
+    STEP_SUMMARY_LIMIT,
+    status_markdown,
+    step_summary,
+    workflow_commands,
+)
 from ccat.pat.render.text import shown
 from ccat.pat.status import StatusOptions, StatusReport, run_status
 
@@ -150,7 +155,8 @@ def _github_actions(
     report: StatusReport, outlook: Outlook, terminal: Terminal, *, machine: bool
 ) -> None:
     """Under GitHub Actions: annotations (on stdout after the table, on stderr after
-    JSON or Markdown), and the Markdown report appended to the step summary."""
+    JSON or Markdown), and the Markdown report appended to the step summary, fitted to
+    what is left of the step's 1 MiB."""
     if terminal.env.get("GITHUB_ACTIONS") != "true":
         return
     stream = terminal.err.file if machine else terminal.out.file
@@ -159,11 +165,23 @@ def _github_actions(
     stream.flush()
     summary = terminal.env.get("GITHUB_STEP_SUMMARY")
     if summary:
-        try:
-            with open(summary, "a", encoding="utf-8") as handle:
-                handle.write(status_markdown(report, outlook))
-        except OSError as exc:
-            terminal.err.print(
-                f"[yellow]warning:[/] cannot append to GITHUB_STEP_SUMMARY "
-                f"({shown(summary)}): {shown(exc.strerror or str(exc))}"
-            )
+        _append_summary(summary, report, outlook, terminal)
+
+
+def _append_summary(path: str, report: StatusReport, outlook: Outlook, terminal: Terminal) -> None:
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            room = STEP_SUMMARY_LIMIT - handle.tell()
+            text = step_summary(report, outlook, room)
+            if text is None:
+                terminal.err.print(
+                    f"[yellow]warning:[/] the step summary ({shown(path)}) has no room left "
+                    "(GitHub keeps at most 1 MiB per step): nothing was added to it"
+                )
+                return
+            handle.write(text)
+    except OSError as exc:
+        terminal.err.print(
+            f"[yellow]warning:[/] cannot append to GITHUB_STEP_SUMMARY "
+            f"({shown(path)}): {shown(exc.strerror or str(exc))}"
+        )

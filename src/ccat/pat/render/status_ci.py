@@ -4,26 +4,43 @@ Actions' step summary) and the workflow commands that become annotations.
 Every string from a server or a file goes into the Markdown through `text.markdown` (a
 code span, shown literally) and into a workflow command through `text.command_data`;
 a code span is broken across lines only before a letter, where no block can start.
+
+GitHub's limits, which the step summary and the annotations are fitted to:
+
+- A step's summary holds at most 1 MiB (`STEP_SUMMARY_LIMIT`); past that GitHub drops
+  the step's whole summary. `step_summary` appends the full report when it fits in what
+  the step has left and has at most `SUMMARY_ROWS` rows; otherwise a shorter one: only
+  the repositories with something to note (the others counted), as many as fit.
+- A step shows 10 error and 10 warning annotations (`ANNOTATIONS_PER_KIND`); the rest
+  are dropped. Up to that many, one annotation per repository; beyond, one per cause,
+  with the count and the first `ANNOTATION_NAMES` names.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 
 from ccat.pat.early_warnings import Outlook
-from ccat.pat.render.causes import Cause, names
+from ccat.pat.render.causes import Cause, group, names
 from ccat.pat.render.status import (
+    KIND_ORDER,
+    KIND_TITLE,
     FooterBlock,
     error_reason,
     footer_blocks,
     note_words,
     status_summary,
 )
-from ccat.pat.render.text import command_data, command_property, markdown
+from ccat.pat.render.text import command_data, command_property, markdown, plural
 from ccat.pat.status import SecretStatus, StatusReport
 
 # Prose is wrapped here (GitHub joins the lines again); a table row cannot be.
 MARKDOWN_WIDTH = 80
+STEP_SUMMARY_LIMIT = 1024 * 1024
+SUMMARY_ROWS = 1000
+ANNOTATIONS_PER_KIND = 10
+ANNOTATION_NAMES = 10
 # Our own prose needs only the few characters that would make markup escaped.
 _MARKUP = re.compile(r"[\\`*\[\]<>|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 # A wrapped line may start with a letter, or with digits that make no list item (`1.`):
@@ -82,38 +99,49 @@ def _row(result: SecretStatus, outlook: Outlook) -> str:
     )
 
 
-def _cause(cause: Cause) -> str:
+def _cause(cause: Cause, name_limit: int | None) -> str:
     """A footer entry: `repo`: `message`; or `message` — 3 repositories: `a`, `b`, `c`."""
     if not cause.subjects:
         return markdown(cause.text)
     if len(cause.subjects) == 1:
         return f"{markdown(cause.subjects[0])}: {markdown(cause.text)}"
     listed = [markdown(name) for name in cause.subjects]
-    return f"{markdown(cause.text)} — {cause.count}: {names(listed)}"
+    return f"{markdown(cause.text)} — {cause.count}: {names(listed, name_limit)}"
 
 
-def _blocks(blocks: list[FooterBlock], width: int) -> list[str]:
-    """The footer's blocks as lists, one entry per cause."""
+def _blocks(blocks: list[FooterBlock], width: int, limit: int | None) -> list[str]:
+    """The footer's blocks as lists: at most `limit` entries each (None: all), with at
+    most `limit` names in each (then `and N more`)."""
     lines: list[str] = []
     for symbol, title, causes in blocks:
         lines += [f"**{symbol} {_prose(title)}**", ""]
-        for cause in causes:
-            first, *rest = _wrapped(_cause(cause), width, indent=2)
+        shown = causes if limit is None else causes[:limit]
+        for cause in shown:
+            first, *rest = _wrapped(_cause(cause, limit), width, indent=2)
             lines += ["- " + first[2:], *rest]
+        if len(shown) < len(causes):
+            lines.append(f"- … and {len(causes) - len(shown):,} more (the step log has them)")
         lines.append("")
     return lines
 
 
-def status_markdown(report: StatusReport, outlook: Outlook, width: int = MARKDOWN_WIDTH) -> str:
-    """The report as a GitHub-flavoured Markdown table (short states and one word per
-    warning, as on the terminal), then the footer's blocks as lists, the safe-to-revoke
-    line and the summary. Lines other than table rows are at most `width` characters,
-    unless no word that may start a line comes in time (a table row cannot be wrapped)."""
+def _document(
+    report: StatusReport,
+    outlook: Outlook,
+    results: Sequence[SecretStatus],
+    width: int,
+    *,
+    limit: int | None = None,
+    left_out: list[str] | None = None,
+) -> str:
     lines = [f"### {_prose(report.secret)} in {_prose(report.org)}", ""]
-    lines += ["| Repository | Secret present | Last rotated | Notes |", "|---|---|---|---|"]
-    lines += [_row(result, outlook) for result in report.results]
-    lines.append("")
-    lines += _blocks(footer_blocks(report, outlook), width)
+    for note in left_out or []:
+        lines += [*_wrapped(note, width), ""]
+    if results:
+        lines += ["| Repository | Secret present | Last rotated | Notes |", "|---|---|---|---|"]
+        lines += [_row(result, outlook) for result in results]
+        lines.append("")
+    lines += _blocks(footer_blocks(report, outlook), width, limit)
     if outlook.safe_to_revoke:
         # ✅ takes two cells on a terminal.
         lines += [*_wrapped(f"✅ {markdown(outlook.safe_to_revoke)}", width - 1), ""]
@@ -121,31 +149,143 @@ def status_markdown(report: StatusReport, outlook: Outlook, width: int = MARKDOW
     return "\n".join(lines) + "\n"
 
 
+def status_markdown(report: StatusReport, outlook: Outlook, width: int = MARKDOWN_WIDTH) -> str:
+    """The report as a GitHub-flavoured Markdown table (short states and one word per
+    warning, as on the terminal), then the footer's blocks as lists, the safe-to-revoke
+    line and the summary. Lines other than table rows are at most `width` characters,
+    unless no word that may start a line comes in time (a table row cannot be wrapped)."""
+    return _document(report, outlook, report.results, width)
+
+
+def _noteworthy(result: SecretStatus, outlook: Outlook) -> bool:
+    return result.state != "present" or bool(note_words(result, outlook))
+
+
+def step_summary(
+    report: StatusReport, outlook: Outlook, room: int, width: int = MARKDOWN_WIDTH
+) -> str | None:
+    """What to append to the step summary when `room` bytes are left of its 1 MiB: the
+    full report if it fits and has at most `SUMMARY_ROWS` rows; else only the
+    repositories with something to note (as many as fit, at most `SUMMARY_ROWS`), the
+    others counted, each footer block cut to as many entries. None when not even the
+    heading, the counts and the summary line fit."""
+    full = status_markdown(report, outlook, width)
+    if len(report.results) <= SUMMARY_ROWS and _size(full) <= room:
+        return full
+    noted = [r for r in report.results if _noteworthy(r, outlook)]
+    quiet = len(report.results) - len(noted)
+
+    def shortened(keep: int) -> str:
+        left_out = [
+            f"GitHub keeps at most 1 MiB of summary per step: of the "
+            f"{len(report.results):,} repositories, "
+            + (
+                f"the {quiet:,} with nothing to note are not listed"
+                if quiet
+                else "not all are listed"
+            )
+            + (f", nor {len(noted) - keep:,} with something to note" if keep < len(noted) else "")
+            + ". The step log has the full table."
+        ]
+        return _document(report, outlook, noted[:keep], width, limit=keep, left_out=left_out)
+
+    keep = _largest(min(max(len(noted), 1), SUMMARY_ROWS), lambda n: _size(shortened(n)) <= room)
+    return None if keep is None else shortened(keep)
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _largest(top: int, fits: Callable[[int], bool]) -> int | None:
+    """The largest n in 0..top for which `fits(n)` (true for all smaller ones too)."""
+    if not fits(0):
+        return None
+    low, high = 0, top
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
 def _command(kind: str, title: str, text: str) -> str:
     return f"::{kind} title={command_property(title)}::{command_data(text)}"
 
 
-def workflow_commands(report: StatusReport, outlook: Outlook) -> list[str]:
-    """One `::error` per missing or unchecked repository and one `::warning` per
-    repository with warnings (and one for the token's expiry), for GitHub Actions'
-    annotations."""
+def _per_cause(
+    kind: str, items: list[tuple[str, str, str]], limit: int, rest_title: str
+) -> list[str]:
+    """`items` (title, repository, message) as annotations: one each up to `limit`;
+    beyond, one per (title, message) with the count and names, and the causes past
+    `limit` folded into the last one."""
+    if len(items) <= limit:
+        return [_command(kind, title, f"{repo}: {text}") for title, repo, text in items]
+    causes = group((repo, f"{title}\0{text}") for title, repo, text in items)
+    shown, hidden = (
+        (causes, []) if len(causes) <= limit else (causes[: limit - 1], causes[limit - 1 :])
+    )
+    commands: list[str] = []
+    for cause in shown:
+        title, text = cause.text.split("\0", 1)
+        commands.append(
+            _command(
+                kind,
+                title,
+                f"{text} — {cause.count}: {names(cause.subjects, ANNOTATION_NAMES)}; the step "
+                "log lists each",
+            )
+        )
+    if hidden:
+        repositories = sum(len(cause.subjects) for cause in hidden)
+        commands.append(
+            _command(
+                kind,
+                rest_title,
+                f"{len(hidden):,} more causes, in "
+                f"{plural(repositories, 'repository', 'repositories')}: see the step log",
+            )
+        )
+    return commands
+
+
+def workflow_commands(
+    report: StatusReport, outlook: Outlook, limit: int = ANNOTATIONS_PER_KIND
+) -> list[str]:
+    """`::error` for missing or unchecked repositories and `::warning` for warnings (and
+    one for the token's expiry), for GitHub Actions' annotations: one per repository up
+    to `limit` of a kind, else one per cause (see the module docstring)."""
     secret = report.secret
+    errors: list[tuple[str, str, str]] = []
+    warnings: list[tuple[str, str, str]] = []
+    for result in report.results:
+        if result.state == "missing":
+            text = f"{secret} is not set"
+            if result.org_error:
+                text += f" (organisation secrets not checked: {result.org_error})"
+            errors.append((f"{secret} missing", result.repository, text))
+        elif result.state == "error":
+            text = result.error or "unknown error"
+            errors.append((f"{secret} not checked", result.repository, text))
+        found = outlook.of(result.repository)
+        if found:
+            title = f"{secret}: {', '.join(w.kind for w in found)}"
+            warnings.append((title, result.repository, "; ".join(w.message for w in found)))
     commands = [
         _command("warning", f"{secret} token expiry", warning.message)
         for warning in outlook.token_warnings
     ]
-    for result in report.results:
-        if result.state == "missing":
-            text = f"{result.repository}: {secret} is not set"
-            if result.org_error:
-                text += f" (organisation secrets not checked: {result.org_error})"
-            commands.append(_command("error", f"{secret} missing", text))
-        elif result.state == "error":
-            text = f"{result.repository}: {result.error or 'unknown error'}"
-            commands.append(_command("error", f"{secret} not checked", text))
-        found = outlook.of(result.repository)
-        if found:
-            title = f"{secret}: {', '.join(w.kind for w in found)}"
-            text = f"{result.repository}: " + "; ".join(w.message for w in found)
-            commands.append(_command("warning", title, text))
+    room = limit - len(commands)
+    if len(warnings) > room:
+        # Grouped by kind: a repository with two kinds counts in each.
+        warnings = [
+            (f"{secret}: {kind}", result.repository, KIND_TITLE[kind])
+            for kind in KIND_ORDER
+            for result in report.results
+            if any(w.kind == kind for w in outlook.of(result.repository))
+        ]
+    commands += _per_cause("error", errors, limit, f"{secret} not checked")
+    commands += _per_cause("warning", warnings, room, f"{secret} warnings")
     return commands
