@@ -164,6 +164,7 @@ def test_rotate_json_prints_the_outcome_on_stdout_and_messages_on_stderr(
         "login": "ccat-ci-bot",
         "kind": "classic",
         "expires_at": "2027-02-01T00:00:00Z",
+        "expiry_unreadable": None,
     }
     assert document["updated"] == targets and document["not_updated"] == []
     assert [t["repository"] for t in document["targets"]] == targets

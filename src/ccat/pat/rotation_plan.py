@@ -36,11 +36,13 @@ class TokenCheck:
     login: str
     expires_at: str | None
     kind: TokenKind
+    # GitHub's expiry header as sent, when it could not be read: the expiry is unknown.
+    expiry_unreadable: str | None = None
 
     @classmethod
     def of(cls, user: User, kind: TokenKind) -> TokenCheck:
         """From GitHub's answer and the token's kind (by its prefix)."""
-        return cls(user.login, user.expires_at, kind)
+        return cls(user.login, user.expires_at, kind, user.expiry_unreadable)
 
 
 @dataclass(frozen=True)

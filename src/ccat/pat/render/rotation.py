@@ -66,11 +66,12 @@ def preflight_lines(plan: Plan, now: datetime | None = None) -> list[str]:
             "[yellow]the new token was not checked[/]",
         ]
     else:
-        expiry = (
-            f"expires {shown(token.expires_at)}"
-            if token.expires_at
-            else "GitHub sent no expiry date"
-        )
+        if token.expires_at:
+            expiry = f"expires {shown(token.expires_at)}"
+        elif token.expiry_unreadable:
+            expiry = "[yellow]its expiry is unknown[/]"
+        else:
+            expiry = "GitHub sent no expiry date"
         lines = [
             f"Preflight OK: operator {shown(preflight.operator)}; the new token belongs to "
             f"{shown(token.login)} ({token.kind} token), {expiry}; it can read Actions in "
@@ -83,6 +84,12 @@ def preflight_lines(plan: Plan, now: datetime | None = None) -> list[str]:
     redone = [item for item in plan.items if item.action == "set" and item.note]
     for item in redone:
         lines.append(f"[yellow]note:[/] {shown(item.repository)}: {shown(item.note)}")
+    if token is not None and token.expiry_unreadable:
+        lines.append(
+            f"[yellow]warning:[/] GitHub sent an expiry date that cannot be read "
+            f"({shown(token.expiry_unreadable)}), so status cannot warn before the token "
+            "expires: look it up on GitHub's token page"
+        )
     if token is not None and token.expires_at:
         left = _days_left(token.expires_at, now or datetime.now(UTC))
         if left is not None and left < DEFAULTS.warn_days:
@@ -242,7 +249,12 @@ def outcome_document(
         "operator": outcome.plan.preflight.operator,
         "new_token": None
         if token is None
-        else {"login": token.login, "kind": token.kind, "expires_at": token.expires_at},
+        else {
+            "login": token.login,
+            "kind": token.kind,
+            "expires_at": token.expires_at,
+            "expiry_unreadable": token.expiry_unreadable,
+        },
         "plan": [
             {"repository": item.repository, "action": item.action, "note": item.note}
             for item in outcome.plan.items
