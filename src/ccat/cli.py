@@ -251,6 +251,36 @@ KeepOption = Annotated[
 ]
 
 
+def _fault_specs(value: list[str] | None) -> list[str] | None:
+    """Check each `--fail` spec as the emulator will read it (imported only when given)."""
+    if not value:
+        return value
+    import argparse
+
+    from ccat.fakehub.command_line import fault_spec
+
+    for spec in value:
+        try:
+            fault_spec(spec)
+        except argparse.ArgumentTypeError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+DemoFailOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--fail",
+        metavar="SPEC",
+        callback=_fault_specs,
+        help="With --keep: once the story is told, arm a fault on the emulator, to "
+        "rehearse a failure by hand (repeatable; SPEC as for `python -m ccat.fakehub "
+        "--fail`, see the example).",
+        show_default=False,
+    ),
+]
+
+
 def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"ccat {__version__}")
@@ -294,6 +324,7 @@ DEMO_EPILOG = """\b
 Examples:
   ccat pat demo
   ccat pat demo --keep                  # then try commands by hand
+  ccat pat demo --keep --fail 'PUT /repos/ccatobs/ops-db/.*=403x1'
 """
 # One line each in the commands list (click would cut a longer first sentence with "...").
 PAT_SHORT = "Check and rotate GH_PAT across the dependency graph."
@@ -431,14 +462,20 @@ def journal_command(
 
 
 @pat.command(cls=HelpCommand, epilog=DEMO_EPILOG, short_help=DEMO_SHORT)
-def demo(ctx: typer.Context, keep: KeepOption = False) -> None:
+def demo(ctx: typer.Context, keep: KeepOption = False, fail: DemoFailOption = None) -> None:
     """Run the whole story against the bundled GitHub emulator (no account needed).
 
     Status with secrets missing, a rotation that fails midway, the journal,
     `--resume`, and a final status with every secret present, each as the real
-    command prints it.
+    command prints it. With --keep, the emulator then keeps running for you to try
+    commands by hand; --fail arms the failure to rehearse.
     """
-    raise typer.Exit(_runners(ctx).demo(DemoArgs(keep)))
+    if fail and not keep:
+        raise typer.BadParameter(
+            "--fail arms a fault on the emulator that --keep leaves running; add --keep",
+            param_hint="--fail",
+        )
+    raise typer.Exit(_runners(ctx).demo(DemoArgs(keep, tuple(fail or ()))))
 
 
 def main() -> None:

@@ -75,6 +75,7 @@ class JournalArgs:
 
 @dataclass(frozen=True)
 class DemoArgs:
-    """`ccat pat demo`."""
+    """`ccat pat demo`; `fail` are fault specs to arm once the story is told (`--keep`)."""
 
     keep: bool = False
+    fail: tuple[str, ...] = ()
