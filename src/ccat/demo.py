@@ -84,8 +84,8 @@ def run_demo_command(args: DemoArgs) -> int:
     return run_demo(Console(highlight=False), keep=args.keep, faults=faults)
 
 
-# Variables of the operator's shell that would send the commands elsewhere (for a host
-# other than github.com the enterprise ones even come before GH_TOKEN).
+# Variables of the operator's shell that would send the commands elsewhere, or that the
+# commands would read instead of the emulator's GH_TOKEN.
 FOREIGN = ("GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GH_HOST")
 PASTED = ("GITHUB_API_URL", "GH_TOKEN", "CCAT_JOURNAL")
 

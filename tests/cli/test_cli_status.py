@@ -180,9 +180,9 @@ def test_gh_auth_token_is_the_last_resort(hub: FakeHub, graph: Path, tmp_path: P
     assert {r.token_login for r in hub.requests} == {OPERATOR_LOGIN}
 
 
-def test_no_credential_is_exit_2_saying_how_to_give_one(hub: FakeHub, graph: Path) -> None:
+def test_no_credential_is_exit_4_saying_how_to_give_one(hub: FakeHub, graph: Path) -> None:
     result = status("--graph", str(graph), "--api-url", hub.url, environment=env())
-    assert result.exit_code == 2
+    assert result.exit_code == 4  # round two: SPEC §12, was 2
     assert "no operator credential" in result.stderr
     assert "GH_TOKEN" in result.stderr and "gh auth login" in result.stderr
     assert hub.requests == []

@@ -40,6 +40,18 @@ class Connection:
     # clients (two event loops), and GitHub counts their points together.
     budget: PointsBudget
 
+    def where(self) -> str | None:
+        """The API and the credential, said when the API is not api.github.com (SPEC
+        §12: every command names the host it talks to); None for api.github.com."""
+        from ccat.pat.api_url import DEFAULT_API_URL
+
+        if self.settings.api_url == DEFAULT_API_URL:
+            return None
+        return (
+            f"GitHub API at {self.settings.api_url}; operator credential from "
+            f"{self.credential_source}"
+        )
+
     def client_factory(
         self, listener: ClientListener | None
     ) -> AbstractAsyncContextManager[GitHubClient]:

@@ -82,6 +82,9 @@ def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> in
     try:
         with raising_signals():
             connection = resolve_connection(args.connection, terminal.env)
+            where = connection.where()
+            if where is not None:
+                err.print(shown(where))
             for warning in connection.graph.warnings:
                 err.print(f"[yellow]warning:[/] {shown(warning)}")
             runs = journal_runs(args, connection, terminal)

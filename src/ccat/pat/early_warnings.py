@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from ccat.pat.api_url import same_api
 from ccat.pat.journal import RotationRun, TargetRecord, parse_iso
 from ccat.pat.settings import CLOCK_SKEW, DEFAULTS
 from ccat.pat.status import SecretStatus, StatusReport
@@ -90,15 +91,12 @@ def relevant_runs(
     """The runs that rotated this secret of this organisation on this API (newest first,
     as given): a journal of another secret, organisation or GitHub says nothing here."""
 
-    def same_url(url: str) -> bool:
-        return url.rstrip("/").casefold() == api_url.rstrip("/").casefold()
-
     return [
         run
         for run in runs
         if run.secret.upper() == secret.upper()
         and run.org.casefold() == org.casefold()
-        and same_url(run.api_url)
+        and same_api(run.api_url, api_url)  # any spelling of the same API
     ]
 
 

@@ -3,7 +3,7 @@
     CcatError                      base; `exit_code` says how the CLI ends
     ├── UsageError                 exit 2: bad option or input given by the operator
     │   ├── ConfigError            exit 2: dependency graph unreadable or invalid (file, line)
-    │   ├── CredentialError        exit 2: no operator credential could be found
+    │   ├── CredentialError        exit 4: no operator credential for the API's host
     │   ├── TokenMismatchError     exit 2: --resume with a token other than the journal's
     │   └── InvalidNewTokenError   exit 2: the new token is empty or GitHub rejects it
     ├── JournalError               exit 2: journal unreadable, corrupt or of unknown schema
@@ -58,7 +58,10 @@ class ConfigError(UsageError):
 
 
 class CredentialError(UsageError):
-    """No operator credential could be found."""
+    """No operator credential could be found for the API's host (SPEC §12: exit 4, the
+    code of a missing or rejected operator credential)."""
+
+    exit_code = 4
 
 
 class TokenMismatchError(UsageError):

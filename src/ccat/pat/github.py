@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
+from ccat.pat.api_url import DEFAULT_API_URL
 from ccat.pat.budget import PointsBudget
 from ccat.pat.errors import (
     AuthenticationError,
@@ -28,7 +29,6 @@ from ccat.pat.errors import (
 )
 from ccat.pat.transport import (
     API_VERSION,
-    DEFAULT_API_URL,
     USER_AGENT,
     Answer,
     ClientListener,

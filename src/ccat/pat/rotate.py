@@ -21,6 +21,7 @@ from contextlib import AbstractContextManager, nullcontext
 
 import anyio
 
+from ccat.pat.api_url import same_api
 from ccat.pat.errors import (
     InvalidNewTokenError,
     NothingToResumeError,
@@ -234,7 +235,7 @@ def _resume_skip(options: RotateOptions, previous: RotationRun | None) -> dict[s
     if (
         previous.secret.upper() != options.secret.upper()
         or previous.org.lower() != options.graph.org.lower()
-        or previous.api_url.rstrip("/") != options.api_url.rstrip("/")
+        or not same_api(previous.api_url, options.api_url)
     ):
         raise UsageError(
             f"the unfinished rotation is for {previous.secret} in {previous.org} at "

@@ -30,11 +30,11 @@ import anyio
 import httpx
 
 from ccat import __version__
+from ccat.pat.api_url import DEFAULT_API_URL
 from ccat.pat.budget import PointsBudget, points_of
 from ccat.pat.errors import InvalidAnswerError, RateLimitError, TransportError
 from ccat.pat.settings import DEFAULTS
 
-DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 USER_AGENT = f"ccat/{__version__} (+ccat pat)"
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
