@@ -567,3 +567,16 @@ def test_environment_of_this_process_is_untouched() -> None:
     env = {"GH_TOKEN": "ghp_given"}
     assert resolve_credential(env, "https://api.github.com").token == "ghp_given"
     assert os.environ.get("GH_TOKEN") != "ghp_given"
+
+
+def test_gh_leaving_a_child_holding_its_output_open_is_still_read(tmp_path: Path) -> None:
+    # gh may start a credential helper that keeps its standard output open after gh
+    # exits; ccat waited for the end of the stream and said "did not answer within
+    # 15 s" although gh had printed a token.
+    pid_file = tmp_path / "child.pid"
+    env = fake_gh(tmp_path / "bin", f"sleep 60 &\necho $! > {pid_file}\necho gho_fromgh\n")
+    try:
+        found = resolve_credential(env, "https://api.github.com")
+    finally:
+        os.kill(int(pid_file.read_text()), 9)
+    assert found == Credential("gho_fromgh", "gh auth token (github.com)")

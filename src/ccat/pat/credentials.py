@@ -26,10 +26,13 @@ character of it, its position or its length.
 from __future__ import annotations
 
 import getpass
+import os
 import re
+import select
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, Literal, TextIO, overload
@@ -136,34 +139,71 @@ def resolve_credential(env: Mapping[str, str], api_url: str) -> Credential:
 
 
 def _gh_auth_token(env: Mapping[str, str], host: str) -> tuple[str | None, str]:
-    """The token `gh auth token --hostname HOST` prints, or None and why there is none."""
+    """The token `gh auth token --hostname HOST` prints, or None and why there is none.
+
+    gh may leave a process of its own (a credential helper) holding its standard output
+    open after it has exited: what gh printed is read once gh has exited, without
+    waiting for the end of the stream, so that does not cost the whole timeout.
+    """
     command = f"gh auth token --hostname {host}"
     gh = shutil.which("gh", path=env.get("PATH"))
     if gh is None:
         return None, "`gh` is not installed"
     try:
-        done = subprocess.run(
-            [gh, "auth", "token", "--hostname", host],
-            capture_output=True,
-            # Standard input may hold the new token (`… | ccat pat rotate`): not for gh.
-            stdin=subprocess.DEVNULL,
-            timeout=GH_TIMEOUT,
-            check=False,
-            env=dict(env),
-        )
+        output, returncode = _run_for_output([gh, "auth", "token", "--hostname", host], env)
     except subprocess.TimeoutExpired:
         return None, f"`{command}` did not answer within {GH_TIMEOUT:g} s"
     except OSError as exc:
         return None, f"`{command}` could not run ({exc.strerror or exc})"
     # Bytes, decoded without ever failing: a non-ASCII answer is then refused by
     # validate_token, not by a UnicodeDecodeError quoting the byte.
-    token = done.stdout.decode("ascii", errors="replace").strip(_WHITESPACE)
-    if done.returncode == 0 and token:
+    token = output.decode("ascii", errors="replace").strip(_WHITESPACE)
+    if returncode == 0 and token:
         validate_token(token, f"the output of `{command}`")
         return token, "found"
-    if done.returncode:
-        return None, f"`{command}` failed (exit {done.returncode})"
+    if returncode:
+        return None, f"`{command}` failed (exit {returncode})"
     return None, f"`{command}` printed nothing"
+
+
+def _run_for_output(argv: list[str], env: Mapping[str, str]) -> tuple[bytes, int]:
+    """Run `argv`; its standard output (at most `MAX_TOKEN_LINE_BYTES` and a byte) and
+    exit status, once it has exited and its output is drained. TimeoutExpired (the
+    process killed) when it has not exited within `GH_TIMEOUT` seconds."""
+    deadline = time.monotonic() + GH_TIMEOUT
+    with subprocess.Popen(
+        argv,
+        # Standard input may hold the new token (`… | ccat pat rotate`): not for gh.
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=dict(env),
+    ) as process:
+        assert process.stdout is not None
+        stream = process.stdout.fileno()
+        os.set_blocking(stream, False)
+        output = bytearray()
+        while len(output) <= MAX_TOKEN_LINE_BYTES:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                process.kill()
+                raise subprocess.TimeoutExpired(argv, GH_TIMEOUT)
+            readable, _, _ = select.select([stream], [], [], min(left, 0.05))
+            if readable:
+                chunk = os.read(stream, 65536)
+                if not chunk:  # end of the stream: every writer has closed it
+                    break
+                output += chunk
+            elif process.poll() is not None:
+                # Exited, and nothing is waiting in the pipe: whatever still holds it
+                # open (a child of gh's) is not gh's answer.
+                break
+        try:
+            returncode = process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    return bytes(output), returncode
 
 
 def _credential_hint(host: str, variables: tuple[str, ...]) -> str:
