@@ -142,7 +142,8 @@ MaxWaitOption = Annotated[
         min=0,
         max=86400,
         callback=_finite,
-        help="Longest rate-limit wait for one request; a longer one fails.",
+        help="Longest time the command waits for GitHub's rate limits, all waits "
+        "together; a wait beyond it fails that repository, saying when the limit resets.",
     ),
 ]
 BudgetOption = Annotated[
