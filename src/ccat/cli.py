@@ -172,6 +172,16 @@ JournalOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+RepoOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--repo",
+        metavar="NAME",
+        help="Only this repository of the graph (NAME or ORG/NAME; repeatable), to check "
+        "or finish a subset. [default: every repository of the graph]",
+        show_default=False,
+    ),
+]
 
 
 OutputOption = Annotated[
@@ -291,7 +301,11 @@ def _print_version(value: bool) -> None:
 VersionOption = Annotated[
     bool,
     typer.Option(
-        "--version", is_eager=True, callback=_print_version, help="Print ccat's version and exit."
+        "--version",
+        "-V",
+        is_eager=True,
+        callback=_print_version,
+        help="Print ccat's version and exit.",
     ),
 ]
 
@@ -304,6 +318,7 @@ Examples:
   ccat pat status --format markdown     # a table for a pull request or wiki
   ccat pat status --json | jq '.repositories[] | select(.state != "present")'
   ccat pat status --graph other/graph.yml --org my-org
+  ccat pat status --repo ops-db --repo ops-db-api   # only these two
 """
 ROTATE_EPILOG = """\b
 Examples:
@@ -311,6 +326,7 @@ Examples:
   ccat pat rotate                       # paste the token at the hidden prompt
   pass show ci/gh-pat | ccat pat rotate # the token on stdin; no question
   ccat pat rotate --resume              # after a failure: the same token
+  ccat pat rotate --resume --repo ops-db  # finish only this one, for now
   pass show ci/gh-pat | ccat pat rotate --json > outcome.json
   ccat pat journal                      # what the last rotation did
 """
@@ -390,6 +406,7 @@ def status(
     warn_days: WarnDaysOption = DEFAULTS.warn_days,
     max_age: MaxAgeOption = None,
     strict: StrictOption = False,
+    repo: RepoOption = None,
 ) -> None:
     """Check that the secret is present in every repository of the graph, and warn
     of what breaks next: an expiring token, old or missed secrets.
@@ -401,7 +418,17 @@ def status(
     if json_output and output not in (OutputFormat.TABLE, OutputFormat.JSON):
         raise typer.BadParameter("--json is short for --format json", param_hint="--json")
     connection = ConnectionArgs(
-        graph, org, api_url, insecure_http, secret, concurrency, timeout, max_wait, budget, debug
+        graph,
+        org,
+        api_url,
+        insecure_http,
+        secret,
+        concurrency,
+        timeout,
+        max_wait,
+        budget,
+        debug,
+        tuple(repo or ()),
     )
     output = OutputFormat.JSON if json_output else output
     args = StatusArgs(connection, output, journal, warn_days, max_age, strict)
@@ -427,6 +454,7 @@ def rotate(
     yes: YesOption = False,
     write_interval: WriteIntervalOption = DEFAULTS.write_interval,
     json_output: RotateJsonOption = False,
+    repo: RepoOption = None,
 ) -> None:
     """Set a new value of the secret in every repository of the graph.
 
@@ -441,7 +469,17 @@ def rotate(
     130/143/129: interrupted by Ctrl-C, SIGTERM or SIGHUP.
     """
     connection = ConnectionArgs(
-        graph, org, api_url, insecure_http, secret, concurrency, timeout, max_wait, budget, debug
+        graph,
+        org,
+        api_url,
+        insecure_http,
+        secret,
+        concurrency,
+        timeout,
+        max_wait,
+        budget,
+        debug,
+        tuple(repo or ()),
     )
     args = RotateArgs(connection, journal, dry_run, resume, yes, write_interval, json_output)
     raise typer.Exit(_runners(ctx).rotate(args))

@@ -37,6 +37,9 @@ class ConnectionArgs:
     max_wait: float = DEFAULTS.max_wait
     budget: int = DEFAULTS.budget
     debug: bool = False
+    # `--repo NAME`, as given (repeatable): the repositories of the graph to act on; none
+    # given: every one.
+    repos: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,14 @@ def test_journal_defaults_and_flags(recorders: dict[str, Recorder]) -> None:
     assert args == JournalArgs(Path("j.json"), Path("g.yml"), True)
 
 
+@pytest.mark.parametrize("command", ["status", "rotate"])
+def test_repo_is_repeatable_and_kept_as_given(recorders: dict[str, Recorder], command: str) -> None:
+    args = recorded(recorders, command, "--repo", "ops-db", "--repo", "ccatobs/Web")
+    assert args.connection.repos == ("ops-db", "ccatobs/Web")
+    recorders[command].calls.clear()
+    assert recorded(recorders, command).connection.repos == ()
+
+
 def test_demo_keep(recorders: dict[str, Recorder]) -> None:
     assert recorded(recorders, "demo") == DemoArgs(False)
     recorders["demo"].calls.clear()
@@ -165,6 +173,7 @@ BAD = [
     ["rotate", "--format", "json"],
     ["journal", "--org", "acme"],
     ["journal", "--api-url", "https://api.github.com"],
+    ["journal", "--repo", "ops-db"],
     ["status", "extra-argument"],
 ]
 

@@ -70,9 +70,11 @@ class _RotateCommand:
         for warning in connection.graph.warnings:
             err.print(f"[yellow]warning:[/] {shown(warning)}")
         self.journal = journal = journal_at(args.journal, self.terminal.env)
+        count = plural(len(connection.graph.targets), "repository", "repositories")
+        if connection.selection is not None:
+            count = f"{len(connection.selection)} of {count} (--repo)"
         err.print(
-            f"Operator credential from {shown(connection.credential_source)}; "
-            f"{plural(len(connection.graph.targets), 'repository', 'repositories')} "
+            f"Operator credential from {shown(connection.credential_source)}; {count} "
             f"of {shown(str(connection.graph.path))} at {shown(connection.settings.api_url)}"
         )
         token = read_new_token(connection.secret, allow_empty=args.dry_run)
@@ -135,6 +137,7 @@ def _options(
         write_interval=args.write_interval,
         resume=args.resume,
         dry_run=args.dry_run,
+        selection=connection.selection,
         listener=progress,
     )
 
@@ -161,7 +164,10 @@ def _report(
 ) -> int:
     path = "" if journal is None else str(journal.path)
     secret = connection.secret
-    code = EXIT_OK if outcome.completed or outcome.dry_run else EXIT_FAILED
+    # `--resume --repo`: every selected repository written is what was asked, though
+    # the run keeps others for later (the report says it is still unfinished).
+    done = outcome.completed or outcome.dry_run or outcome.selection_updated
+    code = EXIT_OK if done else EXIT_FAILED
     if args.json:
         terminal.print_raw(outcome_json(outcome, path, secret, connection.graph.org))
     human = terminal.err if args.json else terminal.out

@@ -16,6 +16,7 @@ appended to the step summary.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from ccat.commands.inputs import Connection, journal_at, resolve_connection
@@ -33,7 +34,7 @@ from ccat.pat.render.status import (
     stderr_lines,
 )
 from ccat.pat.render.status_ci import status_markdown, workflow_commands
-from ccat.pat.render.text import shown
+from ccat.pat.render.text import plural, shown
 from ccat.pat.status import StatusOptions, StatusReport, run_status
 
 EXIT_OK, EXIT_MISSING, EXIT_UNCHECKED = 0, 1, 3
@@ -101,6 +102,15 @@ def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> in
         warn_days=args.warn_days,
         max_age=args.max_age,
     )
+    if connection.selection is not None and outlook.safe_to_revoke is not None:
+        # The warnings reason about the whole graph: repositories that were not checked
+        # may still hold the previous token, so the selection alone proves nothing.
+        outlook = replace(outlook, safe_to_revoke=None)
+        err.print(
+            f"note: only {plural(len(report.results), 'repository', 'repositories')} of "
+            f"{len(connection.graph.targets)} checked (--repo): whether the previous token "
+            "may be revoked is said only when every repository of the graph is checked"
+        )
     _print(args.output, report, outlook, terminal)
     _github_actions(report, outlook, terminal, machine=args.output is not OutputFormat.TABLE)
     code = exit_code(report, outlook, strict=args.strict)
@@ -118,7 +128,7 @@ def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> in
 
 def _check(args: StatusArgs, connection: Connection, terminal: Terminal) -> StatusReport:
     """Run the engine with progress on a terminal and notices on stderr."""
-    repositories = [target.full_name for target in connection.graph.targets]
+    repositories = connection.repositories
     with status_progress(terminal.err, len(repositories)) as progress:
         notices = ClientNotices(
             terminal.err,

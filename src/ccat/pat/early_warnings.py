@@ -13,7 +13,8 @@ Pure: it reads a `StatusReport`, the journal's runs and the time, and returns an
   not warn; 90 days and 1 second does). The limit is `--max-age`, else 60 days for a
   classic token, else 90 (fine-grained, `other`, or no kind known).
 - `missed`: warns when `updated_at < started_at - CLOCK_SKEW` of the newest completed
-  run that has the repository among its targets.
+  run that has the repository among its targets; and, when the newest completed run
+  was a selection (`--repo`) without the repository, of that run's start.
 - `changed`: warns when `updated_at > finished_at + CLOCK_SKEW` of our newest successful
   write to the repository (that target's own `finished_at`, in any run, completed or
   not), so a value set by hand during a long rotation is caught too.
@@ -184,6 +185,7 @@ def assess(
     for result in report.results:
         warnings = (
             *_journal_warnings(result, runs),
+            *_outside_selection(result, completed),
             *_age(result, now, limit, cadence),
             *_shadowed(result, report),
         )
@@ -254,6 +256,28 @@ def _journal_warnings(
             )
         )
     return tuple(warnings)
+
+
+def _outside_selection(
+    result: SecretStatus, completed: RotationRun | None
+) -> tuple[StatusWarning, ...]:
+    """Missed, for a repository the newest completed run left out because `--repo`
+    selected others: its secret, set before that run, may hold the previous token."""
+    if completed is None or completed.selection is None or completed.target(result.repository):
+        return ()
+    updated = parse_iso(result.updated_at)
+    started = parse_iso(completed.started_at)
+    if result.state != "present" or result.via != "repository" or updated is None:
+        return ()
+    if started is None or updated >= started - CLOCK_SKEW:
+        return ()
+    return (
+        StatusWarning(
+            "missed",
+            f"set {result.updated_at}, before rotation {completed.run_id}, which selected "
+            "other repositories (--repo): it may still hold the previous token",
+        ),
+    )
 
 
 def _shadowed(result: SecretStatus, report: StatusReport) -> tuple[StatusWarning, ...]:

@@ -149,10 +149,13 @@ class TargetRecord(msgspec.Struct, _Record, frozen=True):
         return TargetRecord(self.repository, "failed", self.started_at, at, http_status, error)
 
 
-class RotationRun(msgspec.Struct, _Record):
+class RotationRun(msgspec.Struct, _Record, omit_defaults=True):
     """One rotation: its settings, the new token's fingerprint and every target's outcome.
 
-    The engine changes a run only through `put`, `finish` and `reopen`.
+    `selection` is the repositories `--repo` chose when the run started (its targets
+    are then those, not the whole graph); absent (None) for a run of the whole graph,
+    and in journals written before it was recorded. The engine changes a run only
+    through `put`, `finish` and `reopen`.
     """
 
     run_id: str
@@ -166,6 +169,7 @@ class RotationRun(msgspec.Struct, _Record):
     operator: str | None
     token: TokenInfo
     targets: list[TargetRecord]
+    selection: list[str] | None = None
 
     def __post_init__(self) -> None:
         _refuse_repeated_targets(self.targets)

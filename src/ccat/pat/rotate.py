@@ -97,6 +97,8 @@ class Rotation:
         self._writer: Writer | None = None
         self._previous = document.current
         self._skip = _resume_skip(options, self._previous) if options.resume else {}
+        selection = options.selection
+        self._selected = None if selection is None else {repo.lower() for repo in selection}
 
     @property
     def writes_started(self) -> int:
@@ -109,19 +111,43 @@ class Rotation:
         """Check both tokens, every key, the new token's reach and every skipped
         target's value, concurrently; no write. Raises for anything that fails."""
         repositories = [target.full_name for target in self.options.graph.targets]
-        skip = [repo for repo in repositories if repo.lower() in self._skip]
-        to_set = [repo for repo in repositories if repo.lower() not in self._skip]
+        chosen = self._chosen
+        previous = self._previous
+        if not self.options.resume:
+            # A new run's targets are the selection; a resumed run keeps all of its own.
+            repositories = [repo for repo in repositories if chosen(repo)]
+        elif previous is not None and previous.selection is not None:
+            # A run that was itself a selection stays one: the graph's other repositories
+            # do not join it when it is resumed.
+            own = {repo.lower() for repo in previous.selection}
+            repositories = [repo for repo in repositories if repo.lower() in own]
+        outside = sorted(set(self._selected or ()) - {repo.lower() for repo in repositories})
+        if outside:
+            raise UsageError(
+                f"--repo {', '.join(outside)}: not a target of the unfinished run "
+                f"{previous.run_id if previous else ''}, which selected "
+                f"{', '.join(previous.selection or ()) if previous else ''}; nothing was written",
+                hint="resume without that --repo, or start a new rotation for it",
+            )
+        skip = [repo for repo in repositories if repo.lower() in self._skip and chosen(repo)]
+        to_set = [repo for repo in repositories if repo.lower() not in self._skip and chosen(repo)]
         async with self.options.connect() as client:
             skipped = {repo: self._skip[repo.lower()] for repo in skip}
             preflight, redo = await run_preflight(self.options, client, to_set, skipped)
         notes = {repo.lower(): note for repo, note in redo.items()}
         items = tuple(
-            PlanItem(repo, "set", notes.get(repo.lower()))
+            PlanItem(repo, "skip", "not selected (--repo)")
+            if not chosen(repo)
+            else PlanItem(repo, "set", notes.get(repo.lower()))
             if repo.lower() not in self._skip or repo.lower() in notes
             else PlanItem(repo, "skip", "already updated by this run")
             for repo in repositories
         )
         return Plan(items, preflight)
+
+    def _chosen(self, repository: str) -> bool:
+        """Whether `--repo` selected `repository` (every one, without `--repo`)."""
+        return self._selected is None or repository.lower() in self._selected
 
     # -- phase 2: the writes -----------------------------------------------------
 
@@ -148,7 +174,12 @@ class Rotation:
         run.finish("completed" if done else "stopped", iso(self.options.clock()))
         self.options.journal.save(self.document)
         return RotationOutcome(
-            plan, run, previous_unfinished=unfinished, dropped=dropped, failure=failure
+            plan,
+            run,
+            previous_unfinished=unfinished,
+            dropped=dropped,
+            failure=failure,
+            selection=self.options.selection,
         )
 
     def _begin(self, plan: Plan) -> tuple[RotationRun, RotationRun | None, tuple[str, ...]]:
@@ -189,6 +220,7 @@ class Rotation:
                 kind=token_kind(options.new_token),
             ),
             targets=[TargetRecord.pending(item.repository) for item in plan.items],
+            selection=None if options.selection is None else list(options.selection),
         )
 
 

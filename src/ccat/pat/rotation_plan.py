@@ -90,10 +90,22 @@ class RotationOutcome:
     dropped: tuple[str, ...] = ()
     failure: WriteFailure | None = None
 
+    selection: tuple[str, ...] | None = None
+
     @property
     def completed(self) -> bool:
         """Every target is updated."""
         return self.run is not None and self.run.state == "completed"
+
+    @property
+    def selection_updated(self) -> bool:
+        """With `--repo`: every selected repository is updated, though the run may have
+        other targets left (`rotate --resume --repo` finishing a part of a run)."""
+        if self.run is None or self.selection is None or self.failure is not None:
+            return False
+        wanted = {repository.lower() for repository in self.selection}
+        chosen = [t for t in self.run.targets if t.repository.lower() in wanted]
+        return bool(chosen) and all(t.state == "updated" for t in chosen)
 
 
 class RotateListener(Protocol):
@@ -130,6 +142,9 @@ class RotateOptions:
     write_interval: float = DEFAULTS.write_interval
     resume: bool = False
     dry_run: bool = False
+    # `--repo`: only these repositories (full names) are written; a new run's targets
+    # are these, a resumed run keeps its others for later. None: the whole graph.
+    selection: tuple[str, ...] | None = None
     listener: RotateListener | None = None
     clock: Callable[[], datetime] = _utc_now
     monotonic: Callable[[], float] = time.monotonic

@@ -83,6 +83,11 @@ def journal_header(run: RotationRun, path: str, holder: str | None) -> Table:
             f"{kind}, expires {shown(token.expires_at)}",
         ),
     ]
+    if run.selection is not None:
+        selected = plural(len(run.selection), "repository", "repositories")
+        rows.append(
+            ("Selection", f"{selected} chosen with --repo: {shown(', '.join(run.selection))}")
+        )
     for label, value in rows:
         grid.add_row(label, value)
     return grid

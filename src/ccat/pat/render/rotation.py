@@ -157,6 +157,9 @@ def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
     terminal shows it, with the cause said again in one line."""
     run = outcome.run
     assert run is not None
+    selected = outcome.selection is not None or run.selection is not None
+    if selected and (outcome.completed or outcome.selection_updated):
+        return _selection_report(outcome, run, journal_path)
     if outcome.completed:
         # A resumed run keeps the records of repositories that left the graph (facts
         # about GitHub); "all" counts the graph's repositories.
@@ -193,6 +196,31 @@ def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
         lines.append(f"[dim]hint:[/] {shown(failure.hint)}")
     lines.append(f"Fix the cause, then {RECOVERY}")
     lines.append(f"Journal: {shown(journal_path)} (see `ccat pat journal`)")
+    return lines
+
+
+def _selection_report(outcome: RotationOutcome, run: RotationRun, journal_path: str) -> list[str]:
+    """A run of the repositories `--repo` selected: every selected one is updated; the
+    graph's others were not written by it (or, resumed with --repo, are still to do)."""
+    selected = outcome.selection if outcome.selection is not None else run.selection or ()
+    count = plural(len(selected), "selected repository", "selected repositories")
+    lines = [
+        f"[green]✓ {shown(run.secret)} set in the {count} (--repo)[/] (run "
+        f"{shown(run.run_id)}, journal {shown(journal_path)})",
+    ]
+    if not outcome.completed:
+        lines += _lists(run)
+        lines.append(
+            f"The run is still unfinished: {len(run.not_updated())} of its repositories are "
+            "not updated, and both tokens are in use: revoke neither. Finish it with "
+            "[bold]ccat pat rotate --resume[/] and the same token."
+        )
+    else:
+        lines.append(
+            "The graph's other repositories were not written by this run: revoke the "
+            "previous token only once [bold]ccat pat status[/] says every repository holds "
+            "this one."
+        )
     return lines
 
 
