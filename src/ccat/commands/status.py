@@ -102,16 +102,18 @@ def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> in
         warn_days=args.warn_days,
         max_age=args.max_age,
     )
-    if connection.selection is not None and outlook.safe_to_revoke is not None:
+    unsaid = connection.selection is not None and outlook.safe_to_revoke is not None
+    if unsaid:
         # The warnings reason about the whole graph: repositories that were not checked
         # may still hold the previous token, so the selection alone proves nothing.
         outlook = replace(outlook, safe_to_revoke=None)
+    _print(args.output, report, outlook, terminal)
+    if unsaid:
         err.print(
             f"note: only {plural(len(report.results), 'repository', 'repositories')} of "
             f"{len(connection.graph.targets)} checked (--repo): whether the previous token "
             "may be revoked is said only when every repository of the graph is checked"
         )
-    _print(args.output, report, outlook, terminal)
     _github_actions(report, outlook, terminal, machine=args.output is not OutputFormat.TABLE)
     code = exit_code(report, outlook, strict=args.strict)
     if code == EXIT_UNCHECKED or any(r.credential_rejected for r in report.results):
