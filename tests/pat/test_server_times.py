@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ccat.fakehub import FakeHub, Fault
-from ccat.pat.errors import PreflightError
+from ccat.pat.errors import PreflightError, RateLimitError
 from ccat.pat.github import (
     EARLIEST,
     LATEST,
@@ -328,3 +328,36 @@ def test_status_process_says_could_not_check_without_a_traceback(
     # is known missing, so the exit code is 3 ("could not check"), not 1 ("missing").
     assert done.returncode == 3, done.stdout + done.stderr
     assert "not a date-time" in done.stdout + done.stderr
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(moment=st.datetimes(), offset=OFFSETS)
+@example(moment=datetime(9999, 12, 31, 23, 59, 59), offset=-60)
+@example(moment=datetime(1, 1, 1), offset=60)
+def test_a_retry_after_date_at_any_time_is_a_wait_or_a_clean_failure(
+    hub: FakeHub, moment: datetime, offset: int
+) -> None:
+    # Retry-After as an HTTP date (RFC 9110) is a time from the server too.
+    sign = "-" if offset < 0 else "+"
+    zone = f"{sign}{abs(offset) // 60:02d}{abs(offset) % 60:02d}"
+    header = f"{moment:%a, %d %b %Y %H:%M:%S} {zone}"
+    hub.clear_faults()
+    path = f"/repos/{REPO}/actions/secrets"
+    hub.add_fault(
+        Fault("GET", path, 429, 1, "secondary rate limit", headers={"retry-after": header})
+    )
+    outcome: list[object] = []
+
+    async def run() -> None:
+        async with _client(hub) as client:
+            try:
+                outcome.append(await client.find_secret(REPO, SECRET))
+            except RateLimitError as exc:
+                outcome.append(exc)
+
+    anyio.run(run)
+    hub.clear_faults()
+    (result,) = outcome
+    assert result is None or isinstance(result, RateLimitError)
