@@ -126,7 +126,7 @@ def test_rotate_a_selection_records_it_and_status_reasons_about_the_whole_graph(
     assert run.selection == selected and [t.repository for t in run.targets] == selected
     said = " ".join(result.output.split())
     assert "2 of 8 repositories (--repo)" in said
-    assert "set in the 2 selected repositories (--repo)" in said
+    assert "is updated in the 2 selected repositories (--repo)" in said
     assert "revoke the previous token only once ccat pat status says" in said
 
     # Status over the whole graph: the six left out still hold the previous token.

@@ -205,15 +205,17 @@ def _selection_report(outcome: RotationOutcome, run: RotationRun, journal_path: 
     selected = outcome.selection if outcome.selection is not None else run.selection or ()
     count = plural(len(selected), "selected repository", "selected repositories")
     lines = [
-        f"[green]✓ {shown(run.secret)} set in the {count} (--repo)[/] (run "
+        f"[green]✓ {shown(run.secret)} is updated in the {count} (--repo)[/] (run "
         f"{shown(run.run_id)}, journal {shown(journal_path)})",
     ]
     if not outcome.completed:
+        left = len(run.not_updated())
         lines += _lists(run)
         lines.append(
-            f"The run is still unfinished: {len(run.not_updated())} of its repositories are "
-            "not updated, and both tokens are in use: revoke neither. Finish it with "
-            "[bold]ccat pat rotate --resume[/] and the same token."
+            f"The run is still unfinished: {left} of its repositories "
+            f"{'is' if left == 1 else 'are'} not updated, and both tokens are in use: "
+            "revoke neither. Finish it with [bold]ccat pat rotate --resume[/] and the same "
+            "token."
         )
     else:
         lines.append(
