@@ -13,12 +13,14 @@ import argparse
 import math
 import re
 import shutil
+import sys
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
+from typing import NoReturn
 
 from ccat.fakehub.hub import DEFAULT_OPERATOR_LOGIN, DEFAULT_OPERATOR_TOKEN
 from ccat.fakehub.records import Fault, PointsBudget
@@ -250,9 +252,24 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argparse's parser, whose error message is wrapped as its help is: at spaces, at
+    most 80 columns (argparse prints it as one line, which a terminal cuts mid-word)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and the wrapped message on stderr; exit 2."""
+        self.print_usage(sys.stderr)
+        width = min(shutil.get_terminal_size((HELP_WIDTH, 24)).columns, HELP_WIDTH) - 1
+        text, _, example = f"{self.prog}: error: {message}".partition("; e.g. ")
+        lines = textwrap.wrap(text, width, break_on_hyphens=False, subsequent_indent="  ")
+        if example:  # whole on a line of its own, to be copied
+            lines.append(f"  e.g. {example}")
+        self.exit(2, "\n".join(lines) + "\n")
+
+
 def parser() -> argparse.ArgumentParser:
     """The emulator's argument parser (see `parse` for the checks across arguments)."""
-    made = argparse.ArgumentParser(
+    made = _Parser(
         prog="python -m ccat.fakehub",
         usage="%(prog)s --graph FILE [options]",
         description=DESCRIPTION,
