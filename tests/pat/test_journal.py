@@ -41,8 +41,8 @@ AT = "2026-11-25T19:00:01Z"
 
 
 def make_run(run_id: str = "20261125T190000Z-abcdef", state: str = "stopped") -> RotationRun:
-    """A run with one target in each state."""
-    return RotationRun(
+    """A run with one target in each state (every one updated, if `state` is completed)."""
+    run = RotationRun(
         run_id=run_id,
         secret="GH_PAT",
         org="ccatobs",
@@ -54,13 +54,20 @@ def make_run(run_id: str = "20261125T190000Z-abcdef", state: str = "stopped") ->
         operator="alice",
         token=TokenInfo(Fingerprint.of(TOKEN), "ccat-ci-bot", "2027-02-01T00:00:00Z"),
         targets=[
-            TargetRecord.pending("ccatobs/system-integration").started("t1").succeeded(204, "t2"),
+            TargetRecord.pending("ccatobs/system-integration")
+            .started("2026-11-25T19:00:01Z")
+            .succeeded(204, "2026-11-25T19:00:02Z"),
             TargetRecord.pending("ccatobs/ops-db-api")
-            .started("t3")
-            .failed(403, "Resource not accessible", "t4"),
+            .started("2026-11-25T19:00:03Z")
+            .failed(403, "Resource not accessible", "2026-11-25T19:00:04Z"),
             TargetRecord.pending("ccatobs/ops-db"),
         ],
     )
+    if state == "completed":
+        for record in run.targets:
+            at = "2026-11-25T19:00:08Z"
+            run.put(TargetRecord.pending(record.repository).started(at).succeeded(204, at))
+    return run
 
 
 def document(*runs: RotationRun) -> JournalDocument:
@@ -337,10 +344,10 @@ def test_a_target_save_is_durable_and_load_applies_it(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
     doc, run = running(journal)
     on_disk = journal.path.read_bytes()
-    started = run.targets[1].started("t5")
+    started = run.targets[1].started("2026-11-25T19:00:05Z")
     journal.save_target(run, started)
     assert run.targets[1] is started  # put into the run too
-    journal.save_target(run, started.succeeded(201, "t6"))
+    journal.save_target(run, started.succeeded(201, "2026-11-25T19:00:06Z"))
 
     assert journal.path.read_bytes() == on_disk  # the document was not rewritten...
     assert len(journal.log_path.read_bytes().splitlines()) == 2  # ...two lines were added
@@ -354,8 +361,10 @@ def test_a_target_save_is_durable_and_load_applies_it(tmp_path: Path) -> None:
 def test_the_journal_command_shows_the_truth_mid_run(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
     doc, run = running(journal)
-    journal.save_target(run, run.targets[0].started("t0").succeeded(204, "t1"))
-    journal.save_target(run, run.targets[1].started("t2"))
+    journal.save_target(
+        run, run.targets[0].started("2026-11-25T19:00:00Z").succeeded(204, "2026-11-25T19:00:01Z")
+    )
+    journal.save_target(run, run.targets[1].started("2026-11-25T19:00:02Z"))
     assert json.loads(journal.path.read_bytes()) != doc.to_json()  # the file lags...
     result = CliRunner().invoke(app, ["pat", "journal", "--json", "--journal", str(journal.path)])
     assert result.exit_code == 0, result.output
@@ -368,9 +377,9 @@ def test_the_log_is_folded_into_the_document_every_so_many_updates(tmp_path: Pat
     journal = Journal(tmp_path / "pat-journal.json", fold_every=3, fold_after=float("inf"))
     doc, run = running(journal)
     for index in range(2):
-        journal.save_target(run, run.targets[index].started(f"t{index}"))
+        journal.save_target(run, run.targets[index].started(f"2026-11-25T19:00:0{index}Z"))
     assert journal.log_path.exists()
-    journal.save_target(run, run.targets[2].started("t2"))  # the third: folded
+    journal.save_target(run, run.targets[2].started("2026-11-25T19:00:02Z"))  # the third: folded
     assert not journal.log_path.exists()
     assert json.loads(journal.path.read_bytes()) == doc.to_json()  # jq sees the truth
     assert Journal(journal.path).load() == doc
@@ -381,7 +390,7 @@ def test_the_log_is_folded_when_the_document_is_older_than_the_interval(
 ) -> None:
     journal = Journal(tmp_path / "pat-journal.json", fold_every=1000, fold_after=0)
     doc, run = running(journal)
-    journal.save_target(run, run.targets[0].started("t0"))
+    journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
     assert not journal.log_path.exists()
     assert json.loads(journal.path.read_bytes()) == doc.to_json()
 
@@ -389,8 +398,8 @@ def test_the_log_is_folded_when_the_document_is_older_than_the_interval(
 def test_a_whole_save_removes_the_log(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
     doc, run = running(journal)
-    journal.save_target(run, run.targets[0].started("t0"))
-    run.finish("interrupted", "t9")
+    journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
+    run.finish("interrupted", "2026-11-25T19:00:09Z")
     journal.save(doc)
     assert sorted(os.listdir(tmp_path)) == ["pat-journal.json"]
     assert Journal(journal.path).load() == doc
@@ -399,11 +408,11 @@ def test_a_whole_save_removes_the_log(tmp_path: Path) -> None:
 def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
     _, run = running(journal)
-    journal.save_target(run, run.targets[0].started("t0"))
+    journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
     truth = Journal(journal.path).load()
     complete = journal.log_path.read_bytes()
     # A kill (or a power cut) during the next append: any prefix of the line may remain.
-    journal.save_target(run, run.targets[0].succeeded(204, "t1"))
+    journal.save_target(run, run.targets[0].succeeded(204, "2026-11-25T19:00:01Z"))
     line = journal.log_path.read_bytes()[len(complete) :]
     for cut in range(len(line)):  # every prefix short of the newline
         journal.log_path.write_bytes(complete + line[:cut])
@@ -415,9 +424,9 @@ def test_log_lines_of_an_older_document_are_ignored(tmp_path: Path) -> None:
     that are already in the document; applying them again could undo later updates."""
     journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
     doc, run = running(journal)
-    journal.save_target(run, run.targets[0].started("t0"))
+    journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
     stale = journal.log_path.read_bytes()  # says: ops-db... started, outcome unknown
-    journal.save_target(run, run.targets[0].succeeded(204, "t1"))
+    journal.save_target(run, run.targets[0].succeeded(204, "2026-11-25T19:00:01Z"))
     journal.save(doc)  # folded; the log is gone
     journal.log_path.write_bytes(stale)  # as if the removal had not happened
     loaded = Journal(journal.path).load()
@@ -441,7 +450,7 @@ def test_a_damaged_log_line_is_an_error_naming_the_log(
 ) -> None:
     journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
     _, run = running(journal)
-    journal.save_target(run, run.targets[0].started("t0"))
+    journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
     with journal.log_path.open("ab") as log:
         log.write(line.encode() + b"\n")
     before = journal.log_path.read_bytes()
@@ -461,7 +470,7 @@ def test_a_damaged_log_line_is_an_error_naming_the_log(
 def test_a_log_line_for_another_run_or_repository_is_damage(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
     _, run = running(journal)
-    journal.save_target(run, run.targets[0].started("t0"))
+    journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
     line = json.loads(journal.log_path.read_bytes())
     changes: list[tuple[dict[str, object], str]] = [
         ({"run_id": "another-run"}, "line 1 updates run another-run, not the journal's"),
@@ -481,10 +490,12 @@ def test_save_target_refuses_what_it_cannot_record(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "pat-journal.json")
     lone = make_run(state="running")
     with pytest.raises(ValueError, match="last saved document"):
-        journal.save_target(lone, lone.targets[0].started("t0"))
+        journal.save_target(lone, lone.targets[0].started("2026-11-25T19:00:00Z"))
     _, run = running(journal)
     with pytest.raises(ValueError, match="last saved document"):
-        journal.save_target(lone, lone.targets[0].started("t0"))  # not the saved run
+        journal.save_target(
+            lone, lone.targets[0].started("2026-11-25T19:00:00Z")
+        )  # not the saved run
     with pytest.raises(KeyError, match="ccatobs/elsewhere"):
         journal.save_target(run, TargetRecord.pending("ccatobs/elsewhere"))
     assert not journal.log_path.exists()  # nothing was written for either
@@ -495,7 +506,7 @@ def test_a_target_save_that_cannot_be_written_is_a_journal_error(tmp_path: Path)
     _, run = running(journal)
     journal.log_path.mkdir()  # appending to it fails
     with pytest.raises(JournalError, match="cannot write the journal's update log"):
-        journal.save_target(run, run.targets[0].started("t0"))
+        journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
     assert run.targets[0].started_at is None  # not put into the run: it is not durable
     with pytest.raises(JournalError, match="is a directory, not a regular file"):
         journal.load()

@@ -25,6 +25,11 @@ GitHub's clock and ours may differ by a little: `CLOCK_SKEW` (two minutes) of sl
 missed one); so exactly 120 s either side of the edge does not warn, 121 s does.
 `missed` and `changed` look only at a repository's own secret (a rotation never writes
 an organisation secret); `age` looks at both.
+
+Nothing unknown reads as fine: the journal's times are checked when it is loaded (a
+journal with a time that is no time is refused as damaged, `journal_checks`), and a
+secret whose time GitHub did not give usably warns `age` ("its age is unknown") and is
+never counted as holding the rotation's token.
 """
 
 from __future__ import annotations
@@ -205,10 +210,13 @@ def assess(
 
 
 def _covered(result: SecretStatus, run: RotationRun) -> bool:
+    """Whether GitHub says `result`'s own secret is set, at a known time, and `run`
+    updated it. An unknown time is not a time that fits: never "fine"."""
     record = run.target(result.repository)
     return (
         result.state == "present"
         and result.via == "repository"
+        and parse_iso(result.updated_at) is not None
         and record is not None
         and record.state == "updated"
     )
@@ -217,9 +225,17 @@ def _covered(result: SecretStatus, run: RotationRun) -> bool:
 def _age(
     result: SecretStatus, now: datetime, max_age: int, cadence: str
 ) -> tuple[StatusWarning, ...]:
-    """Warns when the secret is more than `max_age` days old."""
+    """Warns when the secret is more than `max_age` days old, or its age is unknown."""
+    if result.state != "present":
+        return ()
     updated = parse_iso(result.updated_at)
-    if result.state != "present" or updated is None or now - updated <= timedelta(days=max_age):
+    if updated is None:
+        message = (
+            f"GitHub gave no usable time for when it was set ({result.updated_at or 'none'}):"
+            " its age is unknown"
+        )
+        return (StatusWarning("age", message),)
+    if now - updated <= timedelta(days=max_age):
         return ()
     days = (now - updated) // timedelta(days=1)
     where = "the organisation secret was set" if result.via == "organization" else "set"

@@ -14,7 +14,8 @@ returns. It is two files:
 
 `Journal.load` reads the log, then the document, and applies the log's lines for that
 document: it returns the truth at every instant, even while a rotation writes (reading
-the log first means a save that lands in between only makes the result newer).
+the log first means a save that lands in between only makes the result newer). Then it
+checks the story (`journal_checks`): a journal that contradicts itself is damaged.
 
 **How stale the document file itself may be.** `save_target` folds the log into the
 document (a `save`, which removes the log) when the log reaches `fold_every` updates
@@ -42,8 +43,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ccat.pat.errors import JournalError
+from ccat.pat.journal_checks import check_document
 from ccat.pat.journal_codec import (
     InvalidRecord,
+    damaged,
     decode_document,
     decode_strict,
     encode_document,
@@ -156,7 +159,8 @@ class Journal:
 
     def load(self) -> JournalDocument:
         """The journal's truth: the document with its update log applied. A missing
-        journal is empty; anything unreadable is a `JournalError`."""
+        journal is empty; anything unreadable, or a story that contradicts itself, is a
+        `JournalError`."""
         # The log first: see the module docstring.
         log = read_file(self.log_path, what="journal's update log")
         raw = read_file(self.path, what="journal")
@@ -165,6 +169,11 @@ class Journal:
         document = decode_document(raw, path=str(self.path))
         if log:
             self._apply_log(document, log, hashlib.sha256(raw).hexdigest())
+        try:
+            check_document(document)
+        except InvalidRecord as exc:
+            with_log = " (with the updates of its log applied)" if log else ""
+            raise damaged(str(self.path), f"{exc}{with_log}") from None
         return document
 
     def save(self, document: JournalDocument) -> None:

@@ -39,15 +39,17 @@ def iso(dt: datetime) -> str:
 
 
 def parse_iso(value: str | None) -> datetime | None:
-    """The time of an ISO-8601 text (`iso`'s, or GitHub's), UTC when it names no zone;
-    None when there is none or it is not one."""
+    """The time of an ISO-8601 text (`iso`'s, or GitHub's) in UTC, read as UTC when it
+    names no zone; None when there is none, it is not one, or it is not a time UTC can
+    hold (`0001-01-01T00:00:00+01:00`). Never raises: an unknown time is None, and each
+    caller says what None means (never "fine")."""
     if value is None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
 def utc_now_iso() -> str:
