@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -32,7 +33,8 @@ from ccat.pat.journal import (
     TokenInfo,
     default_journal_path,
 )
-from ccat.pat.journal_codec import encode_document
+from ccat.pat.journal_codec import encode_document, encode_line
+from ccat.pat.journal_model import FoldLine
 
 HERE = Path(__file__).parent
 EXAMPLE = HERE.parents[1] / ".state.example.json"
@@ -421,14 +423,18 @@ def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
 
 def test_log_lines_of_an_older_document_are_ignored(tmp_path: Path) -> None:
     """A kill between the folded document's rename and the log's removal leaves lines
-    that are already in the document; applying them again could undo later updates."""
+    that are already in the document; applying them again could undo later updates.
+
+    (Round one left the log as it was; a fold now first appends a line naming the new
+    document, so the log such a kill leaves ends with that line.)"""
     journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
     doc, run = running(journal)
     journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
-    stale = journal.log_path.read_bytes()  # says: ops-db... started, outcome unknown
     journal.save_target(run, run.targets[0].succeeded(204, "2026-11-25T19:00:01Z"))
+    stale = journal.log_path.read_bytes()  # says: ops-db... started, then updated
     journal.save(doc)  # folded; the log is gone
-    journal.log_path.write_bytes(stale)  # as if the removal had not happened
+    folded = encode_line(FoldLine(hashlib.sha256(journal.path.read_bytes()).hexdigest()))
+    journal.log_path.write_bytes(stale + folded)  # as if the removal had not happened
     loaded = Journal(journal.path).load()
     assert loaded == doc
     assert loaded.current is not None and loaded.current.targets[0].state == "updated"
@@ -437,12 +443,57 @@ def test_log_lines_of_an_older_document_are_ignored(tmp_path: Path) -> None:
     assert not journal.log_path.exists()
 
 
+def test_a_document_changed_while_its_log_holds_updates_is_damage(tmp_path: Path) -> None:
+    """Issue 14, defect 4: re-saving the document (as `jq` does: same data, other bytes)
+    while its log holds updates used to drop them silently (the lines no longer named
+    it, so they read as folded). Now the journal is refused, and says so."""
+    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    doc, run = running(journal)
+    journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
+    journal.save_target(run, run.targets[0].succeeded(204, "2026-11-25T19:00:01Z"))
+    assert Journal(journal.path).load() == doc
+    original = journal.path.read_bytes()
+    log = journal.log_path.read_bytes()
+    journal.path.write_text(json.dumps(json.loads(original)), encoding="utf-8")  # re-saved
+    with pytest.raises(JournalError) as info:
+        Journal(journal.path).load()
+    message = " ".join(str(info.value).split())
+    assert f"journal {journal.path} is damaged: it no longer matches its update log" in message
+    assert "line 1 was written on top of a document whose SHA-256 starts" in message
+    assert info.value.hint is not None and f"mv {journal.log_path}" in info.value.hint
+    assert journal.log_path.read_bytes() == log  # left untouched
+    # The lines left behind by a fold into another document do not excuse it either.
+    other = encode_line(FoldLine(hashlib.sha256(b"another document").hexdigest()))
+    journal.log_path.write_bytes(log + other)
+    with pytest.raises(JournalError, match="no longer matches its update log"):
+        Journal(journal.path).load()
+    journal.path.write_bytes(original)
+    journal.log_path.write_bytes(log)
+    assert Journal(journal.path).load() == doc
+
+
+def test_a_log_line_missing_from_the_middle_is_damage(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    _, run = running(journal)
+    for index in range(3):
+        journal.save_target(run, run.targets[index].started("2026-11-25T19:00:00Z"))
+    first, _, third, end = journal.log_path.read_bytes().split(b"\n")
+    journal.log_path.write_bytes(b"\n".join([first, third, end]))
+    with pytest.raises(
+        JournalError,
+        match="line 2 is update 3 on top of this document, but "
+        "update 2 was due: a line is missing or out of order",
+    ):
+        Journal(journal.path).load()
+    journal.log_path.unlink()
+
+
 @pytest.mark.parametrize(
     ("line", "fragment"),
     [
         ("not json", "line 1 is not valid JSON"),
-        ('{"document": "00", "run_id": "r"}', "line 1.target is missing"),
-        ('{"document": "zz", "run_id": "r", "target": {}}', "line 1.document should be hex"),
+        ('{"document": "00", "run_id": "r"}', "line 1: target is missing"),
+        ('{"document": "zz", "run_id": "r", "target": {}}', "line 1: document should be hex"),
     ],
 )
 def test_a_damaged_log_line_is_an_error_naming_the_log(

@@ -9,13 +9,22 @@ returns. It is two files:
   directory;
 - the update log `PATH.log`: one JSON line per target update, appended and synced by
   `Journal.save_target`, whose cost does not grow with the number of targets. Each line
-  names the SHA-256 of the document bytes it applies to, so lines already folded into a
-  newer document are ignored, and a torn last line (a kill mid-append) is ignored too.
+  names the SHA-256 of the document bytes it applies to and its number among the lines
+  on top of that document (1, 2, ...); a torn last line (a kill mid-append) is ignored.
 
 `Journal.load` reads the log, then the document, and applies the log's lines for that
 document: it returns the truth at every instant, even while a rotation writes (reading
 the log first means a save that lands in between only makes the result newer). Then it
 checks the story (`journal_checks`): a journal that contradicts itself is damaged.
+
+**A document that no longer matches its log is damaged.** A save that folds the log in
+first appends a fold line naming the digest of the new document (`{"folded_into":
+...}`), so lines a kill leaves behind between the rename and the log's removal are
+known to be in it; the document file itself carries nothing but the runs. Every line
+not above such a line must name this very document, numbered from 1 without a gap: a
+document changed while its log held updates (re-saved by `jq` or an editor: other
+bytes, another digest), or a line missing from the middle, is refused rather than
+silently dropping updates.
 
 **How stale the document file itself may be.** `save_target` folds the log into the
 document (a `save`, which removes the log) when the log reaches `fold_every` updates
@@ -65,6 +74,7 @@ from ccat.pat.journal_lock import LockHolder, hold_lock, lock_holder
 from ccat.pat.journal_model import (
     SCHEMA,
     Fingerprint,
+    FoldLine,
     GraphFile,
     JournalDocument,
     RotationRun,
@@ -136,11 +146,13 @@ class Journal:
         self.path = resolve_journal_path(path)
         self.fold_every = fold_every
         self.fold_after = fold_after
-        # What this process last wrote whole, and the updates appended to it since.
+        # The document this process last saved (the one `save_target` adds to).
         self._document: JournalDocument | None = None
+        # The document on disk as this process last read or wrote it: the digest its log
+        # lines name and how many lines are on top of it.
         self._document_sha256 = ""
-        self._saved_at = 0.0
         self._appended = 0
+        self._saved_at = 0.0
         self._log_is_durable = False
 
     @property
@@ -165,30 +177,41 @@ class Journal:
         log = read_file(self.log_path, what="journal's update log")
         raw = read_file(self.path, what="journal")
         if raw is None:
+            self._document_sha256, self._appended = "", 0
             return JournalDocument(current=None, history=[])
         document = decode_document(raw, path=str(self.path))
-        if log:
-            self._apply_log(document, log, hashlib.sha256(raw).hexdigest())
+        digest = hashlib.sha256(raw).hexdigest()
+        applied = self._apply_log(document, log, digest) if log else 0
         try:
             check_document(document)
         except InvalidRecord as exc:
-            with_log = " (with the updates of its log applied)" if log else ""
+            with_log = " (with the updates of its log applied)" if applied else ""
             raise damaged(str(self.path), f"{exc}{with_log}") from None
+        self._document_sha256, self._appended = digest, applied
         return document
 
     def save(self, document: JournalDocument) -> None:
         """Replace the journal with `document` atomically and durably (mode 0600,
-        directory 0700), folding in and removing the update log."""
+        directory 0700), folding in and removing the update log.
+
+        `document` is taken to hold every update this process read from the log or
+        appended to it: the fold line says so, for lines a kill leaves behind."""
         # Encode first: a bug here must not leave a temporary file behind.
         data = encode_document(document)
+        digest = hashlib.sha256(data).hexdigest()
+        if self._appended:
+            append_line(self.log_path, encode_line(FoldLine(digest)), new_file_is_durable=True)
+        else:
+            # The log holds no line this document lacks (or this process knows nothing of
+            # it, and replaces the journal): it goes first, so that no line outlives the
+            # document it was written on top of without a fold line.
+            self._remove_log()
         replace_file(self.path, data)
-        self._document, self._document_sha256 = document, hashlib.sha256(data).hexdigest()
+        self._document, self._document_sha256 = document, digest
         self._saved_at, self._appended = time.monotonic(), 0
-        # Its lines name the previous document, so a log that outlived this point would
-        # be ignored; removing it durably keeps the folder tidy after a power cut too.
-        if remove_file(self.log_path):
-            fsync_directory(self.path.parent)
-        self._log_is_durable = False
+        # Its lines are in this document (the fold line says so); removing them durably
+        # keeps the folder tidy after a power cut too.
+        self._remove_log()
 
     def save_target(self, run: RotationRun, record: TargetRecord) -> None:
         """Put `record` into `run` and make it durable before returning, at a cost that
@@ -200,8 +223,9 @@ class Journal:
             raise ValueError("save_target() needs the current run of the last saved document")
         if run.target(record.repository) is None:
             raise KeyError(f"{record.repository} is not a target of run {run.run_id}")
-        update = TargetUpdate(self._document_sha256, run.run_id, record)
-        append_line(self.log_path, encode_line(update), new_file_is_durable=self._log_is_durable)
+        update = TargetUpdate(self._document_sha256, run.run_id, record, self._appended + 1)
+        line = encode_line(update)
+        append_line(self.log_path, line, new_file_is_durable=self._log_is_durable)
         self._log_is_durable = True
         run.put(record)
         self._appended += 1
@@ -224,15 +248,47 @@ class Journal:
         None. It only looks: a running rotation is not disturbed."""
         return lock_holder(self.lock_path)
 
-    def _apply_log(self, document: JournalDocument, log: bytes, document_sha256: str) -> None:
-        *lines, _torn = log.split(b"\n")  # the part after the last newline was cut short
-        for number, line in enumerate(lines, start=1):
+    def _remove_log(self) -> None:
+        if remove_file(self.log_path):
+            fsync_directory(self.path.parent)
+        self._log_is_durable = False
+
+    def _apply_log(self, document: JournalDocument, log: bytes, digest: str) -> int:
+        """Apply the log's lines written on top of this document (`digest`); return how
+        many. Lines above a fold line into this document are in it already; any other
+        line must be on top of it (or, unnumbered, predate numbered lines)."""
+        *raw_lines, _torn = log.split(b"\n")  # the part after the last newline was cut short
+        lines: list[tuple[int, TargetUpdate | FoldLine]] = []
+        for number, line in enumerate(raw_lines, start=1):
+            kind: type[TargetUpdate | FoldLine] = (
+                FoldLine if line.startswith(b'{"folded_into"') else TargetUpdate
+            )
             try:
-                update = decode_strict(line, TargetUpdate, root=f"line {number}")
+                update = decode_strict(line, kind, root=f"line {number}", fields=f"line {number}: ")
             except InvalidRecord as exc:
                 raise self._damaged_log(str(exc)) from None
-            if update.document != document_sha256:
-                continue  # already folded into a newer document
+            lines.append((number, update))
+        folded = max(
+            (
+                i
+                for i, (_, line) in enumerate(lines)
+                if isinstance(line, FoldLine) and line.folded_into == digest
+            ),
+            default=-1,
+        )
+        applied = 0
+        for number, update in lines[folded + 1 :]:
+            if isinstance(update, FoldLine):
+                continue  # a fold into another document that never replaced this one
+            if update.document != digest:
+                if update.number is None:
+                    continue  # a log of a ccat before numbered lines: an older document's
+                raise self._unmatched(number, update.document, digest)
+            if update.number is not None and update.number != applied + 1:
+                raise self._damaged_log(
+                    f"line {number} is update {update.number} on top of this document, but "
+                    f"update {applied + 1} was due: a line is missing or out of order"
+                )
             run = document.current
             if run is None or update.run_id != run.run_id:
                 raise self._damaged_log(
@@ -245,6 +301,23 @@ class Journal:
                     f"line {number} updates {update.target.repository}, not a target of "
                     f"run {run.run_id}"
                 ) from None
+            applied += 1
+        return applied
+
+    def _unmatched(self, number: int, named: str, digest: str) -> JournalError:
+        """A line on top of another document, which no fold line says this one holds."""
+        log = shlex.quote(str(self.log_path))
+        return JournalError(
+            f"journal {self.path} is damaged: it no longer matches its update log "
+            f"{self.log_path}: line {number} was written on top of a document whose SHA-256 "
+            f"starts {named[:12]}, but this one's starts {digest[:12]}, and no fold says it "
+            "holds that line. The document was changed (re-saved by a tool or an editor?) "
+            "while its log held updates of a rotation; reading on would silently drop them. "
+            "Both were left untouched",
+            hint="restore the document as ccat wrote it if you can; otherwise move the log "
+            f"aside (mv {log} {log}.broken): the journal then forgets those updates, and "
+            "`ccat pat rotate --resume` sets those repositories again",
+        )
 
     def _damaged_log(self, detail: str) -> JournalError:
         log = shlex.quote(str(self.log_path))

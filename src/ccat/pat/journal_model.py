@@ -239,11 +239,22 @@ class JournalDocument(msgspec.Struct, _Record, kw_only=True):
 
 class TargetUpdate(msgspec.Struct, _Record, frozen=True):
     """One line of the update log beside the document: `target` is the new record of that
-    repository in run `run_id`, on top of the document whose bytes hash to `document`."""
+    repository in run `run_id`, on top of the document whose bytes hash to `document`;
+    `number` counts the lines written on top of that document, from 1 (null in logs
+    written before lines were numbered)."""
 
     document: HexDigits
     run_id: str
     target: TargetRecord
+    number: int | None = None
+
+
+class FoldLine(msgspec.Struct, _Record, frozen=True):
+    """The update log's last line before a fold: every line above it is in the document
+    whose bytes hash to `folded_into` (written before that document replaces the old
+    one, so that lines a kill leaves behind are known to be in it)."""
+
+    folded_into: HexDigits
 
 
 def _refuse_repeated_targets(targets: list[TargetRecord]) -> None:
