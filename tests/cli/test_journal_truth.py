@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,15 @@ from typing import Any
 import pytest
 
 from ccat.fakehub import FakeHub
-from tests.rotation_support import child_env
+from ccat.pat.journal import Journal
+from tests.conftest import emulator
+from tests.rotation_support import (
+    ROTATION_OPERATOR_TOKEN,
+    TARGETS,
+    child_env,
+    holding,
+    rotation_process,
+)
 from tests.status_scene import completed_run, save_journal, write_graph
 
 OPERATOR = "journal-truth-operator"
@@ -31,6 +40,13 @@ LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 @pytest.fixture(name="hub")
 def status_hub() -> Any:
     with FakeHub(REPOS, operator_token=OPERATOR) as running:
+        yield running
+
+
+@pytest.fixture
+def rotation_hub(new_token: str) -> Any:
+    """The rotation tests' emulator (tests/conftest.py `hub`, under another name here)."""
+    with emulator(TARGETS, ROTATION_OPERATOR_TOKEN, new_token) as running:
         yield running
 
 
@@ -128,3 +144,54 @@ def test_a_write_recorded_after_the_check_is_refused(hub: FakeHub, tmp_path: Pat
     said = " ".join(result.stderr.split())
     assert f"records finished_at {later}, later than now" in said
     assert "safe to revoke" not in result.stdout
+
+
+@pytest.mark.slow
+def test_a_document_edited_during_a_real_rotation_is_refused_not_emptied(
+    rotation_hub: FakeHub, graph_file: Path, journal_path: Path, new_token: str, tmp_path: Path
+) -> None:
+    """Issue 14, defect 4, as found: while a rotation runs, an operator edits the
+    journal's document with `jq` (here: adds a note). Its update log still holds the
+    run's latest updates, written on top of the document as it was; round one then read
+    the edited document alone (1 updated and 5 in flight became 0 and 0). Now
+    `ccat pat journal` refuses it while the log says otherwise, and the rotation, which
+    folds from what it knows, leaves a journal that tells the whole truth."""
+    log = journal_path.with_name(journal_path.name + ".log")
+    args = ["pat", "rotate", "--graph", str(graph_file), "--api-url", rotation_hub.url]
+    args += ["--journal", str(journal_path), "--write-interval", "0.4", "--concurrency", "1"]
+    with rotation_process(args, rotation_hub, new_token, tmp_path) as process:
+        deadline = time.monotonic() + 30
+        while not (log.exists() and log.read_bytes().count(b"\n") >= 3):
+            assert time.monotonic() < deadline and process.poll() is None, "no updates logged"
+            time.sleep(0.01)
+        edited = subprocess.run(
+            ["jq", '.note = "checked by bob"', str(journal_path)],
+            capture_output=True,
+            check=True,
+        ).stdout
+        replacement = journal_path.with_name("edited.json")
+        replacement.write_bytes(edited)
+        os.replace(replacement, journal_path)
+
+        journal_args = ["pat", "journal", "--json", "--journal", str(journal_path)]
+        shown = subprocess.run(
+            [sys.executable, "-m", "ccat", *journal_args],
+            capture_output=True,
+            text=True,
+            env=child_env(OPERATOR, tmp_path),
+            timeout=60,
+        )
+        still_running = process.poll() is None
+        _, err = process.communicate(timeout=60)
+    assert still_running, "the rotation ended before the journal was read"
+    assert shown.returncode == 2, shown.stdout
+    assert shown.stdout == ""
+    said = " ".join(shown.stderr.split())
+    assert f"journal {journal_path} is damaged: it no longer matches its update log" in said
+    assert "mv " in said
+    assert process.returncode == 0, err
+    # The rotation's closing save is the truth from its memory: every target updated.
+    run = Journal(journal_path).load().current
+    assert run is not None and run.state == "completed"
+    assert run.updated() == list(TARGETS)
+    assert holding(rotation_hub, new_token) == set(TARGETS)

@@ -343,7 +343,7 @@ def running(journal: Journal) -> tuple[JournalDocument, RotationRun]:
 
 
 def test_a_target_save_is_durable_and_load_applies_it(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json")
     doc, run = running(journal)
     on_disk = journal.path.read_bytes()
     started = run.targets[1].started("2026-11-25T19:00:05Z")
@@ -361,7 +361,7 @@ def test_a_target_save_is_durable_and_load_applies_it(tmp_path: Path) -> None:
 
 
 def test_the_journal_command_shows_the_truth_mid_run(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json")
     doc, run = running(journal)
     journal.save_target(
         run, run.targets[0].started("2026-11-25T19:00:00Z").succeeded(204, "2026-11-25T19:00:01Z")
@@ -376,7 +376,7 @@ def test_the_journal_command_shows_the_truth_mid_run(tmp_path: Path) -> None:
 
 
 def test_the_log_is_folded_into_the_document_every_so_many_updates(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_every=3, fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json", fold_every=3)
     doc, run = running(journal)
     for index in range(2):
         journal.save_target(run, run.targets[index].started(f"2026-11-25T19:00:0{index}Z"))
@@ -387,18 +387,33 @@ def test_the_log_is_folded_into_the_document_every_so_many_updates(tmp_path: Pat
     assert Journal(journal.path).load() == doc
 
 
-def test_the_log_is_folded_when_the_document_is_older_than_the_interval(
-    tmp_path: Path,
-) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_every=1000, fold_after=0)
+def test_the_log_is_folded_once_it_is_as_large_as_the_document(tmp_path: Path) -> None:
+    """On size, never on time: each fold rewrites no more bytes than were appended since
+    the last, so a save costs the same at any size of journal."""
+    journal = Journal(tmp_path / "pat-journal.json", fold_min_bytes=0)
     doc, run = running(journal)
-    journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
-    assert not journal.log_path.exists()
-    assert json.loads(journal.path.read_bytes()) == doc.to_json()
+    size = journal.path.stat().st_size
+    lines = 0
+    while journal.log_path.exists() or lines == 0:
+        assert lines < 100, "never folded"
+        index = lines % len(run.targets)
+        journal.save_target(run, run.targets[index].started(f"2026-11-25T19:01:{lines:02d}Z"))
+        lines += 1
+        if journal.log_path.exists():
+            assert journal.log_path.stat().st_size < size
+    assert journal.path.stat().st_size >= size  # folded: the document holds them all
+    assert Journal(journal.path).load() == doc
+    # The floor: a small document is not rewritten for every few updates.
+    floored = Journal(tmp_path / "floored" / "pat-journal.json")
+    _, run = running(floored)
+    for index in range(30):
+        record = run.targets[index % len(run.targets)]
+        floored.save_target(run, record.started("2026-11-25T19:01:00Z"))
+    assert floored.log_path.stat().st_size > floored.path.stat().st_size
 
 
 def test_a_whole_save_removes_the_log(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json")
     doc, run = running(journal)
     journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
     run.finish("interrupted", "2026-11-25T19:00:09Z")
@@ -408,7 +423,7 @@ def test_a_whole_save_removes_the_log(tmp_path: Path) -> None:
 
 
 def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json")
     _, run = running(journal)
     journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
     truth = Journal(journal.path).load()
@@ -427,7 +442,7 @@ def test_log_lines_of_an_older_document_are_ignored(tmp_path: Path) -> None:
 
     (Round one left the log as it was; a fold now first appends a line naming the new
     document, so the log such a kill leaves ends with that line.)"""
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json")
     doc, run = running(journal)
     journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
     journal.save_target(run, run.targets[0].succeeded(204, "2026-11-25T19:00:01Z"))
@@ -447,7 +462,7 @@ def test_a_document_changed_while_its_log_holds_updates_is_damage(tmp_path: Path
     """Issue 14, defect 4: re-saving the document (as `jq` does: same data, other bytes)
     while its log holds updates used to drop them silently (the lines no longer named
     it, so they read as folded). Now the journal is refused, and says so."""
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json")
     doc, run = running(journal)
     journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
     journal.save_target(run, run.targets[0].succeeded(204, "2026-11-25T19:00:01Z"))
@@ -473,7 +488,7 @@ def test_a_document_changed_while_its_log_holds_updates_is_damage(tmp_path: Path
 
 
 def test_a_log_line_missing_from_the_middle_is_damage(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json")
     _, run = running(journal)
     for index in range(3):
         journal.save_target(run, run.targets[index].started("2026-11-25T19:00:00Z"))
@@ -499,7 +514,7 @@ def test_a_log_line_missing_from_the_middle_is_damage(tmp_path: Path) -> None:
 def test_a_damaged_log_line_is_an_error_naming_the_log(
     tmp_path: Path, line: str, fragment: str
 ) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json")
     _, run = running(journal)
     journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
     with journal.log_path.open("ab") as log:
@@ -519,7 +534,7 @@ def test_a_damaged_log_line_is_an_error_naming_the_log(
 
 
 def test_a_log_line_for_another_run_or_repository_is_damage(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json")
     _, run = running(journal)
     journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
     line = json.loads(journal.log_path.read_bytes())
@@ -553,7 +568,7 @@ def test_save_target_refuses_what_it_cannot_record(tmp_path: Path) -> None:
 
 
 def test_a_target_save_that_cannot_be_written_is_a_journal_error(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json")
     _, run = running(journal)
     journal.log_path.mkdir()  # appending to it fails
     with pytest.raises(JournalError, match="cannot write the journal's update log"):

@@ -236,8 +236,8 @@ def test_log_updates_that_contradict_are_refused_saying_so(tmp_path: Path) -> No
 
 
 def test_the_round_one_example_journal_still_loads() -> None:
-    """A journal written before this round loads."""
+    """A journal written before this round (no `older_runs`, no fold mark) loads."""
     example = Path(__file__).parents[1] / "data" / "journals" / "round-one-example.json"
     doc = Journal(example).load()
     assert doc.current is not None and doc.current.state == "stopped"
-    assert len(doc.history) == 1
+    assert doc.older_runs == [] and len(doc.history) == 1

@@ -27,11 +27,12 @@ bytes, another digest), or a line missing from the middle, is refused rather tha
 silently dropping updates.
 
 **How stale the document file itself may be.** `save_target` folds the log into the
-document (a `save`, which removes the log) when the log reaches `fold_every` updates
-(64) or the document is `fold_after` seconds old (1 s) at the time of an update, and the
-engine saves the whole document when a run starts and ends. So mid-run, `jq` on the
-file alone lacks at most the last 64 updates and, while updates keep coming, at most
-about a second of them; at rest the file is the whole truth and no log exists.
+document (a `save`, which removes the log) when the log has grown as large as the
+document, and at least `FOLD_MIN_BYTES` (64 KiB, about 250 updates): each fold rewrites
+at most as many bytes as were appended since the last, so a save costs the same at any
+journal size, on average and per update. The engine saves the whole document when a run
+starts and ends. So mid-run, `jq` on the file alone may lack the updates of a rotation
+in progress; at rest the file is the whole truth and no log exists.
 `ccat pat journal --json` (which prints `load()`'s document) is always exact.
 
 The path is checked once, when a `Journal` is made (see `resolve_journal_path`):
@@ -46,7 +47,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shlex
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,6 +79,7 @@ from ccat.pat.journal_model import (
     JournalDocument,
     RotationRun,
     RunState,
+    RunSummary,
     TargetRecord,
     TargetState,
     TargetUpdate,
@@ -100,6 +101,7 @@ __all__ = [
     "LockHolder",
     "RotationRun",
     "RunState",
+    "RunSummary",
     "TargetRecord",
     "TargetState",
     "TokenInfo",
@@ -112,8 +114,7 @@ __all__ = [
     "utc_now_iso",
 ]
 
-FOLD_EVERY_UPDATES = 64
-FOLD_EVERY_SECONDS = 1.0
+FOLD_MIN_BYTES = 64 * 1024
 
 
 def default_journal_path(env: Mapping[str, str] | None = None) -> Path:
@@ -134,25 +135,30 @@ class Journal:
 
     Making one checks the path and raises `JournalError` for one that cannot be a
     journal; `path` is then the file actually used (directory symlinks resolved).
+    `fold_every` (tests) also folds the log after that many updates.
     """
 
     def __init__(
         self,
         path: Path | str,
         *,
-        fold_every: int = FOLD_EVERY_UPDATES,
-        fold_after: float = FOLD_EVERY_SECONDS,
+        fold_every: int | None = None,
+        fold_min_bytes: int = FOLD_MIN_BYTES,
     ) -> None:
         self.path = resolve_journal_path(path)
         self.fold_every = fold_every
-        self.fold_after = fold_after
+        self.fold_min_bytes = fold_min_bytes
         # The document this process last saved (the one `save_target` adds to).
         self._document: JournalDocument | None = None
         # The document on disk as this process last read or wrote it: the digest its log
-        # lines name and how many lines are on top of it.
+        # lines name, how many lines are on top of it, and the sizes of both files.
+        # `_known` is False until then: a save that knows nothing of the files replaces
+        # whatever is there.
+        self._known = False
         self._document_sha256 = ""
         self._appended = 0
-        self._saved_at = 0.0
+        self._document_bytes = 0
+        self._log_bytes = 0
         self._log_is_durable = False
 
     @property
@@ -177,7 +183,7 @@ class Journal:
         log = read_file(self.log_path, what="journal's update log")
         raw = read_file(self.path, what="journal")
         if raw is None:
-            self._document_sha256, self._appended = "", 0
+            self._remember("", 0, 0, 0 if log is None else len(log))
             return JournalDocument(current=None, history=[])
         document = decode_document(raw, path=str(self.path))
         digest = hashlib.sha256(raw).hexdigest()
@@ -187,7 +193,7 @@ class Journal:
         except InvalidRecord as exc:
             with_log = " (with the updates of its log applied)" if applied else ""
             raise damaged(str(self.path), f"{exc}{with_log}") from None
-        self._document_sha256, self._appended = digest, applied
+        self._remember(digest, applied, len(raw), 0 if log is None else len(log))
         return document
 
     def save(self, document: JournalDocument) -> None:
@@ -207,8 +213,8 @@ class Journal:
             # document it was written on top of without a fold line.
             self._remove_log()
         replace_file(self.path, data)
-        self._document, self._document_sha256 = document, digest
-        self._saved_at, self._appended = time.monotonic(), 0
+        self._document = document
+        self._remember(digest, 0, len(data), self._log_bytes)
         # Its lines are in this document (the fold line says so); removing them durably
         # keeps the folder tidy after a power cut too.
         self._remove_log()
@@ -229,9 +235,9 @@ class Journal:
         self._log_is_durable = True
         run.put(record)
         self._appended += 1
-        if (
-            self._appended >= self.fold_every
-            or time.monotonic() - self._saved_at >= self.fold_after
+        self._log_bytes += len(line)
+        if self._log_bytes >= max(self.fold_min_bytes, self._document_bytes) or (
+            self.fold_every is not None and self._appended >= self.fold_every
         ):
             self.save(document)
 
@@ -248,9 +254,15 @@ class Journal:
         None. It only looks: a running rotation is not disturbed."""
         return lock_holder(self.lock_path)
 
+    def _remember(self, digest: str, appended: int, document_bytes: int, log_bytes: int) -> None:
+        self._known = True
+        self._document_sha256, self._appended = digest, appended
+        self._document_bytes, self._log_bytes = document_bytes, log_bytes
+
     def _remove_log(self) -> None:
         if remove_file(self.log_path):
             fsync_directory(self.path.parent)
+        self._log_bytes = 0
         self._log_is_durable = False
 
     def _apply_log(self, document: JournalDocument, log: bytes, digest: str) -> int:
