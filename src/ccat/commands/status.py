@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from ccat.commands.inputs import Connection, resolve_connection
 from ccat.commands.signals import Interrupted, raising_signals, run_interruptible
 from ccat.commands.status_journal import read_status_journal
+from ccat.commands.step_summary import append_step_summary
 from ccat.commands.terminal import Terminal
 from ccat.options import OutputFormat, StatusArgs
 from ccat.pat.early_warnings import Outlook, assess
@@ -139,8 +140,7 @@ def _github_actions(
     summary = terminal.env.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:
-            with open(summary, "a", encoding="utf-8") as handle:
-                handle.write(status_markdown(report, outlook))
+            append_step_summary(summary, status_markdown(report, outlook))
         except OSError as exc:
             terminal.err.print(
                 f"[yellow]warning:[/] cannot append to GITHUB_STEP_SUMMARY "
