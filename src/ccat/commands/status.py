@@ -78,6 +78,7 @@ def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> in
         datetime.now(UTC),
         warn_days=args.warn_days,
         max_age=args.max_age,
+        unfinished=journal.unfinished(report),
     )
     _print(args.output, report, outlook, terminal)
     _github_actions(report, outlook, terminal, machine=args.output is not OutputFormat.TABLE)

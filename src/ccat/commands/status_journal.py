@@ -17,18 +17,29 @@ from pathlib import Path
 
 from ccat.commands.inputs import journal_at
 from ccat.pat.early_warnings import relevant_runs
-from ccat.pat.journal import RotationRun, parse_iso
+from ccat.pat.journal import LockHolder, RotationRun, RunSummary, parse_iso
 from ccat.pat.journal_codec import damaged
 from ccat.pat.settings import CLOCK_SKEW
+from ccat.pat.status import StatusReport
+from ccat.pat.unfinished_run import UnfinishedRun, find_unfinished
 
 
 @dataclass(frozen=True)
 class StatusJournal:
-    """The journal as status uses it: where it is (None: there is none) and its runs of
-    this secret, organisation and API, newest first."""
+    """The journal as status uses it: where it is (None: there is none), its runs of
+    this secret, organisation and API (in full, newest first; summarised, oldest
+    first), and who holds its lock when that process runs the newest of those runs."""
 
     path: Path | None
     runs: Sequence[RotationRun] = ()
+    older: Sequence[RunSummary] = ()
+    holder: LockHolder | None = None
+
+    def unfinished(self, report: StatusReport) -> UnfinishedRun | None:
+        """The unfinished rotation of this secret, GitHub's `report` telling which
+        repositories hold its token (SPEC §12)."""
+        holder = None if self.holder is None else self.holder.describe()
+        return find_unfinished(self.runs, self.older, holder=holder, report=report)
 
 
 def read_status_journal(
@@ -45,11 +56,14 @@ def read_status_journal(
     journal = journal_at(option, env)
     if not journal.exists():
         return StatusJournal(None)
-    document = journal.load()
+    document, holder = journal.observe()
     newest_first = [*([document.current] if document.current else []), *document.history[::-1]]
     refuse_times_after(newest_first, now, str(journal.path))
     runs = relevant_runs(newest_first, secret=secret, org=org, api_url=api_url)
-    return StatusJournal(journal.path, runs)
+    older = relevant_runs(document.older_runs, secret=secret, org=org, api_url=api_url)
+    # The lock holder runs the journal's current run: it says nothing of another one.
+    runs_current = bool(runs) and runs[0] is document.current
+    return StatusJournal(journal.path, runs, older, holder if runs_current else None)
 
 
 def refuse_times_after(runs: Sequence[RotationRun], now: datetime, path: str) -> None:

@@ -37,11 +37,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 from ccat.pat.journal import RotationRun, TargetRecord, parse_iso
 from ccat.pat.settings import CLOCK_SKEW, DEFAULTS
 from ccat.pat.status import SecretStatus, StatusReport
+from ccat.pat.unfinished_run import UnfinishedRun
 
 WarningKind = Literal["expiry", "age", "missed", "changed", "shadowed"]
 
@@ -67,13 +68,15 @@ class TokenOutlook:
 
 @dataclass(frozen=True)
 class Outlook:
-    """Every warning of a status run: per repository (keyed by the report's name), for
-    the token, and whether it is safe to revoke the previous token."""
+    """Every warning of a status run: the unfinished rotation, if any (said first, and
+    never with "safe to revoke"), per repository (keyed by the report's name), for the
+    token, and whether it is safe to revoke the previous token."""
 
     repositories: dict[str, tuple[StatusWarning, ...]] = field(default_factory=dict)
     token: TokenOutlook | None = None
     token_warnings: tuple[StatusWarning, ...] = ()
     safe_to_revoke: str | None = None  # the sentence to print, when it is true
+    unfinished: UnfinishedRun | None = None
 
     def of(self, repository: str) -> tuple[StatusWarning, ...]:
         """The warnings of one repository (none when it has none)."""
@@ -81,19 +84,34 @@ class Outlook:
 
     @property
     def count(self) -> int:
-        """How many warnings there are in all."""
-        return len(self.token_warnings) + sum(map(len, self.repositories.values()))
+        """How many warnings there are in all (an unfinished rotation is one)."""
+        return (
+            len(self.token_warnings)
+            + sum(map(len, self.repositories.values()))
+            + (self.unfinished is not None)
+        )
 
 
 def _day(value: datetime) -> str:
     return value.strftime("%Y-%m-%d")
 
 
-def relevant_runs(
-    runs: Sequence[RotationRun], *, secret: str, org: str, api_url: str
-) -> list[RotationRun]:
-    """The runs that rotated this secret of this organisation on this API (newest first,
-    as given): a journal of another secret, organisation or GitHub says nothing here."""
+class _RunLike(Protocol):
+    @property
+    def secret(self) -> str: ...
+    @property
+    def org(self) -> str: ...
+    @property
+    def api_url(self) -> str: ...
+
+
+_R = TypeVar("_R", bound=_RunLike)
+
+
+def relevant_runs(runs: Sequence[_R], *, secret: str, org: str, api_url: str) -> list[_R]:
+    """The runs (or run summaries) that rotated this secret of this organisation on this
+    API, in the order given: a journal of another secret, organisation or GitHub says
+    nothing here."""
 
     def same_url(url: str) -> bool:
         return url.rstrip("/").casefold() == api_url.rstrip("/").casefold()
@@ -175,19 +193,26 @@ def assess(
     *,
     warn_days: int = DEFAULTS.warn_days,
     max_age: int | None = None,
+    unfinished: UnfinishedRun | None = None,
 ) -> Outlook:
     """The warnings of SPEC §9 for `report`, given the journal's runs, newest first (only
-    those of this secret: see `relevant_runs`), as of `now`.
+    those of this secret: see `relevant_runs`), as of `now`, and the unfinished rotation
+    of SPEC §12 (`unfinished_run.find_unfinished`), if any.
 
-    Safe to revoke the previous token only when the newest run is completed, every
-    repository of the report holds its own secret, that run updated it, and no
-    repository missed it or changed since.
+    Safe to revoke the previous token only when no rotation is unfinished, the newest
+    run is completed, every repository of the report holds its own secret, that run
+    updated it, and no repository missed it or changed since.
     """
     completed = next((run for run in runs if run.state == "completed"), None)
     token = None if completed is None else token_outlook(completed, now)
     limit, cadence = _cadence(token, max_age)
     per_repository: dict[str, tuple[StatusWarning, ...]] = {}
-    clean_everywhere = completed is not None and runs[0] is completed and bool(report.results)
+    clean_everywhere = (
+        unfinished is None
+        and completed is not None
+        and runs[0] is completed
+        and bool(report.results)
+    )
     for result in report.results:
         warnings = (
             *_journal_warnings(result, runs),
@@ -206,7 +231,7 @@ def assess(
             f"(finished {completed.finished_at or '?'}) and none changed since: it is now "
             "safe to revoke the previous token"
         )
-    return Outlook(per_repository, token, _expiry(token, now, warn_days), safe)
+    return Outlook(per_repository, token, _expiry(token, now, warn_days), safe, unfinished)
 
 
 def _covered(result: SecretStatus, run: RotationRun) -> bool:

@@ -115,6 +115,7 @@ __all__ = [
 ]
 
 FOLD_MIN_BYTES = 64 * 1024
+_OBSERVE_TRIES = 5
 
 
 def default_journal_path(env: Mapping[str, str] | None = None) -> Path:
@@ -253,6 +254,18 @@ class Journal:
         """Who holds the run lock if a live process does (a rotation is running), else
         None. It only looks: a running rotation is not disturbed."""
         return lock_holder(self.lock_path)
+
+    def observe(self) -> tuple[JournalDocument, LockHolder | None]:
+        """`load()` and `holder()` as of one instant, for telling a running rotation
+        from a crashed one: the lock is asked before and after reading, and again if a
+        rotation started or ended in between (a few times at most)."""
+        for _ in range(_OBSERVE_TRIES):
+            before = self.holder()
+            document = self.load()
+            after = self.holder()
+            if (before is None) == (after is None):
+                break
+        return document, after
 
     def _remember(self, digest: str, appended: int, document_bytes: int, log_bytes: int) -> None:
         self._known = True
