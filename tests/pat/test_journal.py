@@ -368,10 +368,18 @@ def test_the_journal_command_shows_the_truth_mid_run(tmp_path: Path) -> None:
     )
     journal.save_target(run, run.targets[1].started("2026-11-25T19:00:02Z"))
     assert json.loads(journal.path.read_bytes()) != doc.to_json()  # the file lags...
-    result = CliRunner().invoke(app, ["pat", "journal", "--json", "--journal", str(journal.path)])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == doc.to_json()  # ...the command does not
-    table = CliRunner().invoke(app, ["pat", "journal", "--journal", str(journal.path)])
+    args = ["pat", "journal", "--journal", str(journal.path)]
+    with journal.lock():  # as the rotation holds it
+        result = CliRunner().invoke(app, [*args, "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout) == doc.to_json()  # ...the command does not
+        table = CliRunner().invoke(app, args)
+    assert "in flight: the write is under way" in " ".join(table.stdout.split())
+    # Once no process holds the lock, the same run has crashed: --json says so.
+    result = CliRunner().invoke(app, [*args, "--json"])
+    current = json.loads(result.stdout)["current"]
+    assert (current["state"], current["recorded_state"]) == ("crashed", "running")
+    table = CliRunner().invoke(app, args)
     assert "in flight, outcome unknown" in table.stdout
 
 
@@ -701,7 +709,8 @@ def test_state_example_loads_and_tells_the_incident_story() -> None:
 
 def test_taking_the_lock_removes_temporaries_of_a_killed_save(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "state" / "pat-journal.json")
-    journal.save(document())
+    saved = document(make_run())
+    journal.save(saved)
     stale = journal.path.parent / f".{journal.path.name}.abc123.tmp"
     stale.write_text('{"half": ')
     other = journal.path.parent / "unrelated.tmp"
@@ -709,4 +718,4 @@ def test_taking_the_lock_removes_temporaries_of_a_killed_save(tmp_path: Path) ->
     with journal.lock():
         assert not stale.exists()
     assert other.exists()
-    assert journal.load().current is None
+    assert journal.load() == saved

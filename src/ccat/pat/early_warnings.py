@@ -12,11 +12,14 @@ Pure: it reads a `StatusReport`, the journal's runs and the time, and returns an
 - `age`: warns when `now - updated_at` is more than the limit (exactly 90 days old does
   not warn; 90 days and 1 second does). The limit is `--max-age`, else 60 days for a
   classic token, else 90 (fine-grained, `other`, or no kind known).
-- `missed`: warns when `updated_at < started_at - CLOCK_SKEW` of the newest completed
-  run that has the repository among its targets.
-- `changed`: warns when `updated_at > finished_at + CLOCK_SKEW` of our newest successful
-  write to the repository (that target's own `finished_at`, in any run, completed or
-  not), so a value set by hand during a long rotation is caught too.
+- `missed`: warns when `updated_at < started_at - CLOCK_SKEW` of our newest successful
+  write to the repository (that target's own `started_at`, in any run): GitHub does not
+  hold that write, so the repository still holds the previous token. A repository
+  with its own secret and no write of ours at all warns too when the newest completed
+  run left it out (added to the graph since?): what it holds is unknown, never fine.
+- `changed`: warns when `updated_at > finished_at + CLOCK_SKEW` of that same write (its
+  `finished_at`, in any run, completed or not), so a value set by hand during a long
+  rotation is caught too.
 - `shadowed`: the repository has its own secret and the organisation secret of the same
   name is available to it.
 
@@ -141,13 +144,6 @@ def _last_write(runs: Sequence[RotationRun], repository: str) -> _Write | None:
     return None
 
 
-def _last_completed(runs: Sequence[RotationRun], repository: str) -> RotationRun | None:
-    for run in runs:
-        if run.state == "completed" and run.target(repository) is not None:
-            return run
-    return None
-
-
 def token_outlook(run: RotationRun, now: datetime) -> TokenOutlook:
     """The token of `run`: login, kind, expiry and whole days left (rounded down, so
     negative once expired)."""
@@ -215,7 +211,7 @@ def assess(
     )
     for result in report.results:
         warnings = (
-            *_journal_warnings(result, runs),
+            *_journal_warnings(result, runs, completed),
             *_age(result, now, limit, cadence),
             *_shadowed(result, report),
         )
@@ -269,26 +265,34 @@ def _age(
 
 
 def _journal_warnings(
-    result: SecretStatus, runs: Sequence[RotationRun]
+    result: SecretStatus, runs: Sequence[RotationRun], completed: RotationRun | None
 ) -> tuple[StatusWarning, ...]:
-    """Missed and changed: the repository's own secret against what the journal wrote."""
+    """Missed and changed: the repository's own secret against our newest write to it
+    (in any run), or, with none, against the newest completed run that left it out."""
     updated = parse_iso(result.updated_at)
     if result.state != "present" or result.via != "repository" or updated is None:
         return ()
+    write = _last_write(runs, result.repository)
+    if write is None:
+        if completed is None or completed.target(result.repository) is not None:
+            return ()
+        message = (
+            f"rotation {completed.run_id}, the last completed, did not include it (added to "
+            "the graph since?): it may still hold the previous token"
+        )
+        return (StatusWarning("missed", message),)
     warnings: list[StatusWarning] = []
-    completed = _last_completed(runs, result.repository)
-    started = None if completed is None else parse_iso(completed.started_at)
-    if completed is not None and started is not None and updated < started - CLOCK_SKEW:
+    started = parse_iso(write.record.started_at)
+    if started is not None and updated < started - CLOCK_SKEW:
         warnings.append(
             StatusWarning(
                 "missed",
-                f"set {result.updated_at}, before rotation {completed.run_id} started: it "
-                "still holds the previous token",
+                f"set {result.updated_at}, before rotation {write.run.run_id} wrote it (from "
+                f"{write.record.started_at}): it still holds the previous token",
             )
         )
-    write = _last_write(runs, result.repository)
-    finished = None if write is None else parse_iso(write.record.finished_at)
-    if write is not None and finished is not None and updated > finished + CLOCK_SKEW:
+    finished = parse_iso(write.record.finished_at)
+    if finished is not None and updated > finished + CLOCK_SKEW:
         warnings.append(
             StatusWarning(
                 "changed",

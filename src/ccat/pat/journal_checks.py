@@ -12,13 +12,15 @@ Times are exactly as `journal_model.iso` writes them (`2026-11-25T19:00:00Z`). T
 run recorded with the machine's clock lie between `EARLIEST` and `LATEST`, so that no
 arithmetic on them can overflow; a token's expiry is GitHub's and may be any year.
 
-The rules, per run:
+The rules: `current` is a run (a journal is written when a rotation starts, and its
+newest run is the current one); and per run:
 
 - `run_id`, `secret`, `org` and `api_url` are not empty; `graph.sha256` and the token's
   fingerprint digest are SHA-256 digests (64 hex digits);
 - `started_at` is a recorded time; `finished_at` is null while `running` and a recorded
   time, not before `started_at`, in every other state;
-- `completed`: every target `updated`; `stopped`: at least one target not `updated`;
+- at least one target; `completed`: every target `updated`; `stopped`: at least one
+  target not `updated`;
 - each target names a repository of the run's organisation (`org/name`, GitHub's rules);
 - `pending`: no `finished_at`, `http_status` or `error` (a `started_at` alone is a write
   in flight when the process died, and a completed run has none);
@@ -69,6 +71,17 @@ def parse_recorded(value: str) -> datetime | None:
 def check_document(document: JournalDocument, *, root: str = "journal") -> None:
     """Raise `InvalidRecord` for the first rule of the module docstring that `document`
     breaks, naming where (`journal.history[2].targets[0] (ccatobs/x)`)."""
+    if document.current is None:
+        # ccat writes a journal when a rotation starts, and the newest run is current.
+        held = (
+            "the history holds runs"
+            if document.history or document.older_runs
+            else ("it records no rotation at all")
+        )
+        raise InvalidRecord(
+            f"{root}.current is null, but {held}: ccat writes a journal when a rotation "
+            "starts, and its newest run is the current one"
+        )
     if document.current is not None:
         check_run(document.current, f"{root}.current")
     for index, run in enumerate(document.history):
@@ -98,6 +111,10 @@ def check_run(run: RotationRun, where: str) -> None:
         raise _not_a_time(f"{where}.token.expires_at", run.token.expires_at, any_year=True)
     started = _recorded(run.started_at, f"{where}.started_at")
     finished = _run_finish(run, where, started)
+    if not run.targets:
+        raise InvalidRecord(
+            f"{where}.targets is empty: every rotation has at least the graph's system-integration"
+        )
     _check_states(run, where)
     for index, target in enumerate(run.targets):
         _check_target(run, target, f"{where}.targets[{index}]", started, finished)

@@ -64,6 +64,12 @@ def unfinished_sentences(unfinished: UnfinishedRun) -> list[str]:
             "revoke either.",
             "Run ccat pat status again once it has finished.",
         ]
+    if unfinished.holding == total:
+        return [
+            f"Every repository holds the new token, but the run is not recorded as "
+            f"finished: run {RESUME} with the same token to finish it (it writes only "
+            "where GitHub does not hold the write) before revoking the previous token.",
+        ]
     return [
         first,
         "Both tokens are in use: do not revoke either, or CI breaks where it is still used.",
@@ -122,7 +128,7 @@ def unfinished_document(unfinished: UnfinishedRun, secret: str) -> dict[str, Any
         "holding_new_token": unfinished.holding,
         "not_holding_new_token": list(unfinished.not_holding),
         "lock_holder": unfinished.holder,
-        "both_tokens_in_use": True,
+        "both_tokens_in_use": unfinished.live or unfinished.holding < unfinished.repositories,
         "action": "wait, then ccat pat status" if unfinished.live else RESUME,
         "message": " ".join(
             [f"{unfinished_title(unfinished, secret)}.", *unfinished_sentences(unfinished)]
