@@ -104,13 +104,15 @@ def test_json_has_the_documented_shape(hub: FakeHub, graph: Path) -> None:
         "org",
         "checked_at",
         "token",
+        "unfinished_run",
         "warnings",
         "safe_to_revoke",
         "repositories",
     }
     assert (document["secret"], document["org"]) == ("GH_PAT", "ccatobs")
     assert document["checked_at"].endswith("Z")
-    # No journal: nothing known of the token, no journal-based warning.
+    # No journal: nothing known of the token or of a rotation, no journal-based warning.
+    assert document["unfinished_run"] is None
     assert (document["token"], document["warnings"], document["safe_to_revoke"]) == (
         None,
         [],

@@ -2,7 +2,8 @@
 
 Exit codes (SPEC §3): 0 present everywhere (warnings do not fail unless --strict);
 1 missing somewhere, or with --strict any warning; 3 none known missing but some
-repository could not be checked; 2 usage or configuration.
+repository could not be checked; 2 usage or configuration, or a journal that cannot be
+believed (`status_journal`).
 
 Where things go: the report (table and footer, JSON or Markdown) on stdout; on stderr
 the graph's warnings, a journal that cannot be read, the hint of exit code 3 and, when
@@ -15,17 +16,17 @@ appended to the step summary.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from ccat.commands.inputs import Connection, journal_at, resolve_connection
+from ccat.commands.inputs import Connection, resolve_connection
 from ccat.commands.signals import Interrupted, raising_signals, run_interruptible
+from ccat.commands.status_journal import read_status_journal
+from ccat.commands.step_summary import append_step_summary
 from ccat.commands.terminal import Terminal
 from ccat.options import OutputFormat, StatusArgs
-from ccat.pat.early_warnings import Outlook, assess, relevant_runs
-from ccat.pat.errors import CcatError, JournalError
-from ccat.pat.journal import RotationRun
+from ccat.pat.early_warnings import Outlook, assess
+from ccat.pat.errors import CcatError
 from ccat.pat.render.progress import ClientNotices, status_progress
 from ccat.pat.render.status import (
     check_hint,
@@ -49,33 +50,6 @@ def exit_code(report: StatusReport, outlook: Outlook, *, strict: bool) -> int:
     return EXIT_OK
 
 
-def journal_runs(
-    args: StatusArgs, connection: Connection, terminal: Terminal
-) -> Sequence[RotationRun]:
-    """The journal's runs of this secret, organisation and API, newest first; none (and
-    a warning on stderr) when it cannot be read — status still checks GitHub, only the
-    journal-based warnings are lost."""
-    try:
-        journal = journal_at(args.journal, terminal.env)
-        if not journal.exists():
-            return ()
-        document = journal.load()
-    except JournalError as exc:
-        terminal.err.print(
-            f"[yellow]warning:[/] {shown(exc.message)} — the journal-based warnings "
-            "(expiry, age by token kind, missed, changed, safe to revoke) are skipped"
-        )
-        return ()
-    runs = list(reversed(document.history))
-    newest_first = [document.current, *runs] if document.current is not None else runs
-    return relevant_runs(
-        newest_first,
-        secret=connection.secret,
-        org=connection.graph.org,
-        api_url=connection.settings.api_url,
-    )
-
-
 def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> int:
     """Run `ccat pat status`; returns the exit code."""
     terminal = terminal or Terminal.current()
@@ -88,7 +62,14 @@ def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> in
                 err.print(shown(where))
             for warning in connection.graph.warnings:
                 err.print(f"[yellow]warning:[/] {shown(warning)}")
-            runs = journal_runs(args, connection, terminal)
+            journal = read_status_journal(
+                args.journal,
+                terminal.env,
+                secret=connection.secret,
+                org=connection.graph.org,
+                api_url=connection.settings.api_url,
+                now=datetime.now(UTC),
+            )
             report = _check(args, connection, terminal)
     except CcatError as exc:
         return terminal.fail(exc)
@@ -97,10 +78,11 @@ def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> in
         return interrupted.exit_code
     outlook = assess(
         report,
-        runs,
+        journal.runs,
         datetime.now(UTC),
         warn_days=args.warn_days,
         max_age=args.max_age,
+        unfinished=journal.unfinished(report),
     )
     unsaid = connection.selection is not None and outlook.safe_to_revoke is not None
     if unsaid:
@@ -174,8 +156,7 @@ def _github_actions(
     summary = terminal.env.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:
-            with open(summary, "a", encoding="utf-8") as handle:
-                handle.write(status_markdown(report, outlook))
+            append_step_summary(summary, status_markdown(report, outlook))
         except OSError as exc:
             terminal.err.print(
                 f"[yellow]warning:[/] cannot append to GITHUB_STEP_SUMMARY "

@@ -15,6 +15,7 @@ from ccat.pat.errors import PreflightError, PreflightFailure
 from ccat.pat.journal import RotationRun, TargetRecord
 from ccat.pat.render.journal import in_flight
 from ccat.pat.render.text import Fitted, cells, json_text, plural, shown, table_chrome
+from ccat.pat.render.unfinished import DO_NOT_REVOKE
 from ccat.pat.rotate import Plan, RotationOutcome
 from ccat.pat.settings import DEFAULTS
 from ccat.pat.untrusted import clean
@@ -194,6 +195,7 @@ def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
     )
     if failure is not None and failure.hint:
         lines.append(f"[dim]hint:[/] {shown(failure.hint)}")
+    lines.append(DO_NOT_REVOKE)
     lines.append(f"Fix the cause, then {RECOVERY}")
     lines.append(f"Journal: {shown(journal_path)} (see `ccat pat journal`)")
     return lines
@@ -246,6 +248,7 @@ def interrupted_report(
             f"In flight when interrupted, outcome unknown: {shown(', '.join(unknown))} (it "
             "may or may not have landed; `ccat pat journal` shows it as ? in flight)."
         )
+    lines.append(DO_NOT_REVOKE)
     lines.append(f"To finish, {RECOVERY}")
     lines.append(f"Journal: {shown(journal_path)} (see `ccat pat journal`)")
     return lines

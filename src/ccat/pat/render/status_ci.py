@@ -9,6 +9,7 @@ from ccat.pat.early_warnings import Outlook
 from ccat.pat.render.status import error_reason, footer_blocks, note_words, status_summary
 from ccat.pat.render.status_layout import wrap
 from ccat.pat.render.text import NONE
+from ccat.pat.render.unfinished import unfinished_annotation, unfinished_markdown
 from ccat.pat.status import SecretStatus, StatusReport
 from ccat.pat.untrusted import clean
 
@@ -43,6 +44,11 @@ def status_markdown(report: StatusReport, outlook: Outlook, width: int = MARKDOW
     lines = [
         f"### {_md(report.secret)} in {_md(report.org)}",
         "",
+        *(
+            []
+            if outlook.unfinished is None
+            else unfinished_markdown(outlook.unfinished, report.secret, _md, width)
+        ),
         "| Repository | Secret present | Last rotated | Notes |",
         "|---|---|---|---|",
     ]
@@ -80,11 +86,14 @@ def _command_property(text: str) -> str:
 
 
 def workflow_commands(report: StatusReport, outlook: Outlook) -> list[str]:
-    """One `::error` per missing or unchecked repository and one `::warning` per
-    repository with warnings (and one for the token's expiry), for GitHub Actions'
-    annotations."""
+    """An `::error` for an unfinished rotation first (SPEC §12), then one `::error` per
+    missing or unchecked repository and one `::warning` per repository with warnings
+    (and one for the token's expiry), for GitHub Actions' annotations."""
     secret = report.secret
     commands: list[str] = []
+    if outlook.unfinished is not None:
+        title, message = unfinished_annotation(outlook.unfinished, secret)
+        commands.append(f"::error title={_command_property(title)}::{_command_data(message)}")
     for warning in outlook.token_warnings:
         title = _command_property(f"{secret} token expiry")
         commands.append(f"::warning title={title}::{_command_data(warning.message)}")
