@@ -242,7 +242,10 @@ def _shown(url: str) -> str:
     if not _printable(url):
         return "(not printable)"
     scheme = _SCHEME.match(url)
-    prefix = scheme.group(0) if scheme else ""
+    # Only a scheme we know is shown: in `QjZx://:pw@host` the "scheme" is part of
+    # the user name, which is everything before the last '@'.
+    known = scheme is not None and scheme.group(0).lower() in ("http://", "https://")
+    prefix = scheme.group(0) if scheme and known else ""
     rest = url[len(prefix) :]
     if "@" in rest:  # everything up to the last '@' may be a user name and a password
         rest = "***@" + rest.rpartition("@")[2]
