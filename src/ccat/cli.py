@@ -443,6 +443,9 @@ def demo(ctx: typer.Context, keep: KeepOption = False) -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    from ccat.commands import signals
+
+    signals.process_ends_with_command = True  # see there: the process ends with it
     app(prog_name="ccat")
 
 

@@ -14,14 +14,9 @@ terminal and standard input, and Ctrl-C is typed into it (the terminal sends SIG
 from __future__ import annotations
 
 import os
-import pty
-import select
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -32,7 +27,6 @@ from ccat.pat.journal import Journal
 from tests.rotation_support import (
     FORBIDDEN,
     NoLeak,
-    child_env,
     current,
     holding,
     key_path,
@@ -43,71 +37,11 @@ from tests.rotation_support import (
     rotation_process,
     secret_path,
 )
+from tests.terminal_support import CTRL_C, on_a_terminal, read_until, wait_for
 
 pytestmark = pytest.mark.slow
 
 Ccat = Callable[..., Result]
-CTRL_C = b"\x03"
-# Runs in the child: become the session's controlling terminal's owner (standard input
-# is the pseudo-terminal), then be ccat. Done after exec'ing a fresh interpreter rather
-# than with preexec_fn, which is unsafe in a process with threads (the emulator's).
-TAKE_TERMINAL = (
-    "import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
-    "os.execv(sys.executable, [sys.executable, '-m', 'ccat', *sys.argv[1:]])"
-)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.005)
-
-
-def read_until(fd: int, needle: bytes, timeout: float = 30.0) -> bytes:
-    """Read `fd` until `needle` has been read; everything read so far."""
-    data = b""
-    deadline = time.monotonic() + timeout
-    while needle not in data:
-        left = deadline - time.monotonic()
-        assert left > 0, f"no {needle!r} in {data!r}"
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
-            continue
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:  # a pseudo-terminal whose other end is closed
-            chunk = b""
-        assert chunk, f"end of output before {needle!r}: {data!r}"
-        data += chunk
-    return data
-
-
-@contextmanager
-def on_a_terminal(
-    args: list[str], hub: FakeHub, tmp_path: Path
-) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """`python -m ccat ARGS` on a pseudo-terminal (its controlling terminal and standard
-    input); yields the process and the terminal's master end, where the test types."""
-    master, slave = pty.openpty()
-    try:
-        process = subprocess.Popen(
-            [sys.executable, "-c", TAKE_TERMINAL, *args],
-            stdin=slave,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=child_env(hub.operator_token, tmp_path),
-            start_new_session=True,
-        )
-    finally:
-        os.close(slave)
-    try:
-        yield process, master
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.communicate()
-        os.close(master)
 
 
 def assert_lock_free(journal_path: Path) -> None:

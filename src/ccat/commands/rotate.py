@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager, nullcontext
 import typer
 
 from ccat.commands.inputs import Connection, journal_at, resolve_connection
-from ccat.commands.signals import Interrupted, raising_signals, run_interruptible
+from ccat.commands.signals import Interrupted, SignalGate, signal_name
 from ccat.commands.terminal import Terminal
 from ccat.options import RotateArgs
 from ccat.pat.credentials import read_new_token
@@ -48,25 +48,35 @@ class _RotateCommand:
         self.terminal = terminal
         self.journal: Journal | None = None
         self.rotation: Rotation | None = None
+        self.connection: Connection | None = None
+        self.gate = SignalGate()
 
     def run(self) -> int:
-        try:
-            with raising_signals():
+        with SignalGate.installed() as self.gate:
+            try:
                 return self._run()
-        except CcatError as exc:
-            return self.terminal.fail(exc)
-        except Interrupted as interrupted:
-            rotation = self.rotation
-            run = None if rotation is None else rotation.run
-            started = 0 if rotation is None else rotation.writes_started
-            path = "" if self.journal is None else str(self.journal.path)
-            for line in interrupted_report(run, started, interrupted.name, path):
-                self.terminal.err.print(line)
-            return interrupted.exit_code
+            except CcatError as exc:
+                return self.terminal.fail(exc)
+            except Interrupted as interrupted:
+                return self._interrupted(interrupted)
+
+    def _interrupted(self, interrupted: Interrupted) -> int:
+        rotation = self.rotation
+        if rotation is not None and rotation.outcome is not None:
+            # The signal came as the last write ended: the run is recorded as finished,
+            # and that is what is said.
+            self.gate.hold()
+            return self._finished(rotation.outcome)
+        run = None if rotation is None else rotation.run
+        started = 0 if rotation is None else rotation.writes_started
+        path = "" if self.journal is None else str(self.journal.path)
+        for line in interrupted_report(run, started, interrupted.name, path):
+            self.terminal.err.print(line)
+        return interrupted.exit_code
 
     def _run(self) -> int:
         args, err = self.args, self.terminal.err
-        connection = resolve_connection(args.connection, self.terminal.env)
+        self.connection = connection = resolve_connection(args.connection, self.terminal.env)
         for warning in connection.graph.warnings:
             err.print(f"[yellow]warning:[/] {shown(warning)}")
         self.journal = journal = journal_at(args.journal, self.terminal.env)
@@ -86,16 +96,29 @@ class _RotateCommand:
         with lock:
             self.rotation = rotation = Rotation(options, journal.load())
             try:
-                plan = run_interruptible(rotation.prepare)
+                plan = self.gate.run(rotation.prepare)
             finally:
                 progress.close()
             outcome = self._ask(plan, connection.secret)
             if outcome is None:
                 try:
-                    outcome = run_interruptible(lambda: rotation.execute(plan))
+                    # Once the engine returns, the run is recorded completed or stopped: a
+                    # signal from now on changes nothing that is said (the gate holds).
+                    outcome = self.gate.run(lambda: rotation.execute(plan), result_stands=True)
                 finally:
                     progress.close()
-        return _report(args, self.terminal, outcome, journal, connection)
+        return self._finished(outcome)
+
+    def _finished(self, outcome: RotationOutcome) -> int:
+        """Report an outcome the journal records as final (or a dry run, a declined plan)."""
+        assert self.connection is not None
+        code = _report(self.args, self.terminal, outcome, self.journal, self.connection)
+        if self.gate.first is not None and outcome.run is not None:
+            self.terminal.err.print(
+                f"[dim]{signal_name(self.gate.first)} came after the run was recorded "
+                f"{shown(outcome.run.state)}; it changed nothing.[/]"
+            )
+        return code
 
     def _ask(self, plan: Plan, secret: str) -> RotationOutcome | None:
         """The outcome without writing (a dry run, a declined plan), else None: go on."""

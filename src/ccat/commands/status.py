@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from ccat.commands.inputs import Connection, journal_at, resolve_connection
-from ccat.commands.signals import Interrupted, raising_signals, run_interruptible
+from ccat.commands.signals import Interrupted, SignalGate
 from ccat.commands.terminal import Terminal
 from ccat.options import OutputFormat, StatusArgs
 from ccat.pat.early_warnings import Outlook, assess, relevant_runs
@@ -76,21 +76,26 @@ def journal_runs(
 
 
 def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> int:
-    """Run `ccat pat status`; returns the exit code."""
-    terminal = terminal or Terminal.current()
+    """Run `ccat pat status`; returns the exit code (130/143/129 when a signal stops the
+    checks; once they are done, the report is printed whole whatever signal comes)."""
+    with SignalGate.installed() as gate:
+        return _run_status(args, terminal or Terminal.current(), gate)
+
+
+def _run_status(args: StatusArgs, terminal: Terminal, gate: SignalGate) -> int:
     err = terminal.err
     try:
-        with raising_signals():
-            connection = resolve_connection(args.connection, terminal.env)
-            for warning in connection.graph.warnings:
-                err.print(f"[yellow]warning:[/] {shown(warning)}")
-            runs = journal_runs(args, connection, terminal)
-            report = _check(args, connection, terminal)
+        connection = resolve_connection(args.connection, terminal.env)
+        for warning in connection.graph.warnings:
+            err.print(f"[yellow]warning:[/] {shown(warning)}")
+        runs = journal_runs(args, connection, terminal)
+        report = _check(args, connection, terminal, gate)
     except CcatError as exc:
         return terminal.fail(exc)
     except Interrupted as interrupted:
         err.print(f"[red]{interrupted.name}: status stopped; nothing was changed[/]")
         return interrupted.exit_code
+    gate.hold()
     outlook = assess(
         report,
         runs,
@@ -113,7 +118,9 @@ def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> in
     return code
 
 
-def _check(args: StatusArgs, connection: Connection, terminal: Terminal) -> StatusReport:
+def _check(
+    args: StatusArgs, connection: Connection, terminal: Terminal, gate: SignalGate
+) -> StatusReport:
     """Run the engine with progress on a terminal and notices on stderr."""
     repositories = [target.full_name for target in connection.graph.targets]
     with status_progress(terminal.err, len(repositories)) as progress:
@@ -130,7 +137,7 @@ def _check(args: StatusArgs, connection: Connection, terminal: Terminal) -> Stat
             concurrency=args.connection.concurrency,
             listener=progress,
         )
-        return run_interruptible(lambda: run_status(options))
+        return gate.run(lambda: run_status(options))
 
 
 def _print(

@@ -32,6 +32,7 @@ from ccat.pat.journal import (
     GraphFile,
     JournalDocument,
     RotationRun,
+    RunState,
     TargetRecord,
     TokenInfo,
     iso,
@@ -93,6 +94,9 @@ class Rotation:
         self.options = options
         self.document = document
         self.run: RotationRun | None = None
+        # The outcome once the journal records the run as finished (completed, stopped),
+        # also when a cancellation came as the last write ended.
+        self.outcome: RotationOutcome | None = None
         self._writer: Writer | None = None
         self._previous = document.current
         self._skip = _resume_skip(options, self._previous) if options.resume else {}
@@ -140,11 +144,31 @@ class Rotation:
                 failure = await self._writer.write_all(plan.to_set)
         except anyio.get_cancelled_exc_class():
             # Synchronous, so nothing can cancel it half-way: the journal tells the truth.
-            run.finish("interrupted", iso(self.options.clock()))
-            self.options.journal.save(self.document)
+            # A run whose every write was done is complete, whenever the signal came.
+            if self._all_updated(run):
+                self.outcome = self._finish(plan, run, "completed", unfinished, dropped, None)
+            else:
+                run.finish("interrupted", iso(self.options.clock()))
+                self.options.journal.save(self.document)
             raise
-        done = all(t.state == "updated" for t in run.targets)
-        run.finish("completed" if done else "stopped", iso(self.options.clock()))
+        state: RunState = "completed" if self._all_updated(run) else "stopped"
+        self.outcome = self._finish(plan, run, state, unfinished, dropped, failure)
+        return self.outcome
+
+    @staticmethod
+    def _all_updated(run: RotationRun) -> bool:
+        return all(t.state == "updated" for t in run.targets)
+
+    def _finish(
+        self,
+        plan: Plan,
+        run: RotationRun,
+        state: RunState,
+        unfinished: RotationRun | None,
+        dropped: tuple[str, ...],
+        failure: WriteFailure | None,
+    ) -> RotationOutcome:
+        run.finish(state, iso(self.options.clock()))
         self.options.journal.save(self.document)
         return RotationOutcome(
             plan, run, previous_unfinished=unfinished, dropped=dropped, failure=failure
