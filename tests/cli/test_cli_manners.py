@@ -55,6 +55,11 @@ OUTCOME_KEYS = {
     "not_updated",
     "targets",
     "failure",
+    # Issue 14 (defects 3 and 10): how a run that ended early ended.
+    "interrupted_by",
+    "journal_error",
+    "not_in_journal",
+    "error",
 }
 
 

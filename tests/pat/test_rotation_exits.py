@@ -74,3 +74,40 @@ async def test_a_cancellation_as_the_last_write_ends_leaves_the_run_completed(
     assert rotation.outcome is not None and rotation.outcome.completed
     assert holding(hub, new_token) == set(targets)
     assert_no_leak(repr(rotation.outcome))
+
+
+async def test_an_error_nobody_expected_mid_rotation_is_recorded_stopped(
+    hub: FakeHub,
+    graph_file: Path,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    assert_no_leak: NoLeak,
+) -> None:
+    class FailsOnTheThirdLine:
+        """A listener that breaks after the third write was journaled (a bug, a full
+        terminal buffer): nothing the engine could expect."""
+
+        def preflight_checked(self, done: int, total: int) -> None:
+            pass
+
+        def write_started(self, repository: str, number: int, total: int) -> None:
+            pass
+
+        def write_finished(self, record: TargetRecord) -> None:
+            if record.repository == targets[2]:
+                raise RuntimeError("the listener broke")
+
+    given = options(hub, graph_file, journal_path, new_token, FailsOnTheThirdLine())
+    rotation = Rotation(given, given.journal.load())
+    with given.journal.lock(), pytest.raises(BaseExceptionGroup) as caught:
+        plan = await rotation.prepare()
+        await rotation.execute(plan)
+    assert caught.group_contains(RuntimeError)
+
+    run = current(journal_path)
+    assert run.state == "stopped" and run.finished_at is not None
+    assert run.updated() == targets[:3]
+    assert rotation.run is not None and rotation.run.updated() == targets[:3]
+    assert set(run.updated()) <= holding(hub, new_token) <= set(targets[:4])
+    assert_no_leak()

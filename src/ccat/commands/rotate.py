@@ -16,7 +16,7 @@ from ccat.commands.signals import Interrupted, SignalGate, signal_name
 from ccat.commands.terminal import Terminal
 from ccat.options import RotateArgs
 from ccat.pat.credentials import read_new_token
-from ccat.pat.errors import CcatError
+from ccat.pat.errors import CcatError, JournalWriteError
 from ccat.pat.journal import Journal
 from ccat.pat.render.progress import ClientNotices, RotationProgress
 from ccat.pat.render.rotation import (
@@ -49,16 +49,28 @@ class _RotateCommand:
         self.journal: Journal | None = None
         self.rotation: Rotation | None = None
         self.connection: Connection | None = None
+        self.plan: Plan | None = None
         self.gate = SignalGate()
 
     def run(self) -> int:
         with SignalGate.installed() as self.gate:
             try:
                 return self._run()
+            except JournalWriteError as exc:
+                # The journal failed after the first write: the outcome known in memory.
+                return self._finished(exc.outcome)
             except CcatError as exc:
                 return self.terminal.fail(exc)
             except Interrupted as interrupted:
                 return self._interrupted(interrupted)
+            except Exception as exc:
+                if not self._wrote():
+                    raise  # a bug before any write: its traceback (never with locals)
+                return self._unexpected(exc)
+
+    def _wrote(self) -> bool:
+        """Whether a write has started: from then on every way out reports the lists."""
+        return self.rotation is not None and self.rotation.writes_started > 0
 
     def _interrupted(self, interrupted: Interrupted) -> int:
         rotation = self.rotation
@@ -70,9 +82,54 @@ class _RotateCommand:
         run = None if rotation is None else rotation.run
         started = 0 if rotation is None else rotation.writes_started
         path = "" if self.journal is None else str(self.journal.path)
-        for line in interrupted_report(run, started, interrupted.name, path):
+        error = None if rotation is None else rotation.journal_error
+        if self.args.json and rotation is not None and run is not None and started > 0:
+            assert self.connection is not None
+            outcome = self._from_memory(rotation, interrupted=interrupted.name)
+            self.terminal.print_raw(
+                outcome_json(outcome, path, self.connection.secret, self.connection.graph.org)
+            )
+        lines = interrupted_report(
+            run,
+            started,
+            interrupted.name,
+            path,
+            None if error is None else error.message,
+            () if rotation is None else rotation.unjournaled,
+        )
+        for line in lines:
             self.terminal.err.print(line)
         return interrupted.exit_code
+
+    def _unexpected(self, exc: Exception) -> int:
+        """An error nobody expected, after the first write: the lists from memory, exit 1."""
+        rotation = self.rotation
+        assert rotation is not None
+        cause: BaseException = exc
+        while isinstance(cause, BaseExceptionGroup):  # raised in a write's task
+            cause = cause.exceptions[0]
+        what = type(cause).__name__
+        self.terminal.err.print(
+            f"[bold red]error:[/] unexpected {shown(what)} during the writes; the run is "
+            "recorded stopped as far as the journal could take it"
+        )
+        return self._finished(self._from_memory(rotation, error=f"unexpected {what}"))
+
+    def _from_memory(
+        self, rotation: Rotation, *, interrupted: str | None = None, error: str | None = None
+    ) -> RotationOutcome:
+        """The outcome of a run that ended without one from the engine."""
+        assert self.plan is not None
+        journal_error = rotation.journal_error
+        return RotationOutcome(
+            self.plan,
+            rotation.run,
+            failure=rotation.failure,
+            journal_error=None if journal_error is None else journal_error.message,
+            unjournaled=rotation.unjournaled,
+            interrupted=interrupted,
+            error=error,
+        )
 
     def _run(self) -> int:
         args, err = self.args, self.terminal.err
@@ -85,7 +142,9 @@ class _RotateCommand:
             f"{plural(len(connection.graph.targets), 'repository', 'repositories')} "
             f"of {shown(str(connection.graph.path))} at {shown(connection.settings.api_url)}"
         )
-        token = read_new_token(connection.secret, allow_empty=args.dry_run)
+        token = read_new_token(
+            connection.secret, allow_empty=args.dry_run, stdin=self.terminal.stdin
+        )
         if token is not None:
             refuse_operator_credential(
                 token, connection.settings.token, connection.credential_source
@@ -96,7 +155,7 @@ class _RotateCommand:
         with lock:
             self.rotation = rotation = Rotation(options, journal.load())
             try:
-                plan = self.gate.run(rotation.prepare)
+                self.plan = plan = self.gate.run(rotation.prepare)
             finally:
                 progress.close()
             outcome = self._ask(plan, connection.secret)
@@ -110,9 +169,11 @@ class _RotateCommand:
         return self._finished(outcome)
 
     def _finished(self, outcome: RotationOutcome) -> int:
-        """Report an outcome the journal records as final (or a dry run, a declined plan)."""
+        """Report an outcome (the journal's final one, or one from memory when the
+        journal failed; a dry run, a declined plan) and return its exit code."""
         assert self.connection is not None
-        code = _report(self.args, self.terminal, outcome, self.journal, self.connection)
+        code = EXIT_OK if outcome.completed or outcome.dry_run else EXIT_FAILED
+        _report(self.args, self.terminal, outcome, self.journal, self.connection)
         if self.gate.first is not None and outcome.run is not None:
             self.terminal.err.print(
                 f"[dim]{signal_name(self.gate.first)} came after the run was recorded "
@@ -181,10 +242,9 @@ def _report(
     outcome: RotationOutcome,
     journal: Journal | None,
     connection: Connection,
-) -> int:
+) -> None:
     path = "" if journal is None else str(journal.path)
     secret = connection.secret
-    code = EXIT_OK if outcome.completed or outcome.dry_run else EXIT_FAILED
     if args.json:
         terminal.print_raw(outcome_json(outcome, path, secret, connection.graph.org))
     human = terminal.err if args.json else terminal.out
@@ -195,7 +255,7 @@ def _report(
             human.print(plan_table(outcome.plan, secret))
         for line in dry_run_lines(outcome):
             human.print(line)
-        return code
+        return
     if outcome.previous_unfinished is not None:
         terminal.err.print(
             f"[yellow]note:[/] the previous run {shown(outcome.previous_unfinished.run_id)} was "
@@ -208,4 +268,3 @@ def _report(
         )
     for line in outcome_report(outcome, path):
         human.print(line)
-    return code

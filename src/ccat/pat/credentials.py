@@ -322,17 +322,24 @@ def validate_token(value: str, what: str) -> None:
 
 
 @overload
-def read_new_token(secret: str, *, allow_empty: Literal[False] = False) -> str: ...
+def read_new_token(
+    secret: str, *, allow_empty: Literal[False] = False, stdin: TextIO | None = None
+) -> str: ...
 @overload
-def read_new_token(secret: str, *, allow_empty: bool) -> str | None: ...
-def read_new_token(secret: str, *, allow_empty: bool = False) -> str | None:
-    """The new token: a hidden prompt on a terminal, else one line of standard input.
+def read_new_token(
+    secret: str, *, allow_empty: bool, stdin: TextIO | None = None
+) -> str | None: ...
+def read_new_token(
+    secret: str, *, allow_empty: bool = False, stdin: TextIO | None = None
+) -> str | None:
+    """The new token: a hidden prompt on a terminal, else one line of standard input
+    (`stdin`, by default the process's).
 
     Surrounding whitespace is stripped. Raises `InvalidNewTokenError` (exit 2) when it is
     malformed, or empty unless `allow_empty` (a dry run may go without: None); nothing
     read is ever quoted.
     """
-    stdin = sys.stdin
+    stdin = sys.stdin if stdin is None else stdin
     if stdin is not None and stdin.isatty():
         try:
             # getpass writes the prompt to the terminal and does not echo what is typed.

@@ -8,7 +8,8 @@
     │   └── InvalidNewTokenError   exit 2: the new token is empty or GitHub rejects it
     ├── JournalError               exit 2: journal unreadable, corrupt or of unknown schema
     │   ├── JournalLockedError     exit 2: another rotation holds the journal lock
-    │   └── NothingToResumeError   exit 2: --resume without an unfinished run
+    │   ├── NothingToResumeError   exit 2: --resume without an unfinished run
+    │   └── JournalWriteError      exit 1: the journal failed after writes began (`outcome`)
     ├── PreflightError             exit 1: rotation refused before any write (lists failures)
     ├── SealingError               exit 1: a repository's public key is not a usable key
     └── GitHubError                exit 1: a request to GitHub failed (repository, status, message)
@@ -28,6 +29,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ccat.pat.rotation_plan import RotationOutcome
 
 
 class CcatError(Exception):
@@ -105,6 +110,18 @@ class JournalLockedError(JournalError):
 
 class NothingToResumeError(JournalError):
     """`--resume` was asked for but the journal has no unfinished run."""
+
+
+class JournalWriteError(JournalError):
+    """The journal could not be written once writes had begun. Exit 1, not 2: something
+    was written. `outcome` is the run as known in memory, exact where the journal on disk
+    lags behind."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, outcome: RotationOutcome) -> None:
+        super().__init__(message, hint=hint)
+        self.outcome = outcome
 
 
 class GitHubError(CcatError):

@@ -23,6 +23,8 @@ import anyio
 
 from ccat.pat.errors import (
     InvalidNewTokenError,
+    JournalError,
+    JournalWriteError,
     NothingToResumeError,
     TokenMismatchError,
     UsageError,
@@ -98,6 +100,7 @@ class Rotation:
         # also when a cancellation came as the last write ended.
         self.outcome: RotationOutcome | None = None
         self._writer: Writer | None = None
+        self._journal_error: JournalError | None = None
         self._previous = document.current
         self._skip = _resume_skip(options, self._previous) if options.resume else {}
 
@@ -133,11 +136,20 @@ class Rotation:
 
         Cancelled (a signal), the run is journaled `interrupted` before the cancellation
         goes on; a write in flight stays "started, not finished" (`--resume` redoes it).
+        Once a write has started, a journal that cannot be written raises
+        `JournalWriteError` carrying the outcome as known in memory; before that, a
+        `JournalError` (nothing was written). Any other error is recorded `stopped` as
+        far as the journal allows and goes on: `run` is then the truth.
         """
         if self.options.dry_run or self.options.new_token is None:
             return RotationOutcome(plan, None, dry_run=True)
         run, unfinished, dropped = self._begin(plan)
         self.run = run
+
+        def end(state: RunState, failure: WriteFailure | None) -> RotationOutcome:
+            self.outcome = self._end(plan, run, state, unfinished, dropped, failure)
+            return self.outcome
+
         try:
             async with self.options.connect() as client:
                 self._writer = Writer(self.options, client, run, plan.preflight.keys)
@@ -146,20 +158,60 @@ class Rotation:
             # Synchronous, so nothing can cancel it half-way: the journal tells the truth.
             # A run whose every write was done is complete, whenever the signal came.
             if self._all_updated(run):
-                self.outcome = self._finish(plan, run, "completed", unfinished, dropped, None)
+                end("completed", None)
             else:
-                run.finish("interrupted", iso(self.options.clock()))
-                self.options.journal.save(self.document)
+                self._record(run, "interrupted")
             raise
-        state: RunState = "completed" if self._all_updated(run) else "stopped"
-        self.outcome = self._finish(plan, run, state, unfinished, dropped, failure)
-        return self.outcome
+        except Exception:
+            self._record(run, "stopped")
+            raise
+        outcome = end("completed" if self._all_updated(run) else "stopped", failure)
+        error = self.journal_error
+        if error is None:
+            return outcome
+        if self.writes_started == 0:
+            raise JournalError(
+                f"{error.message}; the rotation stopped before its first write; nothing "
+                "was written",
+                hint="fix the disk problem, then run the same command again",
+            ) from error
+        raise JournalWriteError(
+            f"{error.message}; the rotation stopped there",
+            hint="the journal on disk is still true (it never claims an unconfirmed "
+            "write, and what it lacks `--resume` writes again); fix the disk problem, then "
+            "run `ccat pat rotate --resume` with the same token",
+            outcome=outcome,
+        ) from error
+
+    @property
+    def failure(self) -> WriteFailure | None:
+        """The write that failed first, if one did."""
+        return None if self._writer is None else self._writer.failure
+
+    @property
+    def unjournaled(self) -> tuple[str, ...]:
+        """Repositories whose known outcome the journal could not take."""
+        return () if self._writer is None else tuple(self._writer.unjournaled)
+
+    @property
+    def journal_error(self) -> JournalError | None:
+        """The first journal save that failed during the writes or at their end."""
+        during = None if self._writer is None else self._writer.journal_error
+        return during or self._journal_error
 
     @staticmethod
     def _all_updated(run: RotationRun) -> bool:
         return all(t.state == "updated" for t in run.targets)
 
-    def _finish(
+    def _record(self, run: RotationRun, state: RunState) -> None:
+        """End the run in `state`, in memory and, as far as it can be written, on disk."""
+        run.finish(state, iso(self.options.clock()))
+        try:
+            self.options.journal.save(self.document)
+        except JournalError as exc:
+            self._journal_error = self._journal_error or exc
+
+    def _end(
         self,
         plan: Plan,
         run: RotationRun,
@@ -168,10 +220,16 @@ class Rotation:
         dropped: tuple[str, ...],
         failure: WriteFailure | None,
     ) -> RotationOutcome:
-        run.finish(state, iso(self.options.clock()))
-        self.options.journal.save(self.document)
+        self._record(run, state)
+        error = self.journal_error
         return RotationOutcome(
-            plan, run, previous_unfinished=unfinished, dropped=dropped, failure=failure
+            plan,
+            run,
+            previous_unfinished=unfinished,
+            dropped=dropped,
+            failure=failure,
+            journal_error=None if error is None else error.message,
+            unjournaled=self.unjournaled,
         )
 
     def _begin(self, plan: Plan) -> tuple[RotationRun, RotationRun | None, tuple[str, ...]]:
