@@ -27,12 +27,12 @@ CTRL_D = b"\x04"
 
 def take_terminal(fd: int = 0) -> str:
     """What runs in the child: make the pseudo-terminal open as `fd` the session's
-    controlling terminal (closing `fd` unless it is standard input), then be ccat. Done
-    after exec'ing a fresh interpreter rather than with preexec_fn, which is unsafe in a
-    process with threads (the emulator's)."""
-    close = "" if fd == 0 else f"os.close({fd}); "
+    controlling terminal, then be ccat. Done after exec'ing a fresh interpreter rather
+    than with preexec_fn, which is unsafe in a process with threads (the emulator's).
+    `fd` stays open in ccat (unused by it): with no descriptor of the terminal open, its
+    master end would read as closed until ccat opens /dev/tty."""
     return (
-        f"import fcntl, os, sys, termios; fcntl.ioctl({fd}, termios.TIOCSCTTY, 0); {close}"
+        f"import fcntl, os, sys, termios; fcntl.ioctl({fd}, termios.TIOCSCTTY, 0); "
         "os.execv(sys.executable, [sys.executable, '-m', 'ccat', *sys.argv[1:]])"
     )
 
@@ -91,8 +91,8 @@ def on_a_terminal(
     while the terminal is still there); yields the process and the terminal's master
     end, where the test reads and types."""
     master, slave = pty.openpty()
-    # With `stdin`, the terminal comes in as another descriptor, becomes the controlling
-    # terminal and is closed: only /dev/tty reaches it afterwards.
+    # With `stdin`, the terminal comes in as another descriptor and becomes the
+    # controlling terminal: ccat reaches it through /dev/tty only.
     take = take_terminal(0 if stdin is None else slave)
     try:
         process = subprocess.Popen(

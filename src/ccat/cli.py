@@ -225,7 +225,14 @@ ResumeOption = Annotated[
         "repositories it already updated.",
     ),
 ]
-YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+YesOption = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        help="Do not ask [y/N] before writing (needed where there is no terminal).",
+    ),
+]
 WriteIntervalOption = Annotated[
     float,
     typer.Option(
@@ -278,9 +285,10 @@ ROTATE_EPILOG = """\b
 Examples:
   ccat pat rotate --dry-run             # preflight and plan; writes nothing
   ccat pat rotate                       # paste the token at the hidden prompt
-  pass show ci/gh-pat | ccat pat rotate # the token on stdin; no question
+  pass show ci/gh-pat | ccat pat rotate # token on stdin; [y/N] on the tty
+  pass show ci/gh-pat | ccat pat rotate --yes   # unattended: no question
   ccat pat rotate --resume              # after a failure: the same token
-  pass show ci/gh-pat | ccat pat rotate --json > outcome.json
+  pass show ci/gh-pat | ccat pat rotate --yes --json > outcome.json
   ccat pat journal                      # what the last rotation did
 """
 JOURNAL_EPILOG = """\b
@@ -404,9 +412,12 @@ def rotate(
     repository at a time and stop at the first failure, saying exactly which were
     updated; a crash-safe journal lets `ccat pat rotate --resume` finish the rest.
 
-    Exit 0: rotated everywhere (or dry run OK). 1: a write or the preflight failed, or
-    not confirmed. 2: usage, configuration, journal or token error (nothing written).
-    130/143/129: interrupted by Ctrl-C, SIGTERM or SIGHUP.
+    Nothing is written without a yes: the plan and [y/N] on the terminal (also when
+    the token is piped), or --yes.
+
+    Exit 0: rotated everywhere (or dry run OK). 1: a write or the preflight failed.
+    2: not confirmed, or a usage, configuration, journal or token error (nothing
+    written). 130/143/129: interrupted by Ctrl-C, SIGTERM or SIGHUP.
     """
     connection = ConnectionArgs(
         graph, org, api_url, insecure_http, secret, concurrency, timeout, max_wait, budget, debug

@@ -80,6 +80,7 @@ def rotate(hub: FakeHub, graph_file: Path, tmp_path: Path) -> list[str]:
         hub.url,
         "--journal",
         str(tmp_path / "journal.json"),
+        "--yes",  # unattended: no terminal to ask on (issue 15.2)
     ]
 
 
@@ -102,7 +103,7 @@ def test_a_malformed_operator_token_is_exit_2_before_any_request(
 ) -> None:
     args = ["pat", command, "--graph", str(graph_file), "--api-url", hub.url]
     if command == "rotate":
-        args += ["--journal", str(tmp_path / "journal.json")]
+        args += ["--journal", str(tmp_path / "journal.json"), "--yes"]
     result = run(args, env={"GH_TOKEN": token}, input=b"ghp_a_good_new_token\n")
     assert result.exit_code == 2, result.stderr
     assert "GH_TOKEN " in result.stderr

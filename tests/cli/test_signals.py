@@ -161,6 +161,7 @@ def test_ctrl_c_at_the_token_prompt_exits_130_without_a_request(
 def test_ctrl_c_at_the_confirmation_leaves_the_journal_untouched(
     ccat: Ccat,
     rotate_args: list[str],
+    asking_rotate_args: list[str],
     hub: FakeHub,
     journal_path: Path,
     new_token: str,
@@ -176,17 +177,23 @@ def test_ctrl_c_at_the_confirmation_leaves_the_journal_untouched(
     before = on_disk(journal_path)
     hub.reset_log()
 
-    with on_a_terminal(rotate_args, hub, tmp_path) as (process, terminal):
+    with on_a_terminal(asking_rotate_args, hub, tmp_path) as (process, terminal):
         read_until(terminal, b"Paste GH_PAT token: ")
         os.write(terminal, new_token.encode() + b"\n")
-        assert process.stderr is not None
-        asked = read_until(process.stderr.fileno(), b"[y/N]")
+        # Issue 15.2: the question is on the terminal itself, not on stderr.
+        asked = read_until(terminal, b"[y/N]").decode("utf-8")
         os.write(terminal, CTRL_C)
         process.wait(timeout=30)
-        stderr = (asked + process.stderr.read()).decode("utf-8")
+        assert process.stderr is not None
+        stderr = process.stderr.read().decode("utf-8")
 
     assert process.returncode == 130, stderr
-    assert f"Rotate GH_PAT in {len(targets)} repositories? [y/N]" in stderr
+    assert f"Rotate GH_PAT in {len(targets)} repositories? [y/N]" in asked
+    if earlier_run:
+        # Issue 15.1: the stopped run is announced (with how to --resume it) before the
+        # token is asked for; what Ctrl-C says comes after that note.
+        note, stderr = stderr.split("with its token.", 1)
+        assert "was unfinished" in note
     assert_stopped_before_any_write(stderr)
     assert puts(hub) == []
     assert on_disk(journal_path) == before

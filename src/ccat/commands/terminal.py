@@ -3,9 +3,10 @@ that turns our errors into a message, a hint and an exit code."""
 
 from __future__ import annotations
 
+import io
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, TextIO
 
@@ -39,6 +40,9 @@ class Terminal:
     stdin_is_terminal: bool
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     stdin: TextIO | None = None  # None: the process's own (read when needed)
+    # Where a question is asked and answered: the controlling terminal, even when
+    # standard input is a pipe (`pass show ci/gh-pat | ccat pat rotate`); None: none.
+    open_tty: Callable[[], TextIO | None] = field(default=lambda: open_controlling_terminal())
 
     @classmethod
     def current(cls) -> Terminal:
@@ -75,6 +79,17 @@ class Terminal:
         elif exc.hint:
             self.err.print(f"[dim]hint:[/] {shown(exc.hint)}")
         return exc.exit_code
+
+
+def open_controlling_terminal() -> TextIO | None:
+    """The process's controlling terminal (/dev/tty) to read and write, or None when
+    it has none (a CI job, cron, `setsid`, an SSH command without -t)."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    # Unbuffered underneath, as getpass opens it: a prompt shows before the read.
+    return io.TextIOWrapper(io.FileIO(fd, "r+"), encoding="utf-8", errors="replace")
 
 
 def _silence(stream: IO[str]) -> None:

@@ -32,6 +32,7 @@ from ccat.pat.errors import (
 from ccat.pat.journal import (
     Fingerprint,
     GraphFile,
+    Journal,
     JournalDocument,
     RotationRun,
     RunState,
@@ -65,6 +66,7 @@ __all__ = [
     "TokenCheck",
     "WriteFailure",
     "refuse_operator_credential",
+    "resumable_run",
     "run_rotation",
 ]
 
@@ -102,7 +104,7 @@ class Rotation:
         self._writer: Writer | None = None
         self._journal_error: JournalError | None = None
         self._previous = document.current
-        self._skip = _resume_skip(options, self._previous) if options.resume else {}
+        self._skip = _resume_skip(options, document) if options.resume else {}
 
     @property
     def writes_started(self) -> int:
@@ -299,13 +301,21 @@ def _take_up(run: RotationRun, plan: Plan) -> tuple[str, ...]:
     return dropped
 
 
-def _resume_skip(options: RotateOptions, previous: RotationRun | None) -> dict[str, TargetRecord]:
-    """The records `--resume` may skip (lower-cased name -> record); refuse what cannot resume."""
-    if previous is None or previous.state == "completed":
+def resumable_run(document: JournalDocument, journal: Journal) -> RotationRun:
+    """The run `--resume` would continue; `NothingToResumeError` when there is none (the
+    CLI asks before reading the token)."""
+    run = document.current
+    if run is None or run.state == "completed":
         raise NothingToResumeError(
-            f"no unfinished rotation to resume in {options.journal.path}",
+            f"no unfinished rotation to resume in {journal.path}",
             hint="run `ccat pat rotate` (without --resume) to start a new rotation",
         )
+    return run
+
+
+def _resume_skip(options: RotateOptions, document: JournalDocument) -> dict[str, TargetRecord]:
+    """The records `--resume` may skip (lower-cased name -> record); refuse what cannot resume."""
+    previous = resumable_run(document, options.journal)
     if options.new_token is not None and not previous.token.fingerprint.matches(options.new_token):
         raise TokenMismatchError(
             "this is not the token the unfinished rotation started with "
