@@ -372,7 +372,9 @@ def status(
 
     Exit 0: present everywhere (warnings do not fail unless --strict). 1: missing
     somewhere (or, with --strict, any warning). 3: none known missing but some
-    repository could not be checked. 2: usage or configuration error.
+    repository could not be checked. 2: usage or configuration error. 4: the
+    operator credential is missing or rejected. 130/143/129: stopped by Ctrl-C,
+    SIGTERM or SIGHUP.
     """
     if json_output and output not in (OutputFormat.TABLE, OutputFormat.JSON):
         raise typer.BadParameter("--json is short for --format json", param_hint="--json")
@@ -417,7 +419,8 @@ def rotate(
 
     Exit 0: rotated everywhere (or dry run OK). 1: a write or the preflight failed.
     2: not confirmed, or a usage, configuration, journal or token error (nothing
-    written). 130/143/129: interrupted by Ctrl-C, SIGTERM or SIGHUP.
+    written). 4: the operator credential is missing or rejected (nothing written).
+    130/143/129: interrupted by Ctrl-C, SIGTERM or SIGHUP.
     """
     connection = ConnectionArgs(
         graph, org, api_url, insecure_http, secret, concurrency, timeout, max_wait, budget, debug

@@ -157,7 +157,7 @@ def test_an_enterprise_token_wins_for_a_host_other_than_github(
 
 def test_no_credential_lists_what_was_tried(hub: FakeHub, graph_file: Path) -> None:
     result = run(["pat", "status", "--graph", str(graph_file), "--api-url", hub.url], env={})
-    assert result.exit_code == 2
+    assert result.exit_code == 4  # issue 15.3: a missing operator credential is 4
     assert (
         "no operator credential for 127.0.0.1: GH_ENTERPRISE_TOKEN, GITHUB_ENTERPRISE_TOKEN, "
         "GH_TOKEN, GITHUB_TOKEN are unset or empty, and `gh` is not installed"

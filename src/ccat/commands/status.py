@@ -1,8 +1,9 @@
 """`ccat pat status`: check every repository, warn of what breaks next, exit for CI.
 
-Exit codes (SPEC §3): 0 present everywhere (warnings do not fail unless --strict);
+Exit codes (SPEC §3, §12): 0 present everywhere (warnings do not fail unless --strict);
 1 missing somewhere, or with --strict any warning; 3 none known missing but some
-repository could not be checked; 2 usage or configuration.
+repository could not be checked; 2 usage or configuration; 4 the operator credential is
+missing or rejected (said once); 130/143/129 stopped by a signal during the checks.
 
 Where things go: the report (table and footer, JSON or Markdown) on stdout; on stderr
 the graph's warnings, a journal that cannot be read, the hint of exit code 3 and, when
@@ -22,8 +23,9 @@ from ccat.commands.inputs import Connection, journal_at, resolve_connection
 from ccat.commands.signals import Interrupted, SignalGate
 from ccat.commands.terminal import Terminal
 from ccat.options import OutputFormat, StatusArgs
+from ccat.pat.credentials import gh_hostname
 from ccat.pat.early_warnings import Outlook, assess, relevant_runs
-from ccat.pat.errors import CcatError, JournalError
+from ccat.pat.errors import CcatError, JournalError, credential_rejected
 from ccat.pat.journal import RotationRun
 from ccat.pat.render.progress import ClientNotices, status_progress
 from ccat.pat.render.status import (
@@ -36,11 +38,14 @@ from ccat.pat.render.status_ci import status_markdown, workflow_commands
 from ccat.pat.render.text import shown
 from ccat.pat.status import StatusOptions, StatusReport, run_status
 
-EXIT_OK, EXIT_MISSING, EXIT_UNCHECKED = 0, 1, 3
+EXIT_OK, EXIT_MISSING, EXIT_UNCHECKED, EXIT_CREDENTIAL = 0, 1, 3, 4
 
 
 def exit_code(report: StatusReport, outlook: Outlook, *, strict: bool) -> int:
-    """SPEC §3: missing (or, strict, a warning) is 1, otherwise unchecked is 3, else 0."""
+    """SPEC §3 and §12: a rejected operator credential is 4; missing (or, strict, a
+    warning) is 1, otherwise unchecked is 3, else 0."""
+    if any(result.credential_rejected for result in report.results):
+        return EXIT_CREDENTIAL
     if report.count("missing") or (strict and outlook.count):
         return EXIT_MISSING
     if report.count("error"):
@@ -90,6 +95,13 @@ def _run_status(args: StatusArgs, terminal: Terminal, gate: SignalGate) -> int:
             err.print(f"[yellow]warning:[/] {shown(warning)}")
         runs = journal_runs(args, connection, terminal)
         report = _check(args, connection, terminal, gate)
+        if report.results and all(r.credential_rejected for r in report.results):
+            # One cause, said once (exit 4), not a table of 401 rows.
+            raise credential_rejected(
+                connection.credential_source,
+                gh_hostname(connection.settings.api_url),
+                f"none of the {len(report.results)} repositories could be checked",
+            )
     except CcatError as exc:
         return terminal.fail(exc)
     except Interrupted as interrupted:
