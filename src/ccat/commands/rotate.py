@@ -187,7 +187,7 @@ class _RotateCommand:
                 refuse_operator_credential(
                     token, connection.settings.token, connection.credential_source
                 )
-            progress = RotationProgress(err, write_line)
+            progress = RotationProgress(err, write_line, interval=args.write_interval)
             options = _options(args, connection, journal, token, progress)
             self.rotation = rotation = Rotation(options, document)
             try:
