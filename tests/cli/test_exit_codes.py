@@ -121,7 +121,13 @@ def test_a_signal_during_status_is_its_code_and_a_second_is_absorbed(
             process.kill()
             process.communicate()
 
-    assert process.returncode == 128 + signals[0], stderr
-    name = "Ctrl-C" if signals[0] == signal.SIGINT else signal.Signals(signals[0]).name
+    # The first signal handled decides. Two that arrive before Python runs its handlers
+    # are handled in signal-number order (SIGINT before SIGTERM), whatever the order
+    # they were sent in: under load TERM+INT can end as Ctrl-C. Either way one code,
+    # said once, and the other signal absorbed.
+    handled = next(s for s in sorted(set(signals)) if process.returncode == 128 + s)
+    assert handled == signals[0] or len(signals) == 2, stderr
+    name = "Ctrl-C" if handled == signal.SIGINT else signal.Signals(handled).name
+    assert stderr.count("status stopped; nothing was changed") == 1
     assert f"{name}: status stopped; nothing was changed" in stderr
     assert "Traceback" not in stderr and stdout == ""
