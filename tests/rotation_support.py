@@ -163,6 +163,8 @@ def rotation_process(
         stderr=subprocess.PIPE,
         text=True,
         env=child_env(hub.operator_token, tmp_path),
+        # Without the developer's terminal: a rotation asks there (issue 15.2).
+        start_new_session=True,
     )
     assert process.stdin is not None
     # One line is all it reads; `communicate` closes standard input later.

@@ -236,7 +236,14 @@ ResumeOption = Annotated[
         "repositories it already updated.",
     ),
 ]
-YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+YesOption = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        help="Do not ask [y/N] before writing (needed where there is no terminal).",
+    ),
+]
 WriteIntervalOption = Annotated[
     float,
     typer.Option(
@@ -324,10 +331,11 @@ ROTATE_EPILOG = """\b
 Examples:
   ccat pat rotate --dry-run             # preflight and plan; writes nothing
   ccat pat rotate                       # paste the token at the hidden prompt
-  pass show ci/gh-pat | ccat pat rotate # the token on stdin; no question
+  pass show ci/gh-pat | ccat pat rotate # token on stdin; [y/N] on the tty
+  pass show ci/gh-pat | ccat pat rotate --yes   # unattended: no question
   ccat pat rotate --resume              # after a failure: the same token
   ccat pat rotate --resume --repo ops-db  # finish only this one, for now
-  pass show ci/gh-pat | ccat pat rotate --json > outcome.json
+  pass show ci/gh-pat | ccat pat rotate --yes --json > outcome.json
   ccat pat journal                      # what the last rotation did
 """
 JOURNAL_EPILOG = """\b
@@ -413,7 +421,9 @@ def status(
 
     Exit 0: present everywhere (warnings do not fail unless --strict). 1: missing
     somewhere (or, with --strict, any warning). 3: none known missing but some
-    repository could not be checked. 2: usage or configuration error.
+    repository could not be checked. 2: usage or configuration error. 4: the
+    operator credential is missing or rejected. 130/143/129: stopped by Ctrl-C,
+    SIGTERM or SIGHUP.
     """
     if json_output and output not in (OutputFormat.TABLE, OutputFormat.JSON):
         raise typer.BadParameter("--json is short for --format json", param_hint="--json")
@@ -464,8 +474,12 @@ def rotate(
     repository at a time and stop at the first failure, saying exactly which were
     updated; a crash-safe journal lets `ccat pat rotate --resume` finish the rest.
 
-    Exit 0: rotated everywhere (or dry run OK). 1: a write or the preflight failed, or
-    not confirmed. 2: usage, configuration, journal or token error (nothing written).
+    Nothing is written without a yes: the plan and [y/N] on the terminal (also when
+    the token is piped), or --yes.
+
+    Exit 0: rotated everywhere (or dry run OK). 1: a write or the preflight failed.
+    2: not confirmed, or a usage, configuration, journal or token error (nothing
+    written). 4: the operator credential is missing or rejected (nothing written).
     130/143/129: interrupted by Ctrl-C, SIGTERM or SIGHUP.
     """
     connection = ConnectionArgs(
@@ -519,6 +533,9 @@ def demo(ctx: typer.Context, keep: KeepOption = False, fail: DemoFailOption = No
 
 def main() -> None:
     """Console-script entry point."""
+    from ccat.commands import signals
+
+    signals.process_ends_with_command = True  # see there: the process ends with it
     app(prog_name="ccat")
 
 

@@ -80,6 +80,7 @@ def rotate(hub: FakeHub, graph_file: Path, tmp_path: Path) -> list[str]:
         hub.url,
         "--journal",
         str(tmp_path / "journal.json"),
+        "--yes",  # unattended: no terminal to ask on (issue 15.2)
     ]
 
 
@@ -102,7 +103,7 @@ def test_a_malformed_operator_token_is_exit_2_before_any_request(
 ) -> None:
     args = ["pat", command, "--graph", str(graph_file), "--api-url", hub.url]
     if command == "rotate":
-        args += ["--journal", str(tmp_path / "journal.json")]
+        args += ["--journal", str(tmp_path / "journal.json"), "--yes"]
     result = run(args, env={"GH_TOKEN": token}, input=b"ghp_a_good_new_token\n")
     assert result.exit_code == 2, result.stderr
     assert "GH_TOKEN " in result.stderr
@@ -157,7 +158,7 @@ def test_a_loopback_api_takes_gh_token_not_the_enterprise_one(
 
 def test_no_credential_lists_what_was_tried(hub: FakeHub, graph_file: Path) -> None:
     result = run(["pat", "status", "--graph", str(graph_file), "--api-url", hub.url], env={})
-    assert result.exit_code == 4  # round two: SPEC §12, was 2
+    assert result.exit_code == 4  # issue 15.3: a missing operator credential is 4
     assert (
         "no operator credential for 127.0.0.1: GH_TOKEN, GITHUB_TOKEN are unset or empty, and "
         "`gh` is not installed"

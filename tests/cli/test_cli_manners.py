@@ -55,6 +55,11 @@ OUTCOME_KEYS = {
     "not_updated",
     "targets",
     "failure",
+    # Issue 14 (defects 3 and 10): how a run that ended early ended.
+    "interrupted_by",
+    "journal_error",
+    "not_in_journal",
+    "error",
 }
 
 
@@ -148,7 +153,15 @@ def test_gh_host_chooses_the_api_and_the_credential(
     }
     # No token on standard input: the command stops (exit 2) before any request, right
     # after saying which API and credential it would use.
-    args = ["pat", "rotate", "--graph", str(graph_file), "--journal", str(tmp_path / "j.json")]
+    args = [
+        "pat",
+        "rotate",
+        "--yes",
+        "--graph",
+        str(graph_file),
+        "--journal",
+        str(tmp_path / "j.json"),
+    ]
     result = ccat(*args, input="\n", env=env)
     assert result.exit_code == 2, result.output
     assert first_line(result.stderr) == (

@@ -184,7 +184,7 @@ def test_gh_auth_token_is_the_last_resort(hub: FakeHub, graph: Path, tmp_path: P
 
 def test_no_credential_is_exit_4_saying_how_to_give_one(hub: FakeHub, graph: Path) -> None:
     result = status("--graph", str(graph), "--api-url", hub.url, environment=env())
-    assert result.exit_code == 4  # round two: SPEC §12, was 2
+    assert result.exit_code == 4  # issue 15.3 (it was 2)
     assert "no operator credential" in result.stderr
     assert "GH_TOKEN" in result.stderr and "gh auth login" in result.stderr
     assert hub.requests == []
@@ -194,9 +194,10 @@ def test_a_rejected_credential_is_said_once(hub: FakeHub, graph: Path) -> None:
     result = status(
         "--graph", str(graph), "--api-url", hub.url, environment=env(GH_TOKEN="ghp_revoked0000")
     )
-    assert result.exit_code == 3  # nothing known missing, nothing could be checked
+    assert result.exit_code == 4  # issue 15.3 (it was 3): the credential, said once
     assert result.stderr.count("rejected the operator credential") == 1
-    assert "checking credential" in result.stderr
+    assert "none of the 3 repositories could be checked" in result.stderr
+    assert "HTTP 401" not in result.stdout and result.stdout == ""  # no table of 401 rows
     assert "ghp_revoked0000" not in result.stdout + result.stderr
 
 

@@ -157,7 +157,7 @@ def test_a_document_edited_during_a_real_rotation_is_refused_not_emptied(
     `ccat pat journal` refuses it while the log says otherwise, and the rotation, which
     folds from what it knows, leaves a journal that tells the whole truth."""
     log = journal_path.with_name(journal_path.name + ".log")
-    args = ["pat", "rotate", "--graph", str(graph_file), "--api-url", rotation_hub.url]
+    args = ["pat", "rotate", "--yes", "--graph", str(graph_file), "--api-url", rotation_hub.url]
     args += ["--journal", str(journal_path), "--write-interval", "0.4", "--concurrency", "1"]
     with rotation_process(args, rotation_hub, new_token, tmp_path) as process:
         deadline = time.monotonic() + 30

@@ -83,7 +83,7 @@ def test_status_after_an_unfinished_rotation_says_so_first_and_never_safe(
     for repository in TARGETS:
         hub.set_secret(repository, SECRET, "previous", updated_at=long_ago)
     where = ["--graph", str(graph_file), "--api-url", hub.url, "--journal", str(journal_path)]
-    rotate = ["pat", "rotate", *where, "--concurrency", "1", "--write-interval"]
+    rotate = ["pat", "rotate", "--yes", *where, "--concurrency", "1", "--write-interval"]
     if how == "failure":
         hub.add_fault(Fault("PUT", secret_path(TARGETS[2]), status=403, message=FORBIDDEN))
         rotate.append("0")

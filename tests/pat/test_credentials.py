@@ -355,7 +355,7 @@ def test_gh_without_a_token_is_listed_in_the_error(
     env = fake_gh(tmp_path / "bin", script)
     with pytest.raises(CredentialError) as info:
         resolve_credential(env, "https://api.github.com")
-    assert info.value.exit_code == 4  # round two: SPEC §12, was 2
+    assert info.value.exit_code == 4  # issue 15.3: a missing operator credential is 4
     assert info.value.message == (
         f"no operator credential for github.com: GH_TOKEN, GITHUB_TOKEN are unset or empty, "
         f"and {outcome}"

@@ -1,9 +1,10 @@
 """`ccat pat status`: check every repository, warn of what breaks next, exit for CI.
 
-Exit codes (SPEC §3): 0 present everywhere (warnings do not fail unless --strict);
+Exit codes (SPEC §3, §12): 0 present everywhere (warnings do not fail unless --strict);
 1 missing somewhere, or with --strict any warning; 3 none known missing but some
 repository could not be checked; 2 usage or configuration, or a journal that cannot be
-believed (`status_journal`).
+believed (`status_journal`); 4 the operator credential is missing or rejected (said
+once); 130/143/129 stopped by a signal during the checks.
 
 Where things go: the report (table and footer, JSON or Markdown) on stdout; on stderr
 the graph's warnings, a journal that cannot be read, the hint of exit code 3 and, when
@@ -20,13 +21,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from ccat.commands.inputs import Connection, resolve_connection
-from ccat.commands.signals import Interrupted, raising_signals, run_interruptible
+from ccat.commands.signals import Interrupted, SignalGate
 from ccat.commands.status_journal import read_status_journal
 from ccat.commands.step_summary import append_step_summary
 from ccat.commands.terminal import Terminal
 from ccat.options import OutputFormat, StatusArgs
+from ccat.pat.credentials import gh_hostname
 from ccat.pat.early_warnings import Outlook, assess
-from ccat.pat.errors import CcatError
+from ccat.pat.errors import CcatError, credential_rejected
 from ccat.pat.render.progress import ClientNotices, status_progress
 from ccat.pat.render.status import (
     check_hint,
@@ -38,11 +40,14 @@ from ccat.pat.render.status_ci import status_markdown, workflow_commands
 from ccat.pat.render.text import plural, shown
 from ccat.pat.status import StatusOptions, StatusReport, run_status
 
-EXIT_OK, EXIT_MISSING, EXIT_UNCHECKED = 0, 1, 3
+EXIT_OK, EXIT_MISSING, EXIT_UNCHECKED, EXIT_CREDENTIAL = 0, 1, 3, 4
 
 
 def exit_code(report: StatusReport, outlook: Outlook, *, strict: bool) -> int:
-    """SPEC §3: missing (or, strict, a warning) is 1, otherwise unchecked is 3, else 0."""
+    """SPEC §3 and §12: a rejected operator credential is 4; missing (or, strict, a
+    warning) is 1, otherwise unchecked is 3, else 0."""
+    if any(result.credential_rejected for result in report.results):
+        return EXIT_CREDENTIAL
     if report.count("missing") or (strict and outlook.count):
         return EXIT_MISSING
     if report.count("error"):
@@ -51,31 +56,43 @@ def exit_code(report: StatusReport, outlook: Outlook, *, strict: bool) -> int:
 
 
 def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> int:
-    """Run `ccat pat status`; returns the exit code."""
-    terminal = terminal or Terminal.current()
+    """Run `ccat pat status`; returns the exit code (130/143/129 when a signal stops the
+    checks; once they are done, the report is printed whole whatever signal comes)."""
+    with SignalGate.installed() as gate:
+        return _run_status(args, terminal or Terminal.current(), gate)
+
+
+def _run_status(args: StatusArgs, terminal: Terminal, gate: SignalGate) -> int:
     err = terminal.err
     try:
-        with raising_signals():
-            connection = resolve_connection(args.connection, terminal.env)
-            where = connection.where()
-            if where is not None:
-                err.print(shown(where))
-            for warning in connection.graph.warnings:
-                err.print(f"[yellow]warning:[/] {shown(warning)}")
-            journal = read_status_journal(
-                args.journal,
-                terminal.env,
-                secret=connection.secret,
-                org=connection.graph.org,
-                api_url=connection.settings.api_url,
-                now=datetime.now(UTC),
+        connection = resolve_connection(args.connection, terminal.env)
+        where = connection.where()
+        if where is not None:
+            err.print(shown(where))
+        for warning in connection.graph.warnings:
+            err.print(f"[yellow]warning:[/] {shown(warning)}")
+        journal = read_status_journal(
+            args.journal,
+            terminal.env,
+            secret=connection.secret,
+            org=connection.graph.org,
+            api_url=connection.settings.api_url,
+            now=datetime.now(UTC),
+        )
+        report = _check(args, connection, terminal, gate)
+        if report.results and all(r.credential_rejected for r in report.results):
+            # One cause, said once (exit 4), not a table of 401 rows.
+            raise credential_rejected(
+                connection.credential_source,
+                gh_hostname(connection.settings.api_url),
+                f"none of the {len(report.results)} repositories could be checked",
             )
-            report = _check(args, connection, terminal)
     except CcatError as exc:
         return terminal.fail(exc)
     except Interrupted as interrupted:
         err.print(f"[red]{interrupted.name}: status stopped; nothing was changed[/]")
         return interrupted.exit_code
+    gate.hold()
     outlook = assess(
         report,
         journal.runs,
@@ -110,7 +127,9 @@ def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> in
     return code
 
 
-def _check(args: StatusArgs, connection: Connection, terminal: Terminal) -> StatusReport:
+def _check(
+    args: StatusArgs, connection: Connection, terminal: Terminal, gate: SignalGate
+) -> StatusReport:
     """Run the engine with progress on a terminal and notices on stderr."""
     repositories = connection.repositories
     with status_progress(terminal.err, len(repositories)) as progress:
@@ -127,7 +146,7 @@ def _check(args: StatusArgs, connection: Connection, terminal: Terminal) -> Stat
             concurrency=args.connection.concurrency,
             listener=progress,
         )
-        return run_interruptible(lambda: run_status(options))
+        return gate.run(lambda: run_status(options))
 
 
 def _print(

@@ -249,39 +249,70 @@ def validate_token(value: str, what: str) -> None:
 
 
 @overload
-def read_new_token(secret: str, *, allow_empty: Literal[False] = False) -> str: ...
+def read_new_token(
+    secret: str, *, allow_empty: Literal[False] = False, stdin: TextIO | None = None
+) -> str: ...
 @overload
-def read_new_token(secret: str, *, allow_empty: bool) -> str | None: ...
-def read_new_token(secret: str, *, allow_empty: bool = False) -> str | None:
-    """The new token: a hidden prompt on a terminal, else one line of standard input.
+def read_new_token(
+    secret: str, *, allow_empty: bool, stdin: TextIO | None = None
+) -> str | None: ...
+def read_new_token(
+    secret: str, *, allow_empty: bool = False, stdin: TextIO | None = None
+) -> str | None:
+    """The new token: a hidden prompt on a terminal, else one line of standard input
+    (`stdin`, by default the process's).
 
     Surrounding whitespace is stripped. Raises `InvalidNewTokenError` (exit 2) when it is
     malformed, or empty unless `allow_empty` (a dry run may go without: None); nothing
     read is ever quoted.
     """
-    stdin = sys.stdin
-    if stdin is not None and stdin.isatty():
+    stdin = sys.stdin if stdin is None else stdin
+    at_prompt = stdin is not None and stdin.isatty()
+    if at_prompt:
         try:
             # getpass writes the prompt to the terminal and does not echo what is typed.
             value = getpass.getpass(f"Paste {secret} token: ").strip(_WHITESPACE)
         except UnicodeDecodeError:
             # Its message would quote the offending byte and its position.
             value = "\ufffd"
+        except EOFError:  # Ctrl-D
+            _end_prompt_line()
+            raise InvalidNewTokenError(
+                "no token given (end of input at the prompt); nothing was written"
+            ) from None
+        except BaseException:  # Ctrl-C (the command's signal handling): end the line
+            _end_prompt_line()
+            raise
     else:
         value = _read_line(stdin)
     if not value and allow_empty:
         return None
+    if not value and at_prompt:
+        raise InvalidNewTokenError(
+            "no token given: nothing was pasted at the prompt; nothing was written",
+            hint="paste the new token at the prompt (it is not shown as you type), then "
+            "press Enter",
+        )
     if not value:
         raise InvalidNewTokenError(
-            "no token given: the new token is read from a hidden prompt on a terminal, "
-            "else as one line on standard input",
-            hint=f"e.g. `pbpaste | ccat pat rotate`, or run it in a terminal to be asked for "
-            f"{secret}",
+            "no token given: standard input was empty; nothing was written",
+            hint=f"pipe the token in, e.g. `pass show ci/gh-pat | ccat pat rotate --yes`, or "
+            f"run it in a terminal to paste {secret} at a hidden prompt",
         )
     problem = token_problem(value)
     if problem is not None:
         raise InvalidNewTokenError(f"the new token {problem}", hint=_TOKEN_HINT)
     return value
+
+
+def _end_prompt_line() -> None:
+    """After Ctrl-C or Ctrl-D at the hidden prompt the cursor is still on its line (getpass
+    ends it only after a read): end it on the terminal, where the prompt is."""
+    try:
+        with open("/dev/tty", "w", encoding="utf-8") as tty:
+            tty.write("\n")
+    except OSError:
+        pass
 
 
 def _read_line(stdin: TextIO | None) -> str:

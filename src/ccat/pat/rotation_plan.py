@@ -80,7 +80,13 @@ class WriteFailure:
 
 @dataclass(frozen=True)
 class RotationOutcome:
-    """The result of a rotation; `run` is None for a dry run or a declined plan."""
+    """The result of a rotation; `run` is None for a dry run or a declined plan.
+
+    After the first write every way out has one, with `run` as known in memory (exact,
+    even where the journal on disk lags): `journal_error` when the journal could not be
+    written (`unjournaled`: the known outcomes it lacks), `interrupted` (the signal's
+    name) when a signal stopped the writes, `error` for an error nobody expected.
+    """
 
     plan: Plan
     run: RotationRun | None
@@ -89,13 +95,23 @@ class RotationOutcome:
     previous_unfinished: RotationRun | None = None
     dropped: tuple[str, ...] = ()
     failure: WriteFailure | None = None
+    journal_error: str | None = None
+    unjournaled: tuple[str, ...] = ()
+    interrupted: str | None = None
+    error: str | None = None
 
     selection: tuple[str, ...] | None = None
 
     @property
     def completed(self) -> bool:
-        """Every target is updated."""
-        return self.run is not None and self.run.state == "completed"
+        """Every target is updated and the journal says so."""
+        return (
+            self.run is not None
+            and self.run.state == "completed"
+            and self.journal_error is None
+            and self.interrupted is None
+            and self.error is None
+        )
 
     @property
     def selection_updated(self) -> bool:

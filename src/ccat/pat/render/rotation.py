@@ -187,12 +187,22 @@ def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
             f" (HTTP {record.http_status})" if record.http_status else ""
         )
     else:
+        lines = []
+    if outcome.journal_error is not None:
+        lines.append(
+            f"[bold red]✗ The journal could not be written:[/] {shown(outcome.journal_error)}"
+        )
+        where += "; the journal could not be written"
+    if outcome.error is not None:
+        lines.append(f"[bold red]✗ The rotation stopped on an {shown(outcome.error)}[/]")
+    if not lines:
         lines = ["[bold red]✗ Rotation stopped before every repository was updated[/]"]
     lines += _lists(run)
     lines.append(
         f"[bold red]✗ {len(run.updated())} of "
         f"{plural(len(run.targets), 'repository', 'repositories')} updated{where}.[/]"
     )
+    lines += _from_memory_lines(outcome.journal_error, outcome.unjournaled)
     if failure is not None and failure.hint:
         lines.append(f"[dim]hint:[/] {shown(failure.hint)}")
     lines.append(DO_NOT_REVOKE)
@@ -228,11 +238,35 @@ def _selection_report(outcome: RotationOutcome, run: RotationRun, journal_path: 
     return lines
 
 
+def _from_memory_lines(journal_error: str | None, unjournaled: Sequence[str]) -> list[str]:
+    """When the journal could not be written: the lists above are still exact, and what
+    the journal lacks."""
+    if journal_error is None:
+        return []
+    lines = [
+        "These lists are exact (this process knows every answer); the journal on disk may "
+        "lag behind them but never claims a write that did not happen."
+    ]
+    if unjournaled:
+        lines.append(
+            f"Not in the journal: {shown(', '.join(unjournaled))} (updated or failed as "
+            "listed; the journal still shows them in flight, and --resume writes them "
+            "again, which is harmless)."
+        )
+    lines.append("[dim]hint:[/] free space on the journal's disk, or fix its folder")
+    return lines
+
+
 def interrupted_report(
-    run: RotationRun | None, writes_started: int, signal_name: str, journal_path: str
+    run: RotationRun | None,
+    writes_started: int,
+    signal_name: str,
+    journal_path: str,
+    journal_error: str | None = None,
+    unjournaled: Sequence[str] = (),
 ) -> list[str]:
     """What an interrupted rotation says: nothing written, or the exact lists, and the
-    writes whose outcome is unknown."""
+    writes whose outcome is unknown (and whether the journal could record it all)."""
     if run is None or writes_started == 0:
         return [f"[red]{signal_name}: stopped before any write; nothing was written.[/]"]
     lines = [
@@ -248,6 +282,9 @@ def interrupted_report(
             f"In flight when interrupted, outcome unknown: {shown(', '.join(unknown))} (it "
             "may or may not have landed; `ccat pat journal` shows it as ? in flight)."
         )
+    if journal_error is not None:
+        lines.append(f"[bold red]✗ The journal could not be written:[/] {shown(journal_error)}")
+        lines += _from_memory_lines(journal_error, unjournaled)
     lines.append(DO_NOT_REVOKE)
     lines.append(f"To finish, {RECOVERY}")
     lines.append(f"Journal: {shown(journal_path)} (see `ccat pat journal`)")
@@ -298,6 +335,10 @@ def outcome_document(
         "failure": None
         if failure is None
         else {**_target_json(failure.record), "hint": failure.hint},
+        "interrupted_by": outcome.interrupted,
+        "journal_error": outcome.journal_error,
+        "not_in_journal": list(outcome.unjournaled),
+        "error": outcome.error,
     }
 
 
@@ -306,6 +347,8 @@ def _outcome_name(outcome: RotationOutcome) -> str:
         return "dry-run"
     if outcome.declined:
         return "declined"
+    if outcome.interrupted is not None:
+        return "interrupted"
     return "completed" if outcome.completed else "stopped"
 
 
