@@ -146,15 +146,19 @@ def test_the_notice_before_a_new_rotation_names_the_unfinished_run() -> None:
     document = JournalDocument(current=run, history=[])
     said = new_rotation_notice(document, secret="GH_PAT", org="ccatobs", api_url=API)
     text = " ".join(said)
-    assert f"rotation {run.run_id} of GH_PAT was interrupted" in text
-    assert "records 2 of 3 repositories updated, so both tokens are in use" in text
+    assert f"the previous run {run.run_id} was unfinished (interrupted: 2 of 3" in text
+    assert "repositories hold its token, so two tokens are in use" in text
     assert "ccat pat rotate --resume" in text
     assert new_rotation_notice(document, secret="OTHER", org="ccatobs", api_url=API) == []
     run.state = "running"
     run.finished_at = None
-    assert "crashed" in " ".join(
+    assert "(crashed: 2 of 3" in " ".join(
         new_rotation_notice(document, secret="GH_PAT", org="ccatobs", api_url=API)
     )
+    live = new_rotation_notice(
+        document, secret="GH_PAT", org="ccatobs", api_url=API, holder="pid 7 on ops-host"
+    )
+    assert "(in progress: 2 of 3" in " ".join(live)  # a dry run beside a live rotation
     run.targets[2] = run.targets[2].started(run.started_at).succeeded(204, run.started_at)
     run.finish("completed", run.started_at)
     assert new_rotation_notice(document, secret="GH_PAT", org="ccatobs", api_url=API) == []

@@ -18,7 +18,7 @@ from ccat.commands.terminal import Terminal
 from ccat.options import RotateArgs
 from ccat.pat.credentials import read_new_token
 from ccat.pat.errors import CcatError, JournalWriteError, UsageError
-from ccat.pat.journal import Journal, JournalDocument, RotationRun
+from ccat.pat.journal import Journal, JournalDocument
 from ccat.pat.render.progress import ClientNotices, RotationProgress
 from ccat.pat.render.rotation import (
     dry_run_lines,
@@ -30,6 +30,7 @@ from ccat.pat.render.rotation import (
     write_line,
 )
 from ccat.pat.render.text import plural, shown
+from ccat.pat.render.unfinished import new_rotation_notice
 from ccat.pat.rotate import (
     Plan,
     RotateOptions,
@@ -40,12 +41,6 @@ from ccat.pat.rotate import (
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_NOTHING_WRITTEN = 0, 1, 2
-
-
-def unfinished_run(document: JournalDocument) -> RotationRun | None:
-    """The journal's run left unfinished (stopped, interrupted, or crashed while
-    running), which a new rotation would leave behind; None when there is none."""
-    return document.unfinished
 
 
 class _RotateCommand:
@@ -209,22 +204,16 @@ class _RotateCommand:
     def _say_unfinished(self, document: JournalDocument, *, locked: bool) -> None:
         """Before the token and the question: a new rotation leaves an unfinished one
         behind (two tokens in use until one of them covers every repository)."""
-        run = unfinished_run(document)
-        if run is None:
-            return
-        state: str = run.state
-        if state == "running":
-            # Under our lock no process runs it; without (a dry run) one may.
-            live = not locked and self.journal is not None and self.journal.holder()
-            state = "in progress" if live else "crashed"
-        self.terminal.err.print(
-            f"[yellow]note:[/] the previous run {shown(run.run_id)} was unfinished "
-            f"({shown(state)}: {len(run.updated())} of "
-            f"{plural(len(run.targets), 'repository', 'repositories')} hold its token, so two "
-            "tokens are in use). This rotation starts a new run over every repository and "
-            "keeps that one in the journal's history; to finish it instead, run "
-            "[bold]ccat pat rotate --resume[/] with its token."
-        )
+        assert self.connection is not None and self.journal is not None
+        holder = None if locked else self.journal.holder()
+        for line in new_rotation_notice(
+            document,
+            secret=self.connection.secret,
+            org=self.connection.graph.org,
+            api_url=self.connection.settings.api_url,
+            holder=None if holder is None else holder.describe(),
+        ):
+            self.terminal.err.print(line)
 
     def _finished(self, outcome: RotationOutcome) -> int:
         """Report an outcome (the journal's final one, or one from memory when the

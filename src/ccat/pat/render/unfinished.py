@@ -137,23 +137,29 @@ def unfinished_document(unfinished: UnfinishedRun, secret: str) -> dict[str, Any
 
 
 def new_rotation_notice(
-    document: JournalDocument, *, secret: str, org: str, api_url: str
+    document: JournalDocument,
+    *,
+    secret: str,
+    org: str,
+    api_url: str,
+    holder: str | None = None,
 ) -> list[str]:
     """What `rotate` says before asking to start a new rotation while the journal's
     newest run of this secret is unfinished (rich markup; empty when it is not).
 
-    Call it under the journal lock: a `running` run is then one whose process died."""
+    `holder` describes the process holding the journal lock, if another one does (a dry
+    run takes no lock); under our own lock a `running` run is one whose process died."""
     runs = [*([document.current] if document.current else []), *document.history[::-1]]
     mine = relevant_runs(runs, secret=secret, org=org, api_url=api_url)
     older = relevant_runs(document.older_runs, secret=secret, org=org, api_url=api_url)
-    unfinished = find_unfinished(mine, older, holder=None)
+    unfinished = find_unfinished(mine, older, holder=holder)
     if unfinished is None:
         return []
-    recorded = plural(unfinished.repositories, "repository", "repositories")
+    state = "in progress" if unfinished.state == "running" else unfinished.state
+    total = plural(unfinished.repositories, "repository", "repositories")
     return [
-        f"[bold yellow]note:[/] rotation {shown(unfinished.run_id)} of {shown(secret)} "
-        f"{_HOW[unfinished.state]}: the journal records {unfinished.updated} of {recorded} "
-        "updated, so both tokens are in use now.",
-        "A new rotation writes every repository again with the token you gave; to finish "
-        f"that run with its own token instead, answer no and run [bold]{RESUME}[/].",
+        f"[yellow]note:[/] the previous run {shown(unfinished.run_id)} was unfinished "
+        f"({state}: {unfinished.updated} of {total} hold its token, so two tokens are in "
+        "use). This rotation starts a new run over every repository and keeps that one in "
+        f"the journal's history; to finish it instead, run [bold]{RESUME}[/] with its token."
     ]
