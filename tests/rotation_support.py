@@ -134,15 +134,13 @@ def report_list(text: str, heading: str) -> list[str]:
 def child_env(operator_token: str, tmp_path: Path) -> dict[str, str]:
     """The environment of a `ccat` child process: the operator credential in GH_TOKEN and
     nothing from the developer's shell that could change where it goes or what it uses."""
-    dropped = (
-        "GITHUB_TOKEN",
-        "GITHUB_API_URL",
-        "CCAT_JOURNAL",
-        "GH_ENTERPRISE_TOKEN",
-        "GITHUB_ENTERPRISE_TOKEN",
-        "GH_HOST",
-    )
-    env = {name: value for name, value in os.environ.items() if name not in dropped}
+    # Every GH_*, GITHUB_* and CCAT_* variable: credentials and hosts, but also
+    # GITHUB_ACTIONS and GITHUB_STEP_SUMMARY, which change what status prints.
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("GH_", "GITHUB_", "CCAT_"))
+    }
     env.update(
         GH_TOKEN=operator_token,
         XDG_STATE_HOME=str(tmp_path / "xdg-state"),
@@ -165,6 +163,8 @@ def rotation_process(
         stderr=subprocess.PIPE,
         text=True,
         env=child_env(hub.operator_token, tmp_path),
+        # Without the developer's terminal: a rotation asks there (issue 15.2).
+        start_new_session=True,
     )
     assert process.stdin is not None
     # One line is all it reads; `communicate` closes standard input later.

@@ -127,3 +127,53 @@ def test_the_example_graph_is_valid_and_starts_with_system_integration() -> None
     graph = load_graph(example_graph())
     assert graph.targets[0].full_name == "ccatobs/system-integration"
     assert len(graph.targets) == 9 and graph.warnings == ()
+
+
+@pytest.mark.slow
+def test_keep_with_fail_arms_the_failure_to_rehearse() -> None:
+    spec = "PUT /repos/ccatobs/ops-db-api/.*=403x1"
+    demo_process = subprocess.Popen(
+        [sys.executable, "-m", "ccat", "pat", "demo", "--keep", "--fail", spec],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=clean_env(COLUMNS="80"),
+    )
+    try:
+        assert demo_process.stdout is not None
+        lines: list[str] = []
+        for line in demo_process.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Press Ctrl-C"):
+                break
+        output = "\n".join(lines)
+        # The story itself ran unharmed; the fault waits for the operator.
+        assert "Fault armed: PUT /repos/ccatobs/ops-db-api/.* -> 403, once" in output
+        pasted = dict(re.findall(r"^  export (\w+)=(\S+)$", output, re.MULTILINE))
+        directory = re.search(r"^  cd (\S+)$", output, re.MULTILINE)
+        assert directory is not None, output
+
+        def ccat(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-m", "ccat", "pat", *args],
+                cwd=directory.group(1),
+                input=pasted["DEMO_NEW_TOKEN"] + "\n",
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+                env=clean_env(**pasted),
+            )
+
+        failed = ccat("rotate", "--yes", "--write-interval", "0")
+        assert failed.returncode == 1, failed.stdout + failed.stderr
+        assert "stopped at ccatobs/ops-db-api" in failed.stdout + failed.stderr
+        resumed = ccat("rotate", "--resume", "--yes", "--write-interval", "0")
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        demo_process.send_signal(signal.SIGINT)
+        rest, _ = demo_process.communicate(timeout=30)
+    finally:
+        if demo_process.poll() is None:
+            demo_process.kill()
+            demo_process.communicate()
+    assert demo_process.returncode == 0, rest

@@ -51,13 +51,14 @@ def new_token() -> str:
     return "github_pat_" + secrets.token_hex(20)
 
 
-@pytest.mark.slow
-def test_the_password_manager_script_rotates_through_a_pipe(
-    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, new_token: str
-) -> None:
+def run_script(
+    tmp_path: Path, store_dir: Path, new_token: str, *args: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any], Path, list[str]]:
+    """Run the password-manager script against the emulator with no terminal (a new
+    session): what it did, the secrets stored, the journal path, the requests' methods."""
     # `pass`, as the script uses it: `pass show ENTRY` prints the entry, token first.
     # Its store is outside tmp_path, which is then searched for the token.
-    store = tmp_path_factory.mktemp("password-store") / "ci-gh-pat"
+    store = store_dir / "ci-gh-pat"
     store.write_text(f"{new_token}\nlogin: ccat-ci-bot\n")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -84,15 +85,28 @@ def test_the_password_manager_script_rotates_through_a_pipe(
             "CCAT_JOURNAL": str(journal),
         }
         done = subprocess.run(
-            ["bash", str(EXAMPLES / "rotate-from-password-manager.sh")],
+            ["bash", str(EXAMPLES / "rotate-from-password-manager.sh"), *args],
             cwd=work,
             env=env,
             capture_output=True,
             text=True,
             timeout=60,
             check=False,
+            start_new_session=True,  # no terminal, whoever runs the tests
         )
         stored = {repo: hub.secret(repo, "GH_PAT") for repo in REPOS}
+        methods = [request.method for request in hub.requests]
+    return done, stored, journal, methods
+
+
+@pytest.mark.slow
+def test_the_password_manager_script_rotates_through_a_pipe(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, new_token: str
+) -> None:
+    # Unattended (no terminal here), as the script says: --yes (issue 15.2).
+    done, stored, journal, _ = run_script(
+        tmp_path, tmp_path_factory.mktemp("password-store"), new_token, "--yes"
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert all(secret is not None and secret.value == new_token for secret in stored.values())
@@ -107,3 +121,18 @@ def test_the_password_manager_script_rotates_through_a_pipe(
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert new_token.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.slow
+def test_the_password_manager_script_without_a_terminal_or_yes_writes_nothing(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, new_token: str
+) -> None:
+    done, stored, journal, methods = run_script(
+        tmp_path, tmp_path_factory.mktemp("password-store"), new_token
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "no terminal to confirm the rotation on, and no --yes" in done.stderr
+    assert "nothing was written: fix the error above" in done.stderr
+    assert "PUT" not in methods and all(secret is None for secret in stored.values())
+    assert not journal.exists()
+    assert new_token not in done.stdout + done.stderr

@@ -143,7 +143,8 @@ MaxWaitOption = Annotated[
         min=0,
         max=86400,
         callback=_finite,
-        help="Longest rate-limit wait for one request; a longer one fails.",
+        help="Longest time the command waits for GitHub's rate limits, all waits "
+        "together; a wait beyond it fails that repository, saying when the limit resets.",
     ),
 ]
 BudgetOption = Annotated[
@@ -172,6 +173,16 @@ JournalOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+RepoOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--repo",
+        metavar="NAME",
+        help="Only this repository of the graph (NAME or ORG/NAME; repeatable), to check "
+        "or finish a subset. [default: every repository of the graph]",
+        show_default=False,
+    ),
+]
 
 
 OutputOption = Annotated[
@@ -226,7 +237,14 @@ ResumeOption = Annotated[
         "repositories it already updated.",
     ),
 ]
-YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+YesOption = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        help="Do not ask [y/N] before writing (needed where there is no terminal).",
+    ),
+]
 WriteIntervalOption = Annotated[
     float,
     typer.Option(
@@ -252,6 +270,36 @@ KeepOption = Annotated[
 ]
 
 
+def _fault_specs(value: list[str] | None) -> list[str] | None:
+    """Check each `--fail` spec as the emulator will read it (imported only when given)."""
+    if not value:
+        return value
+    import argparse
+
+    from ccat.fakehub.command_line import fault_spec
+
+    for spec in value:
+        try:
+            fault_spec(spec)
+        except argparse.ArgumentTypeError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+DemoFailOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--fail",
+        metavar="SPEC",
+        callback=_fault_specs,
+        help="With --keep: once the story is told, arm a fault on the emulator, to "
+        "rehearse a failure by hand (repeatable; SPEC as for `python -m ccat.fakehub "
+        "--fail`, see the example).",
+        show_default=False,
+    ),
+]
+
+
 def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"ccat {__version__}")
@@ -261,7 +309,11 @@ def _print_version(value: bool) -> None:
 VersionOption = Annotated[
     bool,
     typer.Option(
-        "--version", is_eager=True, callback=_print_version, help="Print ccat's version and exit."
+        "--version",
+        "-V",
+        is_eager=True,
+        callback=_print_version,
+        help="Print ccat's version and exit.",
     ),
 ]
 
@@ -274,14 +326,17 @@ Examples:
   ccat pat status --format markdown     # a table for a pull request or wiki
   ccat pat status --json | jq '.repositories[] | select(.state != "present")'
   ccat pat status --graph other/graph.yml --org my-org
+  ccat pat status --repo ops-db --repo ops-db-api   # only these two
 """
 ROTATE_EPILOG = """\b
 Examples:
   ccat pat rotate --dry-run             # preflight and plan; writes nothing
   ccat pat rotate                       # paste the token at the hidden prompt
-  pass show ci/gh-pat | ccat pat rotate # the token on stdin; no question
+  pass show ci/gh-pat | ccat pat rotate # token on stdin; [y/N] on the tty
+  pass show ci/gh-pat | ccat pat rotate --yes   # unattended: no question
   ccat pat rotate --resume              # after a failure: the same token
-  pass show ci/gh-pat | ccat pat rotate --json > outcome.json
+  ccat pat rotate --resume --repo ops-db  # finish only this one, for now
+  pass show ci/gh-pat | ccat pat rotate --yes --json > outcome.json
   ccat pat journal                      # what the last rotation did
 """
 JOURNAL_EPILOG = """\b
@@ -295,6 +350,7 @@ DEMO_EPILOG = """\b
 Examples:
   ccat pat demo
   ccat pat demo --keep                  # then try commands by hand
+  ccat pat demo --keep --fail 'PUT /repos/ccatobs/ops-db/.*=403x1'
 """
 # One line each in the commands list (click would cut a longer first sentence with "...").
 PAT_SHORT = "Check and rotate GH_PAT across the dependency graph."
@@ -359,18 +415,31 @@ def status(
     warn_days: WarnDaysOption = DEFAULTS.warn_days,
     max_age: MaxAgeOption = None,
     strict: StrictOption = False,
+    repo: RepoOption = None,
 ) -> None:
     """Check that the secret is present in every repository of the graph, and warn
     of what breaks next: an expiring token, old or missed secrets.
 
     Exit 0: present everywhere (warnings do not fail unless --strict). 1: missing
     somewhere (or, with --strict, any warning). 3: none known missing but some
-    repository could not be checked. 2: usage or configuration error.
+    repository could not be checked. 2: usage or configuration error. 4: the
+    operator credential is missing or rejected. 130/143/129: stopped by Ctrl-C,
+    SIGTERM or SIGHUP.
     """
     if json_output and output not in (OutputFormat.TABLE, OutputFormat.JSON):
         raise typer.BadParameter("--json is short for --format json", param_hint="--json")
     connection = ConnectionArgs(
-        graph, org, api_url, insecure_http, secret, concurrency, timeout, max_wait, budget, debug
+        graph,
+        org,
+        api_url,
+        insecure_http,
+        secret,
+        concurrency,
+        timeout,
+        max_wait,
+        budget,
+        debug,
+        tuple(repo or ()),
     )
     output = OutputFormat.JSON if json_output else output
     args = StatusArgs(connection, output, journal, warn_days, max_age, strict)
@@ -396,6 +465,7 @@ def rotate(
     yes: YesOption = False,
     write_interval: WriteIntervalOption = DEFAULTS.write_interval,
     json_output: RotateJsonOption = False,
+    repo: RepoOption = None,
 ) -> None:
     """Set a new value of the secret in every repository of the graph.
 
@@ -405,12 +475,26 @@ def rotate(
     repository at a time and stop at the first failure, saying exactly which were
     updated; a crash-safe journal lets `ccat pat rotate --resume` finish the rest.
 
-    Exit 0: rotated everywhere (or dry run OK). 1: a write or the preflight failed, or
-    not confirmed. 2: usage, configuration, journal or token error (nothing written).
+    Nothing is written without a yes: the plan and [y/N] on the terminal (also when
+    the token is piped), or --yes.
+
+    Exit 0: rotated everywhere (or dry run OK). 1: a write or the preflight failed.
+    2: not confirmed, or a usage, configuration, journal or token error (nothing
+    written). 4: the operator credential is missing or rejected (nothing written).
     130/143/129: interrupted by Ctrl-C, SIGTERM or SIGHUP.
     """
     connection = ConnectionArgs(
-        graph, org, api_url, insecure_http, secret, concurrency, timeout, max_wait, budget, debug
+        graph,
+        org,
+        api_url,
+        insecure_http,
+        secret,
+        concurrency,
+        timeout,
+        max_wait,
+        budget,
+        debug,
+        tuple(repo or ()),
     )
     args = RotateArgs(connection, journal, dry_run, resume, yes, write_interval, json_output)
     raise typer.Exit(_runners(ctx).rotate(args))
@@ -432,21 +516,29 @@ def journal_command(
 
 
 @pat.command(cls=HelpCommand, epilog=DEMO_EPILOG, short_help=DEMO_SHORT)
-def demo(ctx: typer.Context, keep: KeepOption = False) -> None:
+def demo(ctx: typer.Context, keep: KeepOption = False, fail: DemoFailOption = None) -> None:
     """Run the whole story against the bundled GitHub emulator (no account needed).
 
     Status with secrets missing, a rotation that fails midway, the journal,
     `--resume`, and a final status with every secret present, each as the real
-    command prints it.
+    command prints it. With --keep, the emulator then keeps running for you to try
+    commands by hand; --fail arms the failure to rehearse.
     """
-    raise typer.Exit(_runners(ctx).demo(DemoArgs(keep)))
+    if fail and not keep:
+        raise typer.BadParameter(
+            "--fail arms a fault on the emulator that --keep leaves running; add --keep",
+            param_hint="--fail",
+        )
+    raise typer.Exit(_runners(ctx).demo(DemoArgs(keep, tuple(fail or ()))))
 
 
 def main() -> None:
     """Console-script entry point. Under GitHub Actions, standard output and error are
     guarded against workflow commands the tool did not write (`commands.workflow_log`)."""
+    from ccat.commands import signals
     from ccat.commands.workflow_log import guard_streams
 
+    signals.process_ends_with_command = True  # see there: the process ends with it
     guard_streams(os.environ)
     app(prog_name="ccat")
 

@@ -60,6 +60,29 @@ class HelpCommand(TyperCommand):
 
 
 class HelpGroup(TyperGroup):
-    """A typer group with `HelpContext`."""
+    """A typer group with `HelpContext`; an unknown command that one of its groups has
+    (`ccat status`) is suggested with that group's name (`ccat pat status`)."""
 
     context_class = HelpContext
+
+    def resolve_command(
+        self, ctx: _click.Context, args: list[str]
+    ) -> tuple[str | None, _click.Command | None, list[str]]:
+        """The command `args` name; for a command of a subgroup, a usage error naming it."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            import difflib  # only on this error path (start-up time)
+
+            own = self.list_commands(ctx)
+            for group_name in own:
+                group = self.get_command(ctx, group_name)
+                if not isinstance(group, TyperGroup):
+                    continue
+                theirs = group.list_commands(ctx)
+                close = difflib.get_close_matches(name, theirs, n=1, cutoff=0.75)
+                if close and not difflib.get_close_matches(name, own, n=1, cutoff=0.6):
+                    ctx.fail(
+                        f"No such command {name!r}. Did you mean "
+                        f"'{ctx.command_path} {group_name} {close[0]}'?"
+                    )
+        return super().resolve_command(ctx, args)

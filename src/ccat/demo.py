@@ -16,14 +16,16 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.rule import Rule
 
 from ccat.fakehub import FakeHub, Fault
+from ccat.fakehub.command_line import describe, fault_spec
 from ccat.options import DemoArgs
 from ccat.pat.graph import load_graph
 from ccat.pat.settings import DEFAULTS
@@ -77,18 +79,23 @@ class Story:
 
 
 def run_demo_command(args: DemoArgs) -> int:
-    """`ccat pat demo [--keep]`; returns the exit code."""
-    return run_demo(Console(highlight=False), keep=args.keep)
+    """`ccat pat demo [--keep [--fail SPEC]...]`; returns the exit code."""
+    faults = [fault_spec(spec) for spec in args.fail]  # checked when parsed
+    return run_demo(Console(highlight=False), keep=args.keep, faults=faults)
 
 
-# Variables of the operator's shell that would send the commands elsewhere (for a host
-# other than github.com the enterprise ones even come before GH_TOKEN).
+# Variables of the operator's shell that would send the commands elsewhere, or that the
+# commands would read instead of the emulator's GH_TOKEN.
 FOREIGN = ("GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GH_HOST")
 PASTED = ("GITHUB_API_URL", "GH_TOKEN", "CCAT_JOURNAL")
 
 
 def _keep_serving(
-    console: Console, env: Mapping[str, str], directory: Path, new_token: str
+    console: Console,
+    env: Mapping[str, str],
+    directory: Path,
+    new_token: str,
+    faults: Sequence[Fault] = (),
 ) -> None:
     """Print how to use the running emulator by hand, then serve until Ctrl-C/SIGTERM.
 
@@ -96,6 +103,14 @@ def _keep_serving(
     console.print()
     console.print(Rule("the emulator keeps running (--keep)", style="dim"))
     console.print(f"Emulator: {env['GITHUB_API_URL']}", highlight=False, soft_wrap=True)
+    for fault in faults:
+        console.print(f"Fault armed: {escape(describe(fault))}", highlight=False, soft_wrap=True)
+    if faults:
+        console.print(
+            "The next requests that match fail as armed: a rotation (below) stops there, "
+            "and `ccat pat journal` and `ccat pat rotate --resume` take it from there.",
+            highlight=False,
+        )
     console.print(
         "Paste this into another shell to try commands against it (these tokens exist "
         "only in this emulator):",
@@ -181,9 +196,9 @@ def _emulator(repositories: list[str]) -> tuple[FakeHub, str, str]:
     return hub, operator_token, new_token
 
 
-def run_demo(console: Console, *, keep: bool = False) -> int:
+def run_demo(console: Console, *, keep: bool = False, faults: Sequence[Fault] = ()) -> int:
     """Tell the story; 0 when every step ended as expected. With `keep`, leave the
-    emulator running afterwards until interrupted.
+    emulator running afterwards until interrupted, with `faults` armed.
 
     The commands run in a scratch directory holding the example graph at the default
     path, `ci/dependency-graph.yml`, so that they read as an operator types them."""
@@ -219,7 +234,10 @@ def run_demo(console: Console, *, keep: bool = False) -> int:
         if wrong:
             story.surprises.append(f"the emulator does not hold the new token in {wrong}")
         if keep and not story.surprises:
-            _keep_serving(console, env, directory, new_token)
+            hub.clear_faults()
+            for fault in faults:
+                hub.add_fault(fault)
+            _keep_serving(console, env, directory, new_token, faults)
     return _conclude(console, story, len(repositories))
 
 

@@ -37,6 +37,9 @@ class ConnectionArgs:
     max_wait: float = DEFAULTS.max_wait
     budget: int = DEFAULTS.budget
     debug: bool = False
+    # `--repo NAME`, as given (repeatable): the repositories of the graph to act on; none
+    # given: every one.
+    repos: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class JournalArgs:
 
 @dataclass(frozen=True)
 class DemoArgs:
-    """`ccat pat demo`."""
+    """`ccat pat demo`; `fail` are fault specs to arm once the story is told (`--keep`)."""
 
     keep: bool = False
+    fail: tuple[str, ...] = ()

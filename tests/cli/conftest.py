@@ -53,8 +53,9 @@ def ccat(cli_env: dict[str, str | None]) -> Callable[..., Result]:
 
 
 @pytest.fixture
-def rotate_args(hub: FakeHub, graph_file: Path, journal_path: Path) -> list[str]:
-    """`pat rotate` against the emulator, with the test's graph and journal."""
+def asking_rotate_args(hub: FakeHub, graph_file: Path, journal_path: Path) -> list[str]:
+    """`pat rotate` against the emulator, with the test's graph and journal, asking
+    `[y/N]` on the terminal before any write (or exit 2 without one)."""
     return [
         "pat",
         "rotate",
@@ -65,6 +66,14 @@ def rotate_args(hub: FakeHub, graph_file: Path, journal_path: Path) -> list[str]
         "--journal",
         str(journal_path),
     ]
+
+
+@pytest.fixture
+def rotate_args(asking_rotate_args: list[str]) -> list[str]:
+    """`pat rotate` as above with `--yes`: unattended, as in a script (issue 15.2: a
+    rotation without a terminal needs it; with it no test can depend on the terminal
+    pytest runs in)."""
+    return [*asking_rotate_args, "--yes"]
 
 
 @pytest.fixture

@@ -116,7 +116,10 @@ def test_plain_http_to_another_host_is_used_with_insecure_http(
         hub.set_secret(repository, SECRET, "value")
     args = ["pat", "status", "--graph", str(graph_file), "--api-url", elsewhere(hub)]
 
-    result = ccat(*args, "--insecure-http")
+    # Round two (SPEC §2.2): a host that is not this machine by its address takes the
+    # enterprise variables; GH_TOKEN (the fixture's) is not sent there.
+    env = {"GH_ENTERPRISE_TOKEN": hub.operator_token, "GH_TOKEN": "ghp_not_for_this_host"}
+    result = ccat(*args, "--insecure-http", env=env)
 
     assert result.exit_code == 0, result.output
     assert len(hub.requests) == len(targets) + 1  # each secrets list, the org secret

@@ -80,6 +80,7 @@ def rotate(hub: FakeHub, graph_file: Path, tmp_path: Path) -> list[str]:
         hub.url,
         "--journal",
         str(tmp_path / "journal.json"),
+        "--yes",  # unattended: no terminal to ask on (issue 15.2)
     ]
 
 
@@ -102,7 +103,7 @@ def test_a_malformed_operator_token_is_exit_2_before_any_request(
 ) -> None:
     args = ["pat", command, "--graph", str(graph_file), "--api-url", hub.url]
     if command == "rotate":
-        args += ["--journal", str(tmp_path / "journal.json")]
+        args += ["--journal", str(tmp_path / "journal.json"), "--yes"]
     result = run(args, env={"GH_TOKEN": token}, input=b"ghp_a_good_new_token\n")
     assert result.exit_code == 2, result.stderr
     assert "GH_TOKEN " in result.stderr
@@ -141,14 +142,15 @@ def test_a_bad_api_url_is_exit_2_before_any_request(
     assert hub.requests == []
 
 
-def test_an_enterprise_token_wins_for_a_host_other_than_github(
+def test_a_loopback_api_takes_gh_token_not_the_enterprise_one(
     hub: FakeHub, graph_file: Path
 ) -> None:
-    # GH_TOKEN holds a wrong credential: were it used, every row would be an error.
+    # Round two (SPEC §2.2): the emulator, on this machine, takes github.com's variables;
+    # GH_ENTERPRISE_TOKEN holds a wrong credential: were it used, every row would fail.
     for repository in hub.repositories:
         hub.set_secret(repository, "GH_PAT", "value")
     args = ["pat", "status", "--graph", str(graph_file), "--api-url", hub.url]
-    env = {"GH_ENTERPRISE_TOKEN": ROTATION_OPERATOR_TOKEN, "GH_TOKEN": "ghp_wrong"}
+    env = {"GH_TOKEN": ROTATION_OPERATOR_TOKEN, "GH_ENTERPRISE_TOKEN": "ghp_wrong"}
     result = run(args, env=env)
     assert result.exit_code == 0, result.stderr
     assert {request.token_login for request in hub.requests} == {"ccat-operator"}
@@ -156,10 +158,10 @@ def test_an_enterprise_token_wins_for_a_host_other_than_github(
 
 def test_no_credential_lists_what_was_tried(hub: FakeHub, graph_file: Path) -> None:
     result = run(["pat", "status", "--graph", str(graph_file), "--api-url", hub.url], env={})
-    assert result.exit_code == 2
+    assert result.exit_code == 4  # issue 15.3: a missing operator credential is 4
     assert (
-        "no operator credential for 127.0.0.1: GH_ENTERPRISE_TOKEN, GITHUB_ENTERPRISE_TOKEN, "
-        "GH_TOKEN, GITHUB_TOKEN are unset or empty, and `gh` is not installed"
+        "no operator credential for 127.0.0.1: GH_TOKEN, GITHUB_TOKEN are unset or empty, and "
+        "`gh` is not installed"
     ) in result.stderr
     assert hub.requests == []
 

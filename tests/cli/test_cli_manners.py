@@ -55,6 +55,11 @@ OUTCOME_KEYS = {
     "not_updated",
     "targets",
     "failure",
+    # Issue 14 (defects 3 and 10): how a run that ended early ended.
+    "interrupted_by",
+    "journal_error",
+    "not_in_journal",
+    "error",
 }
 
 
@@ -78,16 +83,26 @@ def fake_gh(tmp_path: Path, token: str) -> str:
     [
         ({"GH_TOKEN": ROTATION_OPERATOR_TOKEN}, "GH_TOKEN"),
         ({"GITHUB_TOKEN": ROTATION_OPERATOR_TOKEN}, "GITHUB_TOKEN"),
-        # For a host other than github.com (here the emulator's) the enterprise variable
-        # comes first, as with gh; GH_TOKEN holds a wrong value that must not be used.
+        # Round two (SPEC §2.2): an API on this machine (the emulator's) takes github.com's
+        # variables, and the enterprise ones are not read for it; each holds a wrong
+        # value here that must not be used.
         (
-            {"GH_ENTERPRISE_TOKEN": ROTATION_OPERATOR_TOKEN, "GH_TOKEN": "wrong"},
-            "GH_ENTERPRISE_TOKEN",
+            {"GH_TOKEN": ROTATION_OPERATOR_TOKEN, "GH_ENTERPRISE_TOKEN": "wrong"},
+            "GH_TOKEN",
         ),
-        ({"GITHUB_ENTERPRISE_TOKEN": ROTATION_OPERATOR_TOKEN}, "GITHUB_ENTERPRISE_TOKEN"),
+        (
+            {"GITHUB_TOKEN": ROTATION_OPERATOR_TOKEN, "GITHUB_ENTERPRISE_TOKEN": "wrong"},
+            "GITHUB_TOKEN",
+        ),
         ({"PATH": "gh"}, "gh auth token (127.0.0.1)"),
     ],
-    ids=["GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "gh"],
+    ids=[
+        "GH_TOKEN",
+        "GITHUB_TOKEN",
+        "not GH_ENTERPRISE_TOKEN",
+        "not GITHUB_ENTERPRISE_TOKEN",
+        "gh",
+    ],
 )
 def test_rotate_says_where_the_operator_credential_came_from(
     ccat: Ccat,
@@ -119,8 +134,12 @@ def test_rotate_says_where_the_operator_credential_came_from(
 @pytest.mark.parametrize(
     ("host", "source", "url"),
     [
-        ("localhost", "GH_ENTERPRISE_TOKEN", "https://localhost/api/v3"),
+        # Round two: localhost is this machine (GH_TOKEN, SPEC §2.2); github.com on its
+        # default port is api.github.com.
+        ("localhost", "GH_TOKEN", "https://localhost/api/v3"),
+        ("ghe.example.org", "GH_ENTERPRISE_TOKEN", "https://ghe.example.org/api/v3"),
         ("github.com", "GH_TOKEN", "https://api.github.com"),
+        ("GitHub.com:443", "GH_TOKEN", "https://api.github.com"),
     ],
 )
 def test_gh_host_chooses_the_api_and_the_credential(
@@ -134,7 +153,15 @@ def test_gh_host_chooses_the_api_and_the_credential(
     }
     # No token on standard input: the command stops (exit 2) before any request, right
     # after saying which API and credential it would use.
-    args = ["pat", "rotate", "--graph", str(graph_file), "--journal", str(tmp_path / "j.json")]
+    args = [
+        "pat",
+        "rotate",
+        "--yes",
+        "--graph",
+        str(graph_file),
+        "--journal",
+        str(tmp_path / "j.json"),
+    ]
     result = ccat(*args, input="\n", env=env)
     assert result.exit_code == 2, result.output
     assert first_line(result.stderr) == (
@@ -164,6 +191,7 @@ def test_rotate_json_prints_the_outcome_on_stdout_and_messages_on_stderr(
         "login": "ccat-ci-bot",
         "kind": "classic",
         "expires_at": "2027-02-01T00:00:00Z",
+        "expiry_unreadable": None,
     }
     assert document["updated"] == targets and document["not_updated"] == []
     assert [t["repository"] for t in document["targets"]] == targets

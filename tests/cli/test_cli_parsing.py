@@ -115,10 +115,40 @@ def test_journal_defaults_and_flags(recorders: dict[str, Recorder]) -> None:
     assert args == JournalArgs(Path("j.json"), Path("g.yml"), True)
 
 
+@pytest.mark.parametrize("command", ["status", "rotate"])
+def test_repo_is_repeatable_and_kept_as_given(recorders: dict[str, Recorder], command: str) -> None:
+    args = recorded(recorders, command, "--repo", "ops-db", "--repo", "ccatobs/Web")
+    assert args.connection.repos == ("ops-db", "ccatobs/Web")
+    recorders[command].calls.clear()
+    assert recorded(recorders, command).connection.repos == ()
+
+
 def test_demo_keep(recorders: dict[str, Recorder]) -> None:
     assert recorded(recorders, "demo") == DemoArgs(False)
     recorders["demo"].calls.clear()
     assert recorded(recorders, "demo", "--keep") == DemoArgs(True)
+
+
+def test_demo_keep_arms_the_faults_given(recorders: dict[str, Recorder]) -> None:
+    specs = ("PUT /repos/ccatobs/ops-db/.*=403x1", "* /user=hang")
+    args = recorded(recorders, "demo", "--keep", "--fail", specs[0], "--fail", specs[1])
+    assert args == DemoArgs(True, specs)
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--fail", "PUT /x=403"], "add --keep"),
+        (["--keep", "--fail", "PUT /x=boom"], "e.g. --fail 'PUT /repos/ccatobs/data-transfer"),
+    ],
+)
+def test_demo_fail_without_keep_or_malformed_is_exit_2(
+    recorders: dict[str, Recorder], argv: list[str], said: str
+) -> None:
+    result = parse(recorders, "pat", "demo", *argv)
+    assert result.exit_code == 2
+    assert said in " ".join(result.stderr.split())
+    assert recorders["demo"].calls == []
 
 
 def test_the_runners_exit_code_is_the_commands(recorders: dict[str, Recorder]) -> None:
@@ -143,6 +173,7 @@ BAD = [
     ["rotate", "--format", "json"],
     ["journal", "--org", "acme"],
     ["journal", "--api-url", "https://api.github.com"],
+    ["journal", "--repo", "ops-db"],
     ["status", "extra-argument"],
 ]
 

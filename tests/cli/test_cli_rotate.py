@@ -356,7 +356,7 @@ def test_the_journal_path_comes_from_ccat_journal(
     assert_no_leak: NoLeak,
 ) -> None:
     path = tmp_path / "from-env" / "journal.json"
-    args = ["pat", "rotate", "--graph", str(graph_file), "--api-url", hub.url]
+    args = ["pat", "rotate", "--yes", "--graph", str(graph_file), "--api-url", hub.url]
     result = ccat(
         *args, "--write-interval", "0", input=new_token + "\n", env={"CCAT_JOURNAL": str(path)}
     )

@@ -104,13 +104,15 @@ def test_json_has_the_documented_shape(hub: FakeHub, graph: Path) -> None:
         "org",
         "checked_at",
         "token",
+        "unfinished_run",
         "warnings",
         "safe_to_revoke",
         "repositories",
     }
     assert (document["secret"], document["org"]) == ("GH_PAT", "ccatobs")
     assert document["checked_at"].endswith("Z")
-    # No journal: nothing known of the token, no journal-based warning.
+    # No journal: nothing known of the token or of a rotation, no journal-based warning.
+    assert document["unfinished_run"] is None
     assert (document["token"], document["warnings"], document["safe_to_revoke"]) == (
         None,
         [],
@@ -180,9 +182,9 @@ def test_gh_auth_token_is_the_last_resort(hub: FakeHub, graph: Path, tmp_path: P
     assert {r.token_login for r in hub.requests} == {OPERATOR_LOGIN}
 
 
-def test_no_credential_is_exit_2_saying_how_to_give_one(hub: FakeHub, graph: Path) -> None:
+def test_no_credential_is_exit_4_saying_how_to_give_one(hub: FakeHub, graph: Path) -> None:
     result = status("--graph", str(graph), "--api-url", hub.url, environment=env())
-    assert result.exit_code == 2
+    assert result.exit_code == 4  # issue 15.3 (it was 2)
     assert "no operator credential" in result.stderr
     assert "GH_TOKEN" in result.stderr and "gh auth login" in result.stderr
     assert hub.requests == []
@@ -192,9 +194,10 @@ def test_a_rejected_credential_is_said_once(hub: FakeHub, graph: Path) -> None:
     result = status(
         "--graph", str(graph), "--api-url", hub.url, environment=env(GH_TOKEN="ghp_revoked0000")
     )
-    assert result.exit_code == 3  # nothing known missing, nothing could be checked
+    assert result.exit_code == 4  # issue 15.3 (it was 3): the credential, said once
     assert result.stderr.count("rejected the operator credential") == 1
-    assert "checking credential" in result.stderr
+    assert "none of the 3 repositories could be checked" in result.stderr
+    assert "HTTP 401" not in result.stdout and result.stdout == ""  # no table of 401 rows
     assert "ghp_revoked0000" not in result.stdout + result.stderr
 
 

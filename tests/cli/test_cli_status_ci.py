@@ -87,10 +87,12 @@ def test_a_checking_credential_without_secrets_read_is_exit_3_and_said_so(
     assert "checker-without-secrets" not in result.output
 
 
-def test_a_rejected_checking_credential_is_exit_3_and_said_so(ccat: Ccat, args: list[str]) -> None:
+def test_a_rejected_checking_credential_is_exit_4_and_said_so(ccat: Ccat, args: list[str]) -> None:
     result = run_status(ccat, args, GH_TOKEN="revoked-checker")
-    assert result.exit_code == 3
-    assert "it is the checking credential that is wrong, not GH_PAT" in one_line(result.stderr)
+    assert result.exit_code == 4  # issue 15.3 (it was 3)
+    said = one_line(result.stderr)
+    assert said.count("GitHub rejected the operator credential from GH_TOKEN (HTTP 401") == 1
+    assert "not the secret's value" in said
 
 
 def test_missing_wins_over_an_error_elsewhere(ccat: Ccat, hub: FakeHub, args: list[str]) -> None:

@@ -230,17 +230,26 @@ def test_without_a_journal_there_is_no_journal_warning_and_no_error(
 
 
 @pytest.mark.parametrize("damage", [b"{not json", b'{"schema": 99}', b"\x00" * 10])
-def test_a_damaged_journal_does_not_stop_status(ccat: Ccat, setup: Setup, damage: bytes) -> None:
+def test_a_damaged_journal_stops_status_with_exit_2(
+    ccat: Ccat, setup: Setup, damage: bytes
+) -> None:
+    """Round one carried on without the journal (exit 0 even with --strict): then an
+    unfinished rotation or a missed repository went unsaid. Now a journal that cannot be
+    believed is exit 2, before any request, saying how to move it aside."""
     setup.rotated(expires_in=2)  # would warn, if the journal could be read
     setup.journal.unlink()
     setup.journal.write_bytes(damage)
+    setup.hub.reset_log()
     for output in ([], ["--json"]):
         result = run_status(ccat, [*setup.args, "--strict", *output])
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 2, result.output
+        assert result.stdout == ""
         said = one_line(result.stderr)
-        assert str(setup.journal) in said or "journal" in said
-        assert "the journal-based warnings (expiry, age by token kind, missed, changed" in said
-        assert "are skipped" in said
+        # After the line that names the API host (not api.github.com), the refusal.
+        assert f" error: journal {setup.journal} " in f" {said}"
+        assert "safe to revoke" not in said.split("error: journal")[0]
+        assert "mv " in said and "safe to revoke" not in said
+    assert setup.hub.requests == []  # refused before asking GitHub anything
     assert setup.journal.read_bytes() == damage  # status never writes the journal
 
 

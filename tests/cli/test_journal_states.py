@@ -193,7 +193,9 @@ def test_the_journal_reads_well_at_80_and_120_columns(
     with emulator(repositories, ROTATION_OPERATOR_TOKEN, new_token) as hub:
         hub.add_fault(Fault("PUT", secret_path(TARGETS[4]), status=403, message=FORBIDDEN))
         args = ["--graph", str(graph), "--api-url", hub.url, "--journal", str(journal)]
-        rotated = ccat("pat", "rotate", *args, "--write-interval", "0", input=new_token + "\n")
+        rotated = ccat(
+            "pat", "rotate", "--yes", *args, "--write-interval", "0", input=new_token + "\n"
+        )
     assert rotated.exit_code == 1, rotated.output
 
     def journal_at(width: int) -> str:

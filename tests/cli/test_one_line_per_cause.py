@@ -77,7 +77,7 @@ def test_a_dead_host_is_one_cause_and_the_hint_blames_the_connection(tmp_path: P
 
 
 def test_a_dead_host_fails_the_preflight_in_one_line_per_cause(tmp_path: Path) -> None:
-    done = ccat(tmp_path, UNRESOLVABLE_URL, "rotate", token=NEW_TOKEN)
+    done = ccat(tmp_path, UNRESOLVABLE_URL, "rotate", "--yes", token=NEW_TOKEN)
     assert done.returncode == 1, done.stderr
     said = one_line(done.stderr)
     assert "nothing was written" in said

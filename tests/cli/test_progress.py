@@ -23,6 +23,7 @@ import pytest
 from rich.console import Console
 
 from ccat.fakehub import FakeHub, Fault
+from ccat.pat.journal import TargetRecord
 from ccat.pat.render.progress import RotationProgress
 from ccat.pat.render.rotation import write_line
 from ccat.pat.transport import Wait, WaitReason
@@ -146,3 +147,23 @@ def test_a_wait_for_the_request_budget_is_said_in_the_live_line() -> None:
     assert re.search(
         r"writing 0/121 · 0:\d\d · waiting 12 s for the request budget", console.file.getvalue()
     )
+
+
+def test_the_estimate_counts_the_write_interval_from_the_first_write_on() -> None:
+    # Issue 15.6: the first answer comes back at once; with eight one-second writes to
+    # go, the line said `~0:02 left`. The pacing is a floor for each write to go.
+    console = Console(file=io.StringIO(), force_terminal=True, width=80, color_system=None)
+    progress = RotationProgress(console, write_line, interval=1.0)
+    progress.write_started("ccatobs/a", 1, 9)
+    first = console.file.getvalue() if isinstance(console.file, io.StringIO) else ""
+    progress.write_finished(
+        TargetRecord.pending("ccatobs/a").succeeded(204, "2026-01-01T00:00:00Z")
+    )
+    progress.close()
+    assert isinstance(console.file, io.StringIO)
+    screen = ESCAPE.sub("\n", console.file.getvalue())
+    estimates = [int(m) * 60 + int(s) for m, s in re.findall(r"~(\d+):(\d\d) left", screen)]
+    assert estimates, screen
+    assert re.search(r"writing 0/9 · 0:00 · ~0:09 left", ESCAPE.sub("\n", first)), first
+    assert re.search(r"writing 1/9 · 0:0\d · ~0:08 left", screen), screen
+    assert min(estimates) >= 8

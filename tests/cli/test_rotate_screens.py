@@ -54,7 +54,7 @@ def rotation_screen(
         for fault in faults:
             hub.add_fault(fault)
         result = ccat(
-            *("pat", "rotate", "--graph", str(graph), "--api-url", hub.url),
+            *("pat", "rotate", "--yes", "--graph", str(graph), "--api-url", hub.url),
             *("--journal", str(journal), "--write-interval", "0", "--concurrency", "1"),
             input=new_token + "\n",
             env={"COLUMNS": str(width)},

@@ -14,14 +14,9 @@ terminal and standard input, and Ctrl-C is typed into it (the terminal sends SIG
 from __future__ import annotations
 
 import os
-import pty
-import select
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -32,7 +27,6 @@ from ccat.pat.journal import Journal
 from tests.rotation_support import (
     FORBIDDEN,
     NoLeak,
-    child_env,
     current,
     holding,
     key_path,
@@ -43,71 +37,11 @@ from tests.rotation_support import (
     rotation_process,
     secret_path,
 )
+from tests.terminal_support import CTRL_C, on_a_terminal, read_until, wait_for
 
 pytestmark = pytest.mark.slow
 
 Ccat = Callable[..., Result]
-CTRL_C = b"\x03"
-# Runs in the child: become the session's controlling terminal's owner (standard input
-# is the pseudo-terminal), then be ccat. Done after exec'ing a fresh interpreter rather
-# than with preexec_fn, which is unsafe in a process with threads (the emulator's).
-TAKE_TERMINAL = (
-    "import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
-    "os.execv(sys.executable, [sys.executable, '-m', 'ccat', *sys.argv[1:]])"
-)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.005)
-
-
-def read_until(fd: int, needle: bytes, timeout: float = 30.0) -> bytes:
-    """Read `fd` until `needle` has been read; everything read so far."""
-    data = b""
-    deadline = time.monotonic() + timeout
-    while needle not in data:
-        left = deadline - time.monotonic()
-        assert left > 0, f"no {needle!r} in {data!r}"
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
-            continue
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:  # a pseudo-terminal whose other end is closed
-            chunk = b""
-        assert chunk, f"end of output before {needle!r}: {data!r}"
-        data += chunk
-    return data
-
-
-@contextmanager
-def on_a_terminal(
-    args: list[str], hub: FakeHub, tmp_path: Path
-) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """`python -m ccat ARGS` on a pseudo-terminal (its controlling terminal and standard
-    input); yields the process and the terminal's master end, where the test types."""
-    master, slave = pty.openpty()
-    try:
-        process = subprocess.Popen(
-            [sys.executable, "-c", TAKE_TERMINAL, *args],
-            stdin=slave,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=child_env(hub.operator_token, tmp_path),
-            start_new_session=True,
-        )
-    finally:
-        os.close(slave)
-    try:
-        yield process, master
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.communicate()
-        os.close(master)
 
 
 def assert_lock_free(journal_path: Path) -> None:
@@ -227,6 +161,7 @@ def test_ctrl_c_at_the_token_prompt_exits_130_without_a_request(
 def test_ctrl_c_at_the_confirmation_leaves_the_journal_untouched(
     ccat: Ccat,
     rotate_args: list[str],
+    asking_rotate_args: list[str],
     hub: FakeHub,
     journal_path: Path,
     new_token: str,
@@ -242,17 +177,23 @@ def test_ctrl_c_at_the_confirmation_leaves_the_journal_untouched(
     before = on_disk(journal_path)
     hub.reset_log()
 
-    with on_a_terminal(rotate_args, hub, tmp_path) as (process, terminal):
+    with on_a_terminal(asking_rotate_args, hub, tmp_path) as (process, terminal):
         read_until(terminal, b"Paste GH_PAT token: ")
         os.write(terminal, new_token.encode() + b"\n")
-        assert process.stderr is not None
-        asked = read_until(process.stderr.fileno(), b"[y/N]")
+        # Issue 15.2: the question is on the terminal itself, not on stderr.
+        asked = read_until(terminal, b"[y/N]").decode("utf-8")
         os.write(terminal, CTRL_C)
         process.wait(timeout=30)
-        stderr = (asked + process.stderr.read()).decode("utf-8")
+        assert process.stderr is not None
+        stderr = process.stderr.read().decode("utf-8")
 
     assert process.returncode == 130, stderr
-    assert f"Rotate GH_PAT in {len(targets)} repositories? [y/N]" in stderr
+    assert f"Rotate GH_PAT in {len(targets)} repositories? [y/N]" in asked
+    if earlier_run:
+        # Issue 15.1: the stopped run is announced (with how to --resume it) before the
+        # token is asked for; what Ctrl-C says comes after that note.
+        note, stderr = stderr.split("with its token.", 1)
+        assert "was unfinished" in note
     assert_stopped_before_any_write(stderr)
     assert puts(hub) == []
     assert on_disk(journal_path) == before

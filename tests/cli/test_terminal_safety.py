@@ -75,31 +75,46 @@ def edit_journal(journal_path: Path, edit: Callable[[dict[str, object]], None]) 
 
 
 def poison(run: dict[str, object]) -> None:
-    """Hostile text in every string a journal's reader shows, and two extra targets with
-    hostile names: one updated, one pending (neither is in the graph)."""
+    """Hostile text in every free-text string a journal's reader shows, and two extra
+    targets that are not in the graph: one updated, one pending. (A repository name or a
+    time with hostile text is no longer shown: such a journal is refused as damaged, see
+    `test_a_journal_refused_for_hostile_names_and_times_says_so_inert`.)"""
     run["operator"] = "alice" + HOSTILE
     run["run_id"] = "20261125T190000Z-" + HOSTILE
     token = run["token"]
     assert isinstance(token, dict)
     token["login"] = "ci-bot" + HOSTILE
-    token["expires_at"] = "soon" + HOSTILE
     targets = run["targets"]
     assert isinstance(targets, list)
     for target in targets:
         if target["state"] == "failed":
             target["error"] = HOSTILE
     extra = {"started_at": run["started_at"], "finished_at": run["started_at"], "error": None}
-    targets.append(
-        {"repository": "ccatobs/evil" + HOSTILE, "state": "updated", "http_status": 204, **extra}
-    )
+    targets.append({"repository": "ccatobs/evil", "state": "updated", "http_status": 204, **extra})
     targets.append(
         {
-            "repository": "ccatobs/gone\x9b2J\u202e",
+            "repository": "ccatobs/gone",
             "state": "pending",
             "http_status": None,
-            **{**extra, "finished_at": None, "error": "\x1b]8;;x\x07"},
+            **{**extra, "finished_at": None},
         }
     )
+
+
+def complete(run: dict[str, object]) -> None:
+    """Make the run completed, every target updated when it finished (a true story)."""
+    targets = run["targets"]
+    assert isinstance(targets, list)
+    for target in targets:
+        if target["state"] != "updated":
+            target.update(
+                state="updated",
+                started_at=run["finished_at"],
+                finished_at=run["finished_at"],
+                http_status=204,
+                error=None,
+            )
+    run["state"] = "completed"
 
 
 def stopped_run(ccat: Ccat, rotate_args: list[str], hub: FakeHub, token: str, at: str) -> None:
@@ -130,7 +145,7 @@ def test_status_shows_no_server_or_journal_control_character(
     # A journal with hostile strings (the status reads it for its warnings)...
     stopped_run(ccat, rotate_args, hub, new_token, targets[4])
     edit_journal(journal_path, poison)
-    edit_journal(journal_path, lambda run: run.update(state="completed"))
+    edit_journal(journal_path, complete)
     # ...a hostile error message on a repository's secrets list and on the organisation
     # secrets of a repository without its own secret, and an organisation secret whose
     # fields are hostile.
@@ -312,10 +327,10 @@ def test_resuming_a_hand_edited_journal_shows_its_strings_inert(
     without_traceback(result)
     assert_inert(*streams(result))
     # The updated target that left the graph is kept in the run; the pending one dropped.
-    assert "ccatobs/gone\\x9b2J\\u202e left the graph" in result.stderr
+    assert "ccatobs/gone left the graph" in result.stderr
     if as_json:
         document = json.loads(result.stdout)
-        assert "ccatobs/evil" + HOSTILE in document["updated"]  # escaped by JSON only
+        assert "ccatobs/evil" in document["updated"]
 
 
 # -- ccat pat journal -------------------------------------------------------------------------
@@ -346,5 +361,46 @@ def test_the_journal_command_shows_a_hand_edited_journal_inert(
         assert json.loads(result.stdout) == json.loads(journal_path.read_bytes())
     else:
         flat = "".join(result.stdout.split())
-        for shown in ("alice" + SHOWN, "ci-bot" + SHOWN, "ccatobs/evil" + SHOWN, "\\u202e"):
+        for shown in ("alice" + SHOWN, "ci-bot" + SHOWN, "ccatobs/evil", "\\u202e"):
             assert shown in flat
+
+
+def refused_poison(run: dict[str, object]) -> None:
+    """Hostile text where a journal must hold a repository name or a time."""
+    token = run["token"]
+    assert isinstance(token, dict)
+    token["expires_at"] = "soon" + HOSTILE
+    targets = run["targets"]
+    assert isinstance(targets, list)
+    targets[0]["repository"] = "ccatobs/evil" + HOSTILE
+
+
+@pytest.mark.parametrize("command", ["journal", "journal --json", "status", "rotate --resume"])
+def test_a_journal_refused_for_hostile_names_and_times_says_so_inert(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    graph_file: Path,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    command: str,
+) -> None:
+    stopped_run(ccat, rotate_args, hub, new_token, targets[3])
+    edit_journal(journal_path, refused_poison)
+    where = ["--journal", str(journal_path), "--graph", str(graph_file)]
+    if command.startswith("journal"):
+        result = ccat("pat", *command.split(), *where)
+    elif command == "status":
+        result = ccat("pat", "status", "--api-url", hub.url, *where)
+    else:
+        result = ccat(*rotate_args, "--resume", input=new_token + "\n")
+
+    assert result.exit_code == 2, result.output
+    without_traceback(result)
+    assert_inert(*streams(result))
+    assert result.stdout == ""
+    said = " ".join(result.stderr.split())
+    assert f"journal {journal_path} is damaged: " in said
+    assert "ccatobs/evil" in said or "soon" in said  # the value arrived, made inert
+    journal_path.unlink()  # the test's own false journal

@@ -114,6 +114,7 @@ def test_a_secret_rotated_by_ccat_is_listed_by_gh(
     rotated = ccat(
         "pat",
         "rotate",
+        "--yes",
         "--graph",
         str(graph_file),
         "--api-url",

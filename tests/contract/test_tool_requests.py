@@ -66,6 +66,7 @@ def test_rotate_sends_only_requests_github_describes(
     result = ccat(
         "pat",
         "rotate",
+        "--yes",
         "--graph",
         str(graph_file),
         "--api-url",

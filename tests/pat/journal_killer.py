@@ -110,7 +110,7 @@ def main(argv: list[str]) -> int:
                 print("ready", flush=True)
     elif mode == "targets":
         every = int(argv[3]) or sys.maxsize
-        journal = Journal(path, fold_every=every, fold_after=float("inf"))
+        journal = Journal(path, fold_every=every)
         document = targets_document()
         run = document.current
         assert run is not None

@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from hypothesis import event, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from ccat.pat.credentials import (
@@ -36,7 +36,8 @@ from ccat.pat.credentials import (
 from ccat.pat.errors import CredentialError, InvalidNewTokenError, UsageError
 
 PROPERTY = settings(max_examples=300, deadline=None)
-ENTERPRISE = ("GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GH_TOKEN", "GITHUB_TOKEN")
+ENTERPRISE = ("GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
+DOTCOM = ("GH_TOKEN", "GITHUB_TOKEN")
 
 # Every way a token can be wrong, as the messages say it; nothing else may appear.
 PROBLEMS = {
@@ -153,6 +154,7 @@ def test_a_query_is_not_echoed_either() -> None:
     password=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=12),
     scheme=st.sampled_from(["https://", "http://", ""]),
 )
+@example(user="://", password="", scheme="")  # `QjZx://:VwKq@…` looked like a scheme
 @PROPERTY
 def test_no_piece_of_any_credential_is_echoed(user: str, password: str, scheme: str) -> None:
     secret_part = f"QjZx{user}:{password}VwKq"
@@ -269,19 +271,27 @@ def test_github_com_uses_gh_token_then_github_token() -> None:
     assert resolve_credential(only, url) == Credential("ghp_second", "GITHUB_TOKEN")
 
 
-def test_another_host_prefers_the_enterprise_variables() -> None:
+def test_another_host_takes_only_the_enterprise_variables() -> None:
+    # Round two (issue 15 item 5): GH_TOKEN and GITHUB_TOKEN hold a github.com
+    # credential, which is never sent to another host; they used to come last here.
     url = "https://ghe.example.com/api/v3"
-    env = {name: f"token-from-{name}" for name in ENTERPRISE}
+    env = {name: f"token-from-{name}" for name in (*ENTERPRISE, *DOTCOM)}
+    env["PATH"] = ""
     for name in ENTERPRISE:
         found = resolve_credential(env, url)
         assert found == Credential(f"token-from-{name}", name)
         env[name] = " "  # blank counts as unset: the next one is used
+    with pytest.raises(CredentialError) as info:
+        resolve_credential(env, url)  # only GH_TOKEN and GITHUB_TOKEN are left
+    assert "GH_TOKEN and GITHUB_TOKEN are set but not used" in info.value.message
     assert credential_variables("ghe.example.com") == ENTERPRISE
-    assert credential_variables("github.com") == ("GH_TOKEN", "GITHUB_TOKEN")
+    assert credential_variables("github.com") == DOTCOM
+    assert credential_variables("127.0.0.1") == DOTCOM
+    assert credential_variables("localhost") == DOTCOM
 
 
 def test_the_emulator_accepts_gh_token() -> None:
-    # ccat always took GH_TOKEN for any host; the demo and the tests rely on it.
+    # An API on this machine (the emulator) takes github.com's variables (SPEC §2.2).
     found = resolve_credential({"GH_TOKEN": "operator"}, "http://127.0.0.1:5555")
     assert found == Credential("operator", "GH_TOKEN")
 
@@ -345,7 +355,7 @@ def test_gh_without_a_token_is_listed_in_the_error(
     env = fake_gh(tmp_path / "bin", script)
     with pytest.raises(CredentialError) as info:
         resolve_credential(env, "https://api.github.com")
-    assert info.value.exit_code == 2
+    assert info.value.exit_code == 4  # issue 15.3: a missing operator credential is 4
     assert info.value.message == (
         f"no operator credential for github.com: GH_TOKEN, GITHUB_TOKEN are unset or empty, "
         f"and {outcome}"
@@ -358,10 +368,10 @@ def test_no_gh_lists_what_was_tried_for_an_enterprise_host(tmp_path: Path) -> No
     empty.mkdir()
     with pytest.raises(CredentialError) as info:
         resolve_credential({"PATH": str(empty)}, "https://ghe.example.com/api/v3")
+    assert info.value.exit_code == 4
     assert info.value.message == (
         "no operator credential for ghe.example.com: GH_ENTERPRISE_TOKEN, "
-        "GITHUB_ENTERPRISE_TOKEN, GH_TOKEN, GITHUB_TOKEN are unset or empty, and `gh` is not "
-        "installed"
+        "GITHUB_ENTERPRISE_TOKEN are unset or empty, and `gh` is not installed"
     )
     assert info.value.hint is not None
     assert "GH_ENTERPRISE_TOKEN" in info.value.hint
@@ -392,8 +402,10 @@ def assert_no_piece(text: str) -> None:
 @pytest.mark.parametrize("token", BAD_TOKENS.values(), ids=BAD_TOKENS.keys())
 @pytest.mark.parametrize("variable", ["GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN"])
 def test_a_malformed_operator_token_is_refused_naming_its_source(token: str, variable: str) -> None:
+    # Each variable where it is read (round two: GH_TOKEN and GITHUB_TOKEN for github.com).
+    url = "https://api.github.com" if variable in DOTCOM else "https://ghe.example.com/api/v3"
     with pytest.raises(UsageError) as info:
-        resolve_credential({variable: token, "PATH": ""}, "https://ghe.example.com/api/v3")
+        resolve_credential({variable: token, "PATH": ""}, url)
     assert info.value.exit_code == 2
     assert info.value.message.startswith(f"{variable} ")
     assert info.value.message.removeprefix(f"{variable} ") in PROBLEMS
@@ -556,3 +568,16 @@ def test_environment_of_this_process_is_untouched() -> None:
     env = {"GH_TOKEN": "ghp_given"}
     assert resolve_credential(env, "https://api.github.com").token == "ghp_given"
     assert os.environ.get("GH_TOKEN") != "ghp_given"
+
+
+def test_gh_leaving_a_child_holding_its_output_open_is_still_read(tmp_path: Path) -> None:
+    # gh may start a credential helper that keeps its standard output open after gh
+    # exits; ccat waited for the end of the stream and said "did not answer within
+    # 15 s" although gh had printed a token.
+    pid_file = tmp_path / "child.pid"
+    env = fake_gh(tmp_path / "bin", f"sleep 60 &\necho $! > {pid_file}\necho gho_fromgh\n")
+    try:
+        found = resolve_credential(env, "https://api.github.com")
+    finally:
+        os.kill(int(pid_file.read_text()), 9)
+    assert found == Credential("gho_fromgh", "gh auth token (github.com)")

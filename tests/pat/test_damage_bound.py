@@ -189,7 +189,7 @@ def test_with_the_default_interval_a_hang_stops_the_writes_at_its_first_timeout(
     # bound, writes went on through the retry, and with --timeout 30 for two minutes.
     failing = TARGETS[2]
     forty.add_fault(Fault("PUT", secret_path(failing), action="hang", count=None))
-    args = ["pat", "rotate", "--graph", str(forty_graph), "--api-url", forty.url]
+    args = ["pat", "rotate", "--yes", "--graph", str(forty_graph), "--api-url", forty.url]
     args += ["--journal", str(journal_path), "--timeout", "2.5"]
 
     env = {"GH_TOKEN": ROTATION_OPERATOR_TOKEN, "GITHUB_API_URL": None, "CCAT_JOURNAL": None}

@@ -170,19 +170,38 @@ async def test_age_counts_an_organisation_secret_too(hub: FakeHub) -> None:
     ("offset", "fires"),
     [(-CLOCK_SKEW - SECOND, True), (-CLOCK_SKEW, False), (timedelta(0), False)],
 )
-async def test_missed_fires_before_the_rotation_started_less_the_clock_skew(
+async def test_missed_fires_before_our_write_started_less_the_clock_skew(
     hub: FakeHub, offset: timedelta, fires: bool
 ) -> None:
+    """Round one measured from the start of the run; now from the start of the write to
+    that repository (two seconds later here), so that no run start, true or not, can
+    hide a repository whose secret GitHub says predates the write the journal records."""
     run = rotation(expires=NOW + 365 * DAY)
     seed_as_written(hub, run)
-    hub.set_secret(REPOS[1], "GH_PAT", "previous", updated_at=STARTED + offset)
+    write = run.targets[1]
+    started = datetime.fromisoformat(write.started_at or "")
+    hub.set_secret(REPOS[1], "GH_PAT", "previous", updated_at=started + offset)
     found = await outlook(hub, [run])
     assert kinds(found, REPOS[1]) == (["missed"] if fires else [])
     assert kinds(found, REPOS[0]) == kinds(found, REPOS[2]) == []
     if fires:
         (warning,) = found.of(REPOS[1])
-        assert f"before rotation {run.run_id} started" in warning.message
+        assert f"before rotation {run.run_id} wrote it (from {write.started_at})" in (
+            warning.message
+        )
         assert "still holds the previous token" in warning.message
+
+
+async def test_missed_fires_for_a_repository_the_last_rotation_left_out(hub: FakeHub) -> None:
+    """Its own secret, and no write of ours: what it holds is unknown, never fine."""
+    run = completed_run(REPOS[:2], STARTED, expires_at=None, api_url="https://api.github.com")
+    seed_as_written(hub, run)
+    hub.set_secret(REPOS[2], "GH_PAT", "someone's", updated_at=NOW - DAY)
+    found = await outlook(hub, [run])
+    (warning,) = found.of(REPOS[2])
+    assert warning.kind == "missed"
+    assert f"rotation {run.run_id}, the last completed, did not include it" in warning.message
+    assert found.safe_to_revoke is None
 
 
 @pytest.mark.parametrize(

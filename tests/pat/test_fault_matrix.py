@@ -38,6 +38,8 @@ the token, a permanent one answers both and a transient one whichever comes firs
 
     completed       the run completed: every target holds the new value, as the journal says
     token refused   "the new token is not valid" (exit 2): no write, no journal
+    credential refused  GitHub rejected the operator credential, said once (exit 4;
+                    issue 15.3), and the new token with it: no write, no journal
     preflight       a preflight failure naming exactly the subjects that failed (both
                     tokens for /user; the repository otherwise): no write, journal unchanged
     stopped         the write failed with that status; run stopped: the first two updated
@@ -61,7 +63,7 @@ import anyio
 import pytest
 
 from ccat.fakehub import FakeHub, Fault
-from ccat.pat.errors import InvalidNewTokenError, PreflightError
+from ccat.pat.errors import CredentialRejectedError, InvalidNewTokenError, PreflightError
 from ccat.pat.github import ClientSettings, open_client
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal
@@ -116,7 +118,7 @@ hang            | completed     | completed  | completed | completed | resumed
 429 Retry-After | completed     | completed  | completed | completed | resumed
 403 rate limit  | completed     | completed  | completed | completed | resumed
 403 remaining 0 | completed     | completed  | completed | completed | resumed
-401             | token refused | preflight  | preflight | stopped   | preflight
+401             | credential refused | preflight  | preflight | stopped   | preflight
 403             | preflight     | preflight  | preflight | stopped   | preflight
 404             | preflight     | preflight  | preflight | stopped   | preflight
 422             | preflight     | preflight  | preflight | stopped   | preflight
@@ -216,7 +218,14 @@ def test_the_tables_name_every_fault_and_endpoint() -> None:
         "org error",
         "no org secret",
     }
-    rotate_outcomes = {"completed", "token refused", "preflight", "stopped", "resumed"}
+    rotate_outcomes = {
+        "completed",
+        "token refused",
+        "credential refused",
+        "preflight",
+        "stopped",
+        "resumed",
+    }
     for cells, endpoints, outcomes in [
         (STATUS_CELLS, STATUS_ENDPOINTS, status_outcomes),
         (ROTATE_CELLS, ROTATE_ENDPOINTS, rotate_outcomes),
@@ -439,7 +448,7 @@ async def test_rotate_cell(
     refusal: Exception | None = None
     try:
         outcome = await rotate_under(hub, graph, journal_path, new_token, events, resume=resume)
-    except (InvalidNewTokenError, PreflightError) as exc:
+    except (InvalidNewTokenError, PreflightError, CredentialRejectedError) as exc:
         refusal = exc
 
     if expected in ("completed", "resumed", "stopped"):
@@ -450,6 +459,9 @@ async def test_rotate_cell(
         assert on_disk(journal_path) == before
         if expected == "token refused":
             assert isinstance(refusal, InvalidNewTokenError) and "not valid" in refusal.message
+        elif expected == "credential refused":
+            assert isinstance(refusal, CredentialRejectedError) and refusal.exit_code == 4
+            assert "so was the new token" in refusal.message
         else:
             assert isinstance(refusal, PreflightError), refusal
             subjects = [failure.subject for failure in refusal.failures]

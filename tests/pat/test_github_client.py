@@ -321,19 +321,24 @@ async def test_a_rate_limit_wait_beyond_max_wait_fails_with_the_reset_time(
     assert len(fakehub.requests) == 1
 
 
-async def test_a_reset_time_already_past_waits_a_second_not_a_busy_loop(
+async def test_a_reset_time_already_past_waits_as_github_documents_not_a_busy_loop(
     fakehub: FakeHub,
 ) -> None:
+    # Round two (issue 14, defect 12): a past reset used to be retried every second
+    # (here 3 requests in 2.5 s; 55 in 7.6 s for 9 repositories). It is no usable time:
+    # GitHub's "at least one minute", doubled at each refusal, within --max-wait.
     past = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) - 100)}
     fakehub.add_fault(
         Fault("GET", LIST, 403, None, "API rate limit exceeded for user ID 1.", headers=past)
     )
     clock = FakeTime()
-    async with client(fakehub, clock, max_wait=2.5) as github:
-        with pytest.raises(RateLimitError):
+    async with client(fakehub, clock, max_wait=300) as github:
+        with pytest.raises(RateLimitError) as failure:
             await github.find_secret(REPO, "GH_PAT")
-    assert len(fakehub.requests) == 3  # waits of 1 s each: the third would exceed 2.5 s
-    assert clock.sleeps == [1.0, 1.0]
+    assert len(fakehub.requests) == 3  # 60 s, 120 s; a third wait (240 s) would exceed 300
+    assert clock.sleeps == [60.0, 120.0]
+    assert "GitHub's reset time is already past; a wait of 240 s" in failure.value.message
+    assert "after 180 s of waits already" in failure.value.message
 
 
 @pytest.mark.parametrize(

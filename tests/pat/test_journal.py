@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -32,7 +33,8 @@ from ccat.pat.journal import (
     TokenInfo,
     default_journal_path,
 )
-from ccat.pat.journal_codec import encode_document
+from ccat.pat.journal_codec import encode_document, encode_line
+from ccat.pat.journal_model import FoldLine
 
 HERE = Path(__file__).parent
 EXAMPLE = HERE.parents[1] / ".state.example.json"
@@ -41,8 +43,8 @@ AT = "2026-11-25T19:00:01Z"
 
 
 def make_run(run_id: str = "20261125T190000Z-abcdef", state: str = "stopped") -> RotationRun:
-    """A run with one target in each state."""
-    return RotationRun(
+    """A run with one target in each state (every one updated, if `state` is completed)."""
+    run = RotationRun(
         run_id=run_id,
         secret="GH_PAT",
         org="ccatobs",
@@ -54,13 +56,20 @@ def make_run(run_id: str = "20261125T190000Z-abcdef", state: str = "stopped") ->
         operator="alice",
         token=TokenInfo(Fingerprint.of(TOKEN), "ccat-ci-bot", "2027-02-01T00:00:00Z"),
         targets=[
-            TargetRecord.pending("ccatobs/system-integration").started("t1").succeeded(204, "t2"),
+            TargetRecord.pending("ccatobs/system-integration")
+            .started("2026-11-25T19:00:01Z")
+            .succeeded(204, "2026-11-25T19:00:02Z"),
             TargetRecord.pending("ccatobs/ops-db-api")
-            .started("t3")
-            .failed(403, "Resource not accessible", "t4"),
+            .started("2026-11-25T19:00:03Z")
+            .failed(403, "Resource not accessible", "2026-11-25T19:00:04Z"),
             TargetRecord.pending("ccatobs/ops-db"),
         ],
     )
+    if state == "completed":
+        for record in run.targets:
+            at = "2026-11-25T19:00:08Z"
+            run.put(TargetRecord.pending(record.repository).started(at).succeeded(204, at))
+    return run
 
 
 def document(*runs: RotationRun) -> JournalDocument:
@@ -334,13 +343,13 @@ def running(journal: Journal) -> tuple[JournalDocument, RotationRun]:
 
 
 def test_a_target_save_is_durable_and_load_applies_it(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json")
     doc, run = running(journal)
     on_disk = journal.path.read_bytes()
-    started = run.targets[1].started("t5")
+    started = run.targets[1].started("2026-11-25T19:00:05Z")
     journal.save_target(run, started)
     assert run.targets[1] is started  # put into the run too
-    journal.save_target(run, started.succeeded(201, "t6"))
+    journal.save_target(run, started.succeeded(201, "2026-11-25T19:00:06Z"))
 
     assert journal.path.read_bytes() == on_disk  # the document was not rewritten...
     assert len(journal.log_path.read_bytes().splitlines()) == 2  # ...two lines were added
@@ -352,58 +361,83 @@ def test_a_target_save_is_durable_and_load_applies_it(tmp_path: Path) -> None:
 
 
 def test_the_journal_command_shows_the_truth_mid_run(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json")
     doc, run = running(journal)
-    journal.save_target(run, run.targets[0].started("t0").succeeded(204, "t1"))
-    journal.save_target(run, run.targets[1].started("t2"))
+    journal.save_target(
+        run, run.targets[0].started("2026-11-25T19:00:00Z").succeeded(204, "2026-11-25T19:00:01Z")
+    )
+    journal.save_target(run, run.targets[1].started("2026-11-25T19:00:02Z"))
     assert json.loads(journal.path.read_bytes()) != doc.to_json()  # the file lags...
-    result = CliRunner().invoke(app, ["pat", "journal", "--json", "--journal", str(journal.path)])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == doc.to_json()  # ...the command does not
-    table = CliRunner().invoke(app, ["pat", "journal", "--journal", str(journal.path)])
+    args = ["pat", "journal", "--journal", str(journal.path)]
+    with journal.lock():  # as the rotation holds it
+        result = CliRunner().invoke(app, [*args, "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout) == doc.to_json()  # ...the command does not
+        table = CliRunner().invoke(app, args)
+    assert "in flight: the write is under way" in " ".join(table.stdout.split())
+    # Once no process holds the lock, the same run has crashed: --json says so.
+    result = CliRunner().invoke(app, [*args, "--json"])
+    current = json.loads(result.stdout)["current"]
+    assert (current["state"], current["recorded_state"]) == ("crashed", "running")
+    table = CliRunner().invoke(app, args)
     assert "in flight, outcome unknown" in table.stdout
 
 
 def test_the_log_is_folded_into_the_document_every_so_many_updates(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_every=3, fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json", fold_every=3)
     doc, run = running(journal)
     for index in range(2):
-        journal.save_target(run, run.targets[index].started(f"t{index}"))
+        journal.save_target(run, run.targets[index].started(f"2026-11-25T19:00:0{index}Z"))
     assert journal.log_path.exists()
-    journal.save_target(run, run.targets[2].started("t2"))  # the third: folded
+    journal.save_target(run, run.targets[2].started("2026-11-25T19:00:02Z"))  # the third: folded
     assert not journal.log_path.exists()
     assert json.loads(journal.path.read_bytes()) == doc.to_json()  # jq sees the truth
     assert Journal(journal.path).load() == doc
 
 
-def test_the_log_is_folded_when_the_document_is_older_than_the_interval(
-    tmp_path: Path,
-) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_every=1000, fold_after=0)
+def test_the_log_is_folded_once_it_is_as_large_as_the_document(tmp_path: Path) -> None:
+    """On size, never on time: each fold rewrites no more bytes than were appended since
+    the last, so a save costs the same at any size of journal."""
+    journal = Journal(tmp_path / "pat-journal.json", fold_min_bytes=0)
     doc, run = running(journal)
-    journal.save_target(run, run.targets[0].started("t0"))
-    assert not journal.log_path.exists()
-    assert json.loads(journal.path.read_bytes()) == doc.to_json()
+    size = journal.path.stat().st_size
+    lines = 0
+    while journal.log_path.exists() or lines == 0:
+        assert lines < 100, "never folded"
+        index = lines % len(run.targets)
+        journal.save_target(run, run.targets[index].started(f"2026-11-25T19:01:{lines:02d}Z"))
+        lines += 1
+        if journal.log_path.exists():
+            assert journal.log_path.stat().st_size < size
+    assert journal.path.stat().st_size >= size  # folded: the document holds them all
+    assert Journal(journal.path).load() == doc
+    # The floor: a small document is not rewritten for every few updates.
+    floored = Journal(tmp_path / "floored" / "pat-journal.json")
+    _, run = running(floored)
+    for index in range(30):
+        record = run.targets[index % len(run.targets)]
+        floored.save_target(run, record.started("2026-11-25T19:01:00Z"))
+    assert floored.log_path.stat().st_size > floored.path.stat().st_size
 
 
 def test_a_whole_save_removes_the_log(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json")
     doc, run = running(journal)
-    journal.save_target(run, run.targets[0].started("t0"))
-    run.finish("interrupted", "t9")
+    journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
+    run.finish("interrupted", "2026-11-25T19:00:09Z")
     journal.save(doc)
     assert sorted(os.listdir(tmp_path)) == ["pat-journal.json"]
     assert Journal(journal.path).load() == doc
 
 
 def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json")
     _, run = running(journal)
-    journal.save_target(run, run.targets[0].started("t0"))
+    journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
     truth = Journal(journal.path).load()
     complete = journal.log_path.read_bytes()
     # A kill (or a power cut) during the next append: any prefix of the line may remain.
-    journal.save_target(run, run.targets[0].succeeded(204, "t1"))
+    journal.save_target(run, run.targets[0].succeeded(204, "2026-11-25T19:00:01Z"))
     line = journal.log_path.read_bytes()[len(complete) :]
     for cut in range(len(line)):  # every prefix short of the newline
         journal.log_path.write_bytes(complete + line[:cut])
@@ -412,14 +446,18 @@ def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
 
 def test_log_lines_of_an_older_document_are_ignored(tmp_path: Path) -> None:
     """A kill between the folded document's rename and the log's removal leaves lines
-    that are already in the document; applying them again could undo later updates."""
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    that are already in the document; applying them again could undo later updates.
+
+    (Round one left the log as it was; a fold now first appends a line naming the new
+    document, so the log such a kill leaves ends with that line.)"""
+    journal = Journal(tmp_path / "pat-journal.json")
     doc, run = running(journal)
-    journal.save_target(run, run.targets[0].started("t0"))
-    stale = journal.log_path.read_bytes()  # says: ops-db... started, outcome unknown
-    journal.save_target(run, run.targets[0].succeeded(204, "t1"))
+    journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
+    journal.save_target(run, run.targets[0].succeeded(204, "2026-11-25T19:00:01Z"))
+    stale = journal.log_path.read_bytes()  # says: ops-db... started, then updated
     journal.save(doc)  # folded; the log is gone
-    journal.log_path.write_bytes(stale)  # as if the removal had not happened
+    folded = encode_line(FoldLine(hashlib.sha256(journal.path.read_bytes()).hexdigest()))
+    journal.log_path.write_bytes(stale + folded)  # as if the removal had not happened
     loaded = Journal(journal.path).load()
     assert loaded == doc
     assert loaded.current is not None and loaded.current.targets[0].state == "updated"
@@ -428,20 +466,65 @@ def test_log_lines_of_an_older_document_are_ignored(tmp_path: Path) -> None:
     assert not journal.log_path.exists()
 
 
+def test_a_document_changed_while_its_log_holds_updates_is_damage(tmp_path: Path) -> None:
+    """Issue 14, defect 4: re-saving the document (as `jq` does: same data, other bytes)
+    while its log holds updates used to drop them silently (the lines no longer named
+    it, so they read as folded). Now the journal is refused, and says so."""
+    journal = Journal(tmp_path / "pat-journal.json")
+    doc, run = running(journal)
+    journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
+    journal.save_target(run, run.targets[0].succeeded(204, "2026-11-25T19:00:01Z"))
+    assert Journal(journal.path).load() == doc
+    original = journal.path.read_bytes()
+    log = journal.log_path.read_bytes()
+    journal.path.write_text(json.dumps(json.loads(original)), encoding="utf-8")  # re-saved
+    with pytest.raises(JournalError) as info:
+        Journal(journal.path).load()
+    message = " ".join(str(info.value).split())
+    assert f"journal {journal.path} is damaged: it no longer matches its update log" in message
+    assert "line 1 was written on top of a document whose SHA-256 starts" in message
+    assert info.value.hint is not None and f"mv {journal.log_path}" in info.value.hint
+    assert journal.log_path.read_bytes() == log  # left untouched
+    # The lines left behind by a fold into another document do not excuse it either.
+    other = encode_line(FoldLine(hashlib.sha256(b"another document").hexdigest()))
+    journal.log_path.write_bytes(log + other)
+    with pytest.raises(JournalError, match="no longer matches its update log"):
+        Journal(journal.path).load()
+    journal.path.write_bytes(original)
+    journal.log_path.write_bytes(log)
+    assert Journal(journal.path).load() == doc
+
+
+def test_a_log_line_missing_from_the_middle_is_damage(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "pat-journal.json")
+    _, run = running(journal)
+    for index in range(3):
+        journal.save_target(run, run.targets[index].started("2026-11-25T19:00:00Z"))
+    first, _, third, end = journal.log_path.read_bytes().split(b"\n")
+    journal.log_path.write_bytes(b"\n".join([first, third, end]))
+    with pytest.raises(
+        JournalError,
+        match="line 2 is update 3 on top of this document, but "
+        "update 2 was due: a line is missing or out of order",
+    ):
+        Journal(journal.path).load()
+    journal.log_path.unlink()
+
+
 @pytest.mark.parametrize(
     ("line", "fragment"),
     [
         ("not json", "line 1 is not valid JSON"),
-        ('{"document": "00", "run_id": "r"}', "line 1.target is missing"),
-        ('{"document": "zz", "run_id": "r", "target": {}}', "line 1.document should be hex"),
+        ('{"document": "00", "run_id": "r"}', "line 1: target is missing"),
+        ('{"document": "zz", "run_id": "r", "target": {}}', "line 1: document should be hex"),
     ],
 )
 def test_a_damaged_log_line_is_an_error_naming_the_log(
     tmp_path: Path, line: str, fragment: str
 ) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json")
     _, run = running(journal)
-    journal.save_target(run, run.targets[0].started("t0"))
+    journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
     with journal.log_path.open("ab") as log:
         log.write(line.encode() + b"\n")
     before = journal.log_path.read_bytes()
@@ -459,9 +542,9 @@ def test_a_damaged_log_line_is_an_error_naming_the_log(
 
 
 def test_a_log_line_for_another_run_or_repository_is_damage(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json")
     _, run = running(journal)
-    journal.save_target(run, run.targets[0].started("t0"))
+    journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
     line = json.loads(journal.log_path.read_bytes())
     changes: list[tuple[dict[str, object], str]] = [
         ({"run_id": "another-run"}, "line 1 updates run another-run, not the journal's"),
@@ -481,21 +564,23 @@ def test_save_target_refuses_what_it_cannot_record(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "pat-journal.json")
     lone = make_run(state="running")
     with pytest.raises(ValueError, match="last saved document"):
-        journal.save_target(lone, lone.targets[0].started("t0"))
+        journal.save_target(lone, lone.targets[0].started("2026-11-25T19:00:00Z"))
     _, run = running(journal)
     with pytest.raises(ValueError, match="last saved document"):
-        journal.save_target(lone, lone.targets[0].started("t0"))  # not the saved run
+        journal.save_target(
+            lone, lone.targets[0].started("2026-11-25T19:00:00Z")
+        )  # not the saved run
     with pytest.raises(KeyError, match="ccatobs/elsewhere"):
         journal.save_target(run, TargetRecord.pending("ccatobs/elsewhere"))
     assert not journal.log_path.exists()  # nothing was written for either
 
 
 def test_a_target_save_that_cannot_be_written_is_a_journal_error(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "pat-journal.json", fold_after=float("inf"))
+    journal = Journal(tmp_path / "pat-journal.json")
     _, run = running(journal)
     journal.log_path.mkdir()  # appending to it fails
     with pytest.raises(JournalError, match="cannot write the journal's update log"):
-        journal.save_target(run, run.targets[0].started("t0"))
+        journal.save_target(run, run.targets[0].started("2026-11-25T19:00:00Z"))
     assert run.targets[0].started_at is None  # not put into the run: it is not durable
     with pytest.raises(JournalError, match="is a directory, not a regular file"):
         journal.load()
@@ -624,7 +709,8 @@ def test_state_example_loads_and_tells_the_incident_story() -> None:
 
 def test_taking_the_lock_removes_temporaries_of_a_killed_save(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "state" / "pat-journal.json")
-    journal.save(document())
+    saved = document(make_run())
+    journal.save(saved)
     stale = journal.path.parent / f".{journal.path.name}.abc123.tmp"
     stale.write_text('{"half": ')
     other = journal.path.parent / "unrelated.tmp"
@@ -632,4 +718,4 @@ def test_taking_the_lock_removes_temporaries_of_a_killed_save(tmp_path: Path) ->
     with journal.lock():
         assert not stale.exists()
     assert other.exists()
-    assert journal.load().current is None
+    assert journal.load() == saved

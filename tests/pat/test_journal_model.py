@@ -275,9 +275,15 @@ def test_shape_matches_the_spec_and_only_adds_fields() -> None:
     data = doc.to_json()
     spec = dict(SPEC_EXAMPLE, history=[SPEC_EXAMPLE["current"]])
     written, specified = key_paths(data), key_paths(spec)
-    # Every key of SPEC §5, in the same order; the only addition is the token's kind.
+    # Every key of SPEC §5, in the same order; the only additions are the token's kind and
+    # the summaries of runs older than the history keeps in full (last, after it).
     assert [path for path in written if path in specified] == specified
-    assert sorted(set(written) - set(specified)) == [".current.token.kind", ".history[].token.kind"]
+    assert sorted(set(written) - set(specified)) == [
+        ".current.token.kind",
+        ".history[].token.kind",
+        ".older_runs",
+    ]
+    assert list(data)[-1] == "older_runs"
     assert data["schema"] == SCHEMA == 1
     assert data["current"]["token"]["kind"] == "fine-grained"
 

@@ -15,6 +15,7 @@ from ccat.pat.render.rotation import (
     preflight_failure_lines,
     preflight_lines,
 )
+from ccat.pat.render.unfinished import DO_NOT_REVOKE
 from ccat.pat.rotate import Plan, PlanItem, Preflight, RotationOutcome, TokenCheck, WriteFailure
 from tests.screens import drawn
 
@@ -82,9 +83,10 @@ def test_failure_report_lists_exactly_the_updated_and_not_updated() -> None:
     lines = outcome_report(outcome, "/state/pat-journal.json")
     assert lines[0].endswith("ccatobs/r2:[/] HTTP 403: Resource not accessible")
     # What to do comes last, where the terminal shows it after long lists.
-    assert lines[-4:-1] == [
+    assert lines[-5:-1] == [
         "[bold red]✗ 2 of 4 repositories updated; stopped at ccatobs/r2 (HTTP 403).[/]",
         "[dim]hint:[/] grant access",
+        DO_NOT_REVOKE,
         "Fix the cause, then " + RECOVERY,
     ]
     updated = lines[lines.index("Already updated (2):") + 1 : lines.index("NOT updated (2):")]

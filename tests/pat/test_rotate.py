@@ -21,6 +21,7 @@ import pytest
 
 from ccat.fakehub import FakeHub, Fault, LoggedRequest
 from ccat.pat.errors import (
+    CredentialRejectedError,
     InvalidNewTokenError,
     JournalError,
     JournalLockedError,
@@ -511,14 +512,16 @@ async def test_a_rejected_operator_credential_fails_preflight(
     targets: list[str],
     assert_no_leak: NoLeak,
 ) -> None:
-    with pytest.raises(PreflightError) as caught:
+    # Issue 15.3: said once (exit 4), not as a 401 for every repository's key.
+    with pytest.raises(CredentialRejectedError) as caught:
         await rotate(hub, graph_file, journal_path, new_token, operator_token="not-a-known-token")
 
-    subjects = [f.subject for f in caught.value.failures]
-    assert subjects == ["the operator credential", *targets]
-    assert all("HTTP 401" in f.reason for f in caught.value.failures)
+    assert caught.value.exit_code == 4
+    assert "GitHub rejected the operator credential" in caught.value.message
+    assert "HTTP 401" in caught.value.message and "nothing was written" in caught.value.message
+    assert not any(target in caught.value.message for target in targets)
     assert_nothing_written(hub, journal_path)
-    assert_no_leak(str(caught.value), repr(caught.value.failures))
+    assert_no_leak(str(caught.value))
 
 
 async def test_a_dry_run_preflights_and_writes_nothing(
@@ -843,9 +846,10 @@ async def test_a_journal_that_cannot_be_written_stops_the_rotation_with_a_journa
 async def test_both_tokens_rejected_says_both(
     hub: FakeHub, graph_file: Path, journal_path: Path, new_token: str
 ) -> None:
-    with pytest.raises(InvalidNewTokenError) as caught:
+    # Issue 15.3: the operator credential's rejection (exit 4) says the new token's too.
+    with pytest.raises(CredentialRejectedError) as caught:
         await rotate(hub, graph_file, journal_path, "ghp_unknown0000", operator_token="nope")
-    assert "the new token is not valid" in caught.value.message
-    assert "so was the operator credential" in caught.value.message
-    assert caught.value.hint is not None and "GH_TOKEN" in caught.value.hint
+    assert "GitHub rejected the operator credential" in caught.value.message
+    assert "so was the new token" in caught.value.message
+    assert caught.value.hint is not None and "gh auth login" in caught.value.hint
     assert_nothing_written(hub, journal_path)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +39,27 @@ class Connection:
     # One for the whole command: a rotation's preflight and its writes run in two
     # clients (two event loops), and GitHub counts their points together.
     budget: PointsBudget
+    # `--repo`: the selected repositories' full names in the graph's order; None: all.
+    selection: tuple[str, ...] | None = None
+
+    @property
+    def repositories(self) -> list[str]:
+        """The repositories to act on: the selection, else every target of the graph."""
+        if self.selection is not None:
+            return list(self.selection)
+        return [target.full_name for target in self.graph.targets]
+
+    def where(self) -> str | None:
+        """The API and the credential, said when the API is not api.github.com (SPEC
+        §12: every command names the host it talks to); None for api.github.com."""
+        from ccat.pat.api_url import DEFAULT_API_URL
+
+        if self.settings.api_url == DEFAULT_API_URL:
+            return None
+        return (
+            f"GitHub API at {self.settings.api_url}; operator credential from "
+            f"{self.credential_source}"
+        )
 
     def client_factory(
         self, listener: ClientListener | None
@@ -70,6 +91,7 @@ def resolve_connection(args: ConnectionArgs, env: Mapping[str, str]) -> Connecti
 
     secret = checked_secret_name(args.secret)
     graph = load_graph(args.graph, args.org)
+    selection = select_repositories(graph, args.repos) if args.repos else None
     url = resolve_api_url(args.api_url, env, insecure_http=args.insecure_http)
     credential = resolve_credential(env, url)
     settings = ClientSettings(
@@ -81,7 +103,39 @@ def resolve_connection(args: ConnectionArgs, env: Mapping[str, str]) -> Connecti
         budget=args.budget,
     )
     budget = PointsBudget(settings.budget, monotonic=time.monotonic)
-    return Connection(graph, settings, credential.source, secret, args.debug, budget)
+    return Connection(graph, settings, credential.source, secret, args.debug, budget, selection)
+
+
+def select_repositories(graph: Graph, names: Sequence[str]) -> tuple[str, ...]:
+    """The full names `--repo NAME` selects, in the graph's order, once each.
+
+    A NAME is a repository of the graph, `name` or `org/name` (the org the graph's),
+    compared case-insensitively as GitHub does. Anything else is a `UsageError` (exit 2)
+    suggesting the closest names of the graph: a repository outside the graph is no
+    target of this tool.
+    """
+    import difflib
+
+    known = {target.full_name.casefold(): target.full_name for target in graph.targets}
+    wanted: set[str] = set()
+    for given in names:
+        name = given.strip()
+        full = name if "/" in name else f"{graph.org}/{name}"
+        if full.casefold() not in known:
+            short = {target.name.casefold(): target.name for target in graph.targets}
+            probe = name.rpartition("/")[2].casefold()
+            close = difflib.get_close_matches(probe, list(short), n=3, cutoff=0.6)
+            if close:
+                hint = "did you mean " + " or ".join(repr(short[c]) for c in close) + "?"
+            else:
+                hint = "`ccat pat status` lists every repository of the graph"
+            raise UsageError(
+                f"--repo {given!r} is not a repository of the dependency graph {graph.path} "
+                f"(organisation {graph.org})",
+                hint=hint,
+            )
+        wanted.add(full.casefold())
+    return tuple(known[key] for key in known if key in wanted)
 
 
 def journal_at(option: Path | None, env: Mapping[str, str]) -> Journal:

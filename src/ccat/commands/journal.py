@@ -1,7 +1,9 @@
 """`ccat pat journal`: what the last rotation did, for incident response.
 
 It only reads: the journal (with any target updates not yet folded into it) and whether a
-live process holds the run lock, which tells `running` from a crashed run.
+live process holds the run lock, which tells `running` from a crashed run. `--json`
+carries the state a person sees (SPEC §12): `crashed` for a run recorded as running that
+no live process holds, `running` only while one does; the stored one is beside it.
 """
 
 from __future__ import annotations
@@ -13,11 +15,16 @@ from ccat.pat.errors import CcatError, JournalError
 from ccat.pat.graph import load_graph
 from ccat.pat.render.journal import (
     journal_header,
+    journal_json,
     journal_notes,
     journal_targets,
     resume_forecast,
 )
 from ccat.pat.render.text import json_text, plural, shown
+
+BOTH_TOKENS = (
+    "[bold red]Both tokens are in use[/] until this rotation is finished: do not revoke either."
+)
 
 
 def run_journal_command(args: JournalArgs, terminal: Terminal | None = None) -> int:
@@ -31,22 +38,25 @@ def run_journal_command(args: JournalArgs, terminal: Terminal | None = None) -> 
                 f"no journal at {journal.path}: no rotation has been run with it",
                 hint="pass --journal PATH or set CCAT_JOURNAL to the journal of the rotation",
             )
-        document = journal.load()
-        holder = journal.holder()
+        document, holder = journal.observe()
     except CcatError as exc:
         return terminal.fail(exc)
     if args.json:
-        terminal.print_raw(json_text(document.to_json()))
+        terminal.print_raw(json_text(journal_json(document, lock_held=holder is not None)))
         return 0
     run = document.current
     if run is None:
         out.print(f"The journal {shown(str(journal.path))} has no run.")
         return 0
-    out.print(journal_header(run, str(journal.path), None if holder is None else holder.describe()))
+    described = None if holder is None else holder.describe()
+    live = described is not None and run.state == "running"
+    out.print(journal_header(run, str(journal.path), described))
     out.print(journal_targets(run))
-    for note in journal_notes(run):
+    for note in journal_notes(run, live=live):
         out.print(note)
-    out.print(resume_forecast(run))
+    out.print(resume_forecast(run, described))
+    if run.state != "completed" and not live:  # the forecast of a live run says it
+        out.print(BOTH_TOKENS)
     if args.graph.exists():
         try:
             current = load_graph(args.graph, run.org)

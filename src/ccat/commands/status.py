@@ -1,8 +1,10 @@
 """`ccat pat status`: check every repository, warn of what breaks next, exit for CI.
 
-Exit codes (SPEC §3): 0 present everywhere (warnings do not fail unless --strict);
+Exit codes (SPEC §3, §12): 0 present everywhere (warnings do not fail unless --strict);
 1 missing somewhere, or with --strict any warning; 3 none known missing but some
-repository could not be checked; 2 usage or configuration.
+repository could not be checked; 2 usage or configuration, or a journal that cannot be
+believed (`status_journal`); 4 the operator credential is missing or rejected (said
+once); 130/143/129 stopped by a signal during the checks.
 
 Where things go: the report (table and footer, JSON or Markdown) on stdout; on stderr
 the graph's warnings, a journal that cannot be read, the hint of exit code 3 and, when
@@ -15,17 +17,20 @@ appended to the step summary.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from ccat.commands.inputs import Connection, journal_at, resolve_connection
-from ccat.commands.signals import Interrupted, raising_signals, run_interruptible
+from ccat.commands.inputs import Connection, resolve_connection
+from ccat.commands.signals import Interrupted, SignalGate
+from ccat.commands.status_journal import read_status_journal
+from ccat.commands.step_summary import append_step_summary
 from ccat.commands.terminal import Terminal
 from ccat.commands.workflow_log import write_command
 from ccat.options import OutputFormat, StatusArgs
-from ccat.pat.early_warnings import Outlook, assess, relevant_runs
-from ccat.pat.errors import CcatError, JournalError
-from ccat.pat.journal import RotationRun
+from ccat.pat.credentials import gh_hostname
+from ccat.pat.early_warnings import Outlook, assess
+from ccat.pat.errors import CcatError, credential_rejected
 from ccat.pat.render.progress import ClientNotices, status_progress
 from ccat.pat.render.status import (
     check_hint,
@@ -39,14 +44,17 @@ from ccat.pat.render.status_ci import (
     step_summary,
     workflow_commands,
 )
-from ccat.pat.render.text import shown
+from ccat.pat.render.text import plural, shown
 from ccat.pat.status import StatusOptions, StatusReport, run_status
 
-EXIT_OK, EXIT_MISSING, EXIT_UNCHECKED = 0, 1, 3
+EXIT_OK, EXIT_MISSING, EXIT_UNCHECKED, EXIT_CREDENTIAL = 0, 1, 3, 4
 
 
 def exit_code(report: StatusReport, outlook: Outlook, *, strict: bool) -> int:
-    """SPEC §3: missing (or, strict, a warning) is 1, otherwise unchecked is 3, else 0."""
+    """SPEC §3 and §12: a rejected operator credential is 4; missing (or, strict, a
+    warning) is 1, otherwise unchecked is 3, else 0."""
+    if any(result.credential_rejected for result in report.results):
+        return EXIT_CREDENTIAL
     if report.count("missing") or (strict and outlook.count):
         return EXIT_MISSING
     if report.count("error"):
@@ -54,57 +62,64 @@ def exit_code(report: StatusReport, outlook: Outlook, *, strict: bool) -> int:
     return EXIT_OK
 
 
-def journal_runs(
-    args: StatusArgs, connection: Connection, terminal: Terminal
-) -> Sequence[RotationRun]:
-    """The journal's runs of this secret, organisation and API, newest first; none (and
-    a warning on stderr) when it cannot be read — status still checks GitHub, only the
-    journal-based warnings are lost."""
-    try:
-        journal = journal_at(args.journal, terminal.env)
-        if not journal.exists():
-            return ()
-        document = journal.load()
-    except JournalError as exc:
-        terminal.err.print(
-            f"[yellow]warning:[/] {shown(exc.message)} — the journal-based warnings "
-            "(expiry, age by token kind, missed, changed, safe to revoke) are skipped"
-        )
-        return ()
-    runs = list(reversed(document.history))
-    newest_first = [document.current, *runs] if document.current is not None else runs
-    return relevant_runs(
-        newest_first,
-        secret=connection.secret,
-        org=connection.graph.org,
-        api_url=connection.settings.api_url,
-    )
-
-
 def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> int:
-    """Run `ccat pat status`; returns the exit code."""
-    terminal = terminal or Terminal.current()
+    """Run `ccat pat status`; returns the exit code (130/143/129 when a signal stops the
+    checks; once they are done, the report is printed whole whatever signal comes)."""
+    with SignalGate.installed() as gate:
+        return _run_status(args, terminal or Terminal.current(), gate)
+
+
+def _run_status(args: StatusArgs, terminal: Terminal, gate: SignalGate) -> int:
     err = terminal.err
     try:
-        with raising_signals():
-            connection = resolve_connection(args.connection, terminal.env)
-            for warning in connection.graph.warnings:
-                err.print(f"[yellow]warning:[/] {shown(warning)}")
-            runs = journal_runs(args, connection, terminal)
-            report = _check(args, connection, terminal)
+        connection = resolve_connection(args.connection, terminal.env)
+        where = connection.where()
+        if where is not None:
+            err.print(shown(where))
+        for warning in connection.graph.warnings:
+            err.print(f"[yellow]warning:[/] {shown(warning)}")
+        journal = read_status_journal(
+            args.journal,
+            terminal.env,
+            secret=connection.secret,
+            org=connection.graph.org,
+            api_url=connection.settings.api_url,
+            now=datetime.now(UTC),
+        )
+        report = _check(args, connection, terminal, gate)
+        if report.results and all(r.credential_rejected for r in report.results):
+            # One cause, said once (exit 4), not a table of 401 rows.
+            raise credential_rejected(
+                connection.credential_source,
+                gh_hostname(connection.settings.api_url),
+                f"none of the {len(report.results)} repositories could be checked",
+            )
     except CcatError as exc:
         return terminal.fail(exc)
     except Interrupted as interrupted:
         err.print(f"[red]{interrupted.name}: status stopped; nothing was changed[/]")
         return interrupted.exit_code
+    gate.hold()
     outlook = assess(
         report,
-        runs,
+        journal.runs,
         datetime.now(UTC),
         warn_days=args.warn_days,
         max_age=args.max_age,
+        unfinished=journal.unfinished(report),
     )
+    unsaid = connection.selection is not None and outlook.safe_to_revoke is not None
+    if unsaid:
+        # The warnings reason about the whole graph: repositories that were not checked
+        # may still hold the previous token, so the selection alone proves nothing.
+        outlook = replace(outlook, safe_to_revoke=None)
     _print(args.output, report, outlook, terminal)
+    if unsaid:
+        err.print(
+            f"note: only {plural(len(report.results), 'repository', 'repositories')} of "
+            f"{len(connection.graph.targets)} checked (--repo): whether the previous token "
+            "may be revoked is said only when every repository of the graph is checked"
+        )
     _github_actions(report, outlook, terminal, machine=args.output is not OutputFormat.TABLE)
     code = exit_code(report, outlook, strict=args.strict)
     if code == EXIT_UNCHECKED or any(r.credential_rejected for r in report.results):
@@ -119,9 +134,11 @@ def run_status_command(args: StatusArgs, terminal: Terminal | None = None) -> in
     return code
 
 
-def _check(args: StatusArgs, connection: Connection, terminal: Terminal) -> StatusReport:
+def _check(
+    args: StatusArgs, connection: Connection, terminal: Terminal, gate: SignalGate
+) -> StatusReport:
     """Run the engine with progress on a terminal and notices on stderr."""
-    repositories = [target.full_name for target in connection.graph.targets]
+    repositories = connection.repositories
     with status_progress(terminal.err, len(repositories)) as progress:
         notices = ClientNotices(
             terminal.err,
@@ -136,7 +153,7 @@ def _check(args: StatusArgs, connection: Connection, terminal: Terminal) -> Stat
             concurrency=args.connection.concurrency,
             listener=progress,
         )
-        return run_interruptible(lambda: run_status(options))
+        return gate.run(lambda: run_status(options))
 
 
 def _print(
@@ -169,17 +186,22 @@ def _github_actions(
 
 
 def _append_summary(path: str, report: StatusReport, outlook: Outlook, terminal: Terminal) -> None:
+    """Append what fits of the Markdown report to what the step has left of its 1 MiB
+    (the file is only stat-ed before: `append_step_summary` opens it without blocking,
+    and refuses anything but a regular file)."""
     try:
-        with open(path, "a", encoding="utf-8") as handle:
-            room = STEP_SUMMARY_LIMIT - handle.tell()
-            text = step_summary(report, outlook, room)
-            if text is None:
-                terminal.err.print(
-                    f"[yellow]warning:[/] the step summary ({shown(path)}) has no room left "
-                    "(GitHub keeps at most 1 MiB per step): nothing was added to it"
-                )
-                return
-            handle.write(text)
+        try:
+            used = os.stat(path).st_size
+        except FileNotFoundError:
+            used = 0
+        text = step_summary(report, outlook, STEP_SUMMARY_LIMIT - used)
+        if text is None:
+            terminal.err.print(
+                f"[yellow]warning:[/] the step summary ({shown(path)}) has no room left "
+                "(GitHub keeps at most 1 MiB per step): nothing was added to it"
+            )
+            return
+        append_step_summary(path, text)
     except OSError as exc:
         terminal.err.print(
             f"[yellow]warning:[/] cannot append to GITHUB_STEP_SUMMARY "

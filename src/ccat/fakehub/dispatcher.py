@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 
 from ccat.fakehub import documents
 from ccat.fakehub.budget import PointsWindow
@@ -34,6 +35,8 @@ class HubDispatcher:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self.log: list[LoggedRequest] = []
+        # Called in the handler's thread with each request once it is logged.
+        self.on_request: Callable[[LoggedRequest], None] | None = None
         self.in_flight = 0
         self.max_in_flight = 0
         self.budget_refusals = 0
@@ -117,6 +120,9 @@ class HubDispatcher:
             self.log.append(entry)
             self.in_flight -= 1
             self._idle.notify_all()
+        listener = self.on_request
+        if listener is not None:
+            listener(entry)
 
     # -- for the hub's own thread ---------------------------------------------------------
 

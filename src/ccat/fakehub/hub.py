@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
@@ -143,6 +143,16 @@ class FakeHub:
     @latency.setter
     def latency(self, seconds: float) -> None:
         self._dispatcher.latency = seconds
+
+    @property
+    def on_request(self) -> Callable[[LoggedRequest], None] | None:
+        """Called with each request once it is logged (in the handler's thread), e.g. to
+        print it; None: nothing is called."""
+        return self._dispatcher.on_request
+
+    @on_request.setter
+    def on_request(self, listener: Callable[[LoggedRequest], None] | None) -> None:
+        self._dispatcher.on_request = listener
 
     # -- tokens -------------------------------------------------------------------------
 

@@ -5,8 +5,9 @@ PUT 5) and counts repeated refusals against an integration. Every request of a r
 borrows its points from one `PointsBudget` before it is sent: at most `points` in any
 window of `window` seconds. A point is counted from the moment its request is sent until
 `window` seconds after its answer arrived — GitHub counted it somewhere in between, so
-our window never ends before GitHub's. A `Retry-After` from GitHub pauses every request
-of the run (`pause`), not only the one that was refused.
+our window never ends before GitHub's. A rate limit from GitHub pauses every request
+of the run (`pause`), not only the one that was refused; the time the run has spent
+paused so (waits that overlap counted once) is what `--max-wait` bounds.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class PointsBudget:
         self._released: deque[tuple[float, int]] = deque()  # (leaves the window at, points)
         self._released_points = 0
         self._paused_until = 0.0
+        self.paused_total = 0.0  # seconds the run has been paused by rate limits, in all
         self._turn = anyio.Lock()  # first come, first served: no request is starved
 
     @property
@@ -101,9 +103,19 @@ class PointsBudget:
             self._released_points += spent.points
             spent.points = 0  # released once
 
-    def pause(self, seconds: float) -> None:
-        """GitHub asked us to wait: no request of the run is sent for `seconds`."""
+    def pause_growth(self, seconds: float) -> float:
+        """How much longer the run would be paused if `pause(seconds)` were called now:
+        less than `seconds` when a pause is already running (the two overlap)."""
+        now = self._monotonic()
+        return max(0.0, now + seconds - max(self._paused_until, now))
+
+    def pause(self, seconds: float) -> float:
+        """GitHub asked us to wait: no request of the run is sent for `seconds`. Returns
+        the time this adds to the run's pause, which `paused_total` counts."""
+        growth = self.pause_growth(seconds)
         self._paused_until = max(self._paused_until, self._monotonic() + seconds)
+        self.paused_total += growth
+        return growth
 
     def _expire(self, now: float) -> None:
         while self._released and self._released[0][0] <= now:

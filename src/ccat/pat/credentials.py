@@ -1,16 +1,20 @@
 """Where the API URL, the operator credential and the new token come from (SPEC §2.2),
 and the checks each passes before the first request.
 
-API base URL, first found wins: `--api-url`, `GITHUB_API_URL`, `GH_HOST` (as the GitHub
-CLI reads it: `https://api.github.com` for github.com, else `https://HOST/api/v3`), then
-`https://api.github.com`. It is validated once, because a URL with a query string sends
-every request to `GET /`, which answered 200 and made every repository look present.
+The API URL and its one normal form are `ccat.pat.api_url`'s (re-exported here).
 
-Operator credential, as `gh` looks for it: for github.com `GH_TOKEN`, `GITHUB_TOKEN`,
-then `gh auth token`; for any other host (GitHub Enterprise Server, the emulator)
-`GH_ENTERPRISE_TOKEN`, `GITHUB_ENTERPRISE_TOKEN`, then `GH_TOKEN`, `GITHUB_TOKEN` (which
-ccat has always accepted for any host), then `gh auth token --hostname HOST`. It is read
-from the environment or from `gh`'s standard output, never from argv.
+Operator credential, as the GitHub CLI looks for it, by the API's host — a github.com
+credential is never sent to another host:
+
+- `api.github.com`, and an API on this machine (the emulator): `GH_TOKEN`,
+  `GITHUB_TOKEN`, then `gh auth token --hostname HOST`;
+- any other host (GitHub Enterprise Server, `GH_HOST`): `GH_ENTERPRISE_TOKEN`,
+  `GITHUB_ENTERPRISE_TOKEN`, then `gh auth token --hostname HOST`. `GH_TOKEN` and
+  `GITHUB_TOKEN` are not read: until round two, `GH_HOST=github.example.org` sent the
+  github.com token to that host.
+
+None found: `CredentialError` (exit 4), naming the variable to set. It is read from the
+environment or from `gh`'s standard output, never from argv.
 
 Every token (the operator's and the new one) must look like a GitHub token: printable
 ASCII without whitespace, at most 255 characters. Anything else used to end in a
@@ -22,38 +26,55 @@ character of it, its position or its length.
 from __future__ import annotations
 
 import getpass
-import ipaddress
+import os
 import re
+import select
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, Literal, TextIO, overload
 from urllib.parse import urlsplit
 
+from ccat.pat.api_url import (
+    GITHUB_API_HOST,
+    GITHUB_HOST,
+    api_host,
+    is_loopback,
+    resolve_api_url,
+    validate_api_url,
+)
 from ccat.pat.errors import CredentialError, InvalidNewTokenError, UsageError
-from ccat.pat.github import DEFAULT_API_URL
+
+__all__ = [
+    "GH_TIMEOUT",
+    "MAX_TOKEN_LENGTH",
+    "MAX_TOKEN_LINE_BYTES",
+    "Credential",
+    "credential_variables",
+    "gh_hostname",
+    "read_new_token",
+    "resolve_api_url",
+    "resolve_credential",
+    "token_problem",
+    "validate_api_url",
+    "validate_token",
+]
 
 GH_TIMEOUT = 15.0
-GITHUB_HOST = "github.com"
 MAX_TOKEN_LENGTH = 255
 # The new token is one line of standard input; a longer line is refused without
 # reading the rest of it into memory.
 MAX_TOKEN_LINE_BYTES = 64 * 1024
+GITHUB_VARIABLES = ("GH_TOKEN", "GITHUB_TOKEN")
+ENTERPRISE_VARIABLES = ("GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
 
-_URL_EXAMPLES = (
-    "e.g. https://api.github.com, https://HOST/api/v3 for GitHub Enterprise Server, "
-    "or http://127.0.0.1:PORT for a server on this machine"
-)
-# A host name (labels of letters, digits, '-' and '_') or an IPv4 address.
-_HOST_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_-]+)*\.?")
-_GH_HOST = re.compile(r"[A-Za-z0-9._-]+(?::[0-9]+)?")
 _TOKEN = re.compile(rf"[\x21-\x7e]{{1,{MAX_TOKEN_LENGTH}}}")
 # Surrounding whitespace stripped from a token: ASCII only (str.strip() would also take
 # the control characters U+001C-U+001F, which then would not be refused).
 _WHITESPACE = " \t\n\r\v\f"
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _TOKEN_HINT = (
     "a GitHub token is printable ASCII without spaces, at most 255 characters "
     "(ghp_… or github_pat_…); copy it again from GitHub"
@@ -68,168 +89,30 @@ class Credential:
     source: str
 
 
-# --- the API base URL -----------------------------------------------------------------
-
-
-def resolve_api_url(
-    option: str | None, env: Mapping[str, str], *, insecure_http: bool = False
-) -> str:
-    """The REST API base URL, validated, without a trailing slash.
-
-    First found wins: `option` (`--api-url`), `GITHUB_API_URL`, `GH_HOST`, github.com.
-    An empty environment variable counts as unset. Raises `UsageError` naming where the
-    URL came from; plain `http://` is refused to any host but this machine's unless
-    `insecure_http` (`--insecure-http`).
-    """
-    if option is not None:
-        return validate_api_url(option, "--api-url", insecure_http=insecure_http)
-    from_env = env.get("GITHUB_API_URL", "")
-    if from_env.strip():
-        return validate_api_url(from_env, "GITHUB_API_URL", insecure_http=insecure_http)
-    host = env.get("GH_HOST", "").strip()
-    if host:
-        if not _GH_HOST.fullmatch(host):
-            raise UsageError(
-                f"GH_HOST {_shown(host)} is not a host name",
-                hint="GH_HOST names the host only, e.g. github.example.com; a full URL goes "
-                "in GITHUB_API_URL or --api-url",
-            )
-        url = DEFAULT_API_URL if host.lower() == GITHUB_HOST else f"https://{host}/api/v3"
-        return validate_api_url(url, "GH_HOST", insecure_http=insecure_http)
-    return DEFAULT_API_URL
-
-
-def validate_api_url(value: str, source: str, *, insecure_http: bool = False) -> str:
-    """`value` as an API base URL without a trailing slash, or `UsageError` naming `source`.
-
-    The URL is shown in messages with any credentials and any query or fragment cut
-    out (either could hold a secret), and not at all when it is not printable ASCII.
-    """
-    url = value.strip()
-    if not url:
-        raise UsageError(f"{source} is empty", hint=_URL_EXAMPLES)
-    named = f"{source} {_shown(url)}" if _printable(url) else source
-    _refuse_unsafe_text(url, named)
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # an unclosed '[' of an IPv6 address
-        raise UsageError(f"{named} is not a valid URL", hint=_URL_EXAMPLES) from None
-    if parts.scheme not in ("https", "http"):
-        raise UsageError(f"{named} is not an https:// URL", hint=_URL_EXAMPLES)
-    host = parts.hostname or ""
-    if not host:
-        raise UsageError(f"{named} has no host", hint=_URL_EXAMPLES)
-    if not _valid_host(host):
-        raise UsageError(f"{named} has an invalid host", hint=_URL_EXAMPLES)
-    if not _valid_port(parts.netloc, host):
-        raise UsageError(
-            f"{named} has an invalid port (a number from 1 to 65535)", hint=_URL_EXAMPLES
-        )
-    if parts.scheme == "http" and not insecure_http and not _is_loopback(host):
-        raise UsageError(
-            f"{named} uses plain http:// to {host}, which is not this machine: every request "
-            "would send the operator credential in clear",
-            hint=f"use https://{url[len('http://') :]}; for a server you trust on a private "
-            "network, pass --insecure-http",
-        )
-    return parts.scheme + url[len(parts.scheme) :].rstrip("/")
-
-
-def _refuse_unsafe_text(url: str, named: str) -> None:
-    """Credentials, characters that are not printable ASCII, a query or a fragment."""
-    if "@" in url:
-        raise UsageError(
-            f"{named} holds credentials (user:password@): they would go with every request "
-            "and into --debug output",
-            hint="remove them: the operator credential comes from GH_TOKEN or `gh auth token`; "
-            + _URL_EXAMPLES,
-        )
-    if not _printable(url):
-        raise UsageError(
-            f"{named} contains a space, a control character or a character that is not ASCII",
-            hint=f"write an international domain name in its xn-- form; {_URL_EXAMPLES}",
-        )
-    for mark, what in (("?", "a query string"), ("#", "a fragment")):
-        if mark in url:
-            raise UsageError(
-                f"{named} has {what} ('{mark}'); an API base URL has none (with one, every "
-                "request would go to the wrong path)",
-                hint=_URL_EXAMPLES,
-            )
-
-
-def _printable(text: str) -> bool:
-    return all("!" <= char <= "~" for char in text)
-
-
-def _shown(url: str) -> str:
-    """`url` quoted for a message, with credentials, query and fragment cut out."""
-    if not _printable(url):
-        return "(not printable)"
-    scheme = _SCHEME.match(url)
-    prefix = scheme.group(0) if scheme else ""
-    rest = url[len(prefix) :]
-    if "@" in rest:  # everything up to the last '@' may be a user name and a password
-        rest = "***@" + rest.rpartition("@")[2]
-    for mark in "?#":
-        if mark in rest:
-            rest = rest.partition(mark)[0] + mark + "…"
-    return repr(prefix + rest)
-
-
-def _valid_host(host: str) -> bool:
-    """Whether `host` (as urlsplit gives it) is a host name, an IPv4 or an IPv6 address."""
-    if ":" in host:  # only a bracketed IPv6 address holds a colon
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            return False
-        return True
-    return _HOST_NAME.fullmatch(host) is not None
-
-
-def _valid_port(netloc: str, host: str) -> bool:
-    """Whether the authority is exactly the host and an optional port from 1 to 65535."""
-    written = f"[{host}]" if ":" in host else host
-    if netloc.lower() == written:
-        return True
-    port = netloc.lower().removeprefix(written)
-    # urlsplit forgives "host:", "host:+80", "host:080" and "host:0": a URL that says
-    # exactly what it means is asked for instead.
-    return bool(re.fullmatch(r":[1-9][0-9]{0,4}", port)) and int(port[1:]) <= 65535
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 # --- the operator credential ----------------------------------------------------------
 
 
 def gh_hostname(api_url: str) -> str:
     """The host the API URL belongs to, as `gh auth token --hostname` names it."""
     host = urlsplit(api_url).hostname or GITHUB_HOST
-    return GITHUB_HOST if host in ("api.github.com", GITHUB_HOST) else host
+    return GITHUB_HOST if host in (GITHUB_API_HOST, GITHUB_HOST) else host
 
 
 def credential_variables(host: str) -> tuple[str, ...]:
-    """The environment variables that may hold the operator credential for `host`, in order."""
-    if host == GITHUB_HOST:
-        return ("GH_TOKEN", "GITHUB_TOKEN")
-    return ("GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GH_TOKEN", "GITHUB_TOKEN")
+    """The environment variables that may hold the operator credential for `host` (as
+    `gh_hostname` names it), in order: github.com's only for github.com and this
+    machine, the enterprise ones for any other host."""
+    if host == GITHUB_HOST or is_loopback(host):
+        return GITHUB_VARIABLES
+    return ENTERPRISE_VARIABLES
 
 
 def resolve_credential(env: Mapping[str, str], api_url: str) -> Credential:
     """Find the operator credential for `api_url`'s host and check that it is well formed.
 
-    Raises `CredentialError` listing what was tried when there is none, and `UsageError`
-    naming the source (never the value) when the one found is malformed: the first
-    found is used, a malformed one is not skipped for the next.
+    Raises `CredentialError` (exit 4) naming what was tried and the variable to set when
+    there is none, and `UsageError` naming the source (never the value) when the one
+    found is malformed: the first found is used, a malformed one is not skipped.
     """
     host = gh_hostname(api_url)
     variables = credential_variables(host)
@@ -241,53 +124,97 @@ def resolve_credential(env: Mapping[str, str], api_url: str) -> Credential:
     token, outcome = _gh_auth_token(env, host)
     if token is not None:
         return Credential(token, f"gh auth token ({host})")
+    ignored = [name for name in GITHUB_VARIABLES if name not in variables and env.get(name)]
+    not_sent = (
+        f"; {' and '.join(ignored)} {'is' if len(ignored) == 1 else 'are'} set but "
+        f"not used: a github.com credential is never sent to {api_host(api_url)}"
+        if ignored
+        else ""
+    )
     raise CredentialError(
         f"no operator credential for {host}: {', '.join(variables)} are unset or empty, "
-        f"and {outcome}",
-        hint=_credential_hint(host),
+        f"and {outcome}{not_sent}",
+        hint=_credential_hint(host, variables),
     )
 
 
 def _gh_auth_token(env: Mapping[str, str], host: str) -> tuple[str | None, str]:
-    """The token `gh auth token --hostname HOST` prints, or None and why there is none."""
+    """The token `gh auth token --hostname HOST` prints, or None and why there is none.
+
+    gh may leave a process of its own (a credential helper) holding its standard output
+    open after it has exited: what gh printed is read once gh has exited, without
+    waiting for the end of the stream, so that does not cost the whole timeout.
+    """
     command = f"gh auth token --hostname {host}"
     gh = shutil.which("gh", path=env.get("PATH"))
     if gh is None:
         return None, "`gh` is not installed"
     try:
-        done = subprocess.run(
-            [gh, "auth", "token", "--hostname", host],
-            capture_output=True,
-            # Standard input may hold the new token (`… | ccat pat rotate`): not for gh.
-            stdin=subprocess.DEVNULL,
-            timeout=GH_TIMEOUT,
-            check=False,
-            env=dict(env),
-        )
+        output, returncode = _run_for_output([gh, "auth", "token", "--hostname", host], env)
     except subprocess.TimeoutExpired:
         return None, f"`{command}` did not answer within {GH_TIMEOUT:g} s"
     except OSError as exc:
         return None, f"`{command}` could not run ({exc.strerror or exc})"
     # Bytes, decoded without ever failing: a non-ASCII answer is then refused by
     # validate_token, not by a UnicodeDecodeError quoting the byte.
-    token = done.stdout.decode("ascii", errors="replace").strip(_WHITESPACE)
-    if done.returncode == 0 and token:
+    token = output.decode("ascii", errors="replace").strip(_WHITESPACE)
+    if returncode == 0 and token:
         validate_token(token, f"the output of `{command}`")
         return token, "found"
-    if done.returncode:
-        return None, f"`{command}` failed (exit {done.returncode})"
+    if returncode:
+        return None, f"`{command}` failed (exit {returncode})"
     return None, f"`{command}` printed nothing"
 
 
-def _credential_hint(host: str) -> str:
-    if host == GITHUB_HOST:
+def _run_for_output(argv: list[str], env: Mapping[str, str]) -> tuple[bytes, int]:
+    """Run `argv`; its standard output (at most `MAX_TOKEN_LINE_BYTES` and a byte) and
+    exit status, once it has exited and its output is drained. TimeoutExpired (the
+    process killed) when it has not exited within `GH_TIMEOUT` seconds."""
+    deadline = time.monotonic() + GH_TIMEOUT
+    with subprocess.Popen(
+        argv,
+        # Standard input may hold the new token (`… | ccat pat rotate`): not for gh.
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=dict(env),
+    ) as process:
+        assert process.stdout is not None
+        stream = process.stdout.fileno()
+        os.set_blocking(stream, False)
+        output = bytearray()
+        while len(output) <= MAX_TOKEN_LINE_BYTES:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                process.kill()
+                raise subprocess.TimeoutExpired(argv, GH_TIMEOUT)
+            readable, _, _ = select.select([stream], [], [], min(left, 0.05))
+            if readable:
+                chunk = os.read(stream, 65536)
+                if not chunk:  # end of the stream: every writer has closed it
+                    break
+                output += chunk
+            elif process.poll() is not None:
+                # Exited, and nothing is waiting in the pipe: whatever still holds it
+                # open (a child of gh's) is not gh's answer.
+                break
+        try:
+            returncode = process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    return bytes(output), returncode
+
+
+def _credential_hint(host: str, variables: tuple[str, ...]) -> str:
+    if variables == GITHUB_VARIABLES:
         return (
             "export GH_TOKEN with a token that may read and write the repositories' Actions "
             "secrets, or log in with `gh auth login`"
         )
     return (
-        f"export GH_ENTERPRISE_TOKEN (or GH_TOKEN) with a token of {host} that may read and "
-        f"write the repositories' Actions secrets, or log in with `gh auth login --hostname {host}`"
+        f"export GH_ENTERPRISE_TOKEN with a token of {host} that may read and write the "
+        f"repositories' Actions secrets, or log in with `gh auth login --hostname {host}`"
     )
 
 
@@ -322,39 +249,70 @@ def validate_token(value: str, what: str) -> None:
 
 
 @overload
-def read_new_token(secret: str, *, allow_empty: Literal[False] = False) -> str: ...
+def read_new_token(
+    secret: str, *, allow_empty: Literal[False] = False, stdin: TextIO | None = None
+) -> str: ...
 @overload
-def read_new_token(secret: str, *, allow_empty: bool) -> str | None: ...
-def read_new_token(secret: str, *, allow_empty: bool = False) -> str | None:
-    """The new token: a hidden prompt on a terminal, else one line of standard input.
+def read_new_token(
+    secret: str, *, allow_empty: bool, stdin: TextIO | None = None
+) -> str | None: ...
+def read_new_token(
+    secret: str, *, allow_empty: bool = False, stdin: TextIO | None = None
+) -> str | None:
+    """The new token: a hidden prompt on a terminal, else one line of standard input
+    (`stdin`, by default the process's).
 
     Surrounding whitespace is stripped. Raises `InvalidNewTokenError` (exit 2) when it is
     malformed, or empty unless `allow_empty` (a dry run may go without: None); nothing
     read is ever quoted.
     """
-    stdin = sys.stdin
-    if stdin is not None and stdin.isatty():
+    stdin = sys.stdin if stdin is None else stdin
+    at_prompt = stdin is not None and stdin.isatty()
+    if at_prompt:
         try:
             # getpass writes the prompt to the terminal and does not echo what is typed.
             value = getpass.getpass(f"Paste {secret} token: ").strip(_WHITESPACE)
         except UnicodeDecodeError:
             # Its message would quote the offending byte and its position.
             value = "\ufffd"
+        except EOFError:  # Ctrl-D
+            _end_prompt_line()
+            raise InvalidNewTokenError(
+                "no token given (end of input at the prompt); nothing was written"
+            ) from None
+        except BaseException:  # Ctrl-C (the command's signal handling): end the line
+            _end_prompt_line()
+            raise
     else:
         value = _read_line(stdin)
     if not value and allow_empty:
         return None
+    if not value and at_prompt:
+        raise InvalidNewTokenError(
+            "no token given: nothing was pasted at the prompt; nothing was written",
+            hint="paste the new token at the prompt (it is not shown as you type), then "
+            "press Enter",
+        )
     if not value:
         raise InvalidNewTokenError(
-            "no token given: the new token is read from a hidden prompt on a terminal, "
-            "else as one line on standard input",
-            hint=f"e.g. `pbpaste | ccat pat rotate`, or run it in a terminal to be asked for "
-            f"{secret}",
+            "no token given: standard input was empty; nothing was written",
+            hint=f"pipe the token in, e.g. `pass show ci/gh-pat | ccat pat rotate --yes`, or "
+            f"run it in a terminal to paste {secret} at a hidden prompt",
         )
     problem = token_problem(value)
     if problem is not None:
         raise InvalidNewTokenError(f"the new token {problem}", hint=_TOKEN_HINT)
     return value
+
+
+def _end_prompt_line() -> None:
+    """After Ctrl-C or Ctrl-D at the hidden prompt the cursor is still on its line (getpass
+    ends it only after a read): end it on the terminal, where the prompt is."""
+    try:
+        with open("/dev/tty", "w", encoding="utf-8") as tty:
+            tty.write("\n")
+    except OSError:
+        pass
 
 
 def _read_line(stdin: TextIO | None) -> str:

@@ -12,11 +12,16 @@ Pure: it reads a `StatusReport`, the journal's runs and the time, and returns an
 - `age`: warns when `now - updated_at` is more than the limit (exactly 90 days old does
   not warn; 90 days and 1 second does). The limit is `--max-age`, else 60 days for a
   classic token, else 90 (fine-grained, `other`, or no kind known).
-- `missed`: warns when `updated_at < started_at - CLOCK_SKEW` of the newest completed
-  run that has the repository among its targets.
-- `changed`: warns when `updated_at > finished_at + CLOCK_SKEW` of our newest successful
-  write to the repository (that target's own `finished_at`, in any run, completed or
-  not), so a value set by hand during a long rotation is caught too.
+- `missed`: warns when `updated_at < started_at - CLOCK_SKEW` of our newest successful
+  write to the repository (that target's own `started_at`, in any run): GitHub does not
+  hold that write, so the repository still holds the previous token. A repository
+  with its own secret and no write of ours at all warns too when the newest completed
+  run left it out (added to the graph since?): what it holds is unknown, never fine;
+  and one set before the newest completed run started when that run was a selection
+  (`--repo`) that left it out: it may hold the previous token.
+- `changed`: warns when `updated_at > finished_at + CLOCK_SKEW` of that same write (its
+  `finished_at`, in any run, completed or not), so a value set by hand during a long
+  rotation is caught too.
 - `shadowed`: the repository has its own secret and the organisation secret of the same
   name is available to it.
 
@@ -25,6 +30,11 @@ GitHub's clock and ours may differ by a little: `CLOCK_SKEW` (two minutes) of sl
 missed one); so exactly 120 s either side of the edge does not warn, 121 s does.
 `missed` and `changed` look only at a repository's own secret (a rotation never writes
 an organisation secret); `age` looks at both.
+
+Nothing unknown reads as fine: the journal's times are checked when it is loaded (a
+journal with a time that is no time is refused as damaged, `journal_checks`), and a
+secret whose time GitHub did not give usably warns `age` ("its age is unknown") and is
+never counted as holding the rotation's token.
 """
 
 from __future__ import annotations
@@ -32,11 +42,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
+from ccat.pat.api_url import same_api
 from ccat.pat.journal import RotationRun, TargetRecord, parse_iso
 from ccat.pat.settings import CLOCK_SKEW, DEFAULTS
 from ccat.pat.status import SecretStatus, StatusReport
+from ccat.pat.unfinished_run import UnfinishedRun
 
 WarningKind = Literal["expiry", "age", "missed", "changed", "shadowed"]
 
@@ -62,13 +74,15 @@ class TokenOutlook:
 
 @dataclass(frozen=True)
 class Outlook:
-    """Every warning of a status run: per repository (keyed by the report's name), for
-    the token, and whether it is safe to revoke the previous token."""
+    """Every warning of a status run: the unfinished rotation, if any (said first, and
+    never with "safe to revoke"), per repository (keyed by the report's name), for the
+    token, and whether it is safe to revoke the previous token."""
 
     repositories: dict[str, tuple[StatusWarning, ...]] = field(default_factory=dict)
     token: TokenOutlook | None = None
     token_warnings: tuple[StatusWarning, ...] = ()
     safe_to_revoke: str | None = None  # the sentence to print, when it is true
+    unfinished: UnfinishedRun | None = None
 
     def of(self, repository: str) -> tuple[StatusWarning, ...]:
         """The warnings of one repository (none when it has none)."""
@@ -76,29 +90,41 @@ class Outlook:
 
     @property
     def count(self) -> int:
-        """How many warnings there are in all."""
-        return len(self.token_warnings) + sum(map(len, self.repositories.values()))
+        """How many warnings there are in all (an unfinished rotation is one)."""
+        return (
+            len(self.token_warnings)
+            + sum(map(len, self.repositories.values()))
+            + (self.unfinished is not None)
+        )
 
 
 def _day(value: datetime) -> str:
     return value.strftime("%Y-%m-%d")
 
 
-def relevant_runs(
-    runs: Sequence[RotationRun], *, secret: str, org: str, api_url: str
-) -> list[RotationRun]:
-    """The runs that rotated this secret of this organisation on this API (newest first,
-    as given): a journal of another secret, organisation or GitHub says nothing here."""
+class _RunLike(Protocol):
+    @property
+    def secret(self) -> str: ...
+    @property
+    def org(self) -> str: ...
+    @property
+    def api_url(self) -> str: ...
 
-    def same_url(url: str) -> bool:
-        return url.rstrip("/").casefold() == api_url.rstrip("/").casefold()
+
+_R = TypeVar("_R", bound=_RunLike)
+
+
+def relevant_runs(runs: Sequence[_R], *, secret: str, org: str, api_url: str) -> list[_R]:
+    """The runs (or run summaries) that rotated this secret of this organisation on this
+    API, in the order given: a journal of another secret, organisation or GitHub says
+    nothing here."""
 
     return [
         run
         for run in runs
         if run.secret.upper() == secret.upper()
         and run.org.casefold() == org.casefold()
-        and same_url(run.api_url)
+        and same_api(run.api_url, api_url)  # any spelling of the same API
     ]
 
 
@@ -115,13 +141,6 @@ def _last_write(runs: Sequence[RotationRun], repository: str) -> _Write | None:
         record = run.target(repository)
         if record is not None and record.state == "updated":
             return _Write(run, record)
-    return None
-
-
-def _last_completed(runs: Sequence[RotationRun], repository: str) -> RotationRun | None:
-    for run in runs:
-        if run.state == "completed" and run.target(repository) is not None:
-            return run
     return None
 
 
@@ -170,22 +189,29 @@ def assess(
     *,
     warn_days: int = DEFAULTS.warn_days,
     max_age: int | None = None,
+    unfinished: UnfinishedRun | None = None,
 ) -> Outlook:
     """The warnings of SPEC §9 for `report`, given the journal's runs, newest first (only
-    those of this secret: see `relevant_runs`), as of `now`.
+    those of this secret: see `relevant_runs`), as of `now`, and the unfinished rotation
+    of SPEC §12 (`unfinished_run.find_unfinished`), if any.
 
-    Safe to revoke the previous token only when the newest run is completed, every
-    repository of the report holds its own secret, that run updated it, and no
-    repository missed it or changed since.
+    Safe to revoke the previous token only when no rotation is unfinished, the newest
+    run is completed, every repository of the report holds its own secret, that run
+    updated it, and no repository missed it or changed since.
     """
     completed = next((run for run in runs if run.state == "completed"), None)
     token = None if completed is None else token_outlook(completed, now)
     limit, cadence = _cadence(token, max_age)
     per_repository: dict[str, tuple[StatusWarning, ...]] = {}
-    clean_everywhere = completed is not None and runs[0] is completed and bool(report.results)
+    clean_everywhere = (
+        unfinished is None
+        and completed is not None
+        and runs[0] is completed
+        and bool(report.results)
+    )
     for result in report.results:
         warnings = (
-            *_journal_warnings(result, runs),
+            *_journal_warnings(result, runs, completed),
             *_age(result, now, limit, cadence),
             *_shadowed(result, report),
         )
@@ -201,14 +227,17 @@ def assess(
             f"(finished {completed.finished_at or '?'}) and none changed since: it is now "
             "safe to revoke the previous token"
         )
-    return Outlook(per_repository, token, _expiry(token, now, warn_days), safe)
+    return Outlook(per_repository, token, _expiry(token, now, warn_days), safe, unfinished)
 
 
 def _covered(result: SecretStatus, run: RotationRun) -> bool:
+    """Whether GitHub says `result`'s own secret is set, at a known time, and `run`
+    updated it. An unknown time is not a time that fits: never "fine"."""
     record = run.target(result.repository)
     return (
         result.state == "present"
         and result.via == "repository"
+        and parse_iso(result.updated_at) is not None
         and record is not None
         and record.state == "updated"
     )
@@ -217,9 +246,17 @@ def _covered(result: SecretStatus, run: RotationRun) -> bool:
 def _age(
     result: SecretStatus, now: datetime, max_age: int, cadence: str
 ) -> tuple[StatusWarning, ...]:
-    """Warns when the secret is more than `max_age` days old."""
+    """Warns when the secret is more than `max_age` days old, or its age is unknown."""
+    if result.state != "present":
+        return ()
     updated = parse_iso(result.updated_at)
-    if result.state != "present" or updated is None or now - updated <= timedelta(days=max_age):
+    if updated is None:
+        message = (
+            f"GitHub gave no usable time for when it was set ({result.updated_at or 'none'}):"
+            " its age is unknown"
+        )
+        return (StatusWarning("age", message),)
+    if now - updated <= timedelta(days=max_age):
         return ()
     days = (now - updated) // timedelta(days=1)
     where = "the organisation secret was set" if result.via == "organization" else "set"
@@ -228,26 +265,37 @@ def _age(
 
 
 def _journal_warnings(
-    result: SecretStatus, runs: Sequence[RotationRun]
+    result: SecretStatus, runs: Sequence[RotationRun], completed: RotationRun | None
 ) -> tuple[StatusWarning, ...]:
-    """Missed and changed: the repository's own secret against what the journal wrote."""
+    """Missed and changed: the repository's own secret against our newest write to it
+    (in any run), or, with none, against the newest completed run that left it out."""
     updated = parse_iso(result.updated_at)
     if result.state != "present" or result.via != "repository" or updated is None:
         return ()
-    warnings: list[StatusWarning] = []
-    completed = _last_completed(runs, result.repository)
-    started = None if completed is None else parse_iso(completed.started_at)
-    if completed is not None and started is not None and updated < started - CLOCK_SKEW:
+    write = _last_write(runs, result.repository)
+    if write is None:
+        if completed is None or completed.target(result.repository) is not None:
+            return ()
+        selected = _outside_selection(result, updated, completed)
+        if selected:
+            return selected
+        message = (
+            f"rotation {completed.run_id}, the last completed, did not include it (added to "
+            "the graph since?): it may still hold the previous token"
+        )
+        return (StatusWarning("missed", message),)
+    warnings = list(_outside_selection(result, updated, completed))
+    started = parse_iso(write.record.started_at)
+    if not warnings and started is not None and updated < started - CLOCK_SKEW:
         warnings.append(
             StatusWarning(
                 "missed",
-                f"set {result.updated_at}, before rotation {completed.run_id} started: it "
-                "still holds the previous token",
+                f"set {result.updated_at}, before rotation {write.run.run_id} wrote it (from "
+                f"{write.record.started_at}): it still holds the previous token",
             )
         )
-    write = _last_write(runs, result.repository)
-    finished = None if write is None else parse_iso(write.record.finished_at)
-    if write is not None and finished is not None and updated > finished + CLOCK_SKEW:
+    finished = parse_iso(write.record.finished_at)
+    if finished is not None and updated > finished + CLOCK_SKEW:
         warnings.append(
             StatusWarning(
                 "changed",
@@ -256,6 +304,25 @@ def _journal_warnings(
             )
         )
     return tuple(warnings)
+
+
+def _outside_selection(
+    result: SecretStatus, updated: datetime, completed: RotationRun | None
+) -> tuple[StatusWarning, ...]:
+    """Missed, for a repository the newest completed run left out because `--repo`
+    selected others: its secret, set before that run, may hold the previous token."""
+    if completed is None or completed.selection is None or completed.target(result.repository):
+        return ()
+    started = parse_iso(completed.started_at)
+    if started is None or updated >= started - CLOCK_SKEW:
+        return ()
+    return (
+        StatusWarning(
+            "missed",
+            f"set {result.updated_at}, before rotation {completed.run_id}, which selected "
+            "other repositories (--repo): it may still hold the previous token",
+        ),
+    )
 
 
 def _shadowed(result: SecretStatus, report: StatusReport) -> tuple[StatusWarning, ...]:

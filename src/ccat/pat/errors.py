@@ -3,12 +3,16 @@
     CcatError                      base; `exit_code` says how the CLI ends
     ├── UsageError                 exit 2: bad option or input given by the operator
     │   ├── ConfigError            exit 2: dependency graph unreadable or invalid (file, line)
-    │   ├── CredentialError        exit 2: no operator credential could be found
     │   ├── TokenMismatchError     exit 2: --resume with a token other than the journal's
     │   └── InvalidNewTokenError   exit 2: the new token is empty or GitHub rejects it
     ├── JournalError               exit 2: journal unreadable, corrupt or of unknown schema
     │   ├── JournalLockedError     exit 2: another rotation holds the journal lock
-    │   └── NothingToResumeError   exit 2: --resume without an unfinished run
+    │   ├── NothingToResumeError   exit 2: --resume without an unfinished run
+    │   └── JournalWriteError      exit 1: the journal failed after writes began (`outcome`)
+    ├── OperatorCredentialError    exit 4: the operator credential is missing or rejected
+    │   ├── CredentialError        exit 4: no operator credential could be found
+    │   └── CredentialRejectedError  exit 4: GitHub rejected it (401), said once, not per
+    │                                repository
     ├── PreflightError             exit 1: rotation refused before any write (lists failures)
     ├── SealingError               exit 1: a repository's public key is not a usable key
     └── GitHubError                exit 1: a request to GitHub failed (repository, status, message)
@@ -28,6 +32,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ccat.pat.rotation_plan import RotationOutcome
 
 
 class CcatError(Exception):
@@ -57,8 +65,19 @@ class ConfigError(UsageError):
         self.line = line
 
 
-class CredentialError(UsageError):
+class OperatorCredentialError(CcatError):
+    """The operator credential is missing or GitHub rejects it: exit 4 in every command
+    (SPEC §12), so that a script can tell "fix the credential" from anything else."""
+
+    exit_code = 4
+
+
+class CredentialError(OperatorCredentialError):
     """No operator credential could be found."""
+
+
+class CredentialRejectedError(OperatorCredentialError):
+    """GitHub answered 401 to the operator credential (expired, revoked, mistyped)."""
 
 
 class TokenMismatchError(UsageError):
@@ -105,6 +124,18 @@ class JournalLockedError(JournalError):
 
 class NothingToResumeError(JournalError):
     """`--resume` was asked for but the journal has no unfinished run."""
+
+
+class JournalWriteError(JournalError):
+    """The journal could not be written once writes had begun. Exit 1, not 2: something
+    was written. `outcome` is the run as known in memory, exact where the journal on disk
+    lags behind."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, outcome: RotationOutcome) -> None:
+        super().__init__(message, hint=hint)
+        self.outcome = outcome
 
 
 class GitHubError(CcatError):
@@ -157,3 +188,21 @@ class AuthenticationError(HTTPStatusError):
 
 class NotFoundError(HTTPStatusError):
     """404: the repository or secret does not exist or is not visible."""
+
+
+def credential_rejected(source: str, host: str, what: str) -> CredentialRejectedError:
+    """GitHub's 401 to the operator credential found in `source` (an environment
+    variable, or `gh auth token (HOST)`), said once; `what` ends the sentence with what
+    could not be done ("nothing was checked", "nothing was written")."""
+    login = "gh auth login" if host == "github.com" else f"gh auth login --hostname {host}"
+    fix = (
+        f"set {source} to a valid token (or unset it and run `{login}`)"
+        if source.isidentifier()
+        else f"run `{login}` again"
+    )
+    return CredentialRejectedError(
+        f"GitHub rejected the operator credential from {source} (HTTP 401: expired, "
+        f"revoked or mistyped); {what}",
+        hint=f"{fix}; it is the credential that reads and writes the secrets, not the "
+        "secret's value",
+    )

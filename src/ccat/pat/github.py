@@ -11,6 +11,7 @@ journal or the terminal.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
+from ccat.pat.api_url import DEFAULT_API_URL
 from ccat.pat.budget import PointsBudget
 from ccat.pat.errors import (
     AuthenticationError,
@@ -27,7 +29,6 @@ from ccat.pat.errors import (
 )
 from ccat.pat.transport import (
     API_VERSION,
-    DEFAULT_API_URL,
     USER_AGENT,
     Answer,
     ClientListener,
@@ -54,6 +55,8 @@ class User:
     login: str
     expires_at: str | None
     scopes: tuple[str, ...] | None  # None: no X-OAuth-Scopes header (not a classic token)
+    # The expiry header as sent when it could not be read (`Expiry.unreadable`).
+    expiry_unreadable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,32 +84,74 @@ class OrgSecret:
     visibility: OrgVisibility
 
 
+# GitHub writes its times as RFC 3339 date-times (`format: date-time` in its OpenAPI
+# description): `2026-01-02T03:04:05Z`, maybe with a fraction or a numeric offset.
+_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})"
+)
+# The token expiry header, as GitHub sends it: `2027-02-01 00:00:00 UTC`, or the same
+# with a numeric offset (`2027-02-01 09:00:00 +0900`). Nothing else is guessed at: a zone
+# name such as CET or EST means different offsets to different readers.
+_EXPIRY_HEADER = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (UTC|[+-]\d{4})")
+# No time GitHub writes is before the Unix epoch, and none of ours reaches year 9999: a
+# time outside is not an answer GitHub gives, and the arithmetic done on times (two
+# minutes of clock skew, days left) must never overflow.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)  # excluded
+
+
+def _in_utc(moment: datetime) -> datetime | None:
+    """`moment` (aware) in UTC, or None when it is out of range or not representable."""
+    try:
+        utc = moment.astimezone(UTC)
+    except (OverflowError, ValueError):  # 0001-01-01T00:00:00+01:00 is before year 1
+        return None
+    return utc if EARLIEST <= utc < LATEST else None
+
+
 def iso_timestamp(value: object) -> str | None:
-    """`value` as `YYYY-MM-DDTHH:MM:SSZ` if it is an ISO-8601 timestamp with a zone."""
-    if not isinstance(value, str) or len(value) > 40:
+    """`value` as `YYYY-MM-DDTHH:MM:SSZ` if it is an RFC 3339 date-time (a zone or offset
+    included) from 1970 to 9998; else None, whatever `value` is."""
+    if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
         return None
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
+        parsed = datetime.fromisoformat(value.upper())
+    except ValueError:  # month 13, second 61, offset +24:00, ...
         return None
-    if parsed.tzinfo is None:
-        return None
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = _in_utc(parsed)
+    return None if utc is None else utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _expiry(value: str | None) -> str | None:
-    """GitHub's `2027-02-01 00:00:00 UTC` expiry header as ISO-8601 UTC; None if unreadable."""
-    if not value:
-        return None
-    for fmt in ("%Y-%m-%d %H:%M:%S %Z", "%Y-%m-%d %H:%M:%S %z"):
+@dataclass(frozen=True)
+class Expiry:
+    """What GitHub's `GitHub-Authentication-Token-Expiration` header says.
+
+    `expires_at` is the expiry as ISO-8601 UTC; `unreadable` is the header as sent
+    (cleaned and shortened) when there is one that cannot be read: then the expiry is
+    unknown, which is never the same as "no expiry". Both None: no header, no expiry.
+    """
+
+    expires_at: str | None = None
+    unreadable: str | None = None
+
+
+def token_expiry(value: str | None) -> Expiry:
+    """Read the expiry header (see `Expiry`); a time out of range is unreadable too."""
+    if value is None:
+        return Expiry()
+    text = value.strip()
+    match = _EXPIRY_HEADER.fullmatch(text)
+    utc = None
+    if match is not None:
+        zone = "+0000" if match[2] == "UTC" else match[2]
         try:
-            parsed = datetime.strptime(value.strip(), fmt)
+            parsed = datetime.strptime(f"{match[1]} {zone}", "%Y-%m-%d %H:%M:%S %z")
         except ValueError:
-            continue
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return None
+            parsed = None
+        utc = None if parsed is None else _in_utc(parsed)
+    if utc is None:
+        return Expiry(unreadable=clean(text, 60) or "(empty)")
+    return Expiry(expires_at=utc.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def _scopes(value: str | None) -> tuple[str, ...] | None:
@@ -209,7 +254,11 @@ def _string(request: Request, answer: Answer, data: dict[str, Any], key: str) ->
 def _timestamp(request: Request, answer: Answer, data: dict[str, Any], key: str) -> str:
     value = iso_timestamp(data.get(key))
     if value is None:
-        raise _invalid(request, answer, f"the answer's {key!r} is not an ISO-8601 timestamp")
+        raise _invalid(
+            request,
+            answer,
+            f"the answer's {key!r} is not a date-time from 1970 to 9998 (RFC 3339)",
+        )
     return value
 
 
@@ -245,10 +294,12 @@ class GitHubClient:
         request = Request("GET", "/user", None, token)
         answer = _checked(request, await self.transport.send(request))
         login = clean(_string(request, answer, _object(request, answer), "login"), 100)
+        expiry = token_expiry(answer.headers.get("github-authentication-token-expiration"))
         return User(
             login=login,
-            expires_at=_expiry(answer.headers.get("github-authentication-token-expiration")),
+            expires_at=expiry.expires_at,
             scopes=_scopes(answer.headers.get("x-oauth-scopes")),
+            expiry_unreadable=expiry.unreadable,
         )
 
     async def check_runs_readable(self, repository: str, token: str) -> None:
@@ -396,6 +447,7 @@ __all__ = [
     "USER_AGENT",
     "ClientListener",
     "ClientSettings",
+    "Expiry",
     "GitHubClient",
     "OrgSecret",
     "PublicKey",
@@ -404,4 +456,5 @@ __all__ = [
     "User",
     "iso_timestamp",
     "open_client",
+    "token_expiry",
 ]

@@ -85,13 +85,16 @@ class InvalidRecord(ValueError):
     """Bytes that do not hold the expected record; the message names the field."""
 
 
-def decode_strict(raw: bytes, kind: type[_R], *, root: str) -> _R:
+def decode_strict(raw: bytes, kind: type[_R], *, root: str, fields: str | None = None) -> _R:
     """Decode the JSON text `raw` into `kind` strictly (`true` is no integer, unknown keys
-    are ignored); `InvalidRecord` says what is wrong, with `root` naming the value."""
+    are ignored); `InvalidRecord` says what is wrong, with `root` naming the value.
+
+    A field is named `root.a.b[0]`, or with `fields` given, `fields` then `a.b[0]` (for
+    `root="line 4"`, `fields="line 4: "`: `line 4: target.state should be ...`)."""
     try:
         return msgspec.json.decode(raw, type=kind, strict=True)
     except msgspec.ValidationError as exc:
-        raise InvalidRecord(_translate(raw, str(exc), root, kind)) from None
+        raise InvalidRecord(_translate(raw, str(exc), root, kind, fields)) from None
     except msgspec.DecodeError as exc:
         raise InvalidRecord(f"{root} is not valid JSON ({_syntax(raw, str(exc))})") from None
     except (RecursionError, UnicodeDecodeError):
@@ -126,7 +129,9 @@ _TYPE_WORDS = {
 }
 
 
-def _translate(raw: bytes, message: str, root: str, model: type[msgspec.Struct]) -> str:
+def _translate(
+    raw: bytes, message: str, root: str, model: type[msgspec.Struct], fields: str | None
+) -> str:
     """Turn msgspec's `Expected `int | null`, got `str` - at `$.a[0].b`` into our words."""
     match = _AT.match(message)
     assert match is not None  # the pattern matches any text
@@ -134,12 +139,18 @@ def _translate(raw: bytes, message: str, root: str, model: type[msgspec.Struct])
     segments: list[str | int] = [
         name if name else int(index) for name, index in _SEGMENT.findall(location)
     ]
-    where = root + location
+
+    def named(path: str) -> str:
+        if fields is None or not path:
+            return root + path
+        return fields + path.removeprefix(".")
+
+    where = named(location)
     missing = _MISSING.match(text)
     if missing:
-        return f"{where}.{missing['field']} is missing"
+        return f"{named(location + '.' + missing['field'])} is missing"
     if text.startswith("targets["):  # from _refuse_repeated_targets
-        return f"{where}.{text}"
+        return named(location + "." + text)
     found = _found(raw, segments, text)
     expected = _expected(_type_at(model, segments))
     return f"{where} should be {expected}, found {found}"

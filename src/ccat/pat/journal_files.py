@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shlex
 import stat
 import tempfile
 from pathlib import Path
@@ -58,23 +59,28 @@ def resolve_journal_path(path: Path | str) -> Path:
     return resolved
 
 
+def describe_mode(mode: int) -> str:
+    """`a directory`, `a FIFO`, ... for a file's `st_mode`, in words for a message."""
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
+
+
 def refuse_unless_regular(path: Path, mode: int) -> None:
     """`JournalError` if `mode` (from a stat of `path`) is not a regular file's."""
     if stat.S_ISREG(mode):
         return
-    what = (
-        "a directory"
-        if stat.S_ISDIR(mode)
-        else "a FIFO"
-        if stat.S_ISFIFO(mode)
-        else "a device"
-        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-        else "a socket"
-        if stat.S_ISSOCK(mode)
-        else "not a file"
-    )
     raise JournalError(
-        f"the journal path {path} is {what}, not a regular file; ccat will not read or replace it",
+        f"the journal path {path} is {describe_mode(mode)}, not a regular file; ccat will "
+        "not read or replace it",
         hint="pass --journal PATH naming a journal file (it is created on the first rotation)",
     )
 
@@ -140,13 +146,26 @@ def append_line(path: Path, line: bytes, *, new_file_is_durable: bool) -> None:
     """Append `line` to `path` (created 0600 if missing) and sync it before returning.
     Unless `new_file_is_durable`, the directory is synced too, so the file's name
     survives a power cut as well as its contents."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
     try:
-        fd = os.open(
-            path,
-            os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
-            0o600,
-        )
+        # O_NONBLOCK: a FIFO put there must not make the rotation wait for a reader.
+        fd = os.open(path, flags | os.O_NOCTTY | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a FIFO nobody reads, or a socket
+            raise JournalError(
+                f"the journal's update log {path} is not a regular file; ccat will not write to it",
+                hint=f"remove it (rm {shlex.quote(str(path))}): ccat creates the log it needs",
+            ) from None
+        raise JournalError(f"cannot write the journal's update log {path}: {exc}") from exc
+    try:
         try:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                raise JournalError(
+                    f"the journal's update log {path} is {describe_mode(mode)}, not a "
+                    "regular file; ccat will not write to it",
+                    hint=f"remove it (rm {shlex.quote(str(path))}): ccat creates the log it needs",
+                )
             written = os.write(fd, line)
             if written != len(line):  # a short append leaves a torn last line, ignored
                 raise OSError(errno.ENOSPC, "short write (is the disk full?)")

@@ -12,7 +12,9 @@ import errno
 import fcntl
 import getpass
 import os
+import shlex
 import socket
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,7 @@ from pathlib import Path
 import msgspec
 
 from ccat.pat.errors import JournalError, JournalLockedError
-from ccat.pat.journal_files import make_private_dirs
+from ccat.pat.journal_files import describe_mode, make_private_dirs
 from ccat.pat.journal_model import utc_now_iso
 
 # `lock_holder()` takes a shared lock for an instant to see whether the lock is free; a
@@ -52,11 +54,13 @@ def hold_lock(lock_path: Path) -> Iterator[None]:
     """Hold the exclusive run lock at `lock_path`; `JournalLockedError` names the holder."""
     try:
         make_private_dirs(lock_path.parent)
-        # O_NOFOLLOW: a planted symlink must not make us truncate some other file.
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        # O_NOFOLLOW: a planted symlink must not make us truncate some other file;
+        # O_NONBLOCK: nor a FIFO put there make us wait (it is refused just below).
+        fd = os.open(lock_path, _OPEN_FLAGS | os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
-        raise JournalError(f"cannot open the journal lock {lock_path}: {exc}") from exc
+        raise _cannot_open(lock_path, exc) from exc
     try:
+        _refuse_unless_regular(fd, lock_path)
         _take(fd, lock_path)
         holder = LockHolder(os.getpid(), socket.gethostname(), _user(), utc_now_iso())
         with contextlib.suppress(OSError):  # the details are a courtesy, not the lock
@@ -80,12 +84,14 @@ def lock_holder(lock_path: Path) -> LockHolder | None:
     exclusive lock, and cannot disturb one that does.
     """
     try:
-        fd = os.open(lock_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        # Without O_NONBLOCK, opening a FIFO put there would wait for a writer forever.
+        fd = os.open(lock_path, _OPEN_FLAGS | os.O_RDONLY)
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise JournalError(f"cannot open the journal lock {lock_path}: {exc}") from exc
+        raise _cannot_open(lock_path, exc) from exc
     try:
+        _refuse_unless_regular(fd, lock_path)
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -96,6 +102,29 @@ def lock_holder(lock_path: Path) -> LockHolder | None:
         return None
     finally:
         os.close(fd)
+
+
+_OPEN_FLAGS = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+
+
+def _refuse_unless_regular(fd: int, lock_path: Path) -> None:
+    """`JournalError` unless the open `fd` is a regular file (never blocks)."""
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError as exc:
+        raise JournalError(f"cannot open the journal lock {lock_path}: {exc}") from exc
+    if not stat.S_ISREG(mode):
+        raise JournalError(
+            f"the journal lock {lock_path} is {describe_mode(mode)}, not a regular file; "
+            "ccat will not use it",
+            hint=f"remove it (rm {shlex.quote(str(lock_path))}): ccat creates the lock file "
+            "it needs, and no rotation is using this one",
+        )
+
+
+def _cannot_open(lock_path: Path, exc: OSError) -> JournalError:
+    why = "it is a symbolic link, which ccat does not follow" if exc.errno == errno.ELOOP else exc
+    return JournalError(f"cannot open the journal lock {lock_path}: {why}")
 
 
 def _take(fd: int, lock_path: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Literal
 
 import anyio
 
+from ccat.pat.credentials import gh_hostname
 from ccat.pat.errors import (
     AuthenticationError,
     GitHubError,
@@ -20,6 +21,7 @@ from ccat.pat.errors import (
     PreflightError,
     PreflightFailure,
     SealingError,
+    credential_rejected,
 )
 from ccat.pat.github import GitHubClient, PublicKey, SecretInfo, User
 from ccat.pat.journal import TargetRecord, parse_iso, token_kind
@@ -64,6 +66,7 @@ class _Preflight:
         # Set once GitHub has answered about the new token, whatever it said.
         self.new_token_checked = anyio.Event()
         self.new_token_rejected = False
+        self.operator_rejected = False
         self.done = 0
         self.total = 0
 
@@ -83,14 +86,24 @@ class _Preflight:
                     group.start_soon(self._reach, repository, new_token)
             for repository, record in self.skip.items():
                 group.start_soon(self._verify, repository, record)
+        if self.operator_rejected:
+            # Said once (exit 4), not as a 401 for every repository's key; the new
+            # token's rejection is said with it.
+            also = (
+                "; so was the new token (copy it again from GitHub's token page)"
+                if self.new_token_rejected
+                else ""
+            )
+            raise credential_rejected(
+                self.options.operator_source,
+                gh_hostname(self.options.api_url),
+                f"nothing was written{also}",
+            )
         if self.new_token_rejected:
-            both = any(f.subject == "the operator credential" for f in self.failures)
             raise InvalidNewTokenError(
-                "the new token is not valid: GitHub rejected it (GET /user answered 401)"
-                + ("; so was the operator credential" if both else "")
-                + "; nothing was written",
-                hint="copy the token again from GitHub's token page; it may be expired or revoked"
-                + ("; check GH_TOKEN / GITHUB_TOKEN, or run `gh auth login`" if both else ""),
+                "the new token is not valid: GitHub rejected it (GET /user answered 401); "
+                "nothing was written",
+                hint="copy the token again from GitHub's token page; it may be expired or revoked",
             )
         if self.failures:
             ordered = self._ordered()
@@ -132,17 +145,11 @@ class _Preflight:
             try:
                 user = await self.client.get_user(token)
             except AuthenticationError:
+                # Said once, after every check (the new token's reach checks are skipped).
                 if which == "new":
-                    # Said once, after every check: the reach checks are skipped.
                     self.new_token_rejected = True
-                    return
-                self.failures.append(
-                    PreflightFailure(
-                        subject,
-                        "rejected by GitHub (HTTP 401)",
-                        "check GH_TOKEN / GITHUB_TOKEN, or run `gh auth login`",
-                    )
-                )
+                else:
+                    self.operator_rejected = True
                 return
             except GitHubError as exc:
                 self.failures.append(PreflightFailure(subject, f"GET /user: {describe(exc)}"))

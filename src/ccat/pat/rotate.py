@@ -21,8 +21,11 @@ from contextlib import AbstractContextManager, nullcontext
 
 import anyio
 
+from ccat.pat.api_url import same_api
 from ccat.pat.errors import (
     InvalidNewTokenError,
+    JournalError,
+    JournalWriteError,
     NothingToResumeError,
     TokenMismatchError,
     UsageError,
@@ -30,8 +33,10 @@ from ccat.pat.errors import (
 from ccat.pat.journal import (
     Fingerprint,
     GraphFile,
+    Journal,
     JournalDocument,
     RotationRun,
+    RunState,
     TargetRecord,
     TokenInfo,
     iso,
@@ -62,6 +67,7 @@ __all__ = [
     "TokenCheck",
     "WriteFailure",
     "refuse_operator_credential",
+    "resumable_run",
     "run_rotation",
 ]
 
@@ -93,9 +99,15 @@ class Rotation:
         self.options = options
         self.document = document
         self.run: RotationRun | None = None
+        # The outcome once the journal records the run as finished (completed, stopped),
+        # also when a cancellation came as the last write ended.
+        self.outcome: RotationOutcome | None = None
         self._writer: Writer | None = None
+        self._journal_error: JournalError | None = None
         self._previous = document.current
-        self._skip = _resume_skip(options, self._previous) if options.resume else {}
+        self._skip = _resume_skip(options, document) if options.resume else {}
+        selection = options.selection
+        self._selected = None if selection is None else {repo.lower() for repo in selection}
 
     @property
     def writes_started(self) -> int:
@@ -108,19 +120,43 @@ class Rotation:
         """Check both tokens, every key, the new token's reach and every skipped
         target's value, concurrently; no write. Raises for anything that fails."""
         repositories = [target.full_name for target in self.options.graph.targets]
-        skip = [repo for repo in repositories if repo.lower() in self._skip]
-        to_set = [repo for repo in repositories if repo.lower() not in self._skip]
+        chosen = self._chosen
+        previous = self._previous
+        if not self.options.resume:
+            # A new run's targets are the selection; a resumed run keeps all of its own.
+            repositories = [repo for repo in repositories if chosen(repo)]
+        elif previous is not None and previous.selection is not None:
+            # A run that was itself a selection stays one: the graph's other repositories
+            # do not join it when it is resumed.
+            own = {repo.lower() for repo in previous.selection}
+            repositories = [repo for repo in repositories if repo.lower() in own]
+        outside = sorted(set(self._selected or ()) - {repo.lower() for repo in repositories})
+        if outside:
+            raise UsageError(
+                f"--repo {', '.join(outside)}: not a target of the unfinished run "
+                f"{previous.run_id if previous else ''}, which selected "
+                f"{', '.join(previous.selection or ()) if previous else ''}; nothing was written",
+                hint="resume without that --repo, or start a new rotation for it",
+            )
+        skip = [repo for repo in repositories if repo.lower() in self._skip and chosen(repo)]
+        to_set = [repo for repo in repositories if repo.lower() not in self._skip and chosen(repo)]
         async with self.options.connect() as client:
             skipped = {repo: self._skip[repo.lower()] for repo in skip}
             preflight, redo = await run_preflight(self.options, client, to_set, skipped)
         notes = {repo.lower(): note for repo, note in redo.items()}
         items = tuple(
-            PlanItem(repo, "set", notes.get(repo.lower()))
+            PlanItem(repo, "skip", "not selected (--repo)")
+            if not chosen(repo)
+            else PlanItem(repo, "set", notes.get(repo.lower()))
             if repo.lower() not in self._skip or repo.lower() in notes
             else PlanItem(repo, "skip", "already updated by this run")
             for repo in repositories
         )
         return Plan(items, preflight)
+
+    def _chosen(self, repository: str) -> bool:
+        """Whether `--repo` selected `repository` (every one, without `--repo`)."""
+        return self._selected is None or repository.lower() in self._selected
 
     # -- phase 2: the writes -----------------------------------------------------
 
@@ -129,25 +165,101 @@ class Rotation:
 
         Cancelled (a signal), the run is journaled `interrupted` before the cancellation
         goes on; a write in flight stays "started, not finished" (`--resume` redoes it).
+        Once a write has started, a journal that cannot be written raises
+        `JournalWriteError` carrying the outcome as known in memory; before that, a
+        `JournalError` (nothing was written). Any other error is recorded `stopped` as
+        far as the journal allows and goes on: `run` is then the truth.
         """
         if self.options.dry_run or self.options.new_token is None:
             return RotationOutcome(plan, None, dry_run=True)
         run, unfinished, dropped = self._begin(plan)
         self.run = run
+
+        def end(state: RunState, failure: WriteFailure | None) -> RotationOutcome:
+            self.outcome = self._end(plan, run, state, unfinished, dropped, failure)
+            return self.outcome
+
         try:
             async with self.options.connect() as client:
                 self._writer = Writer(self.options, client, run, plan.preflight.keys)
                 failure = await self._writer.write_all(plan.to_set)
         except anyio.get_cancelled_exc_class():
             # Synchronous, so nothing can cancel it half-way: the journal tells the truth.
-            run.finish("interrupted", iso(self.options.clock()))
-            self.options.journal.save(self.document)
+            # A run whose every write was done is complete, whenever the signal came.
+            if self._all_updated(run):
+                end("completed", None)
+            else:
+                self._record(run, "interrupted")
             raise
-        done = all(t.state == "updated" for t in run.targets)
-        run.finish("completed" if done else "stopped", iso(self.options.clock()))
-        self.options.journal.save(self.document)
+        except Exception:
+            self._record(run, "stopped")
+            raise
+        outcome = end("completed" if self._all_updated(run) else "stopped", failure)
+        error = self.journal_error
+        if error is None:
+            return outcome
+        if self.writes_started == 0:
+            raise JournalError(
+                f"{error.message}; the rotation stopped before its first write; nothing "
+                "was written",
+                hint="fix the disk problem, then run the same command again",
+            ) from error
+        raise JournalWriteError(
+            f"{error.message}; the rotation stopped there",
+            hint="the journal on disk is still true (it never claims an unconfirmed "
+            "write, and what it lacks `--resume` writes again); fix the disk problem, then "
+            "run `ccat pat rotate --resume` with the same token",
+            outcome=outcome,
+        ) from error
+
+    @property
+    def failure(self) -> WriteFailure | None:
+        """The write that failed first, if one did."""
+        return None if self._writer is None else self._writer.failure
+
+    @property
+    def unjournaled(self) -> tuple[str, ...]:
+        """Repositories whose known outcome the journal could not take."""
+        return () if self._writer is None else tuple(self._writer.unjournaled)
+
+    @property
+    def journal_error(self) -> JournalError | None:
+        """The first journal save that failed during the writes or at their end."""
+        during = None if self._writer is None else self._writer.journal_error
+        return during or self._journal_error
+
+    @staticmethod
+    def _all_updated(run: RotationRun) -> bool:
+        return all(t.state == "updated" for t in run.targets)
+
+    def _record(self, run: RotationRun, state: RunState) -> None:
+        """End the run in `state`, in memory and, as far as it can be written, on disk."""
+        run.finish(state, iso(self.options.clock()))
+        try:
+            self.options.journal.save(self.document)
+        except JournalError as exc:
+            self._journal_error = self._journal_error or exc
+
+    def _end(
+        self,
+        plan: Plan,
+        run: RotationRun,
+        state: RunState,
+        unfinished: RotationRun | None,
+        dropped: tuple[str, ...],
+        failure: WriteFailure | None,
+    ) -> RotationOutcome:
+        self._record(run, state)
+        error = self.journal_error
         return RotationOutcome(
-            plan, run, previous_unfinished=unfinished, dropped=dropped, failure=failure
+            plan,
+            run,
+            previous_unfinished=unfinished,
+            dropped=dropped,
+            failure=failure,
+            selection=self.options.selection,
+            journal_error=None if error is None else error.message,
+            unjournaled=self.unjournaled,
         )
 
     def _begin(self, plan: Plan) -> tuple[RotationRun, RotationRun | None, tuple[str, ...]]:
@@ -188,6 +300,7 @@ class Rotation:
                 kind=token_kind(options.new_token),
             ),
             targets=[TargetRecord.pending(item.repository) for item in plan.items],
+            selection=None if options.selection is None else list(options.selection),
         )
 
 
@@ -217,13 +330,21 @@ def _take_up(run: RotationRun, plan: Plan) -> tuple[str, ...]:
     return dropped
 
 
-def _resume_skip(options: RotateOptions, previous: RotationRun | None) -> dict[str, TargetRecord]:
-    """The records `--resume` may skip (lower-cased name -> record); refuse what cannot resume."""
-    if previous is None or previous.state == "completed":
+def resumable_run(document: JournalDocument, journal: Journal) -> RotationRun:
+    """The run `--resume` would continue; `NothingToResumeError` when there is none (the
+    CLI asks before reading the token)."""
+    run = document.current
+    if run is None or run.state == "completed":
         raise NothingToResumeError(
-            f"no unfinished rotation to resume in {options.journal.path}",
+            f"no unfinished rotation to resume in {journal.path}",
             hint="run `ccat pat rotate` (without --resume) to start a new rotation",
         )
+    return run
+
+
+def _resume_skip(options: RotateOptions, document: JournalDocument) -> dict[str, TargetRecord]:
+    """The records `--resume` may skip (lower-cased name -> record); refuse what cannot resume."""
+    previous = resumable_run(document, options.journal)
     if options.new_token is not None and not previous.token.fingerprint.matches(options.new_token):
         raise TokenMismatchError(
             "this is not the token the unfinished rotation started with "
@@ -234,7 +355,7 @@ def _resume_skip(options: RotateOptions, previous: RotationRun | None) -> dict[s
     if (
         previous.secret.upper() != options.secret.upper()
         or previous.org.lower() != options.graph.org.lower()
-        or previous.api_url.rstrip("/") != options.api_url.rstrip("/")
+        or not same_api(previous.api_url, options.api_url)
     ):
         raise UsageError(
             f"the unfinished rotation is for {previous.secret} in {previous.org} at "

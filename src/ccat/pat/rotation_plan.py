@@ -36,11 +36,13 @@ class TokenCheck:
     login: str
     expires_at: str | None
     kind: TokenKind
+    # GitHub's expiry header as sent, when it could not be read: the expiry is unknown.
+    expiry_unreadable: str | None = None
 
     @classmethod
     def of(cls, user: User, kind: TokenKind) -> TokenCheck:
         """From GitHub's answer and the token's kind (by its prefix)."""
-        return cls(user.login, user.expires_at, kind)
+        return cls(user.login, user.expires_at, kind, user.expiry_unreadable)
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,13 @@ class WriteFailure:
 
 @dataclass(frozen=True)
 class RotationOutcome:
-    """The result of a rotation; `run` is None for a dry run or a declined plan."""
+    """The result of a rotation; `run` is None for a dry run or a declined plan.
+
+    After the first write every way out has one, with `run` as known in memory (exact,
+    even where the journal on disk lags): `journal_error` when the journal could not be
+    written (`unjournaled`: the known outcomes it lacks), `interrupted` (the signal's
+    name) when a signal stopped the writes, `error` for an error nobody expected.
+    """
 
     plan: Plan
     run: RotationRun | None
@@ -87,11 +95,33 @@ class RotationOutcome:
     previous_unfinished: RotationRun | None = None
     dropped: tuple[str, ...] = ()
     failure: WriteFailure | None = None
+    journal_error: str | None = None
+    unjournaled: tuple[str, ...] = ()
+    interrupted: str | None = None
+    error: str | None = None
+
+    selection: tuple[str, ...] | None = None
 
     @property
     def completed(self) -> bool:
-        """Every target is updated."""
-        return self.run is not None and self.run.state == "completed"
+        """Every target is updated and the journal says so."""
+        return (
+            self.run is not None
+            and self.run.state == "completed"
+            and self.journal_error is None
+            and self.interrupted is None
+            and self.error is None
+        )
+
+    @property
+    def selection_updated(self) -> bool:
+        """With `--repo`: every selected repository is updated, though the run may have
+        other targets left (`rotate --resume --repo` finishing a part of a run)."""
+        if self.run is None or self.selection is None or self.failure is not None:
+            return False
+        wanted = {repository.lower() for repository in self.selection}
+        chosen = [t for t in self.run.targets if t.repository.lower() in wanted]
+        return bool(chosen) and all(t.state == "updated" for t in chosen)
 
 
 class RotateListener(Protocol):
@@ -128,6 +158,9 @@ class RotateOptions:
     write_interval: float = DEFAULTS.write_interval
     resume: bool = False
     dry_run: bool = False
+    # `--repo`: only these repositories (full names) are written; a new run's targets
+    # are these, a resumed run keeps its others for later. None: the whole graph.
+    selection: tuple[str, ...] | None = None
     listener: RotateListener | None = None
     clock: Callable[[], datetime] = _utc_now
     monotonic: Callable[[], float] = time.monotonic

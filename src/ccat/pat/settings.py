@@ -16,7 +16,7 @@ class Defaults:
     concurrency: int = 16  # requests in flight; GitHub allows at most 100
     max_concurrency: int = 100
     timeout: float = 30.0  # seconds for one request, answer included
-    max_wait: float = 300.0  # longest total rate-limit wait for one request
+    max_wait: float = 300.0  # longest the whole command waits for rate limits, in all
     budget: int = 900  # points per minute (GitHub.com: GET 1, PUT 5); 0 = none
     write_interval: float = 1.0  # GitHub asks for a second between mutating requests
     warn_days: int = 14  # warn when the token expires within this many days

@@ -1,7 +1,7 @@
 """The layers under every GitHub request, each calling the next one down (as httpx's own
 client layers `send` over auth, redirects and a single request):
 
-    Transport.send          rate limits: wait as GitHub says, within --max-wait
+    Transport.send          rate limits: wait as GitHub says, the run within --max-wait
     └── _retrying           transient failures: 5xx and lost connections 3 times, a timeout once
         └── _attempt        one exchange: budget points, one deadline, a bounded read
 
@@ -30,12 +30,12 @@ import anyio
 import httpx
 
 from ccat import __version__
+from ccat.pat.api_url import DEFAULT_API_URL
 from ccat.pat.budget import PointsBudget, points_of
 from ccat.pat.connection import ConnectionFailure, connection_failure
 from ccat.pat.errors import InvalidAnswerError, RateLimitError, TransportError
 from ccat.pat.settings import DEFAULTS
 
-DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 USER_AGENT = f"ccat/{__version__} (+ccat pat)"
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
@@ -45,10 +45,13 @@ MAX_BODY = 1024 * 1024
 # Pools of 4, 8 or 16 measure alike; one pool of 64 costs 3-6 times the CPU
 # (benchmarks/bench_pools.py).
 POOL_CONNECTIONS = 8
+# GitHub: without a usable Retry-After or reset time, "wait for at least one minute
+# before retrying", and "for an exponentially increasing amount of time" when the
+# request is refused again. A reset already past (our clock ahead of GitHub's, or a
+# header that lies) and a Retry-After under a second are no usable time: they used to
+# become a retry every second, 55 requests in 7.6 s for 9 repositories.
 DEFAULT_RATE_LIMIT_WAIT = 60.0
-# A reset already past (our clock ahead of GitHub's) or `Retry-After: 0` must not turn
-# into a busy loop of requests: wait at least this long, and count it against --max-wait.
-MIN_RATE_LIMIT_WAIT = 1.0
+MAX_FALLBACK_DOUBLINGS = 6  # 60 s, 120 s, … 64 min: beyond any sensible --max-wait
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,16 @@ class Answer:
             return None
 
 
+@dataclass(frozen=True)
+class _RateLimitWait:
+    """A rate limit's wait: `told` when GitHub's headers gave it; else GitHub's documented
+    fallback, and `why` the headers gave no usable time."""
+
+    seconds: float
+    told: bool
+    why: str = ""
+
+
 class _Oversized(Exception):
     """The answer is larger than `MAX_BODY`, before or after decompression."""
 
@@ -179,57 +192,82 @@ class Transport:
     # -- rate limits ---------------------------------------------------------------
 
     async def send(self, request: Request) -> Answer:
-        """Send `request`, waiting out rate limits up to `max_wait` seconds in total."""
-        waited = 0.0
+        """Send `request`, waiting out rate limits while the run's waits for them stay
+        within `max_wait` seconds in all (see `PointsBudget.paused_total`)."""
+        refusals = 0
         while True:
             answer = await self._retrying(request)
-            wait = self._rate_limit_wait(answer)
+            wait = self._rate_limit_wait(answer, refusals)
             if wait is None:
                 return answer
-            if waited + wait > self.settings.max_wait:
-                raise RateLimitError(
-                    f"{request.line}: GitHub rate limit; {self._reset_text(wait)} "
-                    f"(longer than --max-wait {self.settings.max_wait:g} s)",
-                    detail=f"rate limited; {self._reset_text(wait)}, longer than --max-wait",
-                    repository=request.repository,
-                    request=request.line,
-                    status=answer.status,
-                    hint="run again after the reset, or raise --max-wait",
-                )
-            waited += wait
+            refusals += 1
+            # Waits of several requests overlap (each pauses the whole run): what counts
+            # is how much longer the run would now be paused.
+            total = self.budget.paused_total + self.budget.pause_growth(wait.seconds)
+            if total > self.settings.max_wait:
+                raise self._too_long(request, answer, wait)
             self._setback(request)
             # Every request of the run holds back, not only this one: GitHub counts
             # each refused request against us.
-            self.budget.pause(wait)
-            self._notify(
-                Wait(WaitReason.RATE_LIMIT, wait, request.repository, f"HTTP {answer.status}")
-            )
-            await self._timing.sleep(wait)
+            self.budget.pause(wait.seconds)
+            detail = f"HTTP {answer.status}" + ("" if wait.told else f"; {wait.why}")
+            self._notify(Wait(WaitReason.RATE_LIMIT, wait.seconds, request.repository, detail))
+            await self._timing.sleep(wait.seconds)
 
-    def _rate_limit_wait(self, answer: Answer) -> float | None:
-        """Seconds to wait if `answer` is a rate-limit answer (SPEC §6), else None.
+    def _rate_limit_wait(self, answer: Answer, refusals: int) -> _RateLimitWait | None:
+        """How long to wait if `answer` is a rate-limit answer (SPEC §6), else None;
+        `refusals` is how many rate-limit answers this request had before.
 
-        A wait GitHub asks for that is not a finite number of seconds is returned as
-        infinity: longer than any --max-wait, so it fails that request cleanly.
+        A wait GitHub asks for that is not a finite number of seconds is infinity:
+        longer than any --max-wait, so it fails that request cleanly.
         """
         if answer.status not in (403, 429):
             return None
         data = answer.json()
         message = data.get("message") if isinstance(data, dict) else None
         mentions = isinstance(message, str) and "rate limit" in message.lower()
-        if not mentions and answer.headers.get("x-ratelimit-remaining", "").strip() != "0":
+        exhausted = answer.headers.get("x-ratelimit-remaining", "").strip() == "0"
+        if not mentions and not exhausted:
             return None
+        why = "GitHub said no time to wait"
         retry_after = answer.headers.get("retry-after")
         if retry_after is not None:
             seconds = _retry_after_seconds(retry_after, self._timing.wall())
-            if seconds is not None:
-                return max(MIN_RATE_LIMIT_WAIT, seconds)
-        reset = answer.headers.get("x-ratelimit-reset")
-        if reset is not None:
-            epoch = _number(reset)
-            if epoch is not None:
-                return max(MIN_RATE_LIMIT_WAIT, epoch - self._timing.wall())
-        return DEFAULT_RATE_LIMIT_WAIT
+            if seconds is not None and seconds >= 1:
+                return _RateLimitWait(seconds, told=True)
+            why = "GitHub's Retry-After is not a wait"
+        # The reset time is the primary limit's: it says when to retry only once that
+        # limit is used up (GitHub's order: Retry-After, then the reset if remaining is 0).
+        reset = answer.headers.get("x-ratelimit-reset") if exhausted else None
+        epoch = None if reset is None else _number(reset)
+        if epoch is not None:
+            seconds = epoch - self._timing.wall()
+            if seconds >= 1:
+                return _RateLimitWait(seconds, told=True)
+            why = "GitHub's reset time is already past"
+        doubled = DEFAULT_RATE_LIMIT_WAIT * 2 ** min(refusals, MAX_FALLBACK_DOUBLINGS)
+        return _RateLimitWait(doubled, told=False, why=why)
+
+    def _too_long(self, request: Request, answer: Answer, wait: _RateLimitWait) -> RateLimitError:
+        """The rate limit would take the run's waits beyond --max-wait."""
+        limit = self.settings.max_wait
+        waited = self.budget.paused_total
+        if not wait.told:
+            what = f"{wait.why}; a wait of {wait.seconds:.0f} s"
+            hint = "run again in a few minutes, or raise --max-wait"
+        else:
+            what = self._reset_text(wait.seconds)
+            hint = "run again after the reset, or raise --max-wait"
+        spent = f", after {waited:.0f} s of waits already" if waited >= 1 else ""
+        beyond = f"beyond --max-wait {limit:g} s for the whole run{spent}"
+        return RateLimitError(
+            f"{request.line}: GitHub rate limit; {what} ({beyond})",
+            detail=f"rate limited; {what}, {beyond}",
+            repository=request.repository,
+            request=request.line,
+            status=answer.status,
+            hint=hint,
+        )
 
     def _reset_text(self, wait: float) -> str:
         if not math.isfinite(wait) or wait > 366 * 86400:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import anyio
 
-from ccat.pat.errors import GitHubError, JournalError
+from ccat.pat.errors import GitHubError, JournalError, SealingError
 from ccat.pat.github import GitHubClient, PublicKey
 from ccat.pat.journal import RotationRun, TargetRecord, iso
 from ccat.pat.rotation_plan import RotateOptions, WriteFailure
@@ -47,7 +47,10 @@ class Writer:
         # A resumed run may spell a name as the graph did then; GitHub ignores case.
         self.keys = {name.lower(): key for name, key in keys.items()}
         self.failure: WriteFailure | None = None
+        # The first journal save that failed (no write starts after it), and the
+        # repositories whose known outcome the journal could not take.
         self.journal_error: JournalError | None = None
+        self.unjournaled: list[str] = []
         self.troubled: set[str] = set()
         self.changed = _Changed()
 
@@ -62,9 +65,12 @@ class Writer:
         try:
             self.options.journal.save_target(self.run, record)
         except JournalError as exc:
-            self.journal_error = exc
+            if self.journal_error is None:
+                self.journal_error = exc
             self.changed.notify()
-            return False
+            # The update log may have taken it before a later step failed (`save_target`
+            # puts a record into the run once it is appended): then it is durable.
+            return self.run.target(record.repository) == record
         return True
 
     async def write_all(self, repositories: Sequence[str]) -> WriteFailure | None:
@@ -104,14 +110,6 @@ class Writer:
                 if self.options.listener is not None:
                     self.options.listener.write_started(repository, number, total)
                 group.start_soon(self._write, repository, limiter, slot)
-        if self.journal_error is not None:
-            # Raised outside the task group, so the CLI sees a JournalError, not a group.
-            raise JournalError(
-                f"{self.journal_error.message}; the rotation stopped there",
-                hint="the journal on disk is still true (it never claims an unconfirmed "
-                "write); fix the disk problem, then run `ccat pat rotate --resume` with the "
-                "same token",
-            ) from self.journal_error
         return self.failure
 
     async def _write(self, repository: str, limiter: anyio.CapacityLimiter, slot: object) -> None:
@@ -134,16 +132,26 @@ class Writer:
                     key.key_id,
                     on_setback=setback,
                 )
-            except GitHubError as exc:
-                record = record.failed(exc.status, exc.detail, iso(self.options.clock()))
+            except (GitHubError, SealingError) as exc:
+                # A key preflight accepted that libsodium refuses now is this write's
+                # failure too, not an error that cancels the writes in flight.
+                code = exc.status if isinstance(exc, GitHubError) else None
+                detail = exc.detail if isinstance(exc, GitHubError) else exc.message
+                record = record.failed(code, detail, iso(self.options.clock()))
                 if self.failure is None:
                     self.failure = WriteFailure(record, exc.hint)
             else:
                 record = record.succeeded(status, iso(self.options.clock()))
             # Journal first, then report. The save is synchronous: no cancellation can
             # land between the answer and the save, so a known outcome is never lost.
-            if self._save(record) and self.options.listener is not None:
-                self.options.listener.write_finished(record)
+            if self._save(record):
+                if self.options.listener is not None:
+                    self.options.listener.write_finished(record)
+            else:
+                # Known, but not in the journal: the run in memory still takes it, so the
+                # final report is exact; the journal lags (never claims) behind it.
+                self.run.put(record)
+                self.unjournaled.append(record.repository)
         finally:
             self.troubled.discard(repository)
             self.changed.notify()

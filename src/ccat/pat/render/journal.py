@@ -8,12 +8,13 @@ width: repository names whole when they fit, times compact, errors wrapping in t
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from rich import box
 from rich.console import RenderableType
 from rich.table import Table
 
-from ccat.pat.journal import RotationRun, TargetRecord
+from ccat.pat.journal import JournalDocument, RotationRun, TargetRecord
 from ccat.pat.render.text import (
     NONE,
     Fitted,
@@ -23,12 +24,17 @@ from ccat.pat.render.text import (
     shown,
     table_chrome,
 )
+from ccat.pat.unfinished_run import seen_state
 
 IN_FLIGHT = "[yellow]? in flight[/]"
 IN_FLIGHT_LEGEND = (
     "[yellow]? in flight[/], outcome unknown: the write started but its answer was never "
     "recorded (the rotation was stopped or died during it); it may or may not have "
     "landed, and `--resume` sets it again."
+)
+LIVE_LEGEND = (
+    "[yellow]? in flight[/]: the write is under way; its outcome is recorded as soon as "
+    "GitHub answers."
 )
 _TARGET_STATE = {
     "updated": "[green]✓ updated[/]",
@@ -49,7 +55,7 @@ def run_state(run: RotationRun, holder: str | None) -> str:
     """
     if run.state == "running":
         if holder is not None:
-            return f"[yellow]running[/] (lock held by {shown(holder)})"
+            return f"[yellow]running[/] (lock held by {shown(holder)}): in progress now"
         return (
             "[red]crashed[/] (recorded as running, but no process holds the lock: it "
             "died without finishing; `ccat pat rotate --resume` finishes it)"
@@ -59,6 +65,21 @@ def run_state(run: RotationRun, holder: str | None) -> str:
     if run.state == "stopped":
         return "[red]stopped[/] (a write failed; fix it, then `--resume`)"
     return f"[green]{shown(run.state)}[/]"
+
+
+def journal_json(document: JournalDocument, *, lock_held: bool) -> dict[str, Any]:
+    """`ccat pat journal --json`: the document as it is, except that a run recorded as
+    `running` that no live process holds (only the current run can be held) reads
+    `crashed`, with the stored state beside it as `recorded_state`: `state` is what a
+    person should believe."""
+    data = document.to_json()
+    runs = [(data["current"], lock_held)] if data["current"] is not None else []
+    runs += [(run, False) for run in data["history"]]
+    for run, held in runs:
+        seen = seen_state(run["state"], held)
+        if seen != run["state"]:
+            run["recorded_state"], run["state"] = run["state"], seen
+    return data
 
 
 def journal_header(run: RotationRun, path: str, holder: str | None) -> Table:
@@ -83,6 +104,11 @@ def journal_header(run: RotationRun, path: str, holder: str | None) -> Table:
             f"{kind}, expires {shown(token.expires_at)}",
         ),
     ]
+    if run.selection is not None:
+        selected = plural(len(run.selection), "repository", "repositories")
+        rows.append(
+            ("Selection", f"{selected} chosen with --repo: {shown(', '.join(run.selection))}")
+        )
     for label, value in rows:
         grid.add_row(label, value)
     return grid
@@ -137,13 +163,22 @@ def _targets_table(rows: list[tuple[str, str, str, str]], width: int) -> Table:
     return table
 
 
-def journal_notes(run: RotationRun) -> list[str]:
-    """What the table's marks mean, when it has any."""
-    return [IN_FLIGHT_LEGEND] if any(in_flight(t) for t in run.targets) else []
+def journal_notes(run: RotationRun, *, live: bool = False) -> list[str]:
+    """What the table's marks mean, when it has any (`live`: the run is in progress)."""
+    if not any(in_flight(t) for t in run.targets):
+        return []
+    return [LIVE_LEGEND if live else IN_FLIGHT_LEGEND]
 
 
-def resume_forecast(run: RotationRun) -> str:
-    """What `ccat pat rotate --resume` would do with this run."""
+def resume_forecast(run: RotationRun, holder: str | None = None) -> str:
+    """What `ccat pat rotate --resume` would do with this run (`holder`: the live process
+    holding the journal lock, None when none does)."""
+    if run.state == "running" and holder is not None:
+        return (
+            f"In progress: {shown(holder)} is running this rotation now. Wait for it to "
+            "finish (`ccat pat journal` again shows how far it got); do not revoke either "
+            "token meanwhile."
+        )
     if run.state == "completed":
         return "Nothing to resume: this run completed. `ccat pat rotate` starts a new one."
     skip, todo = len(run.updated()), run.not_updated()

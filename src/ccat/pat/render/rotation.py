@@ -18,6 +18,7 @@ from ccat.pat.render.causes import Cause, group, names
 from ccat.pat.render.journal import in_flight
 from ccat.pat.render.status_layout import wrap
 from ccat.pat.render.text import Fitted, cells, json_text, plural, screen, shown, table_chrome
+from ccat.pat.render.unfinished import DO_NOT_REVOKE
 from ccat.pat.rotate import Plan, RotationOutcome
 from ccat.pat.settings import DEFAULTS
 from ccat.pat.untrusted import clean
@@ -88,11 +89,12 @@ def preflight_lines(plan: Plan, now: datetime | None = None) -> list[str]:
             "[yellow]the new token was not checked[/]",
         ]
     else:
-        expiry = (
-            f"expires {shown(token.expires_at)}"
-            if token.expires_at
-            else "GitHub sent no expiry date"
-        )
+        if token.expires_at:
+            expiry = f"expires {shown(token.expires_at)}"
+        elif token.expiry_unreadable:
+            expiry = "[yellow]its expiry is unknown[/]"
+        else:
+            expiry = "GitHub sent no expiry date"
         lines = [
             f"Preflight OK: operator {shown(preflight.operator)}; the new token belongs to "
             f"{shown(token.login)} ({token.kind} token), {expiry}; it can read Actions in "
@@ -105,6 +107,12 @@ def preflight_lines(plan: Plan, now: datetime | None = None) -> list[str]:
     redone = [item for item in plan.items if item.action == "set" and item.note]
     for item in redone:
         lines.append(f"[yellow]note:[/] {shown(item.repository)}: {shown(item.note)}")
+    if token is not None and token.expiry_unreadable:
+        lines.append(
+            f"[yellow]warning:[/] GitHub sent an expiry date that cannot be read "
+            f"({shown(token.expiry_unreadable)}), so status cannot warn before the token "
+            "expires: look it up on GitHub's token page"
+        )
     if token is not None and token.expires_at:
         warning = _expiry_warning(token.expires_at, now or datetime.now(UTC))
         if warning is not None:
@@ -197,6 +205,9 @@ def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
     terminal shows it, with the cause said again in one line."""
     run = outcome.run
     assert run is not None
+    selected = outcome.selection is not None or run.selection is not None
+    if selected and (outcome.completed or outcome.selection_updated):
+        return _selection_report(outcome, run, journal_path)
     if outcome.completed:
         # A resumed run keeps the records of repositories that left the graph (facts
         # about GitHub); "all" counts the graph's repositories.
@@ -223,24 +234,86 @@ def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
             f" (HTTP {record.http_status})" if record.http_status else ""
         )
     else:
+        lines = []
+    if outcome.journal_error is not None:
+        lines.append(
+            f"[bold red]✗ The journal could not be written:[/] {shown(outcome.journal_error)}"
+        )
+        where += "; the journal could not be written"
+    if outcome.error is not None:
+        lines.append(f"[bold red]✗ The rotation stopped on an {shown(outcome.error)}[/]")
+    if not lines:
         lines = ["[bold red]✗ Rotation stopped before every repository was updated[/]"]
     lines += _lists(run)
     lines.append(
         f"[bold red]✗ {len(run.updated())} of "
         f"{plural(len(run.targets), 'repository', 'repositories')} updated{where}.[/]"
     )
+    lines += _from_memory_lines(outcome.journal_error, outcome.unjournaled)
     if failure is not None and failure.hint:
         lines.append(f"[dim]hint:[/] {shown(failure.hint)}")
+    lines.append(DO_NOT_REVOKE)
     lines.append(f"Fix the cause, then {RECOVERY}")
     lines.append(f"Journal: {shown(journal_path)} (see `ccat pat journal`)")
     return lines
 
 
+def _selection_report(outcome: RotationOutcome, run: RotationRun, journal_path: str) -> list[str]:
+    """A run of the repositories `--repo` selected: every selected one is updated; the
+    graph's others were not written by it (or, resumed with --repo, are still to do)."""
+    selected = outcome.selection if outcome.selection is not None else run.selection or ()
+    count = plural(len(selected), "selected repository", "selected repositories")
+    lines = [
+        f"[green]✓ {shown(run.secret)} is updated in the {count} (--repo)[/] (run "
+        f"{shown(run.run_id)}, journal {shown(journal_path)})",
+    ]
+    if not outcome.completed:
+        left = len(run.not_updated())
+        lines += _lists(run)
+        lines.append(
+            f"The run is still unfinished: {left} of its repositories "
+            f"{'is' if left == 1 else 'are'} not updated, and both tokens are in use: "
+            "revoke neither. Finish it with [bold]ccat pat rotate --resume[/] and the same "
+            "token."
+        )
+    else:
+        lines.append(
+            "The graph's other repositories were not written by this run: revoke the "
+            "previous token only once [bold]ccat pat status[/] says every repository holds "
+            "this one."
+        )
+    return lines
+
+
+def _from_memory_lines(journal_error: str | None, unjournaled: Sequence[str]) -> list[str]:
+    """When the journal could not be written: the lists above are still exact, and what
+    the journal lacks."""
+    if journal_error is None:
+        return []
+    lines = [
+        "These lists are exact (this process knows every answer); the journal on disk may "
+        "lag behind them but never claims a write that did not happen."
+    ]
+    if unjournaled:
+        lines.append(
+            f"Not in the journal: {shown(', '.join(unjournaled))} (updated or failed as "
+            "listed; the journal still shows them in flight, and --resume writes them "
+            "again, which is harmless)."
+        )
+    lines.append("[dim]hint:[/] free space on the journal's disk, or fix its folder")
+    return lines
+
+
 def interrupted_report(
-    run: RotationRun | None, writes_started: int, signal_name: str, journal_path: str
+    run: RotationRun | None,
+    writes_started: int,
+    signal_name: str,
+    journal_path: str,
+    journal_error: str | None = None,
+    unjournaled: Sequence[str] = (),
 ) -> list[str]:
     """What an interrupted rotation says: nothing written, or the exact lists, and the
-    writes whose outcome is unknown."""
+    writes whose outcome is unknown (and whether the journal could record it all)."""
     if run is None or writes_started == 0:
         return [f"[red]{signal_name}: stopped before any write; nothing was written.[/]"]
     lines = [
@@ -256,6 +329,10 @@ def interrupted_report(
             f"In flight when interrupted, outcome unknown: {shown(', '.join(unknown))} (it "
             "may or may not have landed; `ccat pat journal` shows it as ? in flight)."
         )
+    if journal_error is not None:
+        lines.append(f"[bold red]✗ The journal could not be written:[/] {shown(journal_error)}")
+        lines += _from_memory_lines(journal_error, unjournaled)
+    lines.append(DO_NOT_REVOKE)
     lines.append(f"To finish, {RECOVERY}")
     lines.append(f"Journal: {shown(journal_path)} (see `ccat pat journal`)")
     return lines
@@ -289,7 +366,12 @@ def outcome_document(
         "operator": outcome.plan.preflight.operator,
         "new_token": None
         if token is None
-        else {"login": token.login, "kind": token.kind, "expires_at": token.expires_at},
+        else {
+            "login": token.login,
+            "kind": token.kind,
+            "expires_at": token.expires_at,
+            "expiry_unreadable": token.expiry_unreadable,
+        },
         "plan": [
             {"repository": item.repository, "action": item.action, "note": item.note}
             for item in outcome.plan.items
@@ -300,6 +382,10 @@ def outcome_document(
         "failure": None
         if failure is None
         else {**_target_json(failure.record), "hint": failure.hint},
+        "interrupted_by": outcome.interrupted,
+        "journal_error": outcome.journal_error,
+        "not_in_journal": list(outcome.unjournaled),
+        "error": outcome.error,
     }
 
 
@@ -308,6 +394,8 @@ def _outcome_name(outcome: RotationOutcome) -> str:
         return "dry-run"
     if outcome.declined:
         return "declined"
+    if outcome.interrupted is not None:
+        return "interrupted"
     return "completed" if outcome.completed else "stopped"
 
 

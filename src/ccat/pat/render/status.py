@@ -28,6 +28,11 @@ from ccat.pat.render.status_layout import (
     wrap,
 )
 from ccat.pat.render.text import NONE, json_text, plural, screen
+from ccat.pat.render.unfinished import (
+    unfinished_document,
+    unfinished_screen_lines,
+    unfinished_stderr_lines,
+)
 from ccat.pat.status import SecretStatus, StatusReport
 from ccat.pat.untrusted import clean
 
@@ -199,16 +204,29 @@ def status_footer(report: StatusReport, outlook: Outlook, width: int = 80) -> li
         text = screen(f"✓ {outlook.safe_to_revoke}")
         lines.extend(Text(line, style="green") for line in wrap(text, width))
     summary = wrap(status_summary(report, outlook), width)
-    verdict = len("OK") if report.ok else len("NOT OK")
+    verdict = status_verdict(report, outlook)
     first = Text(summary[0])
-    first.stylize("green" if report.ok else "bold red", 0, verdict)
+    first.stylize("green" if verdict == "OK" else "bold red", 0, len(verdict))
     return [*lines, first, *map(Text, summary[1:])]
 
 
 def status_screen(report: StatusReport, outlook: Outlook, width: int) -> list[Table | Text]:
-    """What `ccat pat status` prints for a terminal `width` cells wide: the table, then
-    the footer."""
-    return [status_table(report, outlook, width), *status_footer(report, outlook, width)]
+    """What `ccat pat status` prints for a terminal `width` cells wide: an unfinished
+    rotation first (SPEC §12), then the table, then the footer."""
+    first = (
+        []
+        if outlook.unfinished is None
+        else unfinished_screen_lines(outlook.unfinished, report.secret, width)
+    )
+    return [*first, status_table(report, outlook, width), *status_footer(report, outlook, width)]
+
+
+def status_verdict(report: StatusReport, outlook: Outlook) -> str:
+    """`OK`, `NOT OK` (missing or unchecked), or `UNFINISHED` while a rotation is: never
+    an all-clear then (SPEC §12)."""
+    if not report.ok:
+        return "NOT OK"
+    return "UNFINISHED" if outlook.unfinished is not None else "OK"
 
 
 def status_summary(report: StatusReport, outlook: Outlook) -> str:
@@ -221,7 +239,7 @@ def status_summary(report: StatusReport, outlook: Outlook) -> str:
         parts.append(f"{report.count('error')} not checked")
     if outlook.count:
         parts.append(plural(outlook.count, "warning"))
-    verdict = "OK" if report.ok else "NOT OK"
+    verdict = status_verdict(report, outlook)
     return screen(
         f"{verdict}: {report.secret} — {', '.join(parts)} "
         f"({plural(len(report.results), 'repository', 'repositories')}, "
@@ -242,7 +260,11 @@ def stderr_lines(report: StatusReport, outlook: Outlook, width: int = 80) -> lis
         entries.append(("warning:", "yellow", f"{KIND_TITLE[kind]}: {names}"))
     if outlook.safe_to_revoke:
         entries.append(("✓", "green", outlook.safe_to_revoke))
-    lines: list[Text] = []
+    lines: list[Text] = (
+        []
+        if outlook.unfinished is None
+        else unfinished_stderr_lines(outlook.unfinished, report.secret, width)
+    )
     for label, style, text in entries:
         wrapped = [Text(line) for line in wrap(screen(f"{label} {text}"), width)]
         wrapped[0].stylize(style, 0, len(label))
@@ -270,6 +292,9 @@ def status_document(report: StatusReport, outlook: Outlook) -> dict[str, Any]:
             "expires_at": token.expires_at,
             "days_left": token.days_left,
         },
+        "unfinished_run": None
+        if outlook.unfinished is None
+        else unfinished_document(outlook.unfinished, report.secret),
         "warnings": [_warning_json(w) for w in outlook.token_warnings],
         "safe_to_revoke": outlook.safe_to_revoke is not None,
         "repositories": [

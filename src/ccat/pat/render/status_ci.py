@@ -33,7 +33,13 @@ from ccat.pat.render.status import (
     status_summary,
 )
 from ccat.pat.render.text import command_data, command_property, markdown, plural
+from ccat.pat.render.unfinished import (
+    unfinished_annotation,
+    unfinished_sentences,
+    unfinished_title,
+)
 from ccat.pat.status import SecretStatus, StatusReport
+from ccat.pat.unfinished_run import UnfinishedRun
 
 # Prose is wrapped here (GitHub joins the lines again); a table row cannot be.
 MARKDOWN_WIDTH = 80
@@ -135,6 +141,8 @@ def _document(
     left_out: list[str] | None = None,
 ) -> str:
     lines = [f"### {_prose(report.secret)} in {_prose(report.org)}", ""]
+    if outlook.unfinished is not None:  # first, whatever is left out (SPEC §12)
+        lines += _unfinished(outlook.unfinished, report.secret, width)
     for note in left_out or []:
         lines += [*_wrapped(note, width), ""]
     if results:
@@ -147,6 +155,15 @@ def _document(
         lines += [*_wrapped(f"✅ {markdown(outlook.safe_to_revoke)}", width - 1), ""]
     lines += _wrapped(_prose(status_summary(report, outlook)), width)
     return "\n".join(lines) + "\n"
+
+
+def _unfinished(unfinished: UnfinishedRun, secret: str, width: int) -> list[str]:
+    """An unfinished rotation, as a quote at the top: its title (the journal's run id in
+    it) and sentences through the Markdown door, wrapped as the rest."""
+    lines = [f"> **⛔ {markdown(unfinished_title(unfinished, secret))}**", ">"]
+    for sentence in unfinished_sentences(unfinished):
+        lines += ["> " + line for line in _wrapped(markdown(sentence), width - 2)]
+    return [*lines, ""]
 
 
 def status_markdown(report: StatusReport, outlook: Outlook, width: int = MARKDOWN_WIDTH) -> str:
@@ -254,9 +271,10 @@ def _per_cause(
 def workflow_commands(
     report: StatusReport, outlook: Outlook, limit: int = ANNOTATIONS_PER_KIND
 ) -> list[str]:
-    """`::error` for missing or unchecked repositories and `::warning` for warnings (and
-    one for the token's expiry), for GitHub Actions' annotations: one per repository up
-    to `limit` of a kind, else one per cause (see the module docstring)."""
+    """An `::error` for an unfinished rotation first (SPEC §12), then `::error` for
+    missing or unchecked repositories and `::warning` for warnings (and one for the
+    token's expiry), for GitHub Actions' annotations: one per repository up to `limit`
+    of a kind, else one per cause (see the module docstring)."""
     secret = report.secret
     errors: list[tuple[str, str, str]] = []
     warnings: list[tuple[str, str, str]] = []
@@ -273,6 +291,9 @@ def workflow_commands(
         if found:
             title = f"{secret}: {', '.join(w.kind for w in found)}"
             warnings.append((title, result.repository, "; ".join(w.message for w in found)))
+    first: list[str] = []
+    if outlook.unfinished is not None:  # first (SPEC §12), and counted among the errors
+        first.append(_command("error", *unfinished_annotation(outlook.unfinished, secret)))
     commands = [
         _command("warning", f"{secret} token expiry", warning.message)
         for warning in outlook.token_warnings
@@ -286,6 +307,6 @@ def workflow_commands(
             for result in report.results
             if any(w.kind == kind for w in outlook.of(result.repository))
         ]
-    commands += _per_cause("error", errors, limit, f"{secret} not checked")
+    commands += _per_cause("error", errors, limit - len(first), f"{secret} not checked")
     commands += _per_cause("warning", warnings, room, f"{secret} warnings")
-    return commands
+    return first + commands

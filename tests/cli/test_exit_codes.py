@@ -1,0 +1,133 @@
+"""One exit code per situation, in every command (issue 15, item 3; SPEC §12).
+
+The operator credential missing or rejected is 4 in `status`, `rotate` and `rotate
+--dry-run`, said once (not one `HTTP 401` per repository), with nothing written; a
+signal during `status` is 130/143/129 and any later one is absorbed.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from ccat.fakehub import FakeHub, Fault
+from tests.rotation_support import child_env, puts
+from tests.terminal_support import wait_for
+
+Ccat = Callable[..., Result]
+
+ROTATE_FORMS = {
+    "rotate": ["--yes"],
+    "rotate --dry-run": ["--dry-run"],
+    "rotate --json": ["--yes", "--json"],
+}
+
+
+@pytest.mark.parametrize("form", ROTATE_FORMS, ids=ROTATE_FORMS.keys())
+def test_a_rejected_operator_credential_is_4_from_rotate_said_once(
+    ccat: Ccat,
+    asking_rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    form: str,
+) -> None:
+    result = ccat(
+        *asking_rotate_args,
+        *ROTATE_FORMS[form],
+        input=new_token + "\n",
+        env={"GH_TOKEN": "ghp_revoked0000"},
+    )
+    assert result.exit_code == 4, result.output
+    assert result.stderr.count("GitHub rejected the operator credential from GH_TOKEN") == 1
+    assert "HTTP 401" in result.stderr and result.stderr.count("401") == 1
+    assert not any(target in result.stderr for target in targets)  # not per repository
+    assert "nothing was written" in result.stderr and result.stdout == ""
+    assert puts(hub) == [] and not journal_path.exists()
+    assert "ghp_revoked0000" not in result.output and new_token not in result.output
+
+
+@pytest.mark.parametrize("command", ["status", "rotate", "rotate --dry-run"])
+def test_no_operator_credential_is_4_before_any_request(
+    ccat: Ccat,
+    asking_rotate_args: list[str],
+    hub: FakeHub,
+    graph_file: Path,
+    tmp_path: Path,
+    command: str,
+) -> None:
+    if command == "status":
+        args = ["pat", "status", "--graph", str(graph_file), "--api-url", hub.url]
+    else:
+        args = [*asking_rotate_args, "--dry-run" if "dry" in command else "--yes"]
+    empty = tmp_path / "no-gh"
+    empty.mkdir()
+    result = ccat(*args, input="x\n", env={"GH_TOKEN": None, "PATH": str(empty)})
+    assert result.exit_code == 4, result.output
+    assert "no operator credential" in result.stderr
+    assert hub.requests == []
+
+
+def status_process(args: list[str], hub: FakeHub, tmp_path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ccat", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(hub.operator_token, tmp_path),
+        start_new_session=True,
+    )
+
+
+PAIRS = {
+    "INT": (signal.SIGINT,),
+    "TERM": (signal.SIGTERM,),
+    "HUP+HUP": (signal.SIGHUP, signal.SIGHUP),
+    "INT+INT": (signal.SIGINT, signal.SIGINT),
+    "TERM+INT": (signal.SIGTERM, signal.SIGINT),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signals", PAIRS.values(), ids=PAIRS.keys())
+def test_a_signal_during_status_is_its_code_and_a_second_is_absorbed(
+    hub: FakeHub, graph_file: Path, targets: list[str], tmp_path: Path, signals: tuple[int, ...]
+) -> None:
+    hub.add_fault(Fault("GET", f"/repos/{targets[3]}/*", action="hang"))
+    args = ["pat", "status", "--graph", str(graph_file), "--api-url", hub.url]
+    process = status_process(args, hub, tmp_path)
+    try:
+        # Every other repository answered: status waits on the hanging one.
+        wait_for(lambda: len(hub.requests) >= len(targets) - 1 or process.poll() is not None)
+        assert process.poll() is None
+        for number, signum in enumerate(signals):
+            if number:  # 2 ms apart: sent at once, the kernel would deliver SIGINT first
+                until = time.perf_counter() + 0.002
+                while time.perf_counter() < until:
+                    pass
+            process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    # The first signal handled decides. Two that arrive before Python runs its handlers
+    # are handled in signal-number order (SIGINT before SIGTERM), whatever the order
+    # they were sent in: under load TERM+INT can end as Ctrl-C. Either way one code,
+    # said once, and the other signal absorbed.
+    handled = next(s for s in sorted(set(signals)) if process.returncode == 128 + s)
+    assert handled == signals[0] or len(signals) == 2, stderr
+    name = "Ctrl-C" if handled == signal.SIGINT else signal.Signals(handled).name
+    assert stderr.count("status stopped; nothing was changed") == 1
+    assert f"{name}: status stopped; nothing was changed" in stderr
+    assert "Traceback" not in stderr and stdout == ""

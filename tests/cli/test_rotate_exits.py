@@ -1,0 +1,281 @@
+"""After the first write, every way out of `ccat pat rotate` reports the exact lists
+and exits 1, or the signal's code (issue 14, defects 3 and 10).
+
+A real `python -m ccat pat rotate --json` process against the emulator, whose journal
+really fails mid-run: its folder is swapped for a file after the third write started
+(ENOTDIR), or the process runs under a file-size limit (`ulimit -f`: EFBIG, as on a
+full disk); or whose standard error is closed mid-run (an error nobody expected: the
+progress line cannot be printed); or which is sent SIGTERM mid-write. Each time the
+report's lists and the JSON document's `updated` / `not_updated` are what the
+emulator holds, and the journal on disk never claims more. In-process, a standard
+error that breaks as nothing expects after the third write: the lists and exit 1.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from ccat.commands.rotate import run_rotate_command
+from ccat.commands.terminal import Terminal
+from ccat.fakehub import FakeHub
+from ccat.options import ConnectionArgs, RotateArgs
+from ccat.pat.journal import Journal
+from tests.rotation_support import (
+    NoLeak,
+    child_env,
+    holding,
+    names,
+    puts,
+    report_list,
+    rotation_process,
+    write_graph,
+)
+from tests.terminal_support import wait_for
+
+PACED = ("--json", "--write-interval", "0.2")
+
+
+def assert_exact_report(
+    stdout: str, stderr: str, hub: FakeHub, token: str, targets: list[str]
+) -> dict[str, Any]:
+    """The JSON document and the lists on stderr are the emulator's truth."""
+    document: dict[str, Any] = json.loads(stdout)
+    held = holding(hub, token)
+    assert set(document["updated"]) == held
+    assert document["updated"] == [t for t in targets if t in held]
+    assert document["not_updated"] == [t for t in targets if t not in held]
+    assert report_list(stderr, "Already updated") == document["updated"]
+    assert report_list(stderr, "NOT updated") == document["not_updated"]
+    assert 1 <= len(document["updated"]) < len(targets)
+    assert "Traceback" not in stderr
+    return document
+
+
+def in_flight(journal: Path, repository: str) -> bool:
+    """Whether the journal records the write to `repository` as started, not finished."""
+    try:
+        run = Journal(journal).load().current
+    except Exception:  # not there yet
+        return False
+    found = None if run is None else run.target(repository)
+    return found is not None and found.started_at is not None and found.finished_at is None
+
+
+def assert_journal_claims_no_more(journal: Path, hub: FakeHub, token: str) -> None:
+    run = Journal(journal).load().current
+    assert run is not None
+    assert set(run.updated()) <= holding(hub, token)
+
+
+@pytest.mark.slow
+def test_a_journal_folder_gone_mid_rotation_gives_the_lists_and_exit_1(
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    tmp_path: Path,
+    assert_no_leak: NoLeak,
+) -> None:
+    hub.latency = 0.3
+    folder = journal_path.parent
+    one_at_a_time = ("--concurrency", "1")
+    with rotation_process(rotate_args, hub, new_token, tmp_path, *PACED, *one_at_a_time) as process:
+        # While the third write is in flight (journaled as started, not finished).
+        wait_for(lambda: in_flight(journal_path, targets[2]) or process.poll() is not None)
+        folder.rename(folder.with_name("moved-away"))
+        folder.write_text("not a directory")
+        stdout, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 1, stderr
+    document = assert_exact_report(stdout, stderr, hub, new_token, targets)
+    assert document["outcome"] == "stopped"
+    assert "Not a directory" in document["journal_error"]
+    assert "The journal could not be written" in stderr
+    assert "nothing was written" not in stderr
+    # The third write's answer came after the folder went: known, not journaled.
+    assert document["updated"] == targets[:3] and document["not_in_journal"] == targets[2:3]
+    assert f"Not in the journal: {targets[2]}" in stderr
+    assert_journal_claims_no_more(
+        folder.with_name("moved-away") / journal_path.name, hub, new_token
+    )
+    assert_no_leak(stdout, stderr)
+
+
+# Lets the child write no file beyond this size, then execs ccat (Python ignores
+# SIGXFSZ, so a write past it fails with EFBIG, as one on a full disk fails).
+def size_limited(limit: int) -> list[str]:
+    return [
+        sys.executable,
+        "-c",
+        f"import os, resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit})); "
+        "os.execv(sys.executable, [sys.executable, '-m', 'ccat', *sys.argv[1:]])",
+    ]
+
+
+@pytest.mark.slow
+def test_a_journal_at_the_file_size_limit_mid_rotation_gives_the_lists_and_exit_1(
+    hub: FakeHub, new_token: str, targets: list[str], tmp_path: Path, assert_no_leak: NoLeak
+) -> None:
+    # The graph by a relative name, so that the journal's size does not depend on the
+    # test's folder: it starts at about 2.3 kB and its update log grows by about 280
+    # bytes per line (two per write), so 2.9 kB is reached around the fifth write.
+    write_graph(tmp_path / "graph.yml", names(targets[1:]))
+    journal = tmp_path / "state" / "journal.json"
+    args = ["pat", "rotate", "--yes", "--graph", "graph.yml", "--api-url", hub.url]
+    done = subprocess.run(
+        [*size_limited(2900)[0:3], *args, "--journal", str(journal), *PACED],
+        input=new_token + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+        env=child_env(hub.operator_token, tmp_path),
+    )
+
+    assert done.returncode == 1, done.stderr
+    document = assert_exact_report(done.stdout, done.stderr, hub, new_token, targets)
+    assert (
+        "File too large" in document["journal_error"]
+        or "short write" in (document["journal_error"])
+    )
+    assert_journal_claims_no_more(journal, hub, new_token)
+    assert_no_leak(done.stdout, done.stderr)
+
+
+@pytest.mark.slow
+def test_a_reader_gone_from_stderr_mid_rotation_does_not_stop_it(
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    tmp_path: Path,
+) -> None:
+    # `… 2>&1 | head` gone mid-run: rich used to answer the broken pipe with
+    # SystemExit(1) from inside a write (the run left `running`, no report) after
+    # pointing stdout at /dev/null. Now stderr goes quiet and the rotation finishes.
+    hub.latency = 0.05
+    read_end, write_end = os.pipe()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ccat", *rotate_args, *PACED],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=write_end,
+        text=True,
+        env=child_env(hub.operator_token, tmp_path),
+    )
+    os.close(write_end)
+    try:
+        assert process.stdin is not None
+        process.stdin.write(new_token + "\n")
+        process.stdin.flush()
+        wait_for(lambda: len(puts(hub)) >= 2 or process.poll() is not None)
+        os.close(read_end)
+        stdout, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    assert process.returncode == 0
+    document = json.loads(stdout)
+    assert document["outcome"] == "completed" and document["updated"] == targets
+    assert holding(hub, new_token) == set(targets)
+    run = Journal(journal_path).load().current
+    assert run is not None and run.state == "completed"
+
+
+@pytest.mark.slow
+def test_rotate_json_interrupted_mid_write_prints_the_report(
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    tmp_path: Path,
+    assert_no_leak: NoLeak,
+) -> None:
+    hub.latency = 0.1
+    with rotation_process(rotate_args, hub, new_token, tmp_path, *PACED) as process:
+        wait_for(lambda: len(puts(hub)) >= 2 or process.poll() is not None)
+        assert process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == 143, stderr
+    document = json.loads(stdout)
+    run = Journal(journal_path).load().current
+    assert run is not None and run.state == "interrupted"
+    assert document["outcome"] == "interrupted" and document["interrupted_by"] == "SIGTERM"
+    assert document["run_id"] == run.run_id
+    assert document["updated"] == run.updated() and document["not_updated"] == run.not_updated()
+    assert report_list(stderr, "Already updated") == run.updated()
+    assert set(run.updated()) <= holding(hub, new_token)
+    assert_no_leak(stdout, stderr)
+
+
+class BreaksOnTheThirdWrite(io.StringIO):
+    """Standard error that fails, as nothing expects, once a third write is reported."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        if "✓" in text:
+            self.writes += 1
+            if self.writes == 3:
+                raise RuntimeError("the terminal broke")
+        return super().write(text)
+
+
+def test_an_error_nobody_expected_after_the_first_write_gives_the_lists_and_exit_1(
+    hub: FakeHub,
+    graph_file: Path,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    tmp_path: Path,
+    assert_no_leak: NoLeak,
+) -> None:
+    stdout, stderr = io.StringIO(), BreaksOnTheThirdWrite()
+    terminal = Terminal(
+        out=Console(file=stdout, width=200, no_color=True),
+        err=Console(file=stderr, width=200, no_color=True),
+        stdin_is_terminal=False,
+        env=child_env(hub.operator_token, tmp_path),
+        stdin=io.StringIO(new_token + "\n"),
+    )
+    args = RotateArgs(
+        ConnectionArgs(graph=graph_file, api_url=hub.url, concurrency=1),
+        journal=journal_path,
+        yes=True,
+        write_interval=0,
+        json=True,
+    )
+
+    code = run_rotate_command(args, terminal)
+
+    assert code == 1, stderr.getvalue()
+    document = json.loads(stdout.getvalue())
+    assert document["outcome"] == "stopped"
+    assert document["error"] == "unexpected RuntimeError"
+    assert document["updated"] == targets[:3] and document["not_updated"] == targets[3:]
+    assert "error: unexpected RuntimeError during the writes" in stderr.getvalue()
+    assert report_list(stderr.getvalue(), "Already updated") == targets[:3]
+    run = Journal(journal_path).load().current
+    assert run is not None and run.state == "stopped" and run.updated() == targets[:3]
+    assert set(targets[:3]) <= holding(hub, new_token) <= set(targets[:4])
+    assert_no_leak(stdout.getvalue(), stderr.getvalue())

@@ -1,0 +1,113 @@
+"""Every way out of a rotation's writes tells the truth (issue 14, defects 3 and 9):
+the engine, driven directly, against the emulator over loopback.
+
+- A cancellation that comes as the last write ends leaves the run `completed`: the
+  journal says so and the outcome is kept for the report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import pytest
+
+from ccat.fakehub import FakeHub
+from ccat.pat.github import ClientSettings, open_client
+from ccat.pat.graph import load_graph
+from ccat.pat.journal import Journal, TargetRecord
+from ccat.pat.rotate import RotateListener, RotateOptions, Rotation
+from tests.rotation_support import SECRET, NoLeak, current, holding
+
+pytestmark = pytest.mark.anyio
+
+
+def options(
+    hub: FakeHub, graph: Path, journal: Path, token: str, listener: RotateListener
+) -> RotateOptions:
+    """One write at a time, through a real client."""
+    settings = ClientSettings(
+        api_url=hub.url, token=hub.operator_token, timeout=10.0, backoff=0.01, budget=0
+    )
+    return RotateOptions(
+        connect=lambda: open_client(settings),
+        journal=Journal(journal),
+        graph=load_graph(graph),
+        secret=SECRET,
+        api_url=hub.url,
+        operator_token=settings.token,
+        new_token=token,
+        write_interval=0,
+        concurrency=1,
+        listener=listener,
+    )
+
+
+async def test_a_cancellation_as_the_last_write_ends_leaves_the_run_completed(
+    hub: FakeHub,
+    graph_file: Path,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    assert_no_leak: NoLeak,
+) -> None:
+    class CancelAsTheLastWriteEnds:
+        def preflight_checked(self, done: int, total: int) -> None:
+            pass
+
+        def write_started(self, repository: str, number: int, total: int) -> None:
+            pass
+
+        def write_finished(self, record: TargetRecord) -> None:
+            if record.repository == targets[-1]:
+                scope.cancel()  # the signal: its outcome is already journaled
+
+    given = options(hub, graph_file, journal_path, new_token, CancelAsTheLastWriteEnds())
+    rotation = Rotation(given, given.journal.load())
+    with anyio.CancelScope() as scope:
+        with given.journal.lock():
+            plan = await rotation.prepare()
+            await rotation.execute(plan)
+    assert scope.cancelled_caught
+
+    assert current(journal_path).state == "completed"
+    assert rotation.outcome is not None and rotation.outcome.completed
+    assert holding(hub, new_token) == set(targets)
+    assert_no_leak(repr(rotation.outcome))
+
+
+async def test_an_error_nobody_expected_mid_rotation_is_recorded_stopped(
+    hub: FakeHub,
+    graph_file: Path,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    assert_no_leak: NoLeak,
+) -> None:
+    class FailsOnTheThirdLine:
+        """A listener that breaks after the third write was journaled (a bug, a full
+        terminal buffer): nothing the engine could expect."""
+
+        def preflight_checked(self, done: int, total: int) -> None:
+            pass
+
+        def write_started(self, repository: str, number: int, total: int) -> None:
+            pass
+
+        def write_finished(self, record: TargetRecord) -> None:
+            if record.repository == targets[2]:
+                raise RuntimeError("the listener broke")
+
+    given = options(hub, graph_file, journal_path, new_token, FailsOnTheThirdLine())
+    rotation = Rotation(given, given.journal.load())
+    with given.journal.lock(), pytest.raises(BaseExceptionGroup) as caught:
+        plan = await rotation.prepare()
+        await rotation.execute(plan)
+    assert caught.group_contains(RuntimeError)
+
+    run = current(journal_path)
+    assert run.state == "stopped" and run.finished_at is not None
+    assert run.updated() == targets[:3]
+    assert rotation.run is not None and rotation.run.updated() == targets[:3]
+    assert set(run.updated()) <= holding(hub, new_token) <= set(targets[:4])
+    assert_no_leak()
