@@ -43,7 +43,7 @@ NEW_TOKEN = "ghp_workflowcommandsnewtoken"
 REPOS = ("ccatobs/system-integration", "ccatobs/ops-db", "ccatobs/ops-db-api")
 STOP = "Denied ##[stop-commands]zzz"
 MARKDOWN_TAGS = {"h3", "p", "ul", "li", "code", "table", "thead", "tbody", "tr", "th", "td"}
-MARKDOWN_TAGS.add("strong")
+MARKDOWN_TAGS |= {"strong", "blockquote"}  # our titles; an unfinished rotation's block
 
 
 @dataclass
@@ -226,6 +226,21 @@ def journal_strings(stage: Stage, text: str) -> list[Result]:
     return [stage.ccat("journal"), stage.ccat("journal", "--json"), *_status(stage)]
 
 
+def unfinished_run_id(stage: Stage, text: str) -> list[Result]:
+    # A stopped rotation of this secret on this emulator: status says first that it is
+    # unfinished, naming its run id, in every output.
+    now = datetime.now(UTC).replace(microsecond=0)
+    run = completed_run(list(REPOS[1:]), now - timedelta(days=1), expires_at=None)
+    save_journal(stage.journal, run)
+    document = json.loads(stage.journal.read_bytes())
+    document["current"].update(state="stopped", api_url=stage.hub.url)
+    document["current"]["run_id"] += text
+    document["current"]["targets"][-1].update(state="failed", http_status=403, error=text)
+    stage.journal.write_text(json.dumps(document), encoding="utf-8")
+    os.chmod(stage.journal, 0o600)
+    return [*_status(stage), stage.ccat("journal")]
+
+
 FIELDS: dict[str, Callable[[Stage, str], list[Result]]] = {
     "secrets list: message": secrets_list_message,
     "secrets list: body not JSON": body_not_json,
@@ -237,6 +252,7 @@ FIELDS: dict[str, Callable[[Stage, str], list[Result]]] = {
     "GET /user: login and X-OAuth-Scopes": login_and_scopes,
     "graph: unknown key, bad name": graph_strings,
     "journal: every string": journal_strings,
+    "journal: an unfinished run's id": unfinished_run_id,
 }
 HEADER_FIELDS = {
     "X-Accepted-GitHub-Permissions (status)",
