@@ -9,6 +9,7 @@ no live process holds, `running` only while one does; the stored one is beside i
 from __future__ import annotations
 
 from ccat.commands.inputs import journal_at
+from ccat.commands.signals import Interrupted, SignalGate
 from ccat.commands.terminal import Terminal
 from ccat.options import JournalArgs
 from ccat.pat.errors import CcatError, JournalError
@@ -28,8 +29,18 @@ BOTH_TOKENS = (
 
 
 def run_journal_command(args: JournalArgs, terminal: Terminal | None = None) -> int:
-    """Run `ccat pat journal`; returns the exit code (0 shown, 2 no or bad journal)."""
+    """Run `ccat pat journal`; returns the exit code (0 shown, 2 no or bad journal,
+    130/143/129 stopped by a signal: it only reads, so nothing was changed)."""
     terminal = terminal or Terminal.current()
+    with SignalGate.installed():
+        try:
+            return _show_journal(args, terminal)
+        except Interrupted as interrupted:
+            terminal.err.print(f"[red]{interrupted.name}: stopped; nothing was changed[/]")
+            return interrupted.exit_code
+
+
+def _show_journal(args: JournalArgs, terminal: Terminal) -> int:
     out = terminal.out
     try:
         journal = journal_at(args.journal, terminal.env)
