@@ -53,8 +53,8 @@ from ccat.pat.journal import (
     TargetRecord,
     TokenInfo,
 )
-from ccat.pat.journal_codec import encode_document
-from ccat.pat.journal_files import replace_file
+from ccat.pat.journal.codec import encode_document
+from ccat.pat.journal.files import replace_file
 
 Save = Callable[[JournalDocument, RotationRun, TargetRecord], None]
 T0, T1, T2 = "2026-11-25T19:00:01Z", "2026-11-25T19:00:02Z", "2026-11-25T19:00:03Z"

@@ -6,7 +6,7 @@ at several `--concurrency` values, for several pool sizes, side by side.
 
 httpcore's pool does work per request that grows with its number of connections, so
 `ccat` splits `--concurrency` over ceil(C / k) pools of at most k connections
-(`ccat.pat.transport.POOL_CONNECTIONS`). Each measurement is a child process running
+(`ccat.pat.github.transport.POOL_CONNECTIONS`). Each measurement is a child process running
 the status engine over `open_transport(..., pool_connections=k)` (0: one pool of C)
 against the emulator in this process; the variants run interleaved, run after run, so
 that a machine getting busier or quieter moves them all alike. `--python` runs the child
@@ -96,9 +96,10 @@ def measure(hub: FakeHub, repos: int, concurrency: int, args: argparse.Namespace
 
 async def child(url: str, repos: int, concurrency: int, pool: int) -> str:
     """One status run over the engine; returns how many repositories were in each state."""
-    from ccat.pat.github import ClientSettings, GitHubClient
+    from ccat.pat.github import GitHubClient
+    from ccat.pat.github.transport import open_transport
+    from ccat.pat.settings import ClientSettings
     from ccat.pat.status import StatusOptions, run_status
-    from ccat.pat.transport import open_transport
 
     settings = ClientSettings(
         api_url=url, token="bench-operator-token", concurrency=concurrency, budget=0

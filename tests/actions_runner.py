@@ -177,7 +177,7 @@ def command_shapes(output: str) -> list[str]:
     return [line for line in lines(output) if _trim_start(line).startswith("::") or "##[" in line]
 
 
-# The tool's own annotations (ccat.pat.render.status_ci): a line of their own, the
+# The tool's own annotations (ccat.render.status_ci): a line of their own, the
 # secret's name in the title.
 OURS = re.compile(r"::(error|warning) title=GH_PAT[^:]*::")
 

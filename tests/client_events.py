@@ -1,8 +1,8 @@
 """One ordered record of what the client and the rotation engine did, for the tests that
 must know what the client knew when (the fault matrix, the damage bound).
 
-`Events` is both a `ccat.pat.transport.ClientListener` and a
-`ccat.pat.rotate.RotateListener`. Both are called from the one event loop, so the order
+`Events` is both a `ccat.pat.github.transport.ClientListener` and a
+`ccat.pat.rotation.engine.RotateListener`. Both are called from the one event loop, so the order
 of `Events.log` is the order in which the client and the engine saw things happen; each
 entry also carries `time.monotonic()`, the clock the emulator's log uses (it runs in a
 thread of the same process).
@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ccat.pat.github import Wait, WaitReason
 from ccat.pat.journal import TargetRecord
-from ccat.pat.transport import Wait, WaitReason
 
 
 @dataclass(frozen=True)

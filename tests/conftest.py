@@ -20,7 +20,7 @@ from nacl.public import PublicKey, SealedBox
 
 from ccat.fakehub import FakeHub
 from ccat.pat.journal import Journal
-from ccat.pat.journal_codec import decode_document, encode_document
+from ccat.pat.journal.codec import decode_document, encode_document
 from tests.rotation_support import (
     GRAPH_NAMES,
     ROTATION_OPERATOR_TOKEN,

@@ -1,6 +1,6 @@
 """A clock for the client that a test controls: sleeping advances it instantly.
 
-`FakeTime().timing` is a `ccat.pat.transport.Timing` whose sleep records how long the
+`FakeTime().timing` is a `ccat.pat.github.transport.Timing` whose sleep records how long the
 client wanted to wait and returns at once (after yielding to other tasks), so tests of
 backoff, rate limits and the request budget take milliseconds and assert the waits
 themselves instead of wall-clock time.
@@ -15,7 +15,7 @@ from collections.abc import Callable
 import anyio
 import anyio.lowlevel
 
-from ccat.pat.transport import Timing
+from ccat.pat.github.transport import Timing
 
 
 class FakeTime:

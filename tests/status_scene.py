@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ccat.fakehub import FakeHub, Fault
-from ccat.pat.journal import Journal
-from ccat.pat.journal_model import (
+from ccat.pat.journal import (
     Fingerprint,
     GraphFile,
+    Journal,
     JournalDocument,
     RotationRun,
     TargetRecord,

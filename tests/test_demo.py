@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ccat.demo import example_graph
+from ccat.commands.demo import example_graph
 from ccat.pat.graph import load_graph
 from tests.screens import WIDE, assert_reads_well, normalised
 

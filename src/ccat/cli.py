@@ -54,7 +54,7 @@ def _run_journal(args: JournalArgs) -> int:
 
 
 def _run_demo(args: DemoArgs) -> int:
-    from ccat.demo import run_demo_command
+    from ccat.commands.demo import run_demo_command
 
     return run_demo_command(args)
 

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import Result
 
 from ccat.fakehub import FakeHub
-from ccat.pat.journal_model import RotationRun, iso
+from ccat.pat.journal import RotationRun, iso
 from tests.status_scene import (
     BROKEN,
     CHANGED,

@@ -23,10 +23,10 @@ import pytest
 from rich.console import Console
 
 from ccat.fakehub import FakeHub, Fault
+from ccat.pat.github import Wait, WaitReason
 from ccat.pat.journal import TargetRecord
-from ccat.pat.render.progress import RotationProgress
-from ccat.pat.render.rotation import write_line
-from ccat.pat.transport import Wait, WaitReason
+from ccat.render.progress import RotationProgress
+from ccat.render.rotation import write_line
 from tests.rotation_support import SECONDARY, TARGETS, NoLeak, holding, secret_path
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@ command forms, `stop-commands` honoured, the two streams in either order).
 
 The three repros of the issue run as real processes (so with the stream guard of
 `ccat.commands.workflow_log`); the property test runs every command in-process, where no
-guard is installed, so that it proves the doors of `ccat.pat.render.text` by themselves:
+guard is installed, so that it proves the doors of `ccat.render.text` by themselves:
 every server-controlled field the tool reads (error messages, a body that is not JSON,
 `X-Accepted-GitHub-Permissions`, `X-OAuth-Scopes`, a login) and every string of an input
 file (the graph's keys and names, every string of a journal) through `status` (table,
@@ -32,7 +32,7 @@ from typer.testing import CliRunner, Result
 
 from ccat.cli import app
 from ccat.fakehub import FakeHub, Fault
-from ccat.pat.render.status_ci import STEP_SUMMARY_LIMIT
+from ccat.render.status_ci import STEP_SUMMARY_LIMIT
 from tests.actions_runner import Command, assert_no_forged_command, lines
 from tests.github_markdown import render
 from tests.status_scene import completed_run, save_journal

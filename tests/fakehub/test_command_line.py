@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from ccat.fakehub.__main__ import main
 from ccat.fakehub.command_line import expiry_text, parse
-from ccat.pat.github import token_expiry
+from ccat.pat.github.client import token_expiry
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from ccat.pat.budget import PointsBudget, points_of
+from ccat.pat.github import PointsBudget
+from ccat.pat.github.budget import points_of
 from tests.fake_time import FakeTime
 
 pytestmark = pytest.mark.anyio

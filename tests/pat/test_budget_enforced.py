@@ -18,12 +18,14 @@ import pytest
 from ccat.commands.inputs import resolve_connection
 from ccat.fakehub import FakeHub, Fault, PointsBudget
 from ccat.options import ConnectionArgs
-from ccat.pat.budget import DEFAULT_POINTS, WINDOW, points_of
-from ccat.pat.budget import PointsBudget as PointsBudget_
-from ccat.pat.github import ClientSettings, open_client
+from ccat.pat.github import PointsBudget as PointsBudget_
+from ccat.pat.github import open_client
+from ccat.pat.github.budget import DEFAULT_POINTS, WINDOW, points_of
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal
-from ccat.pat.rotate import RotateOptions, run_rotation
+from ccat.pat.rotation import RotateOptions
+from ccat.pat.rotation.engine import run_rotation
+from ccat.pat.settings import ClientSettings
 from ccat.pat.status import StatusOptions, run_status
 from tests.conftest import OPERATOR_LOGIN, OPERATOR_TOKEN, emulator
 from tests.fake_time import FakeTime

@@ -13,10 +13,10 @@ from contextlib import contextmanager
 import pytest
 
 from ccat.fakehub import FakeHub, Fault
-from ccat.pat.early_warnings import Outlook
-from ccat.pat.github import ClientSettings, open_client
-from ccat.pat.render.status import check_hint, footer_blocks
-from ccat.pat.status import StatusOptions, StatusReport, run_status
+from ccat.pat.github import open_client
+from ccat.pat.settings import ClientSettings
+from ccat.pat.status import Outlook, StatusOptions, StatusReport, run_status
+from ccat.render.status import check_hint, footer_blocks
 from tests.conftest import OPERATOR_TOKEN, REPOSITORIES
 from tests.connection_faults import (
     UNRESOLVABLE,

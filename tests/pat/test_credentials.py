@@ -1,4 +1,4 @@
-"""Tests for `ccat.pat.credentials`: the API URL (issue 7.1, 7.11), where the operator
+"""Tests for `ccat.commands.credentials`: the API URL (issue 7.1, 7.11), where the operator
 credential comes from (issue 10.6), and the token rules (issue 7.5).
 
 A fake `gh` is a shell script on a PATH of its own; standard input is replaced with a
@@ -21,7 +21,7 @@ import pytest
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
-from ccat.pat.credentials import (
+from ccat.commands.credentials import (
     MAX_TOKEN_LENGTH,
     MAX_TOKEN_LINE_BYTES,
     Credential,
@@ -323,7 +323,7 @@ def test_gh_does_not_get_standard_input(tmp_path: Path) -> None:
     env = fake_gh(tmp_path / "bin", f"cat > {seen}\necho gho_fromgh\n")
     program = (
         "import sys\n"
-        "from ccat.pat.credentials import resolve_credential\n"
+        "from ccat.commands.credentials import resolve_credential\n"
         f"print(resolve_credential({env!r}, 'https://api.github.com').source)\n"
         "print(sys.stdin.readline().strip())\n"
     )

@@ -23,10 +23,12 @@ from typer.testing import CliRunner
 
 from ccat.cli import app
 from ccat.fakehub import FakeHub, Fault, LoggedRequest
-from ccat.pat.github import ClientSettings, open_client
+from ccat.pat.github import open_client
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal, TargetRecord
-from ccat.pat.rotate import RotateOptions, RotationOutcome, run_rotation
+from ccat.pat.rotation import RotateOptions, RotationOutcome
+from ccat.pat.rotation.engine import run_rotation
+from ccat.pat.settings import ClientSettings
 from tests.client_events import Events
 from tests.conftest import emulator
 from tests.rotation_support import (

@@ -1,7 +1,7 @@
 """The early warnings of SPEC §9 (issue 9.2) at their edges: GitHub's timestamps seeded
 in the emulator, a status run against it, and `assess` at a fixed time with journals
 built from the model. Each kind fires just inside its window and not just outside it;
-the edges are the ones `ccat.pat.early_warnings` documents.
+the edges are the ones `ccat.pat.status.warnings` documents.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ccat.fakehub import FakeHub
-from ccat.pat.early_warnings import Outlook, assess, relevant_runs
-from ccat.pat.github import ClientSettings, open_client
-from ccat.pat.journal_model import RotationRun, iso
-from ccat.pat.settings import CLOCK_SKEW
-from ccat.pat.status import StatusOptions, StatusReport, run_status
+from ccat.pat.github import open_client
+from ccat.pat.journal import RotationRun, iso
+from ccat.pat.settings import CLOCK_SKEW, ClientSettings
+from ccat.pat.status import Outlook, StatusOptions, StatusReport, assess, relevant_runs, run_status
 from tests.conftest import OPERATOR_TOKEN
 from tests.fake_time import FakeTime
 from tests.status_scene import completed_run

@@ -64,10 +64,12 @@ import pytest
 
 from ccat.fakehub import FakeHub, Fault
 from ccat.pat.errors import CredentialRejectedError, InvalidNewTokenError, PreflightError
-from ccat.pat.github import ClientSettings, open_client
+from ccat.pat.github import open_client
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal
-from ccat.pat.rotate import RotateOptions, RotationOutcome, run_rotation
+from ccat.pat.rotation import RotateOptions, RotationOutcome
+from ccat.pat.rotation.engine import run_rotation
+from ccat.pat.settings import ClientSettings
 from ccat.pat.status import StatusOptions, StatusReport, run_status
 from tests.client_events import Events
 from tests.conftest import OPERATOR_TOKEN, REPOSITORIES, emulator

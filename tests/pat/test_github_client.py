@@ -23,9 +23,8 @@ from ccat.pat.errors import (
     RateLimitError,
     TransportError,
 )
-from ccat.pat.github import ClientSettings, GitHubClient, open_client
-from ccat.pat.sealing import seal
-from ccat.pat.transport import Wait, WaitReason
+from ccat.pat.github import GitHubClient, Wait, WaitReason, open_client, seal
+from ccat.pat.settings import ClientSettings
 from tests.conftest import NEW_TOKEN, OPERATOR_TOKEN
 from tests.fake_time import FakeTime
 
@@ -157,8 +156,8 @@ async def test_a_403_quotes_the_permissions_github_says_are_needed(fakehub: Fake
 
 async def _forbidden_secret_list(github: GitHubClient) -> None:
     """A secrets list read with the new token, which may not read secrets."""
-    from ccat.pat.github import _checked
-    from ccat.pat.transport import Request
+    from ccat.pat.github.client import _checked
+    from ccat.pat.github.transport import Request
 
     request = Request("GET", f"{LIST}?per_page=100", REPO, NEW_TOKEN)
     _checked(request, await github.transport.send(request))

@@ -9,14 +9,9 @@ from pathlib import Path
 import pytest
 
 from ccat.pat.errors import ConfigError, UsageError
-from ccat.pat.graph import (
-    DEFAULT_GRAPH_PATH,
-    DEFAULT_ORG,
-    ROOT_REPOSITORY,
-    Graph,
-    Target,
-    load_graph,
-)
+from ccat.pat.graph import Graph, load_graph
+from ccat.pat.graph.file import DEFAULT_GRAPH_PATH
+from ccat.pat.graph.targets import DEFAULT_ORG, ROOT_REPOSITORY, Target
 
 
 def write(tmp_path: Path, text: str) -> Path:

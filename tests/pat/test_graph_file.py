@@ -1,4 +1,4 @@
-"""Tests for `ccat.pat.graph_file`: the graph file is read as if hostile (issue 7.6).
+"""Tests for `ccat.pat.graph.file`: the graph file is read as if hostile (issue 7.6).
 
 Only regular files, never a blocking open, at most 10 MiB; no anchors or aliases; bounded
 nesting; every failure a `ConfigError` naming the file. Property tests check that the
@@ -18,14 +18,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ccat.pat.errors import ConfigError
-from ccat.pat.graph import ROOT_REPOSITORY, load_graph
-from ccat.pat.graph_file import (
+from ccat.pat.graph import load_graph
+from ccat.pat.graph.file import (
     MAX_GRAPH_BYTES,
     MAX_GRAPH_DEPTH,
     _read_at_most,
     compose_graph_text,
     read_graph_bytes,
 )
+from ccat.pat.graph.targets import ROOT_REPOSITORY
 
 LOADERS = [
     pytest.param(yaml.SafeLoader, id="pure-python"),

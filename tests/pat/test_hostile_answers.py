@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from ccat.fakehub import FakeHub, Fault
 from ccat.pat.errors import GitHubError
-from ccat.pat.github import ClientSettings, open_client
+from ccat.pat.github import open_client
+from ccat.pat.settings import ClientSettings
 from ccat.pat.status import StatusOptions, StatusReport, run_status
 from tests.conftest import NEW_TOKEN, OPERATOR_TOKEN
 from tests.fake_time import FakeTime

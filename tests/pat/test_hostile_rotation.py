@@ -28,10 +28,12 @@ from hypothesis import strategies as st
 
 from ccat.fakehub import FakeHub, Fault
 from ccat.pat.errors import CcatError, PreflightError
-from ccat.pat.github import ClientSettings, GitHubClient, open_client
+from ccat.pat.github import GitHubClient, open_client
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal
-from ccat.pat.rotate import RotateOptions, RotationOutcome, run_rotation
+from ccat.pat.rotation import RotateOptions, RotationOutcome
+from ccat.pat.rotation.engine import run_rotation
+from ccat.pat.settings import ClientSettings
 from tests.conftest import emulator
 from tests.fake_time import FakeTime
 from tests.rotation_support import (

@@ -33,8 +33,8 @@ from ccat.pat.journal import (
     TokenInfo,
     default_journal_path,
 )
-from ccat.pat.journal_codec import encode_document, encode_line
-from ccat.pat.journal_model import FoldLine
+from ccat.pat.journal.codec import encode_document, encode_line
+from ccat.pat.journal.model import FoldLine
 
 HERE = Path(__file__).parent
 EXAMPLE = HERE.parents[1] / ".state.example.json"

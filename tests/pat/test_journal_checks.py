@@ -1,5 +1,5 @@
 """A journal that contradicts itself is damaged (issue 14, defect 2 and the journal part
-of defect 7): each rule of `ccat.pat.journal_checks`, broken on its own in a journal
+of defect 7): each rule of `ccat.pat.journal.checks`, broken on its own in a journal
 file, is refused by `Journal.load` with a message that says where; a time that is no
 time, or one out of range (years 0001 and 9999, with offsets), never raises anything
 but a `JournalError`.
@@ -16,7 +16,7 @@ import pytest
 
 from ccat.pat.errors import JournalError
 from ccat.pat.journal import Journal, JournalDocument, parse_iso
-from ccat.pat.journal_checks import parse_recorded
+from ccat.pat.journal.checks import parse_recorded
 from tests.status_scene import completed_run
 
 STARTED = "2026-11-25T19:00:00Z"

@@ -44,11 +44,11 @@ import pytest
 
 from ccat.commands.status_journal import read_status_journal
 from ccat.fakehub import FakeHub
-from ccat.pat.early_warnings import assess
 from ccat.pat.errors import JournalError
-from ccat.pat.github import ClientSettings, open_client
+from ccat.pat.github import open_client
 from ccat.pat.journal import JournalDocument, RotationRun, TargetRecord, iso
-from ccat.pat.status import StatusOptions, StatusReport, run_status
+from ccat.pat.settings import ClientSettings
+from ccat.pat.status import StatusOptions, StatusReport, assess, run_status
 from tests.conftest import OPERATOR_TOKEN
 from tests.fake_time import FakeTime
 from tests.status_scene import completed_run

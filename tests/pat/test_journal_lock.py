@@ -1,4 +1,4 @@
-"""Tests for the journal's run lock and `Journal.holder()` (`ccat.pat.journal_lock`)."""
+"""Tests for the journal's run lock and `Journal.holder()` (`ccat.pat.journal.lock`)."""
 
 from __future__ import annotations
 

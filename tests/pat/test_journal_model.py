@@ -1,4 +1,4 @@
-"""Tests for `ccat.pat.journal_model`: the records, their operations, and strict reading."""
+"""Tests for `ccat.pat.journal.model`: the records, their operations, and strict reading."""
 
 from __future__ import annotations
 
@@ -13,9 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ccat.pat.errors import JournalError
-from ccat.pat.journal_codec import decode_document, encode_document
-from ccat.pat.journal_model import (
-    SCHEMA,
+from ccat.pat.journal import (
     Fingerprint,
     GraphFile,
     JournalDocument,
@@ -25,8 +23,9 @@ from ccat.pat.journal_model import (
     iso,
     new_run_id,
     token_kind,
-    utc_now_iso,
 )
+from ccat.pat.journal.codec import decode_document, encode_document
+from ccat.pat.journal.model import SCHEMA, utc_now_iso
 
 EXAMPLE = Path(__file__).parents[2] / ".state.example.json"
 TOKEN = "github_pat_11AAAAAAA0123456789_abcdefghijklmnopqrstuvwxyz"

@@ -12,10 +12,12 @@ import pytest
 
 from ccat.fakehub import FakeHub, TokenSpec
 from ccat.pat.errors import InvalidNewTokenError, PreflightError
-from ccat.pat.github import ClientSettings, open_client
+from ccat.pat.github import open_client
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal
-from ccat.pat.rotate import RotateOptions, RotationOutcome, run_rotation
+from ccat.pat.rotation import RotateOptions, RotationOutcome
+from ccat.pat.rotation.engine import run_rotation
+from ccat.pat.settings import ClientSettings
 from tests.rotation_support import (
     ROTATION_OPERATOR_TOKEN,
     SECRET,

@@ -17,10 +17,10 @@ import anyio
 import pytest
 
 from ccat.fakehub import FakeHub, Fault
-from ccat.pat.budget import PointsBudget
 from ccat.pat.errors import RateLimitError
-from ccat.pat.github import ClientSettings, SecretInfo, open_client
-from ccat.pat.transport import Timing
+from ccat.pat.github import PointsBudget, SecretInfo, open_client
+from ccat.pat.github.transport import Timing
+from ccat.pat.settings import ClientSettings
 from tests.conftest import OPERATOR_TOKEN
 from tests.fake_time import FakeTime
 from tests.rotation_support import child_env, write_graph

@@ -7,16 +7,12 @@ from datetime import UTC, datetime
 from ccat.pat.errors import PreflightError, PreflightFailure
 from ccat.pat.github import PublicKey
 from ccat.pat.journal import Fingerprint, GraphFile, RotationRun, TargetRecord, TokenInfo
-from ccat.pat.render.journal import resume_forecast
-from ccat.pat.render.rotation import (
-    RECOVERY,
-    interrupted_report,
-    outcome_report,
-    preflight_failure_lines,
-    preflight_lines,
-)
-from ccat.pat.render.unfinished import DO_NOT_REVOKE
-from ccat.pat.rotate import Plan, PlanItem, Preflight, RotationOutcome, TokenCheck, WriteFailure
+from ccat.pat.rotation import Plan, RotationOutcome
+from ccat.pat.rotation.plan import PlanItem, Preflight, TokenCheck, WriteFailure
+from ccat.render.journal import resume_forecast
+from ccat.render.preflight import preflight_failure_lines
+from ccat.render.rotation import RECOVERY, interrupted_report, outcome_report, preflight_lines
+from ccat.render.unfinished import DO_NOT_REVOKE
 from tests.screens import drawn
 
 NOW = datetime(2026, 11, 25, 19, 0, tzinfo=UTC)

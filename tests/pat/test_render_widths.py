@@ -17,22 +17,18 @@ from hypothesis import strategies as st
 from ccat.pat.errors import PreflightError, PreflightFailure
 from ccat.pat.github import PublicKey
 from ccat.pat.journal import Fingerprint, GraphFile, RotationRun, TargetRecord, TokenInfo
-from ccat.pat.render.journal import (
-    journal_header,
-    journal_notes,
-    journal_targets,
-    resume_forecast,
-)
-from ccat.pat.render.rotation import (
+from ccat.pat.rotation import Plan, RotationOutcome
+from ccat.pat.rotation.plan import PlanItem, Preflight, TokenCheck, WriteFailure
+from ccat.render.journal import journal_header, journal_notes, journal_targets, resume_forecast
+from ccat.render.preflight import preflight_failure_lines
+from ccat.render.rotation import (
     dry_run_lines,
     interrupted_report,
     outcome_report,
     plan_table,
-    preflight_failure_lines,
     preflight_lines,
     write_line,
 )
-from ccat.pat.rotate import Plan, PlanItem, Preflight, RotationOutcome, TokenCheck, WriteFailure
 from tests.screens import WIDE, assert_reads_well, drawn
 
 WIDTHS = (80, 120)

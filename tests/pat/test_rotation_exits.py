@@ -13,10 +13,12 @@ import anyio
 import pytest
 
 from ccat.fakehub import FakeHub
-from ccat.pat.github import ClientSettings, open_client
+from ccat.pat.github import open_client
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal, TargetRecord
-from ccat.pat.rotate import RotateListener, RotateOptions, Rotation
+from ccat.pat.rotation import RotateOptions, Rotation
+from ccat.pat.rotation.plan import RotateListener
+from ccat.pat.settings import ClientSettings
 from tests.rotation_support import SECRET, NoLeak, current, holding
 
 pytestmark = pytest.mark.anyio

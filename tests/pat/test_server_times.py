@@ -28,18 +28,13 @@ from hypothesis import strategies as st
 
 from ccat.fakehub import FakeHub, Fault
 from ccat.pat.errors import PreflightError, RateLimitError
-from ccat.pat.github import (
-    EARLIEST,
-    LATEST,
-    ClientSettings,
-    GitHubClient,
-    iso_timestamp,
-    open_client,
-    token_expiry,
-)
+from ccat.pat.github import GitHubClient, open_client
+from ccat.pat.github.client import EARLIEST, LATEST, iso_timestamp, token_expiry
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal
-from ccat.pat.rotate import RotateOptions, run_rotation
+from ccat.pat.rotation import RotateOptions
+from ccat.pat.rotation.engine import run_rotation
+from ccat.pat.settings import ClientSettings
 from ccat.pat.status import StatusOptions, StatusReport, run_status
 from tests.conftest import OPERATOR_TOKEN
 from tests.fake_time import FakeTime

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from ccat.fakehub import FakeHub, Fault, TokenSpec
-from ccat.pat.github import ClientSettings, open_client
+from ccat.pat.github import open_client
+from ccat.pat.settings import ClientSettings
 from ccat.pat.status import SecretStatus, StatusOptions, StatusReport, run_status
 from tests.conftest import OPERATOR_LOGIN, OPERATOR_TOKEN
 from tests.fake_time import FakeTime

@@ -1,4 +1,4 @@
-"""The unfinished rotation of SPEC §12, as `ccat.pat.unfinished_run` finds it: the state
+"""The unfinished rotation of SPEC §12, as `ccat.pat.status.unfinished` finds it: the state
 a person sees, how many repositories hold the new token (the journal's word, checked
 against GitHub's timestamps from the emulator), a run known only from its summary, the
 words `rotate` says before starting over one, and that `assess` never says "safe to
@@ -13,12 +13,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ccat.fakehub import FakeHub
-from ccat.pat.early_warnings import assess
-from ccat.pat.github import ClientSettings, open_client
-from ccat.pat.journal import JournalDocument, RotationRun, RunSummary, iso
-from ccat.pat.render.unfinished import new_rotation_notice, unfinished_sentences
-from ccat.pat.status import StatusOptions, StatusReport, run_status
-from ccat.pat.unfinished_run import find_unfinished, seen_state
+from ccat.pat.github import open_client
+from ccat.pat.journal import JournalDocument, RotationRun, RunSummary, iso, seen_state
+from ccat.pat.settings import ClientSettings
+from ccat.pat.status import (
+    StatusOptions,
+    StatusReport,
+    assess,
+    find_unfinished,
+    run_status,
+)
+from ccat.render.unfinished import new_rotation_notice, unfinished_sentences
 from tests.conftest import OPERATOR_TOKEN
 from tests.fake_time import FakeTime
 from tests.status_scene import completed_run

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from ccat.pat.early_warnings import Outlook, StatusWarning
-from ccat.pat.render.status_ci import (
+from ccat.pat.status import Outlook, SecretStatus, StatusReport, StatusWarning
+from ccat.render.status_ci import (
     ANNOTATIONS_PER_KIND,
     STEP_SUMMARY_LIMIT,
     SUMMARY_ROWS,
@@ -17,7 +17,6 @@ from ccat.pat.render.status_ci import (
     step_summary,
     workflow_commands,
 )
-from ccat.pat.status import SecretStatus, StatusReport
 from tests.actions_runner import Runner
 from tests.github_markdown import render
 

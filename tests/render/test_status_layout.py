@@ -1,4 +1,4 @@
-"""`ccat.pat.render.status_layout` for any input: column widths, broken names and
+"""`ccat.render.status_layout` for any input: column widths, broken names and
 wrapped sentences always fit, never lose a character, and never start a line with a
 GitHub Actions workflow command."""
 
@@ -10,13 +10,7 @@ from itertools import pairwise
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ccat.pat.render.status_layout import (
-    BORDER_PER_COLUMN,
-    Column,
-    break_name,
-    fit_widths,
-    wrap,
-)
+from ccat.render.status_layout import BORDER_PER_COLUMN, Column, break_name, fit_widths, wrap
 
 NAME = st.from_regex(r"[A-Za-z0-9._-]{1,100}", fullmatch=True).map(lambda n: f"ccatobs/{n}")
 COMMAND_START = re.compile(r"\s*(::|##\[)")

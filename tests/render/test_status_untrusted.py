@@ -14,11 +14,11 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccat.pat.early_warnings import Outlook, StatusWarning, WarningKind
-from ccat.pat.render.status import check_hint, status_json, status_screen, stderr_lines
-from ccat.pat.render.status_ci import status_markdown, step_summary, workflow_commands
-from ccat.pat.render.text import screen, shown
-from ccat.pat.status import SecretStatus, StatusReport
+from ccat.pat.status import Outlook, SecretStatus, StatusReport, StatusWarning
+from ccat.pat.status.warnings import WarningKind
+from ccat.render.status import check_hint, status_json, status_screen, stderr_lines
+from ccat.render.status_ci import status_markdown, step_summary, workflow_commands
+from ccat.render.text import screen, shown
 from tests.actions_runner import assert_no_forged_command
 from tests.github_markdown import render
 from tests.screen_width import render as drawn

@@ -14,11 +14,11 @@ import pytest
 from typer.testing import CliRunner
 
 from ccat.cli import app
-from ccat.pat.early_warnings import Outlook, assess, relevant_runs
-from ccat.pat.github import ClientSettings, open_client
-from ccat.pat.render.status import status_screen
-from ccat.pat.render.status_ci import status_markdown
-from ccat.pat.status import StatusOptions, StatusReport, run_status
+from ccat.pat.github import open_client
+from ccat.pat.settings import ClientSettings
+from ccat.pat.status import Outlook, StatusOptions, StatusReport, assess, relevant_runs, run_status
+from ccat.render.status import status_screen
+from ccat.render.status_ci import status_markdown
 from tests.screen_width import assert_fits, render
 from tests.status_scene import LONG_NAME, NAMES, Scene, build_scene, full
 

@@ -1,4 +1,4 @@
-"""The doors out of `ccat.pat.render.text` (STYLE habit 13) for any text a server or a file
+"""The doors out of `ccat.render.text` (STYLE habit 13) for any text a server or a file
 may send (issue 14, defect 1), each checked by the reader of its medium: the Actions
 runner's own parsing for the terminal, JSON and workflow-command doors, GitHub's own
 Markdown parser for the Markdown door; and `CommandShapes`, the last line of defence on
@@ -16,15 +16,8 @@ from hypothesis import strategies as st
 from rich.markup import render as render_markup
 
 from ccat.commands.workflow_log import CommandShapes, GuardedStream
-from ccat.pat.render.text import (
-    command_data,
-    command_property,
-    json_text,
-    markdown,
-    screen,
-    shown,
-)
 from ccat.pat.untrusted import defuse
+from ccat.render.text import command_data, command_property, json_text, markdown, screen, shown
 from tests.actions_runner import Runner, command_shapes, parse_v2
 from tests.github_markdown import render
 from tests.untrusted_text import PIECES, hostile

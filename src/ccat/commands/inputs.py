@@ -1,6 +1,6 @@
 """Turn parsed options into what the engines need, validating every input before the
 first request (a configuration error sends none): the secret name, the dependency graph,
-the API URL, the operator credential (which may run `gh auth token`), the journal path.
+the API URL, the operator credential (which may run `gh auth token`).
 """
 
 from __future__ import annotations
@@ -10,19 +10,13 @@ import time
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
 
+from ccat.commands.credentials import resolve_api_url, resolve_credential
 from ccat.options import ConnectionArgs
 from ccat.pat.errors import UsageError
+from ccat.pat.github import ClientListener, GitHubClient, PointsBudget, open_client
 from ccat.pat.graph import Graph, load_graph
-from ccat.pat.journal import Journal, default_journal_path
-
-# The client (httpx) is imported where a connection is made: `ccat pat journal` uses
-# `journal_at` from here and must start without it.
-if TYPE_CHECKING:
-    from ccat.pat.budget import PointsBudget
-    from ccat.pat.github import ClientListener, ClientSettings, GitHubClient
+from ccat.pat.settings import DEFAULT_API_URL, ClientSettings
 
 SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,199}")
 
@@ -52,8 +46,6 @@ class Connection:
     def where(self) -> str | None:
         """The API and the credential, said when the API is not api.github.com (SPEC
         §12: every command names the host it talks to); None for api.github.com."""
-        from ccat.pat.api_url import DEFAULT_API_URL
-
         if self.settings.api_url == DEFAULT_API_URL:
             return None
         return (
@@ -65,8 +57,6 @@ class Connection:
         self, listener: ClientListener | None
     ) -> AbstractAsyncContextManager[GitHubClient]:
         """A fresh client with this connection's settings (what the engines call)."""
-        from ccat.pat.github import open_client
-
         return open_client(self.settings, listener=listener, budget=self.budget)
 
 
@@ -85,10 +75,6 @@ def resolve_connection(args: ConnectionArgs, env: Mapping[str, str]) -> Connecti
 
     The graph's warnings are in `Connection.graph.warnings` for the caller to print.
     """
-    from ccat.pat.budget import PointsBudget
-    from ccat.pat.credentials import resolve_api_url, resolve_credential
-    from ccat.pat.github import ClientSettings
-
     secret = checked_secret_name(args.secret)
     graph = load_graph(args.graph, args.org)
     selection = select_repositories(graph, args.repos) if args.repos else None
@@ -136,8 +122,3 @@ def select_repositories(graph: Graph, names: Sequence[str]) -> tuple[str, ...]:
             )
         wanted.add(full.casefold())
     return tuple(known[key] for key in known if key in wanted)
-
-
-def journal_at(option: Path | None, env: Mapping[str, str]) -> Journal:
-    """The journal named by `--journal`, else `CCAT_JOURNAL`, else the XDG default."""
-    return Journal(option if option is not None else default_journal_path(env))

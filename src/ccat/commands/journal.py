@@ -8,20 +8,20 @@ no live process holds, `running` only while one does; the stored one is beside i
 
 from __future__ import annotations
 
-from ccat.commands.inputs import journal_at
 from ccat.commands.signals import Interrupted, SignalGate
 from ccat.commands.terminal import Terminal
 from ccat.options import JournalArgs
 from ccat.pat.errors import CcatError, JournalError
 from ccat.pat.graph import load_graph
-from ccat.pat.render.journal import (
+from ccat.pat.journal import Journal
+from ccat.render.journal import (
     journal_header,
     journal_json,
     journal_notes,
     journal_targets,
     resume_forecast,
 )
-from ccat.pat.render.text import json_text, plural, shown
+from ccat.render.text import json_text, plural, shown
 
 BOTH_TOKENS = (
     "[bold red]Both tokens are in use[/] until this rotation is finished: do not revoke either."
@@ -43,7 +43,7 @@ def run_journal_command(args: JournalArgs, terminal: Terminal | None = None) -> 
 def _show_journal(args: JournalArgs, terminal: Terminal) -> int:
     out = terminal.out
     try:
-        journal = journal_at(args.journal, terminal.env)
+        journal = Journal.at(args.journal, terminal.env)
         if not journal.exists():
             raise JournalError(
                 f"no journal at {journal.path}: no rotation has been run with it",

@@ -11,16 +11,24 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TextIO
 
-from ccat.commands.inputs import Connection, journal_at, resolve_connection
+from ccat.commands.credentials import read_new_token
+from ccat.commands.inputs import Connection, resolve_connection
 from ccat.commands.prompts import confirm, end_line
 from ccat.commands.signals import Interrupted, SignalGate, signal_name
 from ccat.commands.terminal import Terminal
 from ccat.options import RotateArgs
-from ccat.pat.credentials import read_new_token
-from ccat.pat.errors import CcatError, JournalWriteError, UsageError
+from ccat.pat.errors import CcatError, UsageError
 from ccat.pat.journal import Journal, JournalDocument
-from ccat.pat.render.progress import ClientNotices, RotationProgress
-from ccat.pat.render.rotation import (
+from ccat.pat.rotation import (
+    Plan,
+    RotateOptions,
+    Rotation,
+    RotationOutcome,
+    refuse_operator_credential,
+    resumable_run,
+)
+from ccat.render.progress import ClientNotices, RotationProgress
+from ccat.render.rotation import (
     dry_run_lines,
     interrupted_report,
     outcome_json,
@@ -29,16 +37,8 @@ from ccat.pat.render.rotation import (
     preflight_lines,
     write_line,
 )
-from ccat.pat.render.text import plural, shown
-from ccat.pat.render.unfinished import new_rotation_notice
-from ccat.pat.rotate import (
-    Plan,
-    RotateOptions,
-    Rotation,
-    RotationOutcome,
-    refuse_operator_credential,
-    resumable_run,
-)
+from ccat.render.text import plural, shown
+from ccat.render.unfinished import new_rotation_notice
 
 EXIT_OK, EXIT_FAILED, EXIT_NOTHING_WRITTEN = 0, 1, 2
 
@@ -61,9 +61,6 @@ class _RotateCommand:
         with SignalGate.installed() as self.gate, self._closing_tty():
             try:
                 return self._run()
-            except JournalWriteError as exc:
-                # The journal failed after the first write: the outcome known in memory.
-                return self._finished(exc.outcome)
             except CcatError as exc:
                 return self.terminal.fail(exc)
             except Interrupted as interrupted:
@@ -151,7 +148,7 @@ class _RotateCommand:
         self.connection = connection = resolve_connection(args.connection, self.terminal.env)
         for warning in connection.graph.warnings:
             err.print(f"[yellow]warning:[/] {shown(warning)}")
-        self.journal = journal = journal_at(args.journal, self.terminal.env)
+        self.journal = journal = Journal.at(args.journal, self.terminal.env)
         count = plural(len(connection.graph.targets), "repository", "repositories")
         if connection.selection is not None:
             count = f"{len(connection.selection)} of {count} (--repo)"

@@ -21,6 +21,7 @@ import os
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from ccat.commands.credentials import gh_hostname
 from ccat.commands.inputs import Connection, resolve_connection
 from ccat.commands.signals import Interrupted, SignalGate
 from ccat.commands.status_journal import read_status_journal
@@ -28,24 +29,17 @@ from ccat.commands.step_summary import append_step_summary
 from ccat.commands.terminal import Terminal
 from ccat.commands.workflow_log import write_command
 from ccat.options import OutputFormat, StatusArgs
-from ccat.pat.credentials import gh_hostname
-from ccat.pat.early_warnings import Outlook, assess
 from ccat.pat.errors import CcatError, credential_rejected
-from ccat.pat.render.progress import ClientNotices, status_progress
-from ccat.pat.render.status import (
-    check_hint,
-    status_json,
-    status_screen,
-    stderr_lines,
-)
-from ccat.pat.render.status_ci import (
+from ccat.pat.status import Outlook, StatusOptions, StatusReport, assess, run_status
+from ccat.render.progress import ClientNotices, status_progress
+from ccat.render.status import check_hint, status_json, status_screen, stderr_lines
+from ccat.render.status_ci import (
     STEP_SUMMARY_LIMIT,
     status_markdown,
     step_summary,
     workflow_commands,
 )
-from ccat.pat.render.text import plural, shown
-from ccat.pat.status import StatusOptions, StatusReport, run_status
+from ccat.render.text import plural, shown
 
 EXIT_OK, EXIT_MISSING, EXIT_UNCHECKED, EXIT_CREDENTIAL = 0, 1, 3, 4
 

@@ -15,13 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ccat.commands.inputs import journal_at
-from ccat.pat.early_warnings import relevant_runs
-from ccat.pat.journal import LockHolder, RotationRun, RunSummary, parse_iso
-from ccat.pat.journal_codec import damaged
+from ccat.pat.journal import Journal, LockHolder, RotationRun, RunSummary, damaged, parse_iso
 from ccat.pat.settings import CLOCK_SKEW
-from ccat.pat.status import StatusReport
-from ccat.pat.unfinished_run import UnfinishedRun, find_unfinished
+from ccat.pat.status import StatusReport, UnfinishedRun, find_unfinished, relevant_runs
 
 
 @dataclass(frozen=True)
@@ -53,7 +49,7 @@ def read_status_journal(
 ) -> StatusJournal:
     """The journal of `--journal`/`CCAT_JOURNAL`/the default path; `JournalError` when
     it cannot be believed (module docstring)."""
-    journal = journal_at(option, env)
+    journal = Journal.at(option, env)
     if not journal.exists():
         return StatusJournal(None)
     document, holder = journal.observe()

@@ -13,7 +13,8 @@ from typing import IO, TextIO
 from rich.console import Console
 
 from ccat.pat.errors import CcatError, PreflightError
-from ccat.pat.render.text import shown
+from ccat.render.preflight import preflight_failure_lines
+from ccat.render.text import shown
 
 
 class _Console(Console):
@@ -71,10 +72,6 @@ class Terminal:
         """Print an error of ours with its hint on stderr; return its exit code."""
         self.err.print(f"[bold red]error:[/] {shown(exc.message)}")
         if isinstance(exc, PreflightError):
-            # Imported here: the rotation's renderer brings the engine, httpx and nacl,
-            # which `ccat pat journal` (a Terminal user too) must not load.
-            from ccat.pat.render.rotation import preflight_failure_lines
-
             for line in preflight_failure_lines(exc):
                 self.err.print(line)
         elif exc.hint:

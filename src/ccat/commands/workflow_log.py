@@ -6,7 +6,7 @@ CR, LF or CRLF and executes a line as a command when, after its leading white sp
 it starts with `::name` and holds another `::` (`::error title=…::message`), or when
 it holds `##[name]` anywhere. The tool's own annotations are the only commands it may
 find in ccat's output. Untrusted text is made inert by the doors of
-`ccat.pat.render.text`; under `GITHUB_ACTIONS=true`, `guard_streams` adds a last line of
+`ccat.render.text`; under `GITHUB_ACTIONS=true`, `guard_streams` adds a last line of
 defence: every character written to either stream goes through `CommandShapes`, which
 puts a backslash into any command shape the tool did not write through `write_command`
 — whatever made it: a wrap, a traceback, a library's message.

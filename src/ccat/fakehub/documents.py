@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ccat.fakehub.org_secrets import OrgSecret
-from ccat.fakehub.state import Repository
+from ccat.fakehub.repository import Repository
 from ccat.fakehub.timestamps import iso
 
 API = "https://api.github.com"

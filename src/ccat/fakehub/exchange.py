@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ccat.fakehub.faults import RateVerdict
-from ccat.fakehub.state import HubState, Repository
+from ccat.fakehub.repository import Repository
+from ccat.fakehub.state import HubState
 from ccat.fakehub.tokens import Grant
 
 

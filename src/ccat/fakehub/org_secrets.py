@@ -10,13 +10,11 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from ccat.fakehub.records import StoredSecret
+from ccat.fakehub.repository import Repository
 from ccat.fakehub.timestamps import iso
-
-if TYPE_CHECKING:
-    from ccat.fakehub.state import Repository
 
 Visibility = Literal["all", "private", "selected"]
 _NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")

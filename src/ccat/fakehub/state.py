@@ -11,18 +11,16 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import secrets
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from nacl.exceptions import CryptoError
-from nacl.public import PrivateKey, SealedBox
+from nacl.public import SealedBox
 
 from ccat.fakehub.org_secrets import OrgSecrets, Visibility
 from ccat.fakehub.records import StoredSecret
-from ccat.fakehub.timestamps import iso
+from ccat.fakehub.repository import Repository, StoredValue, new_key
 
 _SECRET_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -31,45 +29,6 @@ MAX_ENCRYPTED_VALUE = 48 * 1024
 
 class SecretRejected(Exception):
     """A PUT the real GitHub would refuse with 422; the message is GitHub-style."""
-
-
-@dataclass
-class _Secret:
-    name: str
-    value: str
-    created_at: int
-    updated_at: int
-
-    def record(self) -> StoredSecret:
-        return StoredSecret(self.name, self.value, iso(self.created_at), iso(self.updated_at))
-
-
-@dataclass
-class Repository:
-    """One repository: its canonical name, id, libsodium key pair and secrets."""
-
-    full_name: str
-    id: int
-    created_at: int
-    key: PrivateKey
-    key_id: str
-    secrets: dict[str, _Secret] = field(default_factory=dict)
-    workflow_runs: int = 0
-
-    @property
-    def owner(self) -> str:
-        """The owner (organisation) part of the full name."""
-        return self.full_name.split("/", 1)[0]
-
-    @property
-    def public_key(self) -> str:
-        """The base64 public key, as `GET …/secrets/public-key` returns it."""
-        return base64.b64encode(bytes(self.key.public_key)).decode("ascii")
-
-
-def _new_key() -> tuple[PrivateKey, str]:
-    # GitHub's key ids are opaque decimal strings.
-    return PrivateKey.generate(), str(10**17 + secrets.randbelow(9 * 10**17))
 
 
 class HubState:
@@ -90,7 +49,7 @@ class HubState:
         with self.lock:
             if full_name.lower() in self._repositories:
                 return
-            key, key_id = _new_key()
+            key, key_id = new_key()
             self._owners.add(full_name.split("/", 1)[0].lower())
             self._repositories[full_name.lower()] = Repository(
                 full_name=full_name,
@@ -127,7 +86,7 @@ class HubState:
         """Give a repository a new key pair (values sealed for the old one become invalid)."""
         with self.lock:
             repository = self._get(full_name)
-            repository.key, repository.key_id = _new_key()
+            repository.key, repository.key_id = new_key()
             return repository.key_id, repository.public_key
 
     # -- secrets ------------------------------------------------------------------------
@@ -187,7 +146,7 @@ class HubState:
         now = int(time.time()) if at is None else at
         existing = repository.secrets.get(name.upper())
         if existing is None:
-            repository.secrets[name.upper()] = _Secret(name.upper(), value, now, now)
+            repository.secrets[name.upper()] = StoredValue(name.upper(), value, now, now)
             return True
         existing.value = value
         # Two writes within one second must not make updated_at go backwards.

@@ -27,8 +27,8 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from ccat.pat.errors import UsageError
+from ccat.pat.settings import DEFAULT_API_URL
 
-DEFAULT_API_URL = "https://api.github.com"
 GITHUB_HOST = "github.com"
 GITHUB_API_HOST = "api.github.com"
 DEFAULT_PORTS = {"https": 443, "http": 80}

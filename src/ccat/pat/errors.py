@@ -7,8 +7,7 @@
     │   └── InvalidNewTokenError   exit 2: the new token is empty or GitHub rejects it
     ├── JournalError               exit 2: journal unreadable, corrupt or of unknown schema
     │   ├── JournalLockedError     exit 2: another rotation holds the journal lock
-    │   ├── NothingToResumeError   exit 2: --resume without an unfinished run
-    │   └── JournalWriteError      exit 1: the journal failed after writes began (`outcome`)
+    │   └── NothingToResumeError   exit 2: --resume without an unfinished run
     ├── OperatorCredentialError    exit 4: the operator credential is missing or rejected
     │   ├── CredentialError        exit 4: no operator credential could be found
     │   └── CredentialRejectedError  exit 4: GitHub rejected it (401), said once, not per
@@ -32,10 +31,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ccat.pat.rotation_plan import RotationOutcome
 
 
 class CcatError(Exception):
@@ -126,18 +121,6 @@ class NothingToResumeError(JournalError):
     """`--resume` was asked for but the journal has no unfinished run."""
 
 
-class JournalWriteError(JournalError):
-    """The journal could not be written once writes had begun. Exit 1, not 2: something
-    was written. `outcome` is the run as known in memory, exact where the journal on disk
-    lags behind."""
-
-    exit_code = 1
-
-    def __init__(self, message: str, *, hint: str | None = None, outcome: RotationOutcome) -> None:
-        super().__init__(message, hint=hint)
-        self.outcome = outcome
-
-
 class GitHubError(CcatError):
     """A request to GitHub failed; `repository` and `request` say which."""
 
@@ -163,6 +146,10 @@ class GitHubError(CcatError):
         # GitHub's own message (or the transport failure) without our framing: what the
         # journal records as a target's error.
         self.detail = detail if detail is not None else message
+
+    def describe(self) -> str:
+        """The status and GitHub's message, for a line that already names the repository."""
+        return f"HTTP {self.status}: {self.detail}" if self.status is not None else self.detail
 
 
 class TransportError(GitHubError):

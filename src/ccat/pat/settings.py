@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+
+DEFAULT_API_URL = "https://api.github.com"
 
 
 @dataclass(frozen=True)
@@ -29,3 +31,18 @@ DEFAULTS = Defaults()
 # GitHub's clock and ours may differ a little: a timestamp GitHub wrote is compared with
 # ours (journal times) with this much slack, so that our own write never looks foreign.
 CLOCK_SKEW = timedelta(seconds=120)
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How to reach GitHub and how long to try. `token` is the operator credential."""
+
+    api_url: str = DEFAULT_API_URL
+    token: str = field(default="", repr=False)
+    timeout: float = DEFAULTS.timeout
+    max_wait: float = DEFAULTS.max_wait
+    concurrency: int = DEFAULTS.concurrency
+    budget: int = DEFAULTS.budget
+    retries: int = 3
+    timeout_retries: int = 1
+    backoff: float = 0.5

@@ -11,7 +11,7 @@ command found in a line of the step's output — `##[name]` anywhere in a line, 
 `::name::` at the start of a line after leading white space (actions/runner,
 `ActionCommand.TryParse` and `TryParseV2`). `defuse` breaks both shapes in a piece of
 text wherever it is later cut or wrapped, so that no line of it can start or hold one.
-The doors of `ccat.pat.render.text` apply it for each medium; `clean` alone is what is
+The doors of `ccat.render.text` apply it for each medium; `clean` alone is what is
 stored (the journal keeps what the server said).
 """
 

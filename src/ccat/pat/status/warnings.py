@@ -47,8 +47,8 @@ from typing import Literal, Protocol, TypeVar
 from ccat.pat.api_url import same_api
 from ccat.pat.journal import RotationRun, TargetRecord, parse_iso
 from ccat.pat.settings import CLOCK_SKEW, DEFAULTS
-from ccat.pat.status import SecretStatus, StatusReport
-from ccat.pat.unfinished_run import UnfinishedRun
+from ccat.pat.status.engine import SecretStatus, StatusReport
+from ccat.pat.status.unfinished import UnfinishedRun
 
 WarningKind = Literal["expiry", "age", "missed", "changed", "shadowed"]
 

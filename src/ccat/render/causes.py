@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ccat.pat.render.text import plural
+from ccat.render.text import plural
 
 
 @dataclass(frozen=True)

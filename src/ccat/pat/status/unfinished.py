@@ -3,10 +3,9 @@
 While the newest rotation of a secret is stopped, interrupted, crashed or still running,
 some repositories hold the new token and the others the previous one: both are in use,
 and revoking either breaks CI somewhere. This module says which run that is and how far
-it got, as a person would see it:
+it got, as a person would see it (`journal.seen_state`: `running` is `crashed` when no
+live process holds the journal lock):
 
-- `seen_state`: the stored state, except that `running` is `crashed` when no live
-  process holds the journal lock (the process died without recording an end);
 - `find_unfinished`: the newest run of this secret, organisation and API (in full, or
   only summarised in `older_runs`) when it is not completed, with how many of its
   repositories hold the new token: those the journal records as updated and, when a
@@ -20,26 +19,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from ccat.pat.journal_model import RotationRun, RunSummary, TargetRecord, parse_iso
+from ccat.pat.journal import (
+    RotationRun,
+    RunSummary,
+    SeenState,
+    TargetRecord,
+    parse_iso,
+    seen_state,
+)
 from ccat.pat.settings import CLOCK_SKEW
 
-# Types only: `ccat pat journal` uses `seen_state` and must start without the client.
+# Types only: the engine's records would bring in the client.
 if TYPE_CHECKING:
-    from ccat.pat.status import SecretStatus, StatusReport
-
-SeenState = Literal["running", "stopped", "interrupted", "crashed", "completed"]
-
-
-def seen_state(stored: str, lock_held: bool) -> SeenState:
-    """The state a person should see: `running` only while a live process holds the
-    lock, `crashed` when the journal says running and nobody does."""
-    if stored == "running":
-        return "running" if lock_held else "crashed"
-    if stored in ("stopped", "interrupted", "completed"):
-        return stored  # type: ignore[return-value]
-    raise ValueError(f"not a run state: {stored!r}")
+    from ccat.pat.status.engine import SecretStatus, StatusReport
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,10 @@ import anyio
 import httpx
 
 from ccat import __version__
-from ccat.pat.api_url import DEFAULT_API_URL
-from ccat.pat.budget import PointsBudget, points_of
-from ccat.pat.connection import ConnectionFailure, connection_failure
 from ccat.pat.errors import InvalidAnswerError, RateLimitError, TransportError
-from ccat.pat.settings import DEFAULTS
+from ccat.pat.github.budget import PointsBudget, points_of
+from ccat.pat.github.connection import ConnectionFailure, connection_failure
+from ccat.pat.settings import ClientSettings
 
 API_VERSION = "2022-11-28"
 USER_AGENT = f"ccat/{__version__} (+ccat pat)"
@@ -52,21 +51,6 @@ POOL_CONNECTIONS = 8
 # become a retry every second, 55 requests in 7.6 s for 9 repositories.
 DEFAULT_RATE_LIMIT_WAIT = 60.0
 MAX_FALLBACK_DOUBLINGS = 6  # 60 s, 120 s, … 64 min: beyond any sensible --max-wait
-
-
-@dataclass(frozen=True)
-class ClientSettings:
-    """How to reach GitHub and how long to try. `token` is the operator credential."""
-
-    api_url: str = DEFAULT_API_URL
-    token: str = field(default="", repr=False)
-    timeout: float = DEFAULTS.timeout
-    max_wait: float = DEFAULTS.max_wait
-    concurrency: int = DEFAULTS.concurrency
-    budget: int = DEFAULTS.budget
-    retries: int = 3
-    timeout_retries: int = 1
-    backoff: float = 0.5
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """What a rotation is given and what it gives back: its options, the plan preflight
-makes, and the outcome. Records only; the engine is `ccat.pat.rotate`."""
+makes, and the outcome. Records only; the engine is `ccat.pat.rotation.engine`."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from ccat.pat.github import GitHubClient, PublicKey, User
 from ccat.pat.graph import Graph
 from ccat.pat.journal import Journal, RotationRun, TargetRecord, TokenKind
 from ccat.pat.settings import DEFAULTS
+
+# Types only: the client (httpx) is loaded where a connection is made, not by
+# those who only read these records (`ccat pat journal`, the renderers).
+if TYPE_CHECKING:
+    from ccat.pat.github import GitHubClient, PublicKey, User
 
 
 def _utc_now() -> datetime:

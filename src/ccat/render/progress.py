@@ -25,12 +25,12 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from ccat.pat.github import Wait, WaitReason
 from ccat.pat.journal import TargetRecord
-from ccat.pat.render.causes import names
-from ccat.pat.render.status_layout import wrap
-from ccat.pat.render.text import plural, screen, shown
 from ccat.pat.status import SecretStatus
-from ccat.pat.transport import Wait, WaitReason
+from ccat.render.causes import names
+from ccat.render.status_layout import wrap
+from ccat.render.text import plural, screen, shown
 
 # A budget wait shorter than this is pacing, not news.
 NOTICEABLE_WAIT = 2.0

@@ -2,7 +2,7 @@
 `rotate` says when it stops, and what it says before starting over an unfinished run.
 
 The sentences are plain text built here once; each medium makes the journal's strings
-in them (the run id) inert through its own door (`ccat.pat.render.text`): the terminal
+in them (the run id) inert through its own door (`ccat.render.text`): the terminal
 through `screen`, Markdown and workflow commands in `status_ci`, JSON through
 `json_text`.
 """
@@ -13,11 +13,10 @@ from typing import Any
 
 from rich.text import Text
 
-from ccat.pat.early_warnings import relevant_runs
-from ccat.pat.journal_model import JournalDocument
-from ccat.pat.render.status_layout import wrap
-from ccat.pat.render.text import plural, screen, shown
-from ccat.pat.unfinished_run import UnfinishedRun, find_unfinished
+from ccat.pat.journal import JournalDocument
+from ccat.pat.status import UnfinishedRun, find_unfinished, relevant_runs
+from ccat.render.status_layout import wrap
+from ccat.render.text import plural, screen, shown
 
 RESUME = "ccat pat rotate --resume"
 # The line `rotate` adds to its failure and interruption reports (rich markup).

@@ -14,17 +14,8 @@ from rich import box
 from rich.console import RenderableType
 from rich.table import Table
 
-from ccat.pat.journal import JournalDocument, RotationRun, TargetRecord
-from ccat.pat.render.text import (
-    NONE,
-    Fitted,
-    cells,
-    plural,
-    share_width,
-    shown,
-    table_chrome,
-)
-from ccat.pat.unfinished_run import seen_state
+from ccat.pat.journal import JournalDocument, RotationRun, TargetRecord, seen_state
+from ccat.render.text import NONE, Fitted, cells, plural, share_width, shown, table_chrome
 
 IN_FLIGHT = "[yellow]? in flight[/]"
 IN_FLIGHT_LEGEND = (

@@ -25,7 +25,6 @@ from ccat.pat.api_url import same_api
 from ccat.pat.errors import (
     InvalidNewTokenError,
     JournalError,
-    JournalWriteError,
     NothingToResumeError,
     TokenMismatchError,
     UsageError,
@@ -43,8 +42,7 @@ from ccat.pat.journal import (
     new_run_id,
     token_kind,
 )
-from ccat.pat.preflight import run_preflight
-from ccat.pat.rotation_plan import (
+from ccat.pat.rotation.plan import (
     Plan,
     PlanItem,
     Preflight,
@@ -54,7 +52,8 @@ from ccat.pat.rotation_plan import (
     TokenCheck,
     WriteFailure,
 )
-from ccat.pat.writes import Writer
+from ccat.pat.rotation.preflight import run_preflight
+from ccat.pat.rotation.writes import Writer
 
 __all__ = [
     "Plan",
@@ -165,8 +164,8 @@ class Rotation:
 
         Cancelled (a signal), the run is journaled `interrupted` before the cancellation
         goes on; a write in flight stays "started, not finished" (`--resume` redoes it).
-        Once a write has started, a journal that cannot be written raises
-        `JournalWriteError` carrying the outcome as known in memory; before that, a
+        Once a write has started, a journal that cannot be written ends the writes and
+        the outcome says so (`journal_error`), as known in memory; before that, it is a
         `JournalError` (nothing was written). Any other error is recorded `stopped` as
         far as the journal allows and goes on: `run` is then the truth.
         """
@@ -204,13 +203,7 @@ class Rotation:
                 "was written",
                 hint="fix the disk problem, then run the same command again",
             ) from error
-        raise JournalWriteError(
-            f"{error.message}; the rotation stopped there",
-            hint="the journal on disk is still true (it never claims an unconfirmed "
-            "write, and what it lacks `--resume` writes again); fix the disk problem, then "
-            "run `ccat pat rotate --resume` with the same token",
-            outcome=outcome,
-        ) from error
+        return outcome  # `journal_error` says it; the lists are exact from memory
 
     @property
     def failure(self) -> WriteFailure | None:

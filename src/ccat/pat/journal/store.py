@@ -52,8 +52,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ccat.pat.errors import JournalError
-from ccat.pat.journal_checks import check_document
-from ccat.pat.journal_codec import (
+from ccat.pat.journal.checks import check_document
+from ccat.pat.journal.codec import (
     InvalidRecord,
     damaged,
     decode_document,
@@ -61,7 +61,7 @@ from ccat.pat.journal_codec import (
     encode_document,
     encode_line,
 )
-from ccat.pat.journal_files import (
+from ccat.pat.journal.files import (
     append_line,
     fsync_directory,
     read_file,
@@ -70,8 +70,8 @@ from ccat.pat.journal_files import (
     replace_file,
     resolve_journal_path,
 )
-from ccat.pat.journal_lock import LockHolder, hold_lock, lock_holder
-from ccat.pat.journal_model import (
+from ccat.pat.journal.lock import LockHolder, hold_lock, lock_holder
+from ccat.pat.journal.model import (
     SCHEMA,
     Fingerprint,
     FoldLine,
@@ -138,6 +138,12 @@ class Journal:
     journal; `path` is then the file actually used (directory symlinks resolved).
     `fold_every` (tests) also folds the log after that many updates.
     """
+
+    @classmethod
+    def at(cls, option: Path | None, env: Mapping[str, str]) -> Journal:
+        """The journal named by `--journal` (`option`), else `CCAT_JOURNAL`, else the
+        XDG default (`default_journal_path`)."""
+        return cls(option if option is not None else default_journal_path(env))
 
     def __init__(
         self,

@@ -18,8 +18,8 @@ from pathlib import Path
 import yaml
 
 from ccat.pat.errors import ConfigError, UsageError
-from ccat.pat.graph_file import DEFAULT_GRAPH_PATH as DEFAULT_GRAPH_PATH  # re-exported
-from ccat.pat.graph_file import compose_graph_text, read_graph_bytes
+from ccat.pat.graph.file import DEFAULT_GRAPH_PATH as DEFAULT_GRAPH_PATH  # re-exported
+from ccat.pat.graph.file import compose_graph_text, read_graph_bytes
 
 DEFAULT_ORG = "ccatobs"
 ROOT_REPOSITORY = "system-integration"

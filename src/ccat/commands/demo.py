@@ -41,7 +41,7 @@ def example_graph() -> Path:
     packaged = resources.files("ccat") / "_examples" / "dependency-graph.yml"
     if packaged.is_file():
         return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "examples" / "dependency-graph.yml"
+    return Path(__file__).resolve().parents[3] / "examples" / "dependency-graph.yml"
 
 
 class Story:

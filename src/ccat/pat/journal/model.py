@@ -344,3 +344,16 @@ def _refuse_repeated_targets(targets: list[TargetRecord]) -> None:
 
 def _quoted(text: str) -> str:
     return msgspec.json.encode(text).decode("utf-8")
+
+
+SeenState = Literal["running", "stopped", "interrupted", "crashed", "completed"]
+
+
+def seen_state(stored: str, lock_held: bool) -> SeenState:
+    """The state a person should see: `running` only while a live process holds the
+    lock, `crashed` when the journal says running and nobody does."""
+    if stored == "running":
+        return "running" if lock_held else "crashed"
+    if stored in ("stopped", "interrupted", "completed"):
+        return stored  # type: ignore[return-value]
+    raise ValueError(f"not a run state: {stored!r}")

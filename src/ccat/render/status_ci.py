@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from ccat.pat.early_warnings import Outlook
-from ccat.pat.render.causes import Cause, group, names
-from ccat.pat.render.status import (
+from ccat.pat.status import Outlook, SecretStatus, StatusReport, UnfinishedRun
+from ccat.render.causes import Cause, group, names
+from ccat.render.status import (
     KIND_ORDER,
     KIND_TITLE,
     FooterBlock,
@@ -32,14 +32,8 @@ from ccat.pat.render.status import (
     note_words,
     status_summary,
 )
-from ccat.pat.render.text import command_data, command_property, markdown, plural
-from ccat.pat.render.unfinished import (
-    unfinished_annotation,
-    unfinished_sentences,
-    unfinished_title,
-)
-from ccat.pat.status import SecretStatus, StatusReport
-from ccat.pat.unfinished_run import UnfinishedRun
+from ccat.render.text import command_data, command_property, markdown, plural
+from ccat.render.unfinished import unfinished_annotation, unfinished_sentences, unfinished_title
 
 # Prose is wrapped here (GitHub joins the lines again); a table row cannot be.
 MARKDOWN_WIDTH = 80

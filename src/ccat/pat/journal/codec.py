@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 import msgspec
 
 from ccat.pat.errors import JournalError
-from ccat.pat.journal_model import SCHEMA, JournalDocument
+from ccat.pat.journal.model import SCHEMA, JournalDocument
 
 _R = TypeVar("_R", bound=msgspec.Struct)
 

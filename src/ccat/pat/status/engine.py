@@ -16,13 +16,17 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import anyio
 
 from ccat.pat.errors import AuthenticationError, GitHubError, NotFoundError, TransportError
-from ccat.pat.github import GitHubClient, OrgSecret
 from ccat.pat.settings import DEFAULTS
+
+# Types only: the client (httpx) is loaded where a connection is made, not by
+# those who only read these records (`ccat pat journal`, the renderers).
+if TYPE_CHECKING:
+    from ccat.pat.github import GitHubClient, OrgSecret
 
 State = Literal["present", "missing", "error"]
 Via = Literal["repository", "organization"]
@@ -127,18 +131,13 @@ class StatusOptions:
     clock: Callable[[], datetime] = _utc_now
 
 
-def describe(exc: GitHubError) -> str:
-    """The status and GitHub's message: the row already names the repository."""
-    return f"HTTP {exc.status}: {exc.detail}" if exc.status is not None else exc.detail
-
-
 def _error(repository: str, exc: GitHubError) -> SecretStatus:
     if isinstance(exc, AuthenticationError):
         message = "the operator credential was rejected (HTTP 401)"
     elif isinstance(exc, NotFoundError):
         message = "repository not found or not visible to the operator credential"
     else:
-        message = describe(exc)
+        message = exc.describe()
     return SecretStatus(
         repository,
         "error",
@@ -167,7 +166,7 @@ async def check_one(client: GitHubClient, repository: str, secret: str) -> Secre
     except GitHubError as exc:
         # The repository's own secret is certainly missing; say that the organisation's
         # could not be checked rather than guess either way.
-        return SecretStatus(repository, "missing", http_status=200, org_error=describe(exc))
+        return SecretStatus(repository, "missing", http_status=200, org_error=exc.describe())
     if shared is not None:
         return SecretStatus(repository, "present", updated_at=shared.updated_at, via="organization")
     return SecretStatus(repository, "missing", http_status=200)
@@ -181,7 +180,7 @@ async def check_org_secret(client: GitHubClient, org: str, secret: str) -> OrgSe
             return OrgSecretCheck(found)
         return OrgSecretCheck(found, await client.org_secret_repositories(org, secret))
     except GitHubError as exc:
-        return OrgSecretCheck(None, error=describe(exc))
+        return OrgSecretCheck(None, error=exc.describe())
 
 
 async def run_status(options: StatusOptions) -> StatusReport:

@@ -8,10 +8,9 @@ from collections.abc import Mapping, Sequence
 import anyio
 
 from ccat.pat.errors import GitHubError, JournalError, SealingError
-from ccat.pat.github import GitHubClient, PublicKey
+from ccat.pat.github import GitHubClient, PublicKey, seal
 from ccat.pat.journal import RotationRun, TargetRecord, iso
-from ccat.pat.rotation_plan import RotateOptions, WriteFailure
-from ccat.pat.sealing import seal
+from ccat.pat.rotation.plan import RotateOptions, WriteFailure
 
 
 class _Changed:

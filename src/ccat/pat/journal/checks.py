@@ -42,8 +42,8 @@ from typing import Final
 
 import msgspec
 
-from ccat.pat.journal_codec import InvalidRecord
-from ccat.pat.journal_model import JournalDocument, RotationRun, TargetRecord
+from ccat.pat.journal.codec import InvalidRecord
+from ccat.pat.journal.model import JournalDocument, RotationRun, TargetRecord
 
 # The earliest and latest times a run may have recorded with the machine's clock: far
 # enough from both ends of `datetime` that adding or taking a few days never overflows.

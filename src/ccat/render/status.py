@@ -17,9 +17,10 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from ccat.pat.early_warnings import Outlook, StatusWarning
-from ccat.pat.render.causes import Cause, group, names
-from ccat.pat.render.status_layout import (
+from ccat.pat.status import Outlook, SecretStatus, StatusReport, StatusWarning
+from ccat.pat.untrusted import clean
+from ccat.render.causes import Cause, group, names
+from ccat.render.status_layout import (
     Column,
     break_name,
     fit_widths,
@@ -27,14 +28,12 @@ from ccat.pat.render.status_layout import (
     longest_word,
     wrap,
 )
-from ccat.pat.render.text import NONE, json_text, plural, screen
-from ccat.pat.render.unfinished import (
+from ccat.render.text import NONE, json_text, plural, screen
+from ccat.render.unfinished import (
     unfinished_document,
     unfinished_screen_lines,
     unfinished_stderr_lines,
 )
-from ccat.pat.status import SecretStatus, StatusReport
-from ccat.pat.untrusted import clean
 
 KIND_ORDER = ("expiry", "missed", "changed", "age", "shadowed")
 KIND_TITLE = {

@@ -13,7 +13,7 @@ from typing import Literal
 
 import anyio
 
-from ccat.pat.credentials import gh_hostname
+from ccat.commands.credentials import gh_hostname
 from ccat.pat.errors import (
     AuthenticationError,
     GitHubError,
@@ -23,12 +23,10 @@ from ccat.pat.errors import (
     SealingError,
     credential_rejected,
 )
-from ccat.pat.github import GitHubClient, PublicKey, SecretInfo, User
+from ccat.pat.github import GitHubClient, PublicKey, SecretInfo, User, load_public_key
 from ccat.pat.journal import TargetRecord, parse_iso, token_kind
-from ccat.pat.rotation_plan import Preflight, RotateOptions, TokenCheck
-from ccat.pat.sealing import load_public_key
+from ccat.pat.rotation.plan import Preflight, RotateOptions, TokenCheck
 from ccat.pat.settings import CLOCK_SKEW
-from ccat.pat.status import describe
 
 REQUIRED_SCOPES = ("repo", "workflow")
 
@@ -152,7 +150,7 @@ class _Preflight:
                     self.operator_rejected = True
                 return
             except GitHubError as exc:
-                self.failures.append(PreflightFailure(subject, f"GET /user: {describe(exc)}"))
+                self.failures.append(PreflightFailure(subject, f"GET /user: {exc.describe()}"))
                 return
             finally:
                 self._tick()
@@ -181,7 +179,7 @@ class _Preflight:
                 load_public_key(fetched.key)
             except GitHubError as exc:
                 self.failures.append(
-                    PreflightFailure(repository, f"public key: {describe(exc)}", exc.hint)
+                    PreflightFailure(repository, f"public key: {exc.describe()}", exc.hint)
                 )
             except SealingError as exc:
                 self.failures.append(PreflightFailure(repository, f"public key: {exc.message}"))
@@ -208,9 +206,9 @@ class _Preflight:
                 if exc.accepted_permissions:
                     hint += f"; GitHub says this request needs: {exc.accepted_permissions}"
                 reason = (
-                    f"the new token cannot read Actions in this repository ({describe(exc)})"
+                    f"the new token cannot read Actions in this repository ({exc.describe()})"
                     if exc.status in (403, 404)
-                    else f"reading Actions with the new token: {describe(exc)}"
+                    else f"reading Actions with the new token: {exc.describe()}"
                 )
                 self.failures.append(PreflightFailure(repository, reason, hint))
             finally:
@@ -224,7 +222,7 @@ class _Preflight:
             try:
                 found = await self.client.find_secret(repository, self.options.secret)
             except GitHubError as exc:
-                reason = f"checking the recorded write: {describe(exc)}"
+                reason = f"checking the recorded write: {exc.describe()}"
                 self.failures.append(PreflightFailure(repository, reason, exc.hint))
                 return
             finally:

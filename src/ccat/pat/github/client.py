@@ -5,7 +5,7 @@ expected shape. Anything else — another status, a body that is not JSON or lac
 a timestamp that is not one — raises a `GitHubError` naming the repository, the request
 and what was wrong, so that no caller can mistake it for success. Text from the server
 is cleaned and shortened before it goes into an error. Requests go through
-`ccat.pat.transport` (retries, rate limits, budget); this module knows nothing of the
+`ccat.pat.github.transport` (retries, rate limits, budget); this module knows nothing of the
 journal or the terminal.
 """
 
@@ -19,25 +19,24 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
-from ccat.pat.api_url import DEFAULT_API_URL
-from ccat.pat.budget import PointsBudget
 from ccat.pat.errors import (
     AuthenticationError,
     HTTPStatusError,
     InvalidAnswerError,
     NotFoundError,
 )
-from ccat.pat.transport import (
+from ccat.pat.github.budget import PointsBudget
+from ccat.pat.github.transport import (
     API_VERSION,
     USER_AGENT,
     Answer,
     ClientListener,
-    ClientSettings,
     Request,
     Timing,
     Transport,
     open_transport,
 )
+from ccat.pat.settings import DEFAULT_API_URL, ClientSettings
 from ccat.pat.untrusted import clean
 
 PER_PAGE = 100
