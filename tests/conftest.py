@@ -2,51 +2,31 @@
 for the rotation tests (tests/pat, tests/cli), a distinctive new token, an emulator that
 knows it, and the dependency graph and journal paths of a rotation.
 
-Helpers for other tests: `from tests.conftest import OPERATOR_TOKEN, seal`; for the
-rotation tests, `tests/rotation_support.py`.
+Helpers for other tests: `from tests.support.emulator import OPERATOR_TOKEN, seal`; for the
+rotation tests, `tests/support/rotation.py`.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from nacl.public import PublicKey, SealedBox
 
 from ccat.fakehub import FakeHub
 from ccat.pat.journal import Journal
 from ccat.pat.journal.codec import decode_document, encode_document
-from tests.rotation_support import (
+from tests.support.emulator import NEW_TOKEN, OPERATOR_TOKEN, REPOSITORIES, emulator
+from tests.support.rotation import (
     GRAPH_NAMES,
     ROTATION_OPERATOR_TOKEN,
     TARGETS,
     TOKEN_PREFIX,
     write_graph,
 )
-
-OPERATOR_TOKEN = "operator-token"
-OPERATOR_LOGIN = "ccat-operator"
-NEW_TOKEN = "new-pat-value"
-NEW_TOKEN_LOGIN = "ccat-ci-bot"
-NEW_TOKEN_EXPIRATION = "2027-02-01 00:00:00 UTC"  # as GitHub sends the header
-REPOSITORIES = ("ccatobs/system-integration", "ccatobs/ops-db", "ccatobs/ops-db-api")
-
-
-def emulator(repositories: Iterable[str], operator_token: str, new_token: str) -> FakeHub:
-    """An emulator (not started) serving `repositories`, where `operator_token` belongs to
-    OPERATOR_LOGIN and `new_token` to NEW_TOKEN_LOGIN, expiring at NEW_TOKEN_EXPIRATION."""
-    return FakeHub(
-        repositories,
-        operator_token=operator_token,
-        operator_login=OPERATOR_LOGIN,
-        tokens={new_token: NEW_TOKEN_LOGIN},
-        token_expirations={new_token: NEW_TOKEN_EXPIRATION},
-    )
 
 
 @pytest.fixture
@@ -92,21 +72,6 @@ def graph_file(tmp_path: Path) -> Path:
 def journal_path(tmp_path: Path) -> Path:
     """Where the journal goes (its directory does not exist yet)."""
     return tmp_path / "state" / "ccat" / "pat-journal.json"
-
-
-def seal(public_key: str, value: str) -> str:
-    """Encrypt `value` for a base64 repository public key, as GitHub clients must."""
-    box = SealedBox(PublicKey(base64.b64decode(public_key)))
-    return base64.b64encode(box.encrypt(value.encode("utf-8"))).decode("ascii")
-
-
-def auth(token: str = OPERATOR_TOKEN) -> dict[str, str]:
-    """Headers that authenticate as `token`, the way ccat sends them."""
-    return {
-        "Authorization": f"Bearer {token}",
-        "Accept": "application/vnd.github+json",
-        "X-GitHub-Api-Version": "2022-11-28",
-    }
 
 
 # --- every journal a test leaves behind round-trips through the model -------------------

@@ -14,7 +14,7 @@ import pytest
 
 from ccat.commands.demo import example_graph
 from ccat.pat.graph import load_graph
-from tests.screens import WIDE, assert_reads_well, normalised
+from tests.support.screens import WIDE, assert_reads_well, normalised
 
 # What the operator's own shell may hold that would send the commands elsewhere.
 FOREIGN = ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")

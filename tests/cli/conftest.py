@@ -1,7 +1,7 @@
 """Fixtures for the command-line rotation tests: `ccat` run in-process with a clean
 environment, the `pat rotate` arguments, and a token-leak check. The new token, the
 emulator, the graph and the journal path are shared with the engine tests
-(tests/conftest.py, tests/rotation_support.py).
+(tests/conftest.py, tests/support/rotation.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typer.testing import CliRunner, Result
 
 from ccat.cli import app
 from ccat.fakehub import FakeHub
-from tests.rotation_support import ROTATION_OPERATOR_TOKEN, NoLeak, check_no_leak
+from tests.support.rotation import ROTATION_OPERATOR_TOKEN, NoLeak, check_no_leak
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import pytest
 
 from ccat.fakehub import FakeHub, Fault
 from ccat.pat.journal import Journal
-from tests.rotation_support import (
+from tests.support.rotation import (
     FORBIDDEN,
     SECRET,
     check_no_leak,

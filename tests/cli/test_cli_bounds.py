@@ -14,7 +14,7 @@ import pytest
 from typer.testing import Result
 
 from ccat.fakehub import FakeHub
-from tests.rotation_support import SECRET, puts
+from tests.support.rotation import SECRET, puts
 
 Ccat = Callable[..., Result]
 

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from ccat import __version__
 from ccat.cli import JOURNAL_EPILOG, ROTATE_EPILOG, STATUS_EPILOG, app
 from ccat.cli_help import HelpContext
-from tests.screens import WIDE, assert_reads_well
+from tests.support.screens import WIDE, assert_reads_well
 
 COMMANDS = [[], ["pat"], ["pat", "status"], ["pat", "rotate"], ["pat", "journal"], ["pat", "demo"]]
 COMMANDS += [["version"]]

@@ -20,7 +20,7 @@ from typer.testing import CliRunner, Result
 
 from ccat.cli import app
 from ccat.fakehub import FakeHub
-from tests.rotation_support import ROTATION_OPERATOR_TOKEN
+from tests.support.rotation import ROTATION_OPERATOR_TOKEN
 
 # Distinctive pieces: any of them in an output means a token leaked (or a codec
 # reported a character of one, with its position).

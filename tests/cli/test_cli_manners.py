@@ -28,8 +28,8 @@ import pytest
 from typer.testing import Result
 
 from ccat.fakehub import FakeHub, Fault
-from tests.conftest import OPERATOR_LOGIN
-from tests.rotation_support import (
+from tests.support.emulator import OPERATOR_LOGIN
+from tests.support.rotation import (
     FORBIDDEN,
     ROTATION_OPERATOR_TOKEN,
     NoLeak,

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import Result
 
 from ccat.fakehub import FakeHub, TokenSpec
-from tests.rotation_support import (
+from tests.support.rotation import (
     ROTATION_OPERATOR_TOKEN,
     SECRET,
     TARGETS,

@@ -19,7 +19,7 @@ from typer.testing import Result
 
 from ccat.fakehub import FakeHub, Fault
 from ccat.pat.journal import Journal
-from tests.rotation_support import (
+from tests.support.rotation import (
     FORBIDDEN,
     SECONDARY,
     NoLeak,

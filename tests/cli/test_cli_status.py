@@ -13,7 +13,7 @@ from typer.testing import CliRunner, Result
 
 from ccat.cli import app
 from ccat.fakehub import FakeHub, Fault
-from tests.conftest import OPERATOR_LOGIN, OPERATOR_TOKEN
+from tests.support.emulator import OPERATOR_LOGIN, OPERATOR_TOKEN
 
 GRAPH = """\
 org: ccatobs

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import Result
 
 from ccat.fakehub import FakeHub, Fault, TokenSpec
-from tests.status_scene import (
+from tests.support.scene import (
     BROKEN,
     CHANGED,
     LONG_NAME,

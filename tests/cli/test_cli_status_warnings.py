@@ -18,7 +18,7 @@ from typer.testing import Result
 
 from ccat.fakehub import FakeHub
 from ccat.pat.journal import RotationRun, iso
-from tests.status_scene import (
+from tests.support.scene import (
     BROKEN,
     CHANGED,
     FINE,

@@ -20,7 +20,7 @@ from typer.testing import Result
 
 from ccat.fakehub import FakeHub, Fault
 from ccat.pat.journal import Journal
-from tests.rotation_support import (
+from tests.support.rotation import (
     FORBIDDEN,
     NoLeak,
     holding,
@@ -29,7 +29,7 @@ from tests.rotation_support import (
     rotation_process,
     secret_path,
 )
-from tests.terminal_support import CTRL_C, CTRL_D, on_a_terminal, read_rest, read_until
+from tests.support.terminal import CTRL_C, CTRL_D, on_a_terminal, read_rest, read_until
 
 pytestmark = pytest.mark.slow
 

@@ -18,8 +18,8 @@ import pytest
 from typer.testing import Result
 
 from ccat.fakehub import FakeHub, Fault
-from tests.rotation_support import child_env, puts
-from tests.terminal_support import wait_for
+from tests.support.rotation import child_env, puts
+from tests.support.terminal import wait_for
 
 Ccat = Callable[..., Result]
 

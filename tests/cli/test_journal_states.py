@@ -23,8 +23,8 @@ from typer.testing import Result
 
 from ccat.fakehub import FakeHub, Fault
 from ccat.pat.journal import Journal, RotationRun
-from tests.conftest import emulator
-from tests.rotation_support import (
+from tests.support.emulator import emulator
+from tests.support.rotation import (
     FORBIDDEN,
     ROTATION_OPERATOR_TOKEN,
     TARGETS,
@@ -33,7 +33,7 @@ from tests.rotation_support import (
     secret_path,
     write_graph,
 )
-from tests.screens import WIDE, assert_reads_well
+from tests.support.screens import WIDE, assert_reads_well
 
 Ccat = Callable[..., Result]
 HANGING = TARGETS[2]

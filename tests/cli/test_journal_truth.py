@@ -22,15 +22,15 @@ import pytest
 
 from ccat.fakehub import FakeHub
 from ccat.pat.journal import Journal
-from tests.conftest import emulator
-from tests.rotation_support import (
+from tests.support.emulator import emulator
+from tests.support.rotation import (
     ROTATION_OPERATOR_TOKEN,
     TARGETS,
     child_env,
     holding,
     rotation_process,
 )
-from tests.status_scene import completed_run, save_journal, write_graph
+from tests.support.scene import completed_run, save_journal, write_graph
 
 OPERATOR = "journal-truth-operator"
 REPOS = ["ccatobs/system-integration", "ccatobs/ops-db", "ccatobs/ops-db-api"]

@@ -18,8 +18,8 @@ import pytest
 from ccat.fakehub import FakeHub
 from ccat.pat.errors import JournalError
 from ccat.pat.journal import Journal, JournalDocument
-from tests.rotation_support import child_env, write_graph
-from tests.status_scene import completed_run
+from tests.support.rotation import child_env, write_graph
+from tests.support.scene import completed_run
 
 OPERATOR = "no-hang-operator"
 REPOS = ["ccatobs/system-integration", "ccatobs/ops-db"]

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from ccat.fakehub import FakeHub, Fault, RateLimitMode
-from tests.connection_faults import UNRESOLVABLE, UNRESOLVABLE_URL
-from tests.screens import WIDE, assert_reads_well, normalised
+from tests.support.connection_faults import UNRESOLVABLE, UNRESOLVABLE_URL
+from tests.support.screens import WIDE, assert_reads_well, normalised
 
 pytestmark = pytest.mark.slow  # the retries of a dead host take their real backoff
 

@@ -27,7 +27,7 @@ from ccat.pat.github import Wait, WaitReason
 from ccat.pat.journal import TargetRecord
 from ccat.render.progress import RotationProgress
 from ccat.render.rotation import write_line
-from tests.rotation_support import SECONDARY, TARGETS, NoLeak, holding, secret_path
+from tests.support.rotation import SECONDARY, TARGETS, NoLeak, holding, secret_path
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typer.testing import Result
 
 from ccat.fakehub import FakeHub, Fault
-from tests.rotation_support import (
+from tests.support.rotation import (
     FORBIDDEN,
     SECRET,
     NoLeak,

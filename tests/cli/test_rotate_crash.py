@@ -18,7 +18,7 @@ from typer.testing import Result
 
 from ccat.fakehub import FakeHub
 from ccat.pat.journal import Journal
-from tests.rotation_support import NoLeak, holding, put_repositories, puts, rotation_process
+from tests.support.rotation import NoLeak, holding, put_repositories, puts, rotation_process
 
 pytestmark = pytest.mark.slow
 

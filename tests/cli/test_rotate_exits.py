@@ -30,7 +30,7 @@ from ccat.commands.terminal import Terminal
 from ccat.fakehub import FakeHub
 from ccat.options import ConnectionArgs, RotateArgs
 from ccat.pat.journal import Journal
-from tests.rotation_support import (
+from tests.support.rotation import (
     NoLeak,
     child_env,
     holding,
@@ -40,7 +40,7 @@ from tests.rotation_support import (
     rotation_process,
     write_graph,
 )
-from tests.terminal_support import wait_for
+from tests.support.terminal import wait_for
 
 PACED = ("--json", "--write-interval", "0.2")
 

@@ -16,8 +16,8 @@ import pytest
 from typer.testing import Result
 
 from ccat.fakehub import Fault
-from tests.conftest import emulator
-from tests.rotation_support import (
+from tests.support.emulator import emulator
+from tests.support.rotation import (
     FORBIDDEN,
     ROTATION_OPERATOR_TOKEN,
     TARGETS,
@@ -26,7 +26,7 @@ from tests.rotation_support import (
     secret_path,
     write_graph,
 )
-from tests.screens import WIDE, assert_reads_well, normalised
+from tests.support.screens import WIDE, assert_reads_well, normalised
 
 Ccat = Callable[..., Result]
 LONG = "ccatobs/" + "telescope-control-" * 5 + "x" * 10  # 100 characters after the org

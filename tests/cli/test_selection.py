@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 
 from ccat.cli import app
 from ccat.fakehub import FakeHub, Fault
-from tests.rotation_support import (
+from tests.support.rotation import (
     FORBIDDEN,
     SECRET,
     NoLeak,

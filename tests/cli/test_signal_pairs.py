@@ -22,7 +22,7 @@ import pytest
 
 from ccat.fakehub import FakeHub, Fault
 from ccat.pat.journal import Journal
-from tests.rotation_support import (
+from tests.support.rotation import (
     current,
     holding,
     key_path,
@@ -31,7 +31,7 @@ from tests.rotation_support import (
     report_list,
     rotation_process,
 )
-from tests.terminal_support import on_a_terminal, read_rest, read_until, wait_for
+from tests.support.terminal import on_a_terminal, read_rest, read_until, wait_for
 
 pytestmark = pytest.mark.slow
 

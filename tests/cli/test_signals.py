@@ -24,7 +24,7 @@ from typer.testing import Result
 
 from ccat.fakehub import FakeHub, Fault
 from ccat.pat.journal import Journal
-from tests.rotation_support import (
+from tests.support.rotation import (
     FORBIDDEN,
     NoLeak,
     current,
@@ -37,7 +37,7 @@ from tests.rotation_support import (
     rotation_process,
     secret_path,
 )
-from tests.terminal_support import CTRL_C, on_a_terminal, read_until, wait_for
+from tests.support.terminal import CTRL_C, on_a_terminal, read_until, wait_for
 
 pytestmark = pytest.mark.slow
 

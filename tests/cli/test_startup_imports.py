@@ -24,7 +24,7 @@ from ccat.pat.journal import (
     TargetRecord,
     TokenInfo,
 )
-from tests.rotation_support import write_graph
+from tests.support.rotation import write_graph
 
 pytestmark = pytest.mark.slow  # one interpreter per command
 

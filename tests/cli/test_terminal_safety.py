@@ -25,7 +25,7 @@ import pytest
 from typer.testing import Result
 
 from ccat.fakehub import FakeHub, Fault
-from tests.rotation_support import SECRET, current, secret_path
+from tests.support.rotation import SECRET, current, secret_path
 
 Ccat = Callable[..., Result]
 

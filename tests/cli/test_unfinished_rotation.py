@@ -24,7 +24,7 @@ import pytest
 
 from ccat.fakehub import FakeHub, Fault
 from ccat.pat.journal import Journal, RotationRun
-from tests.rotation_support import (
+from tests.support.rotation import (
     FORBIDDEN,
     SECRET,
     TARGETS,

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import Result
 
 from ccat.fakehub import FakeHub, Fault
-from tests.rotation_support import NoLeak
+from tests.support.rotation import NoLeak
 
 
 @pytest.mark.parametrize(

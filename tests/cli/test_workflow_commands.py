@@ -1,6 +1,6 @@
 """Issue 14, defect 1: under GitHub Actions, no byte from a server or an input file may
 form a workflow command on standard output or error, while the tool's own annotations
-still work. Each output is read as the runner reads it (`tests.actions_runner`: both
+still work. Each output is read as the runner reads it (`tests.support.actions_runner`: both
 command forms, `stop-commands` honoured, the two streams in either order).
 
 The three repros of the issue run as real processes (so with the stream guard of
@@ -33,10 +33,10 @@ from typer.testing import CliRunner, Result
 from ccat.cli import app
 from ccat.fakehub import FakeHub, Fault
 from ccat.render.status_ci import STEP_SUMMARY_LIMIT
-from tests.actions_runner import Command, assert_no_forged_command, lines
-from tests.github_markdown import render
-from tests.status_scene import completed_run, save_journal
-from tests.untrusted_text import as_header, hostile, hostile_header
+from tests.support.actions_runner import Command, assert_no_forged_command, lines
+from tests.support.github_markdown import render
+from tests.support.scene import completed_run, save_journal
+from tests.support.untrusted_text import as_header, hostile, hostile_header
 
 OPERATOR = "workflow-commands-operator"
 NEW_TOKEN = "ghp_workflowcommandsnewtoken"

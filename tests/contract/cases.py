@@ -10,7 +10,7 @@ from typing import Any, Literal
 import httpx
 
 from ccat.fakehub import FakeHub, PointsBudget, RateLimitMode, TokenSpec
-from tests.conftest import NEW_TOKEN, OPERATOR_TOKEN, seal
+from tests.support.emulator import NEW_TOKEN, OPERATOR_TOKEN, seal
 
 REPO = "/repos/ccatobs/ops-db"
 SECRETS = f"{REPO}/actions/secrets"

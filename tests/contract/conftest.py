@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from ccat.cli import app
-from tests.conftest import OPERATOR_TOKEN
 from tests.contract.description import Checked, Contract, contract
+from tests.support.emulator import OPERATOR_TOKEN
 
 COVERED = pytest.StashKey[set[Checked]]()
 

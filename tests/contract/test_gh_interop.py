@@ -21,8 +21,8 @@ import pytest
 from typer.testing import Result
 
 from ccat.fakehub import FakeHub
-from tests.conftest import NEW_TOKEN, OPERATOR_TOKEN, REPOSITORIES
 from tests.contract.description import Contract
+from tests.support.emulator import NEW_TOKEN, OPERATOR_TOKEN, REPOSITORIES
 
 GH = shutil.which("gh")
 pytestmark = [

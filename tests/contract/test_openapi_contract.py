@@ -12,7 +12,6 @@ from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_core.validation.response.exceptions import InvalidData
 
 from ccat.fakehub import FakeHub
-from tests.conftest import OPERATOR_TOKEN
 from tests.contract.cases import CASES, SECRET, TOKENS, Case
 from tests.contract.description import (
     BODY_ERRORS,
@@ -21,6 +20,7 @@ from tests.contract.description import (
     Checked,
     Contract,
 )
+from tests.support.emulator import OPERATOR_TOKEN
 
 # Answers the description lists that the emulator does not give, and why.
 NOT_EMULATED = {

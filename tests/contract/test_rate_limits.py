@@ -20,7 +20,7 @@ import pytest
 from typer.testing import Result
 
 from ccat.fakehub import FakeHub, RateLimitMode
-from tests.conftest import REPOSITORIES, auth
+from tests.support.emulator import REPOSITORIES, auth
 
 SECRET = "/repos/ccatobs/ops-db/actions/secrets/GH_PAT"
 MODES = [("primary", 403), ("primary", 429), ("secondary", 403), ("secondary", 429)]

@@ -16,8 +16,8 @@ from typer.testing import Result
 
 from ccat import __version__
 from ccat.fakehub import FakeHub, LoggedRequest
-from tests.conftest import NEW_TOKEN, REPOSITORIES, seal
 from tests.contract.description import Contract
+from tests.support.emulator import NEW_TOKEN, REPOSITORIES, seal
 
 SECRET = "/repos/ccatobs/ops-db/actions/secrets/GH_PAT"
 

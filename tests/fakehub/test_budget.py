@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from ccat.fakehub import FakeHub, Fault, PointsBudget
-from tests.conftest import OPERATOR_TOKEN, REPOSITORIES, auth
+from tests.support.emulator import OPERATOR_TOKEN, REPOSITORIES, auth
 
 KEY = "/repos/ccatobs/ops-db/actions/secrets/public-key"
 SECRET = "/repos/ccatobs/ops-db/actions/secrets/GH_PAT"

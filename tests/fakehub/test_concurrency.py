@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from ccat.fakehub import FakeHub
-from tests.conftest import OPERATOR_TOKEN, REPOSITORIES, auth
+from tests.support.emulator import OPERATOR_TOKEN, REPOSITORIES, auth
 
 REQUEST = "GET /user HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n{}\r\n"
 

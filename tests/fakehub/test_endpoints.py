@@ -15,8 +15,8 @@ from openapi_core.validation.response.exceptions import InvalidData
 
 from ccat.fakehub import FakeHub
 from ccat.fakehub.routes import ROUTES, find_route
-from tests.conftest import NEW_TOKEN, NEW_TOKEN_EXPIRATION, NEW_TOKEN_LOGIN, auth, seal
 from tests.contract.description import DESCRIPTION, contract
+from tests.support.emulator import NEW_TOKEN, NEW_TOKEN_EXPIRATION, NEW_TOKEN_LOGIN, auth, seal
 
 SECRET = "/repos/ccatobs/ops-db/actions/secrets"
 

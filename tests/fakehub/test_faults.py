@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from ccat.fakehub import FakeHub, Fault, RateLimitMode
-from tests.conftest import NEW_TOKEN, OPERATOR_TOKEN, auth
+from tests.support.emulator import NEW_TOKEN, OPERATOR_TOKEN, auth
 
 SECRET = "/repos/ccatobs/ops-db/actions/secrets/GH_PAT"
 

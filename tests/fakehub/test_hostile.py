@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ccat.fakehub import FakeHub, Fault
-from tests.conftest import OPERATOR_TOKEN, REPOSITORIES, auth
+from tests.support.emulator import OPERATOR_TOKEN, REPOSITORIES, auth
 
 SECRET = "/repos/ccatobs/ops-db/actions/secrets/GH_PAT"
 MB = 1024 * 1024

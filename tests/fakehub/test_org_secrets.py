@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from ccat.fakehub import FakeHub
-from tests.conftest import OPERATOR_TOKEN, auth
+from tests.support.emulator import OPERATOR_TOKEN, auth
 
 REPOSITORIES = ["ccatobs/a", "ccatobs/b", "ccatobs/c", "other/x"]
 

@@ -9,7 +9,13 @@ import httpx
 import pytest
 
 from ccat.fakehub import FakeHub, TokenSpec
-from tests.conftest import NEW_TOKEN, NEW_TOKEN_EXPIRATION, OPERATOR_TOKEN, REPOSITORIES, auth
+from tests.support.emulator import (
+    NEW_TOKEN,
+    NEW_TOKEN_EXPIRATION,
+    OPERATOR_TOKEN,
+    REPOSITORIES,
+    auth,
+)
 
 OPS_DB = "/repos/ccatobs/ops-db"
 SECRETS = f"{OPS_DB}/actions/secrets"

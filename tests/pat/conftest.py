@@ -1,6 +1,6 @@
 """Fixtures for the rotation engine tests: a token-leak check that also reads what the
 test printed. The new token, the emulator, the graph and the journal path are shared
-with the command-line tests (tests/conftest.py, tests/rotation_support.py).
+with the command-line tests (tests/conftest.py, tests/support/rotation.py).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rotation_support import NoLeak, check_no_leak
+from tests.support.rotation import NoLeak, check_no_leak
 
 
 @pytest.fixture

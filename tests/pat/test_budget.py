@@ -9,7 +9,7 @@ import pytest
 
 from ccat.pat.github import PointsBudget
 from ccat.pat.github.budget import points_of
-from tests.fake_time import FakeTime
+from tests.support.fake_time import FakeTime
 
 pytestmark = pytest.mark.anyio
 

@@ -27,9 +27,9 @@ from ccat.pat.rotation import RotateOptions
 from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from ccat.pat.status import StatusOptions, run_status
-from tests.conftest import OPERATOR_LOGIN, OPERATOR_TOKEN, emulator
-from tests.fake_time import FakeTime
-from tests.rotation_support import SECONDARY, SECRET, holding, write_graph
+from tests.support.emulator import OPERATOR_LOGIN, OPERATOR_TOKEN, emulator
+from tests.support.fake_time import FakeTime
+from tests.support.rotation import SECONDARY, SECRET, holding, write_graph
 
 pytestmark = pytest.mark.anyio
 

@@ -17,14 +17,14 @@ from ccat.pat.github import open_client
 from ccat.pat.settings import ClientSettings
 from ccat.pat.status import Outlook, StatusOptions, StatusReport, run_status
 from ccat.render.status import check_hint, footer_blocks
-from tests.conftest import OPERATOR_TOKEN, REPOSITORIES
-from tests.connection_faults import (
+from tests.support.connection_faults import (
     UNRESOLVABLE,
     UNRESOLVABLE_URL,
     closed_port,
     untrusted_tls_server,
 )
-from tests.fake_time import FakeTime
+from tests.support.emulator import OPERATOR_TOKEN, REPOSITORIES
+from tests.support.fake_time import FakeTime
 
 pytestmark = pytest.mark.anyio
 

@@ -6,7 +6,7 @@ refused (403) or is rate limited, with writes overlapping (`--write-interval 0`)
 paced (a short interval, so that the run stays quick). Whether a write started "after"
 is a question of what the client knew: the client's listener and the rotation's
 listener record, in event-loop order, each attempt's end and each write's start
-(`tests.client_events`). The emulator's log (start and finish times on the same clock)
+(`tests.support.client_events`). The emulator's log (start and finish times on the same clock)
 must agree with it: every write it received after the failing attempt had finished was
 started by the client before it learnt of the failure, i.e. it was already in flight.
 A slow command-line run does the same with the default interval of one second.
@@ -29,9 +29,9 @@ from ccat.pat.journal import Journal, TargetRecord
 from ccat.pat.rotation import RotateOptions, RotationOutcome
 from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
-from tests.client_events import Events
-from tests.conftest import emulator
-from tests.rotation_support import (
+from tests.support.client_events import Events
+from tests.support.emulator import emulator
+from tests.support.rotation import (
     FORBIDDEN,
     ROTATION_OPERATOR_TOKEN,
     SECONDARY,

@@ -16,9 +16,9 @@ from ccat.pat.github import open_client
 from ccat.pat.journal import RotationRun, iso
 from ccat.pat.settings import CLOCK_SKEW, ClientSettings
 from ccat.pat.status import Outlook, StatusOptions, StatusReport, assess, relevant_runs, run_status
-from tests.conftest import OPERATOR_TOKEN
-from tests.fake_time import FakeTime
-from tests.status_scene import completed_run
+from tests.support.emulator import OPERATOR_TOKEN
+from tests.support.fake_time import FakeTime
+from tests.support.scene import completed_run
 
 pytestmark = pytest.mark.anyio
 

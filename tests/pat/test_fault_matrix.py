@@ -71,10 +71,10 @@ from ccat.pat.rotation import RotateOptions, RotationOutcome
 from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from ccat.pat.status import StatusOptions, StatusReport, run_status
-from tests.client_events import Events
-from tests.conftest import OPERATOR_TOKEN, REPOSITORIES, emulator
-from tests.fake_time import FakeTime
-from tests.rotation_support import (
+from tests.support.client_events import Events
+from tests.support.emulator import OPERATOR_TOKEN, REPOSITORIES, emulator
+from tests.support.fake_time import FakeTime
+from tests.support.rotation import (
     FORBIDDEN,
     GRAPH_NAMES,
     ROTATION_OPERATOR_TOKEN,

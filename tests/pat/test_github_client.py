@@ -25,8 +25,8 @@ from ccat.pat.errors import (
 )
 from ccat.pat.github import GitHubClient, Wait, WaitReason, open_client, seal
 from ccat.pat.settings import ClientSettings
-from tests.conftest import NEW_TOKEN, OPERATOR_TOKEN
-from tests.fake_time import FakeTime
+from tests.support.emulator import NEW_TOKEN, OPERATOR_TOKEN
+from tests.support.fake_time import FakeTime
 
 pytestmark = pytest.mark.anyio
 REPO = "ccatobs/ops-db"

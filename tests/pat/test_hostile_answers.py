@@ -24,8 +24,8 @@ from ccat.pat.errors import GitHubError
 from ccat.pat.github import open_client
 from ccat.pat.settings import ClientSettings
 from ccat.pat.status import StatusOptions, StatusReport, run_status
-from tests.conftest import NEW_TOKEN, OPERATOR_TOKEN
-from tests.fake_time import FakeTime
+from tests.support.emulator import NEW_TOKEN, OPERATOR_TOKEN
+from tests.support.fake_time import FakeTime
 
 REPO = "ccatobs/ops-db"
 VALID_TIME = "2026-01-02T03:04:05Z"

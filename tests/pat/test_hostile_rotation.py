@@ -34,9 +34,9 @@ from ccat.pat.journal import Journal
 from ccat.pat.rotation import RotateOptions, RotationOutcome
 from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
-from tests.conftest import emulator
-from tests.fake_time import FakeTime
-from tests.rotation_support import (
+from tests.support.emulator import emulator
+from tests.support.fake_time import FakeTime
+from tests.support.rotation import (
     GRAPH_NAMES,
     ROTATION_OPERATOR_TOKEN,
     SECRET,

@@ -17,7 +17,7 @@ import pytest
 from ccat.pat.errors import JournalError
 from ccat.pat.journal import Journal, JournalDocument, parse_iso
 from ccat.pat.journal.checks import parse_recorded
-from tests.status_scene import completed_run
+from tests.support.scene import completed_run
 
 STARTED = "2026-11-25T19:00:00Z"
 REPOS = ["ccatobs/system-integration", "ccatobs/ops-db", "ccatobs/ops-db-api"]

@@ -49,9 +49,9 @@ from ccat.pat.github import open_client
 from ccat.pat.journal import JournalDocument, RotationRun, TargetRecord, iso
 from ccat.pat.settings import ClientSettings
 from ccat.pat.status import StatusOptions, StatusReport, assess, run_status
-from tests.conftest import OPERATOR_TOKEN
-from tests.fake_time import FakeTime
-from tests.status_scene import completed_run
+from tests.support.emulator import OPERATOR_TOKEN
+from tests.support.fake_time import FakeTime
+from tests.support.scene import completed_run
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 ORG = "ccatobs"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ccat.pat.journal import Journal, JournalDocument, RotationRun, RunSummary, TargetRecord
 from ccat.pat.journal.model import HISTORY_RUNS, HISTORY_TARGETS, OLDER_RUNS
-from tests.status_scene import completed_run
+from tests.support.scene import completed_run
 
 START = "2026-11-25T19:00:00Z"
 

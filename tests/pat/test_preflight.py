@@ -18,7 +18,7 @@ from ccat.pat.journal import Journal
 from ccat.pat.rotation import RotateOptions, RotationOutcome
 from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
-from tests.rotation_support import (
+from tests.support.rotation import (
     ROTATION_OPERATOR_TOKEN,
     SECRET,
     TARGETS,

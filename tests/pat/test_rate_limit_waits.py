@@ -21,9 +21,9 @@ from ccat.pat.errors import RateLimitError
 from ccat.pat.github import PointsBudget, SecretInfo, open_client
 from ccat.pat.github.transport import Timing
 from ccat.pat.settings import ClientSettings
-from tests.conftest import OPERATOR_TOKEN
-from tests.fake_time import FakeTime
-from tests.rotation_support import child_env, write_graph
+from tests.support.emulator import OPERATOR_TOKEN
+from tests.support.fake_time import FakeTime
+from tests.support.rotation import child_env, write_graph
 
 REPO = "ccatobs/ops-db"
 OTHER = "ccatobs/ops-db-api"

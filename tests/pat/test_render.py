@@ -13,7 +13,7 @@ from ccat.render.journal import resume_forecast
 from ccat.render.preflight import preflight_failure_lines
 from ccat.render.rotation import RECOVERY, interrupted_report, outcome_report, preflight_lines
 from ccat.render.unfinished import DO_NOT_REVOKE
-from tests.screens import drawn
+from tests.support.screens import drawn
 
 NOW = datetime(2026, 11, 25, 19, 0, tzinfo=UTC)
 ITEMS = (PlanItem("ccatobs/a", "set"), PlanItem("ccatobs/b", "skip"))

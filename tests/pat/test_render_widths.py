@@ -29,7 +29,7 @@ from ccat.render.rotation import (
     preflight_lines,
     write_line,
 )
-from tests.screens import WIDE, assert_reads_well, drawn
+from tests.support.screens import WIDE, assert_reads_well, drawn
 
 WIDTHS = (80, 120)
 NAME = string.ascii_letters + string.digits + "._-"

@@ -34,7 +34,7 @@ from ccat.pat.journal import Journal, TargetRecord
 from ccat.pat.rotation import Plan, RotateOptions, RotationOutcome
 from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
-from tests.rotation_support import (
+from tests.support.rotation import (
     FORBIDDEN,
     SECONDARY,
     SECRET,

@@ -19,7 +19,7 @@ from ccat.pat.journal import Journal, TargetRecord
 from ccat.pat.rotation import RotateOptions, Rotation
 from ccat.pat.rotation.plan import RotateListener
 from ccat.pat.settings import ClientSettings
-from tests.rotation_support import SECRET, NoLeak, current, holding
+from tests.support.rotation import SECRET, NoLeak, current, holding
 
 pytestmark = pytest.mark.anyio
 

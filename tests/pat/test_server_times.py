@@ -36,9 +36,9 @@ from ccat.pat.rotation import RotateOptions
 from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from ccat.pat.status import StatusOptions, StatusReport, run_status
-from tests.conftest import OPERATOR_TOKEN
-from tests.fake_time import FakeTime
-from tests.rotation_support import SECRET, child_env, puts, secret_path, write_graph
+from tests.support.emulator import OPERATOR_TOKEN
+from tests.support.fake_time import FakeTime
+from tests.support.rotation import SECRET, child_env, puts, secret_path, write_graph
 
 REPO = "ccatobs/ops-db"
 EXTREMES = (

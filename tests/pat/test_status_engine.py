@@ -11,8 +11,8 @@ from ccat.fakehub import FakeHub, Fault, TokenSpec
 from ccat.pat.github import open_client
 from ccat.pat.settings import ClientSettings
 from ccat.pat.status import SecretStatus, StatusOptions, StatusReport, run_status
-from tests.conftest import OPERATOR_LOGIN, OPERATOR_TOKEN
-from tests.fake_time import FakeTime
+from tests.support.emulator import OPERATOR_LOGIN, OPERATOR_TOKEN
+from tests.support.fake_time import FakeTime
 
 pytestmark = pytest.mark.anyio
 

@@ -24,9 +24,9 @@ from ccat.pat.status import (
     run_status,
 )
 from ccat.render.unfinished import new_rotation_notice, unfinished_sentences
-from tests.conftest import OPERATOR_TOKEN
-from tests.fake_time import FakeTime
-from tests.status_scene import completed_run
+from tests.support.emulator import OPERATOR_TOKEN
+from tests.support.fake_time import FakeTime
+from tests.support.scene import completed_run
 
 pytestmark = pytest.mark.anyio
 

@@ -17,8 +17,8 @@ from ccat.render.status_ci import (
     step_summary,
     workflow_commands,
 )
-from tests.actions_runner import Runner
-from tests.github_markdown import render
+from tests.support.actions_runner import Runner
+from tests.support.github_markdown import render
 
 BIG = 10_000
 MESSAGES = ("HTTP 403: Resource not accessible", "HTTP 404: Not Found", "HTTP 502: Bad Gateway")

@@ -19,10 +19,10 @@ from ccat.pat.status.warnings import WarningKind
 from ccat.render.status import check_hint, status_json, status_screen, stderr_lines
 from ccat.render.status_ci import status_markdown, step_summary, workflow_commands
 from ccat.render.text import screen, shown
-from tests.actions_runner import assert_no_forged_command
-from tests.github_markdown import render
-from tests.screen_width import render as drawn
-from tests.untrusted_text import hostile, hostile_header, repository_name
+from tests.support.actions_runner import assert_no_forged_command
+from tests.support.github_markdown import render
+from tests.support.screen_width import render as drawn
+from tests.support.untrusted_text import hostile, hostile_header, repository_name
 
 KINDS: tuple[WarningKind, ...] = ("missed", "changed", "age", "shadowed")
 MARKDOWN_TAGS = {"h3", "p", "ul", "li", "code", "table", "thead", "tbody", "tr", "th", "td"}

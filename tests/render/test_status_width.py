@@ -1,7 +1,7 @@
 """The status screens at 80 and 120 columns (issue 10.1 for `status`): the table with
 errors, a repository name of 100 characters, every kind of warning and organisation
 secrets, its footer, and `--format markdown` — no line wider than the terminal, no word
-split across lines (`tests/screen_width.py` says exactly what that means).
+split across lines (`tests/support/screen_width.py` says exactly what that means).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from ccat.pat.settings import ClientSettings
 from ccat.pat.status import Outlook, StatusOptions, StatusReport, assess, relevant_runs, run_status
 from ccat.render.status import status_screen
 from ccat.render.status_ci import status_markdown
-from tests.screen_width import assert_fits, render
-from tests.status_scene import LONG_NAME, NAMES, Scene, build_scene, full
+from tests.support.scene import LONG_NAME, NAMES, Scene, build_scene, full
+from tests.support.screen_width import assert_fits, render
 
 pytestmark = pytest.mark.anyio
 

@@ -18,9 +18,9 @@ from rich.markup import render as render_markup
 from ccat.commands.workflow_log import CommandShapes, GuardedStream
 from ccat.pat.untrusted import defuse
 from ccat.render.text import command_data, command_property, json_text, markdown, screen, shown
-from tests.actions_runner import Runner, command_shapes, parse_v2
-from tests.github_markdown import render
-from tests.untrusted_text import PIECES, hostile
+from tests.support.actions_runner import Runner, command_shapes, parse_v2
+from tests.support.github_markdown import render
+from tests.support.untrusted_text import PIECES, hostile
 
 DOORS = settings(max_examples=600, deadline=None)
 RAW_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")

@@ -1,7 +1,7 @@
 """Hosts that do not answer, for the tests of connection failures (issue 15, build item 4):
 an API URL whose host cannot be resolved, a port where nothing listens, and a TLS server
 whose certificate no client trusts. All on this machine or nowhere: `.invalid` names
-never resolve (RFC 6761). Import with `from tests.connection_faults import ...`.
+never resolve (RFC 6761). Import with `from tests.support.connection_faults import ...`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-TLS = Path(__file__).parent / "data" / "tls"
+TLS = Path(__file__).parents[1] / "data" / "tls"
 UNRESOLVABLE = "ghe.invalid"
 UNRESOLVABLE_URL = f"https://{UNRESOLVABLE}/api/v3"
 

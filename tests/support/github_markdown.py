@@ -1,6 +1,6 @@
 """Markdown as GitHub renders it (cmark-gfm, GitHub's own parser, with its table, autolink,
 strikethrough and tag-filter extensions, raw HTML let through so that any is seen), read
-back into its elements. Import with `from tests.github_markdown import render`.
+back into its elements. Import with `from tests.support.github_markdown import render`.
 """
 
 from __future__ import annotations

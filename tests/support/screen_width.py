@@ -8,7 +8,7 @@
 - nothing is lost or cut: the letters and digits of both, word by word, are the same.
 
 Tokens are what is between spaces and the box-drawing characters of a table. Import
-with `from tests.screen_width import assert_fits, render`.
+with `from tests.support.screen_width import assert_fits, render`.
 """
 
 from __future__ import annotations

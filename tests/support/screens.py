@@ -1,5 +1,5 @@
 """What an operator's screen must be at a given width: no line wider than the terminal,
-no word split across lines. Import with `from tests.screens import assert_reads_well`.
+no word split across lines. Import with `from tests.support.screens import assert_reads_well`.
 
 A word is split when it is cut in two at a line's end (rich's `fold`, textwrap's break
 after a hyphen) or shortened with an ellipsis. Both are found by comparing the words of

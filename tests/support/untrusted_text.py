@@ -1,6 +1,6 @@
 """Hostile text for the tests of issue 14, defect 1: what a server or an edited file may
 put in a field, to be shown by the tool without acting on a terminal, a CI runner or a
-Markdown renderer. Import with `from tests.untrusted_text import hostile`.
+Markdown renderer. Import with `from tests.support.untrusted_text import hostile`.
 
 The pieces are the shapes of a workflow command in both forms (with the names the runner
 knows, in any case, and `stop-commands`), the white space the runner trims before `::`,

@@ -8,7 +8,7 @@ be checked), and a repository name of 100 characters (changed since the rotation
     with scene.hub:
         ccat pat status --graph scene.graph --api-url scene.hub.url --journal scene.journal
 
-Import with `from tests.status_scene import build_scene`.
+Import with `from tests.support.scene import build_scene`.
 """
 
 from __future__ import annotations

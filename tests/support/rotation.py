@@ -2,7 +2,7 @@
 
 The fixtures built on them (`new_token`, `hub`, `targets`, `graph_file`, `journal_path`)
 are in tests/conftest.py; each directory's conftest adds its own `assert_no_leak` on top
-of `check_no_leak`. Import with `from tests.rotation_support import ...`.
+of `check_no_leak`. Import with `from tests.support.rotation import ...`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,17 @@
+"""What the tests share, one module per concern; a test imports the module it needs
+(`from tests.support.rotation import holding`). The fixtures built on these are in the
+conftest files.
+
+    emulator         the tokens and repositories of the usual emulator; authenticate, seal
+    rotation         the rotation tests' targets, what the emulator received and holds,
+                     the token-leak check, a rotation in a child process
+    scene            the status scene with every warning at once
+    terminal         a real `python -m ccat` on a pseudo-terminal
+    fake_time        a clock for the client that moves only when it sleeps
+    client_events    one ordered record of what the client and the engine did
+    connection_faults  hosts that do not answer
+    actions_runner   the GitHub Actions runner's reading of a step's output
+    github_markdown  Markdown as GitHub renders it
+    screens, screen_width  does a screen read well at a width
+    untrusted_text   hostile text for the untrusted-text doors
+"""
