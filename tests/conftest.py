@@ -2,13 +2,15 @@
 for the rotation tests (tests/pat, tests/cli), a distinctive new token, an emulator that
 knows it, and the dependency graph and journal paths of a rotation.
 
-Helpers for other tests: `from tests.support.emulator import OPERATOR_TOKEN, seal`; for the
+Helpers for other tests: `from tests.support.environment import TERM, scrubbed
+from tests.support.emulator import OPERATOR_TOKEN, seal`; for the
 rotation tests, `tests/support/rotation.py`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import stat
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from ccat.fakehub import FakeHub
 from ccat.pat.journal import Journal
 from ccat.pat.journal.codec import decode_document, encode_document
 from tests.support.emulator import NEW_TOKEN, OPERATOR_TOKEN, REPOSITORIES, emulator
+from tests.support.environment import TERM, scrubbed
 from tests.support.rotation import (
     GRAPH_NAMES,
     ROTATION_OPERATOR_TOKEN,
@@ -27,6 +30,19 @@ from tests.support.rotation import (
     TOKEN_PREFIX,
     write_graph,
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hermetic_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The caller's environment never reaches a test (tests/support/environment.py):
+    scrubbed before the first test, given back after the last."""
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [name for name in os.environ if scrubbed(name)]:
+            patch.delenv(name)
+        patch.setenv("TERM", TERM)
+        patch.setenv("HOME", str(home))
+        yield
 
 
 @pytest.fixture

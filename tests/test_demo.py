@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -14,18 +13,15 @@ import pytest
 
 from ccat.commands.demo import example_graph
 from ccat.pat.graph import load_graph
+from tests.support.environment import environment
 from tests.support.screens import WIDE, assert_reads_well, normalised
 
-# What the operator's own shell may hold that would send the commands elsewhere.
-FOREIGN = ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
 SCRATCH = re.compile(r"/\S*ccat-demo-[A-Za-z0-9_]+")
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """This process's environment without credentials or GitHub settings, plus `extra`."""
-    drop = (*FOREIGN, "GH_HOST", "GITHUB_API_URL", "CCAT_JOURNAL", "COLUMNS")
-    env = {name: value for name, value in os.environ.items() if name not in drop}
-    return {**env, "NO_COLOR": "1", **extra}
+    """The tests' environment without colour, plus `extra`."""
+    return environment({"NO_COLOR": "1", **extra})
 
 
 def demo(columns: int) -> str:

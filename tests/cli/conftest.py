@@ -1,4 +1,4 @@
-"""Fixtures for the command-line rotation tests: `ccat` run in-process with a clean
+"""Fixtures for the command-line rotation tests: `ccat` run in-process in the tests'
 environment, the `pat rotate` arguments, and a token-leak check. The new token, the
 emulator, the graph and the journal path are shared with the engine tests
 (tests/conftest.py, tests/support/rotation.py).
@@ -14,25 +14,15 @@ from typer.testing import CliRunner, Result
 
 from ccat.cli import app
 from ccat.fakehub import FakeHub
+from tests.support.environment import command_env
 from tests.support.rotation import ROTATION_OPERATOR_TOKEN, NoLeak, check_no_leak
 
 
 @pytest.fixture
 def cli_env(tmp_path: Path) -> dict[str, str | None]:
-    """The environment of a `ccat` run: the operator credential in GH_TOKEN, nothing
-    else from the developer's shell that could change the outcome."""
-    return {
-        "GH_TOKEN": ROTATION_OPERATOR_TOKEN,
-        "GITHUB_TOKEN": None,
-        "GH_ENTERPRISE_TOKEN": None,  # for 127.0.0.1 these would come before GH_TOKEN
-        "GITHUB_ENTERPRISE_TOKEN": None,
-        "GH_HOST": None,
-        "GITHUB_API_URL": None,
-        "CCAT_JOURNAL": None,
-        "XDG_STATE_HOME": str(tmp_path / "xdg-state"),
-        "COLUMNS": "200",  # wide enough that no table cell is cut
-        "NO_COLOR": "1",
-    }
+    """What a `ccat` run adds to the tests' environment (tests/support/environment.py):
+    the operator credential in GH_TOKEN, a state folder of the test's."""
+    return {**command_env(ROTATION_OPERATOR_TOKEN, tmp_path)}
 
 
 @pytest.fixture

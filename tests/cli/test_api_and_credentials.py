@@ -21,11 +21,11 @@ import pytest
 
 from ccat.fakehub import FakeHub, Fault
 from ccat.pat.journal import Journal
+from tests.support.environment import child_env
 from tests.support.rotation import (
     FORBIDDEN,
     SECRET,
     check_no_leak,
-    child_env,
     current,
     holding,
     secret_path,

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from ccat import __version__
 from ccat.cli import JOURNAL_EPILOG, ROTATE_EPILOG, STATUS_EPILOG, app
 from ccat.cli_help import HelpContext
+from tests.support.environment import environment
 from tests.support.screens import WIDE, assert_reads_well
 
 COMMANDS = [[], ["pat"], ["pat", "status"], ["pat", "rotate"], ["pat", "journal"], ["pat", "demo"]]
@@ -30,14 +31,13 @@ IDS = [" ".join(path) or "ccat" for path in COMMANDS]
 
 def run_ccat(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """`python -m ccat ARGS` with `env` added to a clean environment."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("_TYPER", "COLUMNS"))}
     return subprocess.run(
         [sys.executable, "-m", "ccat", *args],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
-        env={**base, **env},
+        env=environment(env),
     )
 
 

@@ -9,7 +9,6 @@ original failure was a `UnicodeEncodeError` traceback quoting a character of the
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -20,6 +19,7 @@ from typer.testing import CliRunner, Result
 
 from ccat.cli import app
 from ccat.fakehub import FakeHub
+from tests.support.environment import environment
 from tests.support.rotation import ROTATION_OPERATOR_TOKEN
 
 # Distinctive pieces: any of them in an output means a token leaked (or a codec
@@ -167,10 +167,7 @@ def test_no_credential_lists_what_was_tried(hub: FakeHub, graph_file: Path) -> N
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if name not in CREDENTIAL_VARIABLES}
-    env.update({"COLUMNS": "100000", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"})
-    env.update(extra)
-    return env
+    return environment({"COLUMNS": "100000", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8", **extra})
 
 
 @pytest.mark.slow

@@ -29,6 +29,7 @@ from typer.testing import Result
 
 from ccat.fakehub import FakeHub, Fault
 from tests.support.emulator import OPERATOR_LOGIN
+from tests.support.environment import environment
 from tests.support.rotation import (
     FORBIDDEN,
     ROTATION_OPERATOR_TOKEN,
@@ -289,8 +290,7 @@ def test_enter_at_the_hidden_prompt_is_a_dry_run_without_a_token(
     rotate_args: list[str], hub: FakeHub, journal_path: Path
 ) -> None:
     controller, side = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "CCAT_JOURNAL")}
-    env.update(GH_TOKEN=hub.operator_token, TERM="xterm-256color", COLUMNS="80", NO_COLOR="1")
+    env = environment({"GH_TOKEN": hub.operator_token, "COLUMNS": "80", "NO_COLOR": "1"})
 
     def controlling_terminal() -> None:  # runs in the child: the pty becomes its /dev/tty
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)

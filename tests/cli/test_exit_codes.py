@@ -18,7 +18,8 @@ import pytest
 from typer.testing import Result
 
 from ccat.fakehub import FakeHub, Fault
-from tests.support.rotation import child_env, puts
+from tests.support.environment import child_env
+from tests.support.rotation import puts
 from tests.support.terminal import wait_for
 
 Ccat = Callable[..., Result]

@@ -23,10 +23,10 @@ import pytest
 from ccat.fakehub import FakeHub
 from ccat.pat.journal import Journal
 from tests.support.emulator import emulator
+from tests.support.environment import child_env
 from tests.support.rotation import (
     ROTATION_OPERATOR_TOKEN,
     TARGETS,
-    child_env,
     holding,
     rotation_process,
 )

@@ -18,7 +18,8 @@ import pytest
 from ccat.fakehub import FakeHub
 from ccat.pat.errors import JournalError
 from ccat.pat.journal import Journal, JournalDocument
-from tests.support.rotation import child_env, write_graph
+from tests.support.environment import child_env
+from tests.support.rotation import write_graph
 from tests.support.scene import completed_run
 
 OPERATOR = "no-hang-operator"

@@ -8,7 +8,6 @@ credential. Connection failures name the host and the cause in words, in `status
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 
 from ccat.fakehub import FakeHub, Fault, RateLimitMode
 from tests.support.connection_faults import UNRESOLVABLE, UNRESOLVABLE_URL
+from tests.support.environment import child_env
 from tests.support.screens import WIDE, assert_reads_well, normalised
 
 pytestmark = pytest.mark.slow  # the retries of a dead host take their real backoff
@@ -37,11 +37,9 @@ def ccat(
 ) -> subprocess.CompletedProcess[str]:
     graph = tmp_path / "graph.yml"
     graph.write_text("org: ccatobs\nrepositories:\n" + "".join(f"  - {n}\n" for n in NAMES))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GH_", "GITHUB_", "CCAT_"))}
     # The enterprise variable too: for a host other than api.github.com it is the one
     # a credential comes from (SPEC §2.2).
-    env.update(GH_TOKEN=OPERATOR, GH_ENTERPRISE_TOKEN=OPERATOR, COLUMNS=str(width))
-    env.update(XDG_STATE_HOME=str(tmp_path / "state"), NO_COLOR="1")
+    env = child_env(OPERATOR, tmp_path, {"GH_ENTERPRISE_TOKEN": OPERATOR, "COLUMNS": str(width)})
     command = [sys.executable, "-m", "ccat", "pat", *args, "--graph", str(graph)]
     command += ["--api-url", api_url, "--journal", str(tmp_path / "journal.json")]
     return subprocess.run(

@@ -27,6 +27,7 @@ from ccat.pat.github import Wait, WaitReason
 from ccat.pat.journal import TargetRecord
 from ccat.render.progress import RotationProgress
 from ccat.render.rotation import write_line
+from tests.support.environment import environment
 from tests.support.rotation import SECONDARY, TARGETS, NoLeak, holding, secret_path
 
 pytestmark = pytest.mark.slow
@@ -42,9 +43,7 @@ def rotation(
 ) -> tuple[int, str, str]:
     """Run a rotation with stdin and stdout on pipes and stderr on a pseudo-terminal (80
     columns) or a pipe; its exit code, stdout and stderr (escape sequences removed)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "CCAT_JOURNAL")}
-    env.update(GH_TOKEN=hub.operator_token, TERM="xterm-256color", COLUMNS="80")
-    env.pop("NO_COLOR", None)
+    env = environment({"GH_TOKEN": hub.operator_token, "TERM": "xterm-256color", "COLUMNS": "80"})
     args = [*rotate_args, "--write-interval", "0.15", "--concurrency", "2"]
     if not terminal:
         done = subprocess.run(

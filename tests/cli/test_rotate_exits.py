@@ -30,9 +30,9 @@ from ccat.commands.terminal import Terminal
 from ccat.fakehub import FakeHub
 from ccat.options import ConnectionArgs, RotateArgs
 from ccat.pat.journal import Journal
+from tests.support.environment import child_env
 from tests.support.rotation import (
     NoLeak,
-    child_env,
     holding,
     names,
     puts,

@@ -24,11 +24,11 @@ import pytest
 
 from ccat.fakehub import FakeHub, Fault
 from ccat.pat.journal import Journal, RotationRun
+from tests.support.environment import child_env
 from tests.support.rotation import (
     FORBIDDEN,
     SECRET,
     TARGETS,
-    child_env,
     holding,
     rotation_process,
     secret_path,

@@ -34,6 +34,7 @@ from ccat.cli import app
 from ccat.fakehub import FakeHub, Fault
 from ccat.render.status_ci import STEP_SUMMARY_LIMIT
 from tests.support.actions_runner import Command, assert_no_forged_command, lines
+from tests.support.environment import command_env, environment
 from tests.support.github_markdown import render
 from tests.support.scene import completed_run, save_journal
 from tests.support.untrusted_text import as_header, hostile, hostile_header
@@ -78,18 +79,10 @@ class Stage:
 
     def env(self) -> dict[str, str | None]:
         return {
-            "GH_TOKEN": OPERATOR,
-            "GITHUB_TOKEN": None,
-            "GH_ENTERPRISE_TOKEN": None,
-            "GITHUB_ENTERPRISE_TOKEN": None,
-            "GH_HOST": None,
-            "GITHUB_API_URL": None,
-            "CCAT_JOURNAL": None,
-            "XDG_STATE_HOME": str(self.root / "xdg"),
+            **command_env(OPERATOR, self.root),
             "GITHUB_ACTIONS": "true",
             "GITHUB_STEP_SUMMARY": str(self.summary),
             "COLUMNS": str(self.width),
-            "NO_COLOR": "1",
         }
 
     def ccat(self, *args: str, token: str | None = None) -> Result:
@@ -286,9 +279,7 @@ def test_no_server_or_file_text_forms_a_workflow_command(
 
 
 def process(stage: Stage, *args: str, width: int = 80) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GH_", "GITHUB_", "CCAT_"))}
-    env.update({k: v for k, v in stage.env().items() if v is not None})
-    env["COLUMNS"] = str(width)
+    env = environment({**stage.env(), "COLUMNS": str(width)})
     command = [sys.executable, "-m", "ccat", "pat", *args, "--graph", str(stage.graph)]
     command += ["--api-url", stage.hub.url, "--journal", str(stage.journal)]
     return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
@@ -354,8 +345,7 @@ def test_an_unknown_graph_key_carrying_commands_is_warned_of_inertly(stage: Stag
 
 
 def test_the_demo_under_github_actions_writes_only_its_own_annotations(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GH_", "GITHUB_", "CCAT_"))}
-    env.update(GITHUB_ACTIONS="true", XDG_STATE_HOME=str(tmp_path), COLUMNS="80")
+    env = environment({"GITHUB_ACTIONS": "true", "XDG_STATE_HOME": str(tmp_path), "COLUMNS": "80"})
     done = subprocess.run(
         [sys.executable, "-m", "ccat", "pat", "demo"],
         env=env,

@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 from ccat.cli import app
 from tests.contract.description import Checked, Contract, contract
 from tests.support.emulator import OPERATOR_TOKEN
+from tests.support.environment import command_env
 
 COVERED = pytest.StashKey[set[Checked]]()
 
@@ -64,20 +65,9 @@ def graph_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def ccat(tmp_path: Path) -> Callable[..., Result]:
     """`ccat(*args, input=None, env=None)`: the real command line, in-process, with the
-    operator credential in GH_TOKEN and nothing else from the developer's environment."""
+    operator credential in GH_TOKEN, in the tests' environment."""
     runner = CliRunner()
-    base: dict[str, str | None] = {
-        "GH_TOKEN": OPERATOR_TOKEN,
-        "GITHUB_TOKEN": None,
-        "GH_ENTERPRISE_TOKEN": None,  # for 127.0.0.1 these would come before GH_TOKEN
-        "GITHUB_ENTERPRISE_TOKEN": None,
-        "GH_HOST": None,
-        "GITHUB_API_URL": None,
-        "CCAT_JOURNAL": None,
-        "XDG_STATE_HOME": str(tmp_path / "xdg-state"),
-        "COLUMNS": "200",
-        "NO_COLOR": "1",
-    }
+    base = command_env(OPERATOR_TOKEN, tmp_path)
 
     def invoke(
         *args: str, input: str | None = None, env: Mapping[str, str | None] | None = None

@@ -6,7 +6,6 @@ it, so that the expiry warning can be rehearsed."""
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import signal
 import socket
@@ -24,6 +23,7 @@ from hypothesis import strategies as st
 from ccat.fakehub.__main__ import main
 from ccat.fakehub.command_line import expiry_text, parse
 from ccat.pat.github.client import token_expiry
+from tests.support.environment import environment
 
 
 @pytest.fixture
@@ -36,12 +36,7 @@ def graph(tmp_path: Path) -> Path:
 
 def _environment(**extra: str) -> dict[str, str]:
     """The child's environment: nothing of the developer's GitHub or ccat settings."""
-    kept = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("GH_", "GITHUB_", "CCAT_")) and name != "COLUMNS"
-    }
-    return {**kept, "PYTHONUNBUFFERED": "1", **extra}
+    return environment({"PYTHONUNBUFFERED": "1", **extra})
 
 
 def _run(*args: str, columns: str = "80") -> subprocess.CompletedProcess[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -15,6 +14,7 @@ import pytest
 
 from ccat.fakehub import FakeHub
 from ccat.fakehub.__main__ import _parser, _tokens, describe, fault_spec
+from tests.support.environment import environment
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def graph(tmp_path: Path) -> Path:
 
 
 def _start(*args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = environment({"PYTHONUNBUFFERED": "1"})
     return subprocess.Popen(
         [sys.executable, "-m", "ccat.fakehub", *args],
         stdout=subprocess.PIPE,

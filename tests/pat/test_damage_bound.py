@@ -31,6 +31,7 @@ from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from tests.support.client_events import Events
 from tests.support.emulator import emulator
+from tests.support.environment import command_env
 from tests.support.rotation import (
     FORBIDDEN,
     ROTATION_OPERATOR_TOKEN,
@@ -194,8 +195,7 @@ def test_with_the_default_interval_a_hang_stops_the_writes_at_its_first_timeout(
     args = ["pat", "rotate", "--yes", "--graph", str(forty_graph), "--api-url", forty.url]
     args += ["--journal", str(journal_path), "--timeout", "2.5"]
 
-    env = {"GH_TOKEN": ROTATION_OPERATOR_TOKEN, "GITHUB_API_URL": None, "CCAT_JOURNAL": None}
-    env.update(GH_ENTERPRISE_TOKEN=None, GITHUB_ENTERPRISE_TOKEN=None, COLUMNS="200")
+    env = command_env(ROTATION_OPERATOR_TOKEN, tmp_path)
     result = CliRunner().invoke(app, args, input=new_token + "\n", env=env)
 
     assert result.exit_code == 1, result.output

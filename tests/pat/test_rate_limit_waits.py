@@ -22,8 +22,9 @@ from ccat.pat.github import PointsBudget, SecretInfo, open_client
 from ccat.pat.github.transport import Timing
 from ccat.pat.settings import ClientSettings
 from tests.support.emulator import OPERATOR_TOKEN
+from tests.support.environment import child_env
 from tests.support.fake_time import FakeTime
-from tests.support.rotation import child_env, write_graph
+from tests.support.rotation import write_graph
 
 REPO = "ccatobs/ops-db"
 OTHER = "ccatobs/ops-db-api"

@@ -37,8 +37,9 @@ from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from ccat.pat.status import StatusOptions, StatusReport, run_status
 from tests.support.emulator import OPERATOR_TOKEN
+from tests.support.environment import child_env
 from tests.support.fake_time import FakeTime
-from tests.support.rotation import SECRET, child_env, puts, secret_path, write_graph
+from tests.support.rotation import SECRET, puts, secret_path, write_graph
 
 REPO = "ccatobs/ops-db"
 EXTREMES = (

@@ -2,6 +2,9 @@
 (`from tests.support.rotation import holding`). The fixtures built on these are in the
 conftest files.
 
+    environment      the one hermetic environment: what every test runs in (the caller's
+                     GH_*, GITHUB_*, CCAT_*, TERM, NO_COLOR, CI... never reach it), and
+                     what a `ccat` child process or an in-process command line adds
     emulator         the tokens and repositories of the usual emulator; authenticate, seal
     rotation         the rotation tests' targets, what the emulator received and holds,
                      the token-leak check, a rotation in a child process

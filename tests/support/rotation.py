@@ -7,7 +7,6 @@ of `check_no_leak`. Import with `from tests.support.rotation import ...`.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from ccat.fakehub import FakeHub, LoggedRequest
 from ccat.pat.journal import Journal, RotationRun, TargetRecord
+from tests.support.environment import child_env
 
 TOKEN_PREFIX = "ghp_TESTTOKEN_"
 ROTATION_OPERATOR_TOKEN = "rotation-tests-operator-credential"
@@ -129,25 +129,6 @@ def report_list(text: str, heading: str) -> list[str]:
     count = re.search(r"\((\d+)\):", lines[start])
     assert count is not None and int(count.group(1)) == len(listed)
     return listed
-
-
-def child_env(operator_token: str, tmp_path: Path) -> dict[str, str]:
-    """The environment of a `ccat` child process: the operator credential in GH_TOKEN and
-    nothing from the developer's shell that could change where it goes or what it uses."""
-    # Every GH_*, GITHUB_* and CCAT_* variable: credentials and hosts, but also
-    # GITHUB_ACTIONS and GITHUB_STEP_SUMMARY, which change what status prints.
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("GH_", "GITHUB_", "CCAT_"))
-    }
-    env.update(
-        GH_TOKEN=operator_token,
-        XDG_STATE_HOME=str(tmp_path / "xdg-state"),
-        COLUMNS="200",
-        NO_COLOR="1",
-    )
-    return env
 
 
 @contextmanager

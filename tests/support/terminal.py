@@ -1,5 +1,6 @@
 """A real `python -m ccat` on a pseudo-terminal, for the tests of prompts and signals.
-Import with `from tests.support.terminal import ...`.
+Import with `from tests.support.environment import child_env
+from tests.support.terminal import ...`.
 
 The process gets the pseudo-terminal as its controlling terminal and standard input
 (`on_a_terminal`); the test reads what it prints there and types into it (Ctrl-C typed
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ccat.fakehub import FakeHub
-from tests.support.rotation import child_env
+from tests.support.environment import child_env
 
 CTRL_C = b"\x03"
 CTRL_D = b"\x04"
