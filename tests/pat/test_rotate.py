@@ -28,17 +28,16 @@ from ccat.pat.errors import (
     PreflightError,
     TokenMismatchError,
 )
-from ccat.pat.github import ClientListener, Wait, WaitReason, open_client
-from ccat.pat.graph import load_graph
+from ccat.pat.github import Wait, WaitReason
 from ccat.pat.journal import Journal, TargetRecord
-from ccat.pat.rotation import Plan, RotateOptions, RotationOutcome
-from ccat.pat.rotation.engine import run_rotation
-from ccat.pat.settings import ClientSettings
+from ccat.pat.rotation import Plan, RotationOutcome
+from tests.support.fake_time import FakeTime
 from tests.support.rotation import (
     FORBIDDEN,
     SECONDARY,
     SECRET,
     NoLeak,
+    client_settings,
     current,
     holding,
     key_path,
@@ -48,6 +47,7 @@ from tests.support.rotation import (
     puts,
     record,
     repository_of,
+    rotate,
     secret_path,
     write_graph,
 )
@@ -58,46 +58,12 @@ NEW_LOGIN = "ccat-ci-bot"
 EXPIRES_AT = "2027-02-01T00:00:00Z"  # the emulator sends "2027-02-01 00:00:00 UTC"
 
 
-async def rotate(
-    hub: FakeHub,
-    graph: Path,
-    journal: Path,
-    token: str,
-    *,
-    operator_token: str | None = None,
-    max_wait: float = 30.0,
-    client_listener: ClientListener | None = None,
-    confirm: Callable[[Plan], bool] | None = None,
-    **fields: Any,
-) -> RotationOutcome:
-    """Run one rotation through a real client; `fields` go to `RotateOptions`."""
-    settings = ClientSettings(
-        api_url=hub.url,
-        token=operator_token or hub.operator_token,
-        timeout=10.0,
-        max_wait=max_wait,
-        backoff=0.01,
-        budget=0,
-    )
-    options = RotateOptions(
-        connect=lambda: open_client(settings, listener=client_listener),
-        journal=Journal(journal),
-        graph=load_graph(graph),
-        secret=SECRET,
-        api_url=hub.url,
-        operator_token=settings.token,
-        new_token=token,
-        **fields,
-    )
-    return await run_rotation(options, confirm)
-
-
 async def stopped_at(
     hub: FakeHub, graph: Path, journal: Path, token: str, failing: str
 ) -> RotationOutcome:
     """A rotation that stops at `failing` (403 on its write), one write at a time."""
     hub.add_fault(Fault("PUT", secret_path(failing), status=403, message=FORBIDDEN))
-    outcome = await rotate(hub, graph, journal, token, write_interval=0, concurrency=1)
+    outcome = await rotate(hub, graph, journal, token, concurrency=1)
     assert outcome.run is not None and outcome.run.state == "stopped"
     return outcome
 
@@ -154,7 +120,7 @@ async def test_rotation_sets_every_repository_and_journals_before_reporting(
             reported.append((target.repository, target.state, on_disk.state))
 
     outcome = await rotate(
-        hub, graph_file, journal_path, new_token, write_interval=0, concurrency=1, listener=Lines()
+        hub, graph_file, journal_path, new_token, concurrency=1, listener=Lines()
     )
 
     assert reported == [(t, "updated", "updated") for t in targets]
@@ -222,9 +188,7 @@ async def test_a_permanent_failure_stops_the_rotation_and_resume_finishes_it(
     assert put_repositories(hub) == targets[: failing + 1]
 
     hub.reset_log()
-    resumed = await rotate(
-        hub, graph_file, journal_path, new_token, resume=True, write_interval=0, concurrency=1
-    )
+    resumed = await rotate(hub, graph_file, journal_path, new_token, resume=True, concurrency=1)
 
     assert put_repositories(hub) == targets[failing:]
     assert holding(hub, new_token) == set(targets)
@@ -254,9 +218,7 @@ async def test_after_a_failure_writes_in_flight_finish_and_no_other_starts(
         hub.add_fault(Fault("PUT", secret_path(repository), status=502, message="Bad Gateway"))
     hub.add_fault(Fault("PUT", secret_path(bad), status=403, message=FORBIDDEN))
 
-    outcome = await rotate(
-        hub, graph_file, journal_path, new_token, write_interval=0, concurrency=4
-    )
+    outcome = await rotate(hub, graph_file, journal_path, new_token, concurrency=4)
 
     writes = puts(hub)
     failure = next(r for r in writes if r.status == 403)
@@ -285,7 +247,7 @@ async def test_after_a_failure_writes_in_flight_finish_and_no_other_starts(
 # -- pacing and concurrency ------------------------------------------------------------
 
 
-async def test_writes_start_in_target_order_at_least_the_interval_apart(
+async def test_writes_start_in_target_order_the_interval_apart(
     hub: FakeHub,
     tmp_path: Path,
     journal_path: Path,
@@ -294,15 +256,28 @@ async def test_writes_start_in_target_order_at_least_the_interval_apart(
     assert_no_leak: NoLeak,
 ) -> None:
     graph = write_graph(tmp_path / "small-graph.yml", names(targets[1:5]))
+    clock = FakeTime()  # the pacing sleeps in its time: 30 s intervals cost nothing
+    starts: list[tuple[str, float]] = []
+
+    class Starts:
+        def preflight_checked(self, done: int, total: int) -> None:
+            pass
+
+        def write_started(self, repository: str, number: int, total: int) -> None:
+            starts.append((repository, clock.now))
+
+        def write_finished(self, record: TargetRecord) -> None:
+            pass
+
     # Default concurrency (16): only the interval keeps the writes apart.
     await rotate(
-        hub, graph, journal_path, new_token, write_interval=0.2, confirm=reset_log_on_confirm(hub)
+        hub, graph, journal_path, new_token, clock=clock, write_interval=30, listener=Starts()
     )
 
-    writes = puts(hub)
-    assert [repository_of(r) for r in writes] == targets[:5]
-    assert min(b.started - a.started for a, b in pairwise(writes)) >= 0.15
-    assert hub.max_in_flight == 1
+    assert [repository for repository, _ in starts] == targets[:5]
+    # Each start the interval after the one before: not sooner, and no later either.
+    assert [b - a for (_, a), (_, b) in pairwise(starts)] == [30.0] * 4
+    assert sorted(put_repositories(hub)) == sorted(targets[:5])
     assert holding(hub, new_token) == set(targets[:5])
     assert_no_leak()
 
@@ -321,7 +296,6 @@ async def test_overlapping_writes_never_exceed_the_concurrency(
         graph_file,
         journal_path,
         new_token,
-        write_interval=0,
         concurrency=3,
         confirm=reset_log_on_confirm(hub),
     )
@@ -364,7 +338,6 @@ async def test_transient_failures_are_retried_and_a_rate_limit_is_waited_out(
         graph_file,
         journal_path,
         new_token,
-        write_interval=0,
         concurrency=1,
         client_listener=Notices(),
     )
@@ -407,7 +380,7 @@ async def test_a_transient_failure_outlasting_the_retries_stops_the_rotation(
     bad = targets[2]
     hub.add_fault(Fault("PUT", secret_path(bad), status=502, action=action, count=4))
 
-    await rotate(hub, graph_file, journal_path, new_token, write_interval=0, concurrency=1)
+    await rotate(hub, graph_file, journal_path, new_token, concurrency=1)
 
     assert put_repositories(hub) == [targets[0], targets[1], bad, bad, bad, bad]  # 1 + 3 retries
     run = current(journal_path)
@@ -430,7 +403,12 @@ async def test_a_rate_limit_longer_than_max_wait_fails_the_write(
     hub.add_fault(Fault("PUT", secret_path(bad), status=429, message=SECONDARY, retry_after=3600))
 
     await rotate(
-        hub, graph_file, journal_path, new_token, max_wait=5, write_interval=0, concurrency=1
+        hub,
+        graph_file,
+        journal_path,
+        new_token,
+        client=client_settings(hub, max_wait=5),
+        concurrency=1,
     )
 
     assert put_repositories(hub) == [targets[0], bad]
@@ -514,7 +492,13 @@ async def test_a_rejected_operator_credential_fails_preflight(
 ) -> None:
     # Issue 15.3: said once (exit 4), not as a 401 for every repository's key.
     with pytest.raises(CredentialRejectedError) as caught:
-        await rotate(hub, graph_file, journal_path, new_token, operator_token="not-a-known-token")
+        await rotate(
+            hub,
+            graph_file,
+            journal_path,
+            new_token,
+            client=client_settings(hub, token="not-a-known-token"),
+        )
 
     assert caught.value.exit_code == 4
     assert "GitHub rejected the operator credential" in caught.value.message
@@ -631,7 +615,7 @@ async def test_resume_without_an_unfinished_run_is_refused(
     assert hub.requests == []
     assert on_disk(journal_path) is None
 
-    await rotate(hub, graph_file, journal_path, new_token, write_interval=0)
+    await rotate(hub, graph_file, journal_path, new_token)
     before = journal_then_reset_log(hub, journal_path)
     with pytest.raises(NothingToResumeError):
         await rotate(hub, graph_file, journal_path, new_token, resume=True)
@@ -653,9 +637,7 @@ async def test_resume_after_the_graph_changed_the_case_of_a_name(
     write_graph(graph_file, [name.upper() for name in names(targets[1:])])
     hub.reset_log()
 
-    await rotate(
-        hub, graph_file, journal_path, new_token, resume=True, write_interval=0, concurrency=1
-    )
+    await rotate(hub, graph_file, journal_path, new_token, resume=True, concurrency=1)
 
     assert [r.lower() for r in put_repositories(hub)] == targets[3:]
     assert holding(hub, new_token) == set(targets)
@@ -676,9 +658,7 @@ async def test_resume_includes_targets_added_to_the_graph_since(
     write_graph(graph_file, [*names(targets[1:]), "late-addition"])
     hub.reset_log()
 
-    await rotate(
-        hub, graph_file, journal_path, new_token, resume=True, write_interval=0, concurrency=1
-    )
+    await rotate(hub, graph_file, journal_path, new_token, resume=True, concurrency=1)
 
     assert put_repositories(hub) == [*targets[3:], "ccatobs/late-addition"]
     assert holding(hub, new_token) == {*targets, "ccatobs/late-addition"}
@@ -701,9 +681,7 @@ async def test_resume_drops_unfinished_targets_that_left_the_graph(
     write_graph(graph_file, names([t for t in targets[1:] if t not in (targets[1], targets[5])]))
     hub.reset_log()
 
-    outcome = await rotate(
-        hub, graph_file, journal_path, new_token, resume=True, write_interval=0, concurrency=1
-    )
+    outcome = await rotate(hub, graph_file, journal_path, new_token, resume=True, concurrency=1)
 
     assert outcome.dropped == (targets[5],)
     assert put_repositories(hub) == [t for t in targets[3:] if t != targets[5]]
@@ -731,7 +709,7 @@ async def test_a_new_rotation_after_a_stopped_one_keeps_it_in_the_history(
     earlier = stopped.run.to_json()
     hub.reset_log()
 
-    outcome = await rotate(hub, graph_file, journal_path, new_token, write_interval=0)
+    outcome = await rotate(hub, graph_file, journal_path, new_token)
 
     assert outcome.previous_unfinished is not None
     assert outcome.previous_unfinished.run_id == earlier["run_id"]
@@ -773,7 +751,6 @@ async def test_a_cancelled_rotation_leaves_a_journal_that_resume_finishes(
             graph_file,
             journal_path,
             new_token,
-            write_interval=0,
             concurrency=1,
             listener=CancelDuringTheFourthWrite(),
         )
@@ -789,9 +766,7 @@ async def test_a_cancelled_rotation_leaves_a_journal_that_resume_finishes(
     # The abandoned request is logged only once the emulator sees the client gone.
     resumed_at = time.monotonic()
 
-    await rotate(
-        hub, graph_file, journal_path, new_token, resume=True, write_interval=0, concurrency=1
-    )
+    await rotate(hub, graph_file, journal_path, new_token, resume=True, concurrency=1)
 
     assert put_repositories(hub, resumed_at) == targets[3:]  # the one in flight is redone
     assert holding(hub, new_token) == set(targets)
@@ -829,7 +804,6 @@ async def test_a_journal_that_cannot_be_written_stops_the_rotation_and_says_so(
         graph_file,
         journal_path,
         new_token,
-        write_interval=0,
         concurrency=1,
         listener=BreakTheDisk(),
     )
@@ -850,7 +824,13 @@ async def test_both_tokens_rejected_says_both(
 ) -> None:
     # Issue 15.3: the operator credential's rejection (exit 4) says the new token's too.
     with pytest.raises(CredentialRejectedError) as caught:
-        await rotate(hub, graph_file, journal_path, "ghp_unknown0000", operator_token="nope")
+        await rotate(
+            hub,
+            graph_file,
+            journal_path,
+            "ghp_unknown0000",
+            client=client_settings(hub, token="nope"),
+        )
     assert "GitHub rejected the operator credential" in caught.value.message
     assert "so was the new token" in caught.value.message
     assert caught.value.hint is not None and "gh auth login" in caught.value.hint

@@ -13,10 +13,17 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from ccat.fakehub import FakeHub, LoggedRequest
+from ccat.pat.github import ClientListener, open_client
+from ccat.pat.graph import Graph, load_graph
 from ccat.pat.journal import Journal, RotationRun, TargetRecord
+from ccat.pat.rotation import Plan, RotateOptions, RotationOutcome
+from ccat.pat.rotation.engine import run_rotation
+from ccat.pat.settings import ClientSettings
 from tests.support.environment import child_env
+from tests.support.fake_time import FakeTime
 
 TOKEN_PREFIX = "ghp_TESTTOKEN_"
 ROTATION_OPERATOR_TOKEN = "rotation-tests-operator-credential"
@@ -96,6 +103,59 @@ def record(run: RotationRun, repository: str) -> TargetRecord:
     found = run.target(repository)
     assert found is not None, f"{repository} is not in the run"
     return found
+
+
+def client_settings(hub: FakeHub, **changes: Any) -> ClientSettings:
+    """The client of a rotation test: the emulator's operator credential, short backoffs,
+    no budget (the emulator does not count), a timeout no healthy answer comes near;
+    `changes` to any field."""
+    fields: dict[str, Any] = {"timeout": 10.0, "max_wait": 30.0, "backoff": 0.01, "budget": 0}
+    return ClientSettings(**{"api_url": hub.url, "token": hub.operator_token, **fields, **changes})
+
+
+def rotate_options(
+    hub: FakeHub,
+    graph: Path | Graph,
+    journal: Path | Journal,
+    token: str | None,
+    *,
+    client: ClientSettings | None = None,
+    client_listener: ClientListener | None = None,
+    clock: FakeTime | None = None,
+    **fields: Any,
+) -> RotateOptions:
+    """The options of a rotation of `graph` against `hub`, through a real client
+    (`client_settings` unless `client`). Writes go back to back (`write_interval` 0)
+    unless `fields` say otherwise; with `clock`, the client's waits and the writes'
+    pacing are in its time, never waited for."""
+    settings = client or client_settings(hub)
+    timing = None if clock is None else clock.timing
+    if clock is not None:
+        fields = {"monotonic": clock.monotonic, "sleep": clock.sleep, **fields}
+    return RotateOptions(
+        connect=lambda: open_client(settings, listener=client_listener, timing=timing),
+        journal=journal if isinstance(journal, Journal) else Journal(journal),
+        graph=graph if isinstance(graph, Graph) else load_graph(graph),
+        secret=SECRET,
+        api_url=hub.url,
+        operator_token=settings.token,
+        new_token=token,
+        **{"write_interval": 0, **fields},
+    )
+
+
+async def rotate(
+    hub: FakeHub,
+    graph: Path | Graph,
+    journal: Path | Journal,
+    token: str | None,
+    *,
+    confirm: Callable[[Plan], bool] | None = None,
+    **options: Any,
+) -> RotationOutcome:
+    """One whole rotation with `rotate_options(hub, graph, journal, token, **options)`,
+    asking `confirm` before the writes (None: no question)."""
+    return await run_rotation(rotate_options(hub, graph, journal, token, **options), confirm)
 
 
 def check_no_leak(token: str, tmp_path: Path, texts: Iterable[str]) -> None:

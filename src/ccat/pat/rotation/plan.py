@@ -4,11 +4,13 @@ makes, and the outcome. Records only; the engine is `ccat.pat.rotation.engine`."
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, Protocol
+
+import anyio
 
 from ccat.pat.graph import Graph
 from ccat.pat.journal import Journal, RotationRun, TargetRecord, TokenKind
@@ -167,4 +169,7 @@ class RotateOptions:
     selection: tuple[str, ...] | None = None
     listener: RotateListener | None = None
     clock: Callable[[], datetime] = _utc_now
+    # The pacing's clock and sleep, like the transport's `Timing`: a test replaces both so
+    # that the write interval is asserted in the clock's time, not waited for.
     monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep

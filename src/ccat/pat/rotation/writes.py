@@ -93,8 +93,7 @@ class Writer:
                     )
                     if remaining <= 0:
                         break
-                    with anyio.move_on_after(remaining):
-                        await self.changed.wait()
+                    await self._until_changed_or(remaining)
                 if self.stopped:
                     limiter.release_on_behalf_of(slot)
                     break
@@ -110,6 +109,19 @@ class Writer:
                     self.options.listener.write_started(repository, number, total)
                 group.start_soon(self._write, repository, limiter, slot)
         return self.failure
+
+    async def _until_changed_or(self, seconds: float) -> None:
+        """Wait until something changes (a write ended or got into trouble) or `seconds`
+        have passed on the options' clock, whichever comes first."""
+        async with anyio.create_task_group() as group:
+
+            async def interval() -> None:
+                await self.options.sleep(seconds)
+                group.cancel_scope.cancel()
+
+            group.start_soon(interval)
+            await self.changed.wait()
+            group.cancel_scope.cancel()
 
     async def _write(self, repository: str, limiter: anyio.CapacityLimiter, slot: object) -> None:
         key = self.keys[repository.lower()]
