@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ccat.fakehub import FakeHub
 from ccat.pat.journal import Journal
@@ -30,6 +31,13 @@ from tests.support.rotation import (
     TOKEN_PREFIX,
     write_graph,
 )
+
+# Properties are judged by their examples, never by how fast they run: a loaded machine
+# (or a suite running on both cores) must not fail one for slowness. Hypothesis's
+# deadline and its "too slow" health check are timed assertions (GUIDE: speed is
+# measured in benchmarks); every property's own @settings adds its example count.
+settings.register_profile("ccat", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ccat")
 
 
 @pytest.fixture(scope="session", autouse=True)

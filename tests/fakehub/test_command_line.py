@@ -132,7 +132,7 @@ def test_the_process_exits_2_with_a_message_and_no_traceback(
 OPTIONS = ["--org", "--host", "--port", "--latency", "--token", "--expires", "--fail", "--budget"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(option=st.sampled_from(OPTIONS), value=st.text(max_size=40))
 def test_any_value_of_any_option_parses_or_is_a_usage_error(option: str, value: str) -> None:
     try:

@@ -208,9 +208,8 @@ _RESERVED = {"content-length", "transfer-encoding", "connection", "content-type"
 
 @settings(
     max_examples=60,
-    deadline=None,
     database=None,  # nothing written into the checkout
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
     status=st.integers(200, 599),

@@ -109,7 +109,7 @@ _LABEL = st.sampled_from(["api", "github", "com", "GHE", "Example", "org", "127"
 _HOSTS = st.lists(_LABEL, min_size=1, max_size=4).map(".".join)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500)
 @given(
     scheme=st.sampled_from(["https", "HTTPS", "Https", "http"]),
     host=_HOSTS,

@@ -35,7 +35,7 @@ from ccat.commands.credentials import (
 )
 from ccat.pat.errors import CredentialError, InvalidNewTokenError, UsageError
 
-PROPERTY = settings(max_examples=300, deadline=None)
+PROPERTY = settings(max_examples=300)
 ENTERPRISE = ("GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
 DOTCOM = ("GH_TOKEN", "GITHUB_TOKEN")
 

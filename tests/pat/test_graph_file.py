@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ccat.pat.errors import ConfigError
@@ -38,7 +38,7 @@ LOADERS = [
         ),
     ),
 ]
-PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=150)
 
 
 def refused(path: Path) -> ConfigError:

@@ -181,7 +181,6 @@ def _arm(
 
 HYPOTHESIS = settings(
     max_examples=60,
-    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

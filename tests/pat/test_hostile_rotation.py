@@ -173,7 +173,6 @@ def reset(hub: FakeHub) -> None:
 
 HYPOTHESIS = settings(
     max_examples=40,
-    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

@@ -470,7 +470,7 @@ _documents = st.builds(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(_documents)
 def test_every_document_round_trips(document: JournalDocument) -> None:
     for indent in (0, 2):
@@ -486,7 +486,7 @@ _json = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(_documents, st.data())
 def test_a_corrupted_document_is_read_or_refused_never_a_crash(
     document: JournalDocument, data: st.DataObject
@@ -512,7 +512,7 @@ def test_a_corrupted_document_is_read_or_refused_never_a_crash(
         assert decoded == decode_document(encode_document(decoded), path="j.json")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_are_read_or_refused_never_a_crash(raw: bytes) -> None:
     try:

@@ -103,7 +103,7 @@ def check(renderables: Sequence[object], longest_unfolded: dict[int, int]) -> No
 LINES = {width: width for width in WIDTHS}
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(names=repositories, target_states=st.lists(states, max_size=6), error=messages)
 def test_the_journal_screen(names: list[str], target_states: list[str], error: str) -> None:
     run = a_run(names, target_states, error)
@@ -118,7 +118,7 @@ def test_the_journal_screen(names: list[str], target_states: list[str], error: s
     check(screen, {width: width - 52 for width in WIDTHS})
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(names=repositories, target_states=st.lists(states, max_size=6), error=messages)
 def test_the_failure_and_interrupted_reports(
     names: list[str], target_states: list[str], error: str
@@ -131,7 +131,7 @@ def test_the_failure_and_interrupted_reports(
     check([write_line(target) for target in run.targets if target.finished_at], LINES)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(names=repositories)
 def test_the_success_report(names: list[str]) -> None:
     run = a_run(names, ["updated"] * len(names), "")
@@ -139,7 +139,7 @@ def test_the_success_report(names: list[str]) -> None:
     check(outcome_report(RotationOutcome(a_plan(names), run), "/state/pat-journal.json"), LINES)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(names=repositories, with_token=st.booleans())
 def test_the_plan_and_the_preflight_lines(names: list[str], with_token: bool) -> None:
     plan = a_plan(names, with_token)
@@ -149,7 +149,7 @@ def test_the_plan_and_the_preflight_lines(names: list[str], with_token: bool) ->
     check(dry_run_lines(RotationOutcome(plan, None, dry_run=True)), LINES)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(names=repositories, error=messages)
 def test_a_refused_preflight(names: list[str], error: str) -> None:
     failures = [

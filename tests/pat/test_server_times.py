@@ -49,7 +49,7 @@ EXTREMES = (
     "9999-12-31T23:59:59Z",
     "1969-12-31T23:59:59Z",
 )
-PROPERTY = settings(max_examples=400, deadline=None)
+PROPERTY = settings(max_examples=400)
 OFFSETS = st.integers(-(24 * 60 - 1), 24 * 60 - 1)  # minutes, as RFC 3339 allows
 
 
@@ -212,7 +212,8 @@ def test_the_organisation_paths_call_an_extreme_time_an_invalid_answer(
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
     moment=st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
@@ -327,7 +328,8 @@ def test_status_process_says_could_not_check_without_a_traceback(
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(moment=st.datetimes(), offset=OFFSETS)
 @example(moment=datetime(9999, 12, 31, 23, 59, 59), offset=-60)

@@ -73,7 +73,7 @@ def untrusted(report: StatusReport, outlook: Outlook) -> list[str]:
     return [text for text in texts if text]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(reports(), st.sampled_from([40, 80, 120]))
 def test_every_status_output_under_github_actions_holds_only_our_commands(
     case: tuple[StatusReport, Outlook], width: int
@@ -97,7 +97,7 @@ def test_every_status_output_under_github_actions_holds_only_our_commands(
     json.loads(status_json(report, outlook))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(reports(), st.sampled_from([400, 4000, 1024 * 1024]))
 def test_the_markdown_shows_every_server_text_literally(
     case: tuple[StatusReport, Outlook], room: int

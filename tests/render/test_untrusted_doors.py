@@ -22,7 +22,7 @@ from tests.support.actions_runner import Runner, command_shapes, parse_v2
 from tests.support.github_markdown import render
 from tests.support.untrusted_text import PIECES, hostile
 
-DOORS = settings(max_examples=600, deadline=None)
+DOORS = settings(max_examples=600)
 RAW_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 # What GitHub may make of Markdown that only says what it was given: paragraphs, lists,
 # tables, code spans, and our own bold titles and heading.
