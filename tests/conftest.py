@@ -32,6 +32,10 @@ from tests.support.rotation import (
     write_graph,
 )
 
+# The contract tests' report, printed by whichever process prints (pytest-xdist's
+# controller included).
+pytest_plugins = ["tests.support.contract_report"]
+
 # Properties are judged by their examples, never by how fast they run: a loaded machine
 # (or a suite running on both cores) must not fail one for slowness. Hypothesis's
 # deadline and its "too slow" health check are timed assertions (GUIDE: speed is

@@ -1,5 +1,5 @@
-"""Fixtures for the contract tests: GitHub's description, a running `ccat`, and a report
-of which operations and answers the contract tests covered."""
+"""Fixtures for the contract tests: GitHub's description, a running `ccat`, and what the
+answers covered (reported by tests/support/contract_report.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from typer.testing import CliRunner, Result
 
 from ccat.cli import app
 from tests.contract.description import Checked, Contract, contract
+from tests.support.contract_report import COVERED
 from tests.support.emulator import OPERATOR_TOKEN
 from tests.support.environment import command_env
-
-COVERED = pytest.StashKey[set[Checked]]()
 
 
 @pytest.fixture(scope="session")
@@ -25,30 +24,9 @@ def github() -> Contract:
 
 @pytest.fixture
 def covered(request: pytest.FixtureRequest) -> set[Checked]:
-    """The answers validated in this session, for the terminal summary."""
+    """The answers validated in this session, for the terminal summary
+    (tests/support/contract_report.py)."""
     return request.config.stash.setdefault(COVERED, set())
-
-
-def pytest_terminal_summary(
-    terminalreporter: pytest.TerminalReporter, config: pytest.Config
-) -> None:
-    """Print which operation x answer pairs of GitHub's description the answers covered."""
-    checked = config.stash.get(COVERED, set())
-    if not checked:
-        return
-    terminalreporter.section("GitHub OpenAPI contract")
-    by_operation: dict[str, list[str]] = {}
-    for item in sorted(checked, key=lambda c: (c.operation_id, c.status)):
-        mark = "" if item.documented else "*"
-        by_operation.setdefault(item.operation_id, []).append(f"{item.status}{mark}")
-    for operation_id, statuses in by_operation.items():
-        terminalreporter.write_line(f"{operation_id:45} {' '.join(statuses)}")
-    documented = sum(1 for c in checked if c.documented)
-    terminalreporter.write_line(
-        f"{len(checked)} operation x answer pairs validated over {len(by_operation)} "
-        f"operations: {documented} listed by the description, {len(checked) - documented} "
-        "(*) not listed: errors checked against GitHub's basic-error, 304 without a body"
-    )
 
 
 @pytest.fixture
