@@ -15,6 +15,7 @@ import pytest
 from typer.testing import Result
 
 from ccat.fakehub import FakeHub, Fault, TokenSpec
+from tests.support.rotation import write_graph
 from tests.support.scene import (
     BROKEN,
     CHANGED,
@@ -26,7 +27,6 @@ from tests.support.scene import (
     Scene,
     build_scene,
     full,
-    write_graph,
 )
 
 Ccat = Callable[..., Result]

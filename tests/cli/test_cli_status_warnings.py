@@ -18,6 +18,8 @@ from typer.testing import Result
 
 from ccat.fakehub import FakeHub
 from ccat.pat.journal import RotationRun, iso
+from tests.support.journals import save_journal
+from tests.support.rotation import write_graph
 from tests.support.scene import (
     BROKEN,
     CHANGED,
@@ -32,8 +34,6 @@ from tests.support.scene import (
     build_scene,
     completed_run,
     full,
-    save_journal,
-    write_graph,
 )
 
 Ccat = Callable[..., Result]

@@ -24,13 +24,15 @@ from ccat.fakehub import FakeHub
 from ccat.pat.journal import Journal
 from tests.support.emulator import emulator
 from tests.support.environment import child_env
+from tests.support.journals import save_journal
 from tests.support.rotation import (
     ROTATION_OPERATOR_TOKEN,
     TARGETS,
     holding,
     rotation_process,
+    write_graph,
 )
-from tests.support.scene import completed_run, save_journal, write_graph
+from tests.support.scene import completed_run
 
 OPERATOR = "journal-truth-operator"
 REPOS = ["ccatobs/system-integration", "ccatobs/ops-db", "ccatobs/ops-db-api"]

@@ -8,7 +8,6 @@ benchmarks/bench_all.py, never here.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,14 +15,11 @@ from pathlib import Path
 import pytest
 
 from ccat.pat.journal import (
-    Fingerprint,
     GraphFile,
-    Journal,
-    JournalDocument,
-    RotationRun,
     TargetRecord,
-    TokenInfo,
 )
+from tests.support.environment import environment
+from tests.support.journals import a_run, a_token, save_journal
 from tests.support.rotation import write_graph
 
 pytestmark = pytest.mark.slow  # one interpreter per command
@@ -50,10 +46,9 @@ with open(report, "w") as file:
 def imported(tmp_path: Path, *args: str) -> tuple[object, set[str]]:
     """Run `ccat ARGS` in a new interpreter: its exit code and the modules it loaded."""
     report = tmp_path / "modules.json"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CCAT_")}
     done = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(list(args)), str(report)],
-        env=env,
+        env=environment(),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -77,23 +72,16 @@ def journal_file(tmp_path: Path) -> Path:
     names = ["ccatobs/system-integration", "ccatobs/ops-db", "ccatobs/ops-db-api"]
     targets = [TargetRecord.pending(name) for name in names]
     targets[0] = targets[0].started("2026-11-25T19:00:01Z").succeeded(204, "2026-11-25T19:00:02Z")
-    run = RotationRun(
+    run = a_run(
+        targets,
         run_id="startup-test",
-        secret="GH_PAT",
-        org="ccatobs",
-        api_url="https://api.github.com",
         graph=GraphFile(str(graph), "0" * 64),
-        state="stopped",
-        started_at="2026-11-25T19:00:00Z",
         finished_at="2026-11-25T19:00:03Z",
-        operator="alice",
-        token=TokenInfo(Fingerprint.of("a token"), "ccat-ci-bot", None, "fine-grained"),
-        targets=targets,
+        token=a_token(kind="fine-grained", value="a token"),
     )
     path = tmp_path / "state" / "pat-journal.json"
     path.parent.mkdir(mode=0o700)
-    Journal(path).save(JournalDocument(current=run, history=[]))
-    return path
+    return save_journal(path, run)
 
 
 @pytest.mark.parametrize(

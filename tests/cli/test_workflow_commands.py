@@ -36,7 +36,8 @@ from ccat.render.status_ci import STEP_SUMMARY_LIMIT
 from tests.support.actions_runner import Command, assert_no_forged_command, lines
 from tests.support.environment import command_env, environment
 from tests.support.github_markdown import render
-from tests.support.scene import completed_run, save_journal
+from tests.support.journals import save_journal
+from tests.support.scene import completed_run
 from tests.support.untrusted_text import as_header, hostile, hostile_header
 
 OPERATOR = "workflow-commands-operator"

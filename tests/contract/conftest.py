@@ -14,6 +14,7 @@ from tests.contract.description import Checked, Contract, contract
 from tests.support.contract_report import COVERED
 from tests.support.emulator import OPERATOR_TOKEN
 from tests.support.environment import command_env
+from tests.support.rotation import write_graph
 
 
 @pytest.fixture(scope="session")
@@ -32,12 +33,7 @@ def covered(request: pytest.FixtureRequest) -> set[Checked]:
 @pytest.fixture
 def graph_file(tmp_path: Path) -> Path:
     """A dependency graph whose targets are the `fakehub` fixture's three repositories."""
-    path = tmp_path / "dependency-graph.yml"
-    path.write_text(
-        "org: ccatobs\nrepositories:\n  ops-db: {}\n  ops-db-api:\n    depends_on: [ops-db]\n",
-        encoding="utf-8",
-    )
-    return path
+    return write_graph(tmp_path / "dependency-graph.yml", ["ops-db", "ops-db-api"])
 
 
 @pytest.fixture

@@ -24,14 +24,13 @@ from ccat.fakehub.__main__ import main
 from ccat.fakehub.command_line import expiry_text, parse
 from ccat.pat.github.client import token_expiry
 from tests.support.environment import environment
+from tests.support.rotation import write_graph
 
 
 @pytest.fixture
 def graph(tmp_path: Path) -> Path:
     """A small dependency graph."""
-    path = tmp_path / "dependency-graph.yml"
-    path.write_text("org: ccatobs\nrepositories:\n  ops-db: {}\n", encoding="utf-8")
-    return path
+    return write_graph(tmp_path / "dependency-graph.yml", ["ops-db"])
 
 
 def _environment(**extra: str) -> dict[str, str]:

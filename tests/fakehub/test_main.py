@@ -15,16 +15,13 @@ import pytest
 from ccat.fakehub import FakeHub
 from ccat.fakehub.__main__ import _parser, _tokens, describe, fault_spec
 from tests.support.environment import environment
+from tests.support.rotation import write_graph
 
 
 @pytest.fixture
 def graph(tmp_path: Path) -> Path:
     """A small dependency graph."""
-    path = tmp_path / "dependency-graph.yml"
-    path.write_text(
-        "org: ccatobs\nrepositories:\n  ops-db: {}\n  ops-db-api:\n    depends_on: [ops-db]\n"
-    )
-    return path
+    return write_graph(tmp_path / "dependency-graph.yml", ["ops-db", "ops-db-api"])
 
 
 def _start(*args: str) -> subprocess.Popen[str]:

@@ -19,14 +19,12 @@ import time
 from pathlib import Path
 
 from ccat.pat.journal import (
-    Fingerprint,
-    GraphFile,
     Journal,
     JournalDocument,
     RotationRun,
     TargetRecord,
-    TokenInfo,
 )
+from tests.support.journals import a_run, a_token
 
 TARGETS = 120  # enough bytes per save (~25 KB) that kills often land mid-write
 # `targets` mode: enough steps that the writer is still at work when it is killed, and
@@ -36,21 +34,9 @@ STEPS = 2 * RUN_TARGETS  # each target: started, then updated or failed
 
 
 def _run(run_id: str, targets: list[TargetRecord]) -> RotationRun:
-    return RotationRun(
-        run_id=run_id,
-        secret="GH_PAT",
-        org="ccatobs",
-        api_url="https://api.github.com",
-        graph=GraphFile("ci/dependency-graph.yml", "0" * 64),
-        state="running",
-        started_at="2026-11-25T19:00:00Z",
-        finished_at=None,
-        operator="alice",
-        token=TokenInfo(
-            Fingerprint.of("not-a-real-token", bytes(16)), "ccat-ci-bot", None, "other"
-        ),
-        targets=targets,
-    )
+    # A fixed salt: the test recognises each document exactly.
+    token = a_token(kind="other", salt=bytes(16))
+    return a_run(targets, run_id=run_id, state="running", token=token)
 
 
 def _name(index: int) -> str:

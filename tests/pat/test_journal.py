@@ -24,17 +24,16 @@ import ccat
 from ccat.cli import app
 from ccat.pat.errors import JournalError
 from ccat.pat.journal import (
-    Fingerprint,
     GraphFile,
     Journal,
     JournalDocument,
     RotationRun,
     TargetRecord,
-    TokenInfo,
     default_journal_path,
 )
 from ccat.pat.journal.codec import encode_document, encode_line
 from ccat.pat.journal.model import FoldLine
+from tests.support.journals import a_run, a_token
 
 HERE = Path(__file__).parent
 EXAMPLE = HERE.parents[1] / ".state.example.json"
@@ -44,18 +43,8 @@ AT = "2026-11-25T19:00:01Z"
 
 def make_run(run_id: str = "20261125T190000Z-abcdef", state: str = "stopped") -> RotationRun:
     """A run with one target in each state (every one updated, if `state` is completed)."""
-    run = RotationRun(
-        run_id=run_id,
-        secret="GH_PAT",
-        org="ccatobs",
-        api_url="https://api.github.com",
-        graph=GraphFile("ci/dependency-graph.yml", "ab" * 32),
-        state=state,  # type: ignore[arg-type]
-        started_at="2026-11-25T19:00:00Z",
-        finished_at="2026-11-25T19:00:09Z",
-        operator="alice",
-        token=TokenInfo(Fingerprint.of(TOKEN), "ccat-ci-bot", "2027-02-01T00:00:00Z"),
-        targets=[
+    run = a_run(
+        [
             TargetRecord.pending("ccatobs/system-integration")
             .started("2026-11-25T19:00:01Z")
             .succeeded(204, "2026-11-25T19:00:02Z"),
@@ -64,6 +53,11 @@ def make_run(run_id: str = "20261125T190000Z-abcdef", state: str = "stopped") ->
             .failed(403, "Resource not accessible", "2026-11-25T19:00:04Z"),
             TargetRecord.pending("ccatobs/ops-db"),
         ],
+        run_id=run_id,
+        state=state,
+        graph=GraphFile("ci/dependency-graph.yml", "ab" * 32),
+        finished_at="2026-11-25T19:00:09Z",
+        token=a_token("2027-02-01T00:00:00Z", value=TOKEN),
     )
     if state == "completed":
         for record in run.targets:
@@ -81,7 +75,8 @@ def document(*runs: RotationRun) -> JournalDocument:
 def child_env() -> dict[str, str]:
     """Environment in which a subprocess imports this very `ccat`."""
     src = str(Path(ccat.__file__).resolve().parents[1])
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([src, str(HERE)])}
+    # The repository's root too: the killer builds its runs with tests/support/journals.py.
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([src, str(HERE), str(HERE.parents[1])])}
 
 
 def killer() -> ModuleType:

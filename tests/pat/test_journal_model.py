@@ -26,6 +26,7 @@ from ccat.pat.journal import (
 )
 from ccat.pat.journal.codec import decode_document, encode_document
 from ccat.pat.journal.model import SCHEMA, utc_now_iso
+from tests.support.journals import a_run, a_token
 
 EXAMPLE = Path(__file__).parents[2] / ".state.example.json"
 TOKEN = "github_pat_11AAAAAAA0123456789_abcdefghijklmnopqrstuvwxyz"
@@ -70,28 +71,21 @@ def make_run(
     targets: list[TargetRecord] | None = None,
 ) -> RotationRun:
     """A run with one target in each state (or `targets`)."""
-    return RotationRun(
-        run_id=run_id,
-        secret="GH_PAT",
-        org="ccatobs",
-        api_url="https://api.github.com",
-        graph=GraphFile("ci/dependency-graph.yml", "ab" * 32),
-        state=state,  # type: ignore[arg-type]
-        started_at="2026-11-25T19:00:00Z",
-        finished_at="2026-11-25T19:00:09Z",
-        operator="alice",
-        token=TokenInfo(
-            Fingerprint.of(TOKEN), "ccat-ci-bot", "2027-02-01T00:00:00Z", token_kind(TOKEN)
-        ),
-        targets=[
+    if targets is None:
+        targets = [
             TargetRecord.pending("ccatobs/system-integration").started("t1").succeeded(204, "t2"),
             TargetRecord.pending("ccatobs/ops-db-api")
             .started("t3")
             .failed(403, "Resource not accessible", "t4"),
             TargetRecord.pending("ccatobs/ops-db"),
         ]
-        if targets is None
-        else targets,
+    return a_run(
+        targets,
+        run_id=run_id,
+        state=state,
+        graph=GraphFile("ci/dependency-graph.yml", "ab" * 32),
+        finished_at="2026-11-25T19:00:09Z",
+        token=a_token("2027-02-01T00:00:00Z", token_kind(TOKEN), TOKEN),
     )
 
 

@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 
 from ccat.pat.errors import PreflightError, PreflightFailure
 from ccat.pat.github import PublicKey
-from ccat.pat.journal import Fingerprint, GraphFile, RotationRun, TargetRecord, TokenInfo
+from ccat.pat.journal import RotationRun, TargetRecord
 from ccat.pat.rotation import Plan, RotationOutcome
 from ccat.pat.rotation.plan import PlanItem, Preflight, TokenCheck, WriteFailure
 from ccat.render.journal import resume_forecast
 from ccat.render.preflight import preflight_failure_lines
 from ccat.render.rotation import RECOVERY, interrupted_report, outcome_report, preflight_lines
 from ccat.render.unfinished import DO_NOT_REVOKE
+from tests.support.journals import a_run, a_token
 from tests.support.screens import drawn
 
 NOW = datetime(2026, 11, 25, 19, 0, tzinfo=UTC)
@@ -33,19 +34,7 @@ def run(*states: str) -> RotationRun:
             targets[index] = targets[index].failed(
                 403, "Resource not accessible", "2026-11-25T19:00:01Z"
             )
-    return RotationRun(
-        run_id="20261125T190000Z-abcdef",
-        secret="GH_PAT",
-        org="ccatobs",
-        api_url="https://api.github.com",
-        graph=GraphFile("ci/dependency-graph.yml", "0" * 64),
-        state="stopped",
-        started_at="2026-11-25T19:00:00Z",
-        finished_at=None,
-        operator="alice",
-        token=TokenInfo(Fingerprint.of("x"), "ccat-ci-bot", None),
-        targets=targets,
-    )
+    return a_run(targets, token=a_token(value="x"))
 
 
 def test_preflight_warns_of_a_token_expiring_within_two_weeks() -> None:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from ccat.pat.errors import PreflightError, PreflightFailure
 from ccat.pat.github import PublicKey
-from ccat.pat.journal import Fingerprint, GraphFile, RotationRun, TargetRecord, TokenInfo
+from ccat.pat.journal import RotationRun, TargetRecord
 from ccat.pat.rotation import Plan, RotationOutcome
 from ccat.pat.rotation.plan import PlanItem, Preflight, TokenCheck, WriteFailure
 from ccat.render.journal import journal_header, journal_notes, journal_targets, resume_forecast
@@ -29,6 +29,8 @@ from ccat.render.rotation import (
     preflight_lines,
     write_line,
 )
+from tests.support.journals import a_run as rotation_run
+from tests.support.journals import a_token
 from tests.support.screens import WIDE, assert_reads_well, drawn
 
 WIDTHS = (80, 120)
@@ -66,19 +68,8 @@ def a_run(names: Sequence[str], target_states: Sequence[str], error: str) -> Rot
             target = target.started("2026-11-25T19:00:03Z")
         targets.append(target)
     targets += [TargetRecord.pending(name) for name in names[len(targets) :]]
-    return RotationRun(
-        run_id="20261125T190000Z-abcdef",
-        secret="GH_PAT",
-        org="ccatobs",
-        api_url="https://api.github.com",
-        graph=GraphFile("ci/dependency-graph.yml", "0" * 64),
-        state="stopped",
-        started_at="2026-11-25T19:00:00Z",
-        finished_at="2026-11-26T00:00:03Z",
-        operator="alice",
-        token=TokenInfo(Fingerprint.of("x"), "ccat-ci-bot", "2027-02-01T00:00:00Z", "classic"),
-        targets=targets,
-    )
+    token = a_token("2027-02-01T00:00:00Z", "classic", "x")
+    return rotation_run(targets, finished_at="2026-11-26T00:00:03Z", token=token)
 
 
 def a_plan(names: Sequence[str], with_token: bool = True) -> Plan:

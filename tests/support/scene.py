@@ -19,16 +19,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ccat.fakehub import FakeHub, Fault
-from ccat.pat.journal import (
-    Fingerprint,
-    GraphFile,
-    Journal,
-    JournalDocument,
-    RotationRun,
-    TargetRecord,
-    TokenInfo,
-    iso,
-)
+from ccat.pat.journal import RotationRun, TargetRecord, iso
+from tests.support.journals import a_run, a_token, save_journal
+from tests.support.rotation import write_graph
 
 ORG = "ccatobs"
 SECRET = "GH_PAT"
@@ -84,13 +77,6 @@ def full(name: str) -> str:
     return f"{ORG}/{name}"
 
 
-def write_graph(path: Path, names: Iterable[str]) -> Path:
-    """A dependency graph of org ccatobs naming `names` in order."""
-    lines = [f"org: {ORG}", "repositories:", *(f"  - {name}" for name in names)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
 def completed_run(
     repositories: Iterable[str],
     started: datetime,
@@ -108,27 +94,16 @@ def completed_run(
     for repository in repositories:
         begun, at = at, at + timedelta(seconds=write_seconds)
         targets.append(TargetRecord(repository, "updated", iso(begun), iso(at), 204, None))
-    token = TokenInfo(Fingerprint.of("not-a-real-token"), TOKEN_LOGIN, expires_at, kind)  # type: ignore[arg-type]
-    return RotationRun(
+    return a_run(
+        targets,
         run_id=f"{iso(started).replace('-', '').replace(':', '')}-5ce9e0",
-        secret=SECRET,
-        org=ORG,
         api_url=api_url,
-        graph=GraphFile("ci/dependency-graph.yml", "0" * 64),
-        state=state,  # type: ignore[arg-type]
+        state=state,
         started_at=iso(started),
         finished_at=iso(at),
         operator=SCENE_OPERATOR_LOGIN,
-        token=token,
-        targets=targets,
+        token=a_token(expires_at, kind),
     )
-
-
-def save_journal(path: Path, *runs: RotationRun) -> Path:
-    """A journal whose current run is the last of `runs`, the others its history."""
-    *history, current = runs
-    Journal(path).save(JournalDocument(current=current, history=list(history)))
-    return path
 
 
 def build_scene(root: Path, now: datetime) -> Scene:
