@@ -88,6 +88,7 @@ def test_a_stopped_rotation_reports_exactly_what_was_updated_then_resume_finishe
     assert (failed.state, failed.http_status, failed.error) == ("failed", 403, FORBIDDEN)
     assert f"Rotation stopped at {bad}: HTTP 403: {FORBIDDEN}" in stopped.stdout
     assert "ccat pat rotate --resume" in stopped.stdout
+    assert "the operator credential lacks permission" in stopped.stdout  # the failure's hint
     for later in targets[4:]:
         pending = run.target(later)
         assert pending is not None and pending.state == "pending" and pending.started_at is None
@@ -103,38 +104,6 @@ def test_a_stopped_rotation_reports_exactly_what_was_updated_then_resume_finishe
     assert (finished.run_id, finished.state) == (run.run_id, "completed")
     assert f"rotated in all {len(targets)} repositories" in resumed.stdout
     assert_no_leak(*outputs(stopped, resumed))
-
-
-def test_overlapping_writes_stop_on_the_first_failure_and_report_what_finished(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    assert_no_leak: NoLeak,
-) -> None:
-    # Writes 1, 3 and 4 are answered 502 and retried: still in flight when write 2 fails.
-    hub.latency = 0.2
-    bad, in_flight = targets[1], [targets[0], targets[2], targets[3]]
-    for repository in in_flight:
-        hub.add_fault(Fault("PUT", secret_path(repository), status=502, message="Bad Gateway"))
-    hub.add_fault(Fault("PUT", secret_path(bad), status=403, message=FORBIDDEN))
-
-    result = ccat(
-        *rotate_args, "--write-interval", "0", "--concurrency", "4", input=new_token + "\n"
-    )
-
-    assert result.exit_code == 1, result.output
-    failure = next(r for r in puts(hub) if r.status == 403)
-    later_starts = [r for r in puts(hub) if r.started > failure.finished]
-    assert {repository_of(r) for r in later_starts} <= set(in_flight)  # only their retries
-    run = current(journal_path)
-    updated = report_list(result.stdout, "Already updated")
-    assert set(updated) == set(run.updated()) == holding(hub, new_token) == set(in_flight)
-    assert set(report_list(result.stdout, "NOT updated")) == {bad, *targets[4:]}
-    assert set(put_repositories(hub)) == set(targets[:4])
-    assert_no_leak(*outputs(result))
 
 
 def test_transient_failures_are_retried_and_the_rate_limit_wait_is_announced(
@@ -155,12 +124,25 @@ def test_transient_failures_are_retried_and_the_rate_limit_wait_is_announced(
     result = ccat(*rotate_args, "--write-interval", "0", "--debug", input=new_token + "\n")
 
     assert result.exit_code == 0, result.output
+    statuses: dict[str, list[int | None]] = {}
+    for request in puts(hub):
+        statuses.setdefault(repository_of(request), []).append(request.status)
+    assert statuses == {
+        **{t: [201] for t in targets},
+        targets[1]: [502, 201],
+        targets[2]: [None, 201],
+        targets[3]: [429, 201],
+    }
+    refused, accepted = [r for r in puts(hub) if repository_of(r) == targets[3]]
+    assert accepted.started - refused.finished >= 0.9  # Retry-After: 1 was honoured
     assert f"GitHub rate limit ({targets[3]}): waiting 1 s" in result.stderr
     assert "not a failure" in result.stderr
     assert "Authorization: <redacted>" in result.stderr  # --debug shows requests, no token
     assert f"PUT {hub.url}{secret_path(targets[1])} -> 502" in result.stderr
     assert holding(hub, new_token) == set(targets)
-    assert current(journal_path).state == "completed"
+    run = current(journal_path)
+    assert run.state == "completed"
+    assert all(t.state == "updated" and t.http_status == 201 for t in run.targets)
     assert_no_leak(*outputs(result))
 
 
@@ -183,7 +165,11 @@ def test_a_dry_run_shows_the_plan_and_changes_nothing(
     assert "new token belongs to ccat-ci-bot (classic token), expires 2027-02-01T00:00:00Z" in (
         fresh.stdout
     )
+    assert f"Preflight OK: operator {hub.operator_login};" in fresh.stdout
+    assert f"Public keys fetched for {len(targets)} repositories" in fresh.stdout
     assert all(target in fresh.stdout for target in targets)
+    assert {r.method for r in hub.requests} == {"GET"}
+    assert holding(hub, new_token) == set()
     assert_nothing_written(hub, journal_path)
 
     stop_at(ccat, rotate_args, hub, new_token, targets[2])
@@ -210,6 +196,8 @@ def test_an_invalid_new_token_is_refused_with_exit_2(
 
     assert result.exit_code == 2, result.output
     assert "the new token is not valid" in result.stderr
+    user_checks = [(r.status, r.token_login) for r in hub.requests if r.path == "/user"]
+    assert (401, None) in user_checks
     assert_nothing_written(hub, journal_path)
     assert unknown not in result.output
     assert_no_leak(*outputs(result))
@@ -238,18 +226,21 @@ def test_a_preflight_failure_lists_every_failing_repository(
 ) -> None:
     write_graph(graph_file, [*names(targets[1:]), "not-on-github"])
     hub.add_fault(Fault("GET", key_path(targets[2]), status=404, message="Not Found"))
-    hub.add_fault(Fault("GET", key_path(targets[6]), status=404, message="Not Found"))
+    hub.add_fault(Fault("GET", key_path(targets[5]), status=403, message=FORBIDDEN))
 
     result = ccat(*rotate_args, input=new_token + "\n")
 
     assert result.exit_code == 1, result.output
-    assert "nothing was written" in result.stderr
+    assert "error: preflight failed for 4 of 20 checks; nothing was written" in result.stderr
     # A repository GitHub does not know fails twice: its key, and the new token's reach.
     # Issue 15: the keys that fail alike are one line, then every name.
-    assert "  ✗ public key: HTTP 404: Not Found — 3 repositories:" in result.stderr
-    assert f"      {targets[2]}, {targets[6]}, ccatobs/not-on-github\n" in result.stderr
+    assert "  ✗ public key: HTTP 404: Not Found — 2 repositories:" in result.stderr
+    assert f"      {targets[2]}, ccatobs/not-on-github\n" in result.stderr
+    assert f"  ✗ {targets[5]}: public key: HTTP 403: {FORBIDDEN}\n" in result.stderr
+    reach = "the new token cannot read Actions in this repository (HTTP 404: Not Found)"
+    assert f"  ✗ ccatobs/not-on-github: {reach}\n" in result.stderr
     failing = re.findall(r"^  ✗ (\S+): ", result.stderr, flags=re.MULTILINE)
-    assert failing == ["ccatobs/not-on-github"]  # the new token's reach: alone
+    assert failing == [targets[5], "ccatobs/not-on-github"]
     assert_nothing_written(hub, journal_path)
     assert_no_leak(*outputs(result))
 
@@ -293,6 +284,7 @@ def test_resume_with_a_different_token_is_exit_2_without_a_write(
 
     assert result.exit_code == 2, result.output
     assert "not the token the unfinished rotation started with" in result.stderr
+    assert hub.requests == []  # refused before any request
     assert_no_write_since(hub, journal_path, before)
     assert_no_leak(*outputs(stopped, result))
 
@@ -308,15 +300,18 @@ def test_resume_without_an_unfinished_run_is_exit_2(
     no_journal = ccat(*rotate_args, "--resume", input=new_token + "\n")
     assert no_journal.exit_code == 2, no_journal.output
     assert "no unfinished rotation" in no_journal.stderr
+    assert hub.requests == [] and not journal_path.exists()
 
     completed = ccat(*rotate_args, "--write-interval", "0", input=new_token + "\n")
     assert completed.exit_code == 0, completed.output
+    before = journal_path.read_bytes()
     hub.reset_log()
     again = ccat(*rotate_args, "--resume", input=new_token + "\n")
 
     assert again.exit_code == 2, again.output
     assert "no unfinished rotation" in again.stderr
-    assert puts(hub) == []
+    assert hub.requests == []
+    assert journal_path.read_bytes() == before
     assert_no_leak(*outputs(no_journal, completed, again))
 
 

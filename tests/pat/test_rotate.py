@@ -9,7 +9,6 @@ token reached no file and no output (`assert_no_leak`, tests/pat/conftest.py).
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Callable
 from itertools import pairwise
@@ -23,12 +22,7 @@ from ccat.fakehub import FakeHub, Fault, LoggedRequest
 from ccat.pat.errors import (
     CredentialRejectedError,
     InvalidNewTokenError,
-    JournalLockedError,
-    NothingToResumeError,
-    PreflightError,
-    TokenMismatchError,
 )
-from ccat.pat.github import Wait, WaitReason
 from ccat.pat.journal import Journal, TargetRecord
 from ccat.pat.rotation import Plan, RotationOutcome
 from tests.support.fake_time import FakeTime
@@ -40,7 +34,6 @@ from tests.support.rotation import (
     client_settings,
     current,
     holding,
-    key_path,
     names,
     on_disk,
     put_repositories,
@@ -160,7 +153,8 @@ async def test_rotation_sets_every_repository_and_journals_before_reporting(
 # -- stop on first failure -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("failing", [0, 3, 7], ids=["first", "middle", "last"])
+# The middle (3) is tests/cli/test_cli_rotate.py's stopped rotation, with its report.
+@pytest.mark.parametrize("failing", [0, 7], ids=["first", "last"])
 async def test_a_permanent_failure_stops_the_rotation_and_resume_finishes_it(
     hub: FakeHub,
     graph_file: Path,
@@ -310,57 +304,6 @@ async def test_overlapping_writes_never_exceed_the_concurrency(
 # -- retries and rate limits -----------------------------------------------------------
 
 
-async def test_transient_failures_are_retried_and_a_rate_limit_is_waited_out(
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    assert_no_leak: NoLeak,
-) -> None:
-    bad_gateway, dropped, limited = targets[1], targets[2], targets[3]
-    hub.add_fault(Fault("PUT", secret_path(bad_gateway), status=502, message="Server Error"))
-    hub.add_fault(Fault("PUT", secret_path(dropped), action="drop"))
-    hub.add_fault(Fault("PUT", secret_path(limited), status=429, message=SECONDARY, retry_after=1))
-    waits: list[tuple[str | None, float, WaitReason]] = []
-
-    class Notices:
-        def request_done(
-            self, method: str, url: str, status: int | None, elapsed: float, attempt: int
-        ) -> None:
-            pass
-
-        def waiting(self, wait: Wait) -> None:
-            waits.append((wait.repository, wait.seconds, wait.reason))
-
-    outcome = await rotate(
-        hub,
-        graph_file,
-        journal_path,
-        new_token,
-        concurrency=1,
-        client_listener=Notices(),
-    )
-
-    statuses: dict[str, list[int | None]] = {}
-    for request in puts(hub):
-        statuses.setdefault(repository_of(request), []).append(request.status)
-    assert statuses == {
-        **{t: [201] for t in targets},
-        bad_gateway: [502, 201],
-        dropped: [None, 201],
-        limited: [429, 201],
-    }
-    refused, accepted = [r for r in puts(hub) if repository_of(r) == limited]
-    assert accepted.started - refused.finished >= 0.9  # Retry-After: 1 was honoured
-    assert (limited, 1.0, WaitReason.RATE_LIMIT) in waits
-    run = current(journal_path)
-    assert run.state == "completed"
-    assert all(t.state == "updated" and t.http_status == 201 for t in run.targets)
-    assert holding(hub, new_token) == set(targets)
-    assert_no_leak(repr(outcome), repr(waits))
-
-
 @pytest.mark.parametrize(
     ("action", "status", "error"),
     [("status", 502, "Server Error"), ("drop", None, "closed the connection without answering")],
@@ -422,28 +365,6 @@ async def test_a_rate_limit_longer_than_max_wait_fails_the_write(
 # -- refusals before any write ---------------------------------------------------------
 
 
-async def test_an_invalid_new_token_is_refused_before_any_write(
-    fakehub: FakeHub,
-    tmp_path: Path,
-    journal_path: Path,
-    new_token: str,
-    assert_no_leak: NoLeak,
-) -> None:
-    # The shared emulator of tests/conftest.py does not know this token.
-    graph = write_graph(tmp_path / "graph.yml", names(fakehub.repositories))
-
-    with pytest.raises(InvalidNewTokenError) as caught:
-        await rotate(fakehub, graph, journal_path, new_token)
-
-    assert caught.value.exit_code == 2
-    assert "not valid" in caught.value.message
-    assert puts(fakehub) == []
-    user_checks = [(r.status, r.token_login) for r in fakehub.requests if r.path == "/user"]
-    assert (401, None) in user_checks
-    assert on_disk(journal_path) is None
-    assert_no_leak(str(caught.value), repr(caught.value), caught.value.hint or "")
-
-
 async def test_an_empty_token_is_refused_without_a_request(
     hub: FakeHub, graph_file: Path, journal_path: Path
 ) -> None:
@@ -451,35 +372,6 @@ async def test_an_empty_token_is_refused_without_a_request(
         await rotate(hub, graph_file, journal_path, "")
     assert hub.requests == []
     assert on_disk(journal_path) is None
-
-
-async def test_a_preflight_failure_lists_every_failing_repository_and_writes_nothing(
-    hub: FakeHub,
-    tmp_path: Path,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    assert_no_leak: NoLeak,
-) -> None:
-    graph = write_graph(tmp_path / "graph.yml", [*names(targets[1:]), "not-on-github"])
-    hub.add_fault(Fault("GET", key_path(targets[2]), status=404, message="Not Found"))
-    hub.add_fault(Fault("GET", key_path(targets[5]), status=403, message=FORBIDDEN))
-
-    with pytest.raises(PreflightError) as caught:
-        await rotate(hub, graph, journal_path, new_token)
-
-    failures = {f.subject: f.reason for f in caught.value.failures}
-    assert list(failures) == [targets[2], targets[5], "ccatobs/not-on-github"]
-    assert "Not Found" in failures[targets[2]] and FORBIDDEN in failures[targets[5]]
-    # A repository GitHub does not know fails both the key and the new token's reach.
-    missing = [f.reason for f in caught.value.failures if f.subject == "ccatobs/not-on-github"]
-    assert sorted(missing) == [
-        "public key: HTTP 404: Not Found",
-        "the new token cannot read Actions in this repository (HTTP 404: Not Found)",
-    ]
-    assert caught.value.exit_code == 1
-    assert_nothing_written(hub, journal_path)
-    assert_no_leak(str(caught.value), repr(caught.value.failures))
 
 
 async def test_a_rejected_operator_credential_fails_preflight(
@@ -508,30 +400,6 @@ async def test_a_rejected_operator_credential_fails_preflight(
     assert_no_leak(str(caught.value))
 
 
-async def test_a_dry_run_preflights_and_writes_nothing(
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    assert_no_leak: NoLeak,
-) -> None:
-    outcome = await rotate(hub, graph_file, journal_path, new_token, dry_run=True)
-
-    assert outcome.dry_run and outcome.run is None
-    assert [(p.repository, p.action) for p in outcome.plan.items] == [(t, "set") for t in targets]
-    preflight = outcome.plan.preflight
-    assert preflight.new_token is not None
-    assert (preflight.operator, preflight.new_token.login) == (hub.operator_login, NEW_LOGIN)
-    assert preflight.new_token.expires_at == EXPIRES_AT
-    assert preflight.new_token.kind == "classic"  # the test token starts with ghp_
-    assert set(preflight.keys) == set(targets)
-    assert {r.method for r in hub.requests} == {"GET"}
-    assert on_disk(journal_path) is None
-    assert holding(hub, new_token) == set()
-    assert_no_leak(repr(outcome))
-
-
 async def test_a_declined_plan_writes_nothing(
     hub: FakeHub, graph_file: Path, journal_path: Path, new_token: str, targets: list[str]
 ) -> None:
@@ -548,80 +416,7 @@ async def test_a_declined_plan_writes_nothing(
     assert_nothing_written(hub, journal_path)
 
 
-async def test_a_dry_run_of_a_resume_shows_the_skips_and_changes_nothing(
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    assert_no_leak: NoLeak,
-) -> None:
-    await stopped_at(hub, graph_file, journal_path, new_token, targets[3])
-    before = journal_then_reset_log(hub, journal_path)
-
-    outcome = await rotate(hub, graph_file, journal_path, new_token, dry_run=True, resume=True)
-
-    assert [p.action for p in outcome.plan.items] == ["skip"] * 3 + ["set"] * 5
-    assert puts(hub) == []
-    assert on_disk(journal_path) == before
-    assert_no_leak(repr(outcome))
-
-
-async def test_a_rotation_is_refused_while_another_holds_the_lock(
-    hub: FakeHub, graph_file: Path, journal_path: Path, new_token: str
-) -> None:
-    with Journal(journal_path).lock(), pytest.raises(JournalLockedError) as caught:
-        await rotate(hub, graph_file, journal_path, new_token)
-
-    assert caught.value.exit_code == 2
-    assert f"pid {os.getpid()}" in caught.value.message
-    assert hub.requests == []
-    assert on_disk(journal_path) is None
-
-
 # -- resume ----------------------------------------------------------------------------
-
-
-async def test_resume_with_another_token_is_refused_without_a_request(
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    assert_no_leak: NoLeak,
-) -> None:
-    await stopped_at(hub, graph_file, journal_path, new_token, targets[2])
-    before = journal_then_reset_log(hub, journal_path)
-
-    with pytest.raises(TokenMismatchError) as caught:
-        await rotate(hub, graph_file, journal_path, new_token[:-1] + "x", resume=True)
-
-    assert caught.value.exit_code == 2
-    assert hub.requests == []
-    assert on_disk(journal_path) == before
-    assert_no_leak(str(caught.value))
-
-
-async def test_resume_without_an_unfinished_run_is_refused(
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    assert_no_leak: NoLeak,
-) -> None:
-    with pytest.raises(NothingToResumeError) as no_journal:
-        await rotate(hub, graph_file, journal_path, new_token, resume=True)
-    assert no_journal.value.exit_code == 2
-    assert hub.requests == []
-    assert on_disk(journal_path) is None
-
-    await rotate(hub, graph_file, journal_path, new_token)
-    before = journal_then_reset_log(hub, journal_path)
-    with pytest.raises(NothingToResumeError):
-        await rotate(hub, graph_file, journal_path, new_token, resume=True)
-    assert hub.requests == []
-    assert on_disk(journal_path) == before
-    assert_no_leak()
 
 
 async def test_resume_after_the_graph_changed_the_case_of_a_name(
@@ -693,31 +488,6 @@ async def test_resume_drops_unfinished_targets_that_left_the_graph(
         *[t for t in targets[2:] if t != targets[5]],
         targets[1],
     ]
-    assert_no_leak(repr(outcome))
-
-
-async def test_a_new_rotation_after_a_stopped_one_keeps_it_in_the_history(
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    assert_no_leak: NoLeak,
-) -> None:
-    stopped = await stopped_at(hub, graph_file, journal_path, new_token, targets[2])
-    assert stopped.run is not None
-    earlier = stopped.run.to_json()
-    hub.reset_log()
-
-    outcome = await rotate(hub, graph_file, journal_path, new_token)
-
-    assert outcome.previous_unfinished is not None
-    assert outcome.previous_unfinished.run_id == earlier["run_id"]
-    document = Journal(journal_path).load()
-    assert [run.to_json() for run in document.history] == [earlier]
-    assert document.current is not None and document.current.run_id != earlier["run_id"]
-    assert document.current.state == "completed"
-    assert sorted(put_repositories(hub)) == sorted(targets)  # a new run sets every target
     assert_no_leak(repr(outcome))
 
 
