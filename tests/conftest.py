@@ -29,6 +29,7 @@ from tests.support.rotation import (
     ROTATION_OPERATOR_TOKEN,
     TARGETS,
     TOKEN_PREFIX,
+    RotationCase,
     write_graph,
 )
 
@@ -100,6 +101,19 @@ def graph_file(tmp_path: Path) -> Path:
 def journal_path(tmp_path: Path) -> Path:
     """Where the journal goes (its directory does not exist yet)."""
     return tmp_path / "state" / "ccat" / "pat-journal.json"
+
+
+@pytest.fixture
+def case(
+    hub: FakeHub,
+    graph_file: Path,
+    journal_path: Path,
+    new_token: str,
+    targets: list[str],
+    tmp_path: Path,
+) -> RotationCase:
+    """The fixtures above as one: what a rotation test works with."""
+    return RotationCase(hub, graph_file, journal_path, new_token, targets, tmp_path)
 
 
 # --- every journal a test leaves behind round-trips through the model -------------------

@@ -25,6 +25,7 @@ from tests.support.environment import child_env
 from tests.support.rotation import (
     FORBIDDEN,
     SECRET,
+    RotationCase,
     check_no_leak,
     current,
     holding,
@@ -69,67 +70,56 @@ def spelt_differently(url: str) -> str:
 
 
 def test_the_journal_holds_the_normal_form_and_resume_takes_any_spelling(
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    tmp_path: Path,
+    case: RotationCase,
 ) -> None:
-    env = child_env(hub.operator_token, tmp_path)
-    rotate = ["pat", "rotate", "--graph", str(graph_file), "--journal", str(journal_path)]
+    env = child_env(case.hub.operator_token, case.tmp_path)
+    rotate = ["pat", "rotate", "--graph", str(case.graph), "--journal", str(case.journal)]
     rotate += ["--yes", "--write-interval", "0", "--concurrency", "1"]
-    hub.add_fault(Fault("PUT", secret_path(targets[3]), status=403, message=FORBIDDEN))
-    stopped = ccat([*rotate, "--api-url", spelt_differently(hub.url)], env, new_token + "\n")
+    case.hub.add_fault(Fault("PUT", secret_path(case.targets[3]), status=403, message=FORBIDDEN))
+    stopped = ccat([*rotate, "--api-url", spelt_differently(case.hub.url)], env, case.token + "\n")
     assert stopped.returncode == 1, stopped.stderr
-    assert current(journal_path).api_url == hub.url  # the normal form was recorded
+    assert current(case.journal).api_url == case.hub.url  # the normal form was recorded
 
     # An older journal spelt it otherwise; the operator now spells it a third way.
-    respell(journal_path, hub.url.upper().replace("HTTP://", "http://") + "//")
-    again = hub.url.replace("127.0.0.1", "[::ffff:127.0.0.1]")
-    resumed = ccat([*rotate, "--resume", "--api-url", again], env, new_token + "\n")
+    respell(case.journal, case.hub.url.upper().replace("HTTP://", "http://") + "//")
+    again = case.hub.url.replace("127.0.0.1", "[::ffff:127.0.0.1]")
+    resumed = ccat([*rotate, "--resume", "--api-url", again], env, case.token + "\n")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "not " + SECRET not in resumed.stderr  # no "the unfinished rotation is for …"
-    assert holding(hub, new_token) == set(targets)
-    check_no_leak(new_token, tmp_path, [stopped.stdout, stopped.stderr, resumed.stderr])
+    assert holding(case.hub, case.token) == set(case.targets)
+    check_no_leak(case.token, case.tmp_path, [stopped.stdout, stopped.stderr, resumed.stderr])
 
 
-def test_status_reads_a_journal_written_under_another_spelling(
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    tmp_path: Path,
-) -> None:
-    env = child_env(hub.operator_token, tmp_path)
-    common = ["--graph", str(graph_file), "--journal", str(journal_path)]
+def test_status_reads_a_journal_written_under_another_spelling(case: RotationCase) -> None:
+    env = child_env(case.hub.operator_token, case.tmp_path)
+    common = ["--graph", str(case.graph), "--journal", str(case.journal)]
     done = ccat(
-        ["pat", "rotate", *common, "--api-url", hub.url, "--yes", "--write-interval", "0"],
+        ["pat", "rotate", *common, "--api-url", case.hub.url, "--yes", "--write-interval", "0"],
         env,
-        new_token + "\n",
+        case.token + "\n",
     )
     assert done.returncode == 0, done.stderr
-    respell(journal_path, spelt_differently(hub.url))
+    respell(case.journal, spelt_differently(case.hub.url))
     status = ccat(
-        ["pat", "status", *common, "--api-url", hub.url.replace("127.0.0.1", "127.1")], env
+        ["pat", "status", *common, "--api-url", case.hub.url.replace("127.0.0.1", "127.1")], env
     )
     assert status.returncode == 0, status.stdout + status.stderr
     # The journal counted: the safe-to-revoke line comes only from the journal's run.
     assert "safe to revoke" in " ".join(status.stdout.split())
 
 
-def test_plain_http_to_127_1_is_this_machine(
-    hub: FakeHub, graph_file: Path, tmp_path: Path
-) -> None:
-    url = hub.url.replace("127.0.0.1", "127.1")
+def test_plain_http_to_127_1_is_this_machine(case: RotationCase) -> None:
+    url = case.hub.url.replace("127.0.0.1", "127.1")
     done = ccat(
-        ["pat", "status", "--graph", str(graph_file), "--api-url", url],
-        child_env(hub.operator_token, tmp_path),
+        ["pat", "status", "--graph", str(case.graph), "--api-url", url],
+        child_env(case.hub.operator_token, case.tmp_path),
     )
     assert "not this machine" not in done.stderr
     assert done.returncode == 1, done.stderr  # reached: every secret is missing
-    assert hub.requests and {r.token_login for r in hub.requests} == {hub.operator_login}
-    assert f"GitHub API at {hub.url}; operator credential from GH_TOKEN" in done.stderr
+    assert case.hub.requests and {r.token_login for r in case.hub.requests} == {
+        case.hub.operator_login
+    }
+    assert f"GitHub API at {case.hub.url}; operator credential from GH_TOKEN" in done.stderr
 
 
 # --- credentials follow the host -------------------------------------------------------

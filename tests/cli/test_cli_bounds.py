@@ -14,7 +14,7 @@ import pytest
 from typer.testing import Result
 
 from ccat.fakehub import FakeHub
-from tests.support.rotation import SECRET, puts
+from tests.support.rotation import SECRET, RotationCase, puts
 
 Ccat = Callable[..., Result]
 
@@ -47,23 +47,16 @@ INTERVALS = [("--write-interval", "nan"), ("--write-interval", "inf")]  # rotate
     ],
 )
 def test_a_wait_that_is_not_a_finite_number_is_a_usage_error(
-    ccat: Ccat,
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    command: str,
-    option: str,
-    value: str,
+    ccat: Ccat, case: RotationCase, command: str, option: str, value: str
 ) -> None:
-    args = ["pat", command, "--graph", str(graph_file), "--api-url", hub.url]
-    args += ["--journal", str(journal_path), option, value]
+    args = ["pat", command, "--graph", str(case.graph), "--api-url", case.hub.url]
+    args += ["--journal", str(case.journal), option, value]
 
-    result = ccat(*args, input=new_token + "\n")
+    result = ccat(*args, input=case.token + "\n")
 
     refused(result, option)
-    assert hub.requests == []
-    assert not journal_path.exists()
+    assert case.hub.requests == []
+    assert not case.journal.exists()
 
 
 @pytest.mark.parametrize("port", ["0", "65536", "99999", "-1", "80a"])
@@ -87,41 +80,35 @@ def elsewhere(hub: FakeHub) -> str:
 @pytest.mark.parametrize("source", ["--api-url", "GITHUB_API_URL"])
 @pytest.mark.parametrize("command", ["status", "rotate"])
 def test_plain_http_to_another_host_is_refused_without_insecure_http(
-    ccat: Ccat,
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    command: str,
-    source: str,
+    ccat: Ccat, case: RotationCase, command: str, source: str
 ) -> None:
-    args = ["pat", command, "--graph", str(graph_file), "--journal", str(journal_path)]
+    args = ["pat", command, "--graph", str(case.graph), "--journal", str(case.journal)]
     env: dict[str, str | None] = {}
     if source == "--api-url":
-        args += ["--api-url", elsewhere(hub)]
+        args += ["--api-url", elsewhere(case.hub)]
     else:
-        env["GITHUB_API_URL"] = elsewhere(hub)
+        env["GITHUB_API_URL"] = elsewhere(case.hub)
 
-    result = ccat(*args, input=new_token + "\n", env=env)
+    result = ccat(*args, input=case.token + "\n", env=env)
 
     refused(result, source, "--insecure-http")
-    assert hub.requests == []
-    assert not journal_path.exists()
+    assert case.hub.requests == []
+    assert not case.journal.exists()
 
 
 def test_plain_http_to_another_host_is_used_with_insecure_http(
-    ccat: Ccat, hub: FakeHub, graph_file: Path, targets: list[str]
+    ccat: Ccat, case: RotationCase
 ) -> None:
-    for repository in targets:
-        hub.set_secret(repository, SECRET, "value")
-    args = ["pat", "status", "--graph", str(graph_file), "--api-url", elsewhere(hub)]
+    for repository in case.targets:
+        case.hub.set_secret(repository, SECRET, "value")
+    args = ["pat", "status", "--graph", str(case.graph), "--api-url", elsewhere(case.hub)]
 
     # Round two (SPEC §2.2): a host that is not this machine by its address takes the
     # enterprise variables; GH_TOKEN (the fixture's) is not sent there.
-    env = {"GH_ENTERPRISE_TOKEN": hub.operator_token, "GH_TOKEN": "ghp_not_for_this_host"}
+    env = {"GH_ENTERPRISE_TOKEN": case.hub.operator_token, "GH_TOKEN": "ghp_not_for_this_host"}
     result = ccat(*args, "--insecure-http", env=env)
 
     assert result.exit_code == 0, result.output
-    assert len(hub.requests) == len(targets) + 1  # each secrets list, the org secret
-    assert {request.token_login for request in hub.requests} == {hub.operator_login}
-    assert puts(hub) == []
+    assert len(case.hub.requests) == len(case.targets) + 1  # each secrets list, the org secret
+    assert {request.token_login for request in case.hub.requests} == {case.hub.operator_login}
+    assert puts(case.hub) == []

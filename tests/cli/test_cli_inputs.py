@@ -20,7 +20,7 @@ from typer.testing import CliRunner, Result
 from ccat.cli import app
 from ccat.fakehub import FakeHub
 from tests.support.environment import environment
-from tests.support.rotation import ROTATION_OPERATOR_TOKEN
+from tests.support.rotation import ROTATION_OPERATOR_TOKEN, RotationCase
 
 # Distinctive pieces: any of them in an output means a token leaked (or a codec
 # reported a character of one, with its position).
@@ -99,16 +99,16 @@ def test_a_malformed_new_token_is_exit_2_before_any_request(
 @pytest.mark.parametrize("token", BAD_OPERATOR_TOKENS.values(), ids=BAD_OPERATOR_TOKENS.keys())
 @pytest.mark.parametrize("command", ["status", "rotate"])
 def test_a_malformed_operator_token_is_exit_2_before_any_request(
-    hub: FakeHub, graph_file: Path, tmp_path: Path, token: str, command: str
+    case: RotationCase, token: str, command: str
 ) -> None:
-    args = ["pat", command, "--graph", str(graph_file), "--api-url", hub.url]
+    args = ["pat", command, "--graph", str(case.graph), "--api-url", case.hub.url]
     if command == "rotate":
-        args += ["--journal", str(tmp_path / "journal.json"), "--yes"]
+        args += ["--journal", str(case.tmp_path / "journal.json"), "--yes"]
     result = run(args, env={"GH_TOKEN": token}, input=b"ghp_a_good_new_token\n")
     assert result.exit_code == 2, result.stderr
     assert "GH_TOKEN " in result.stderr
     assert_no_piece(*everything(result))
-    assert hub.requests == []
+    assert case.hub.requests == []
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ from tests.support.rotation import (
     FORBIDDEN,
     ROTATION_OPERATOR_TOKEN,
     NoLeak,
+    RotationCase,
     on_disk,
     puts,
     secret_path,
@@ -108,26 +109,23 @@ def fake_gh(tmp_path: Path, token: str) -> str:
 def test_rotate_says_where_the_operator_credential_came_from(
     ccat: Ccat,
     rotate_args: list[str],
-    hub: FakeHub,
-    graph_file: Path,
-    new_token: str,
-    tmp_path: Path,
+    case: RotationCase,
     env: Mapping[str, str],
     source: str,
     assert_no_leak: NoLeak,
 ) -> None:
     given = {**NO_CREDENTIALS, **env}
     if given.get("PATH") == "gh":
-        given["PATH"] = fake_gh(tmp_path, ROTATION_OPERATOR_TOKEN)
-    result = ccat(*rotate_args, "--dry-run", input=new_token + "\n", env=given)
+        given["PATH"] = fake_gh(case.tmp_path, ROTATION_OPERATOR_TOKEN)
+    result = ccat(*rotate_args, "--dry-run", input=case.token + "\n", env=given)
     assert result.exit_code == 0, result.output
     assert first_line(result.stderr) == (
-        f"Operator credential from {source}; 8 repositories of {graph_file} at {hub.url}"
+        f"Operator credential from {source}; 8 repositories of {case.graph} at {case.hub.url}"
     )
     # The credential named is the one used: the public keys were read with it.
-    keys = {r.token_login for r in hub.requests if r.path.endswith("/public-key")}
+    keys = {r.token_login for r in case.hub.requests if r.path.endswith("/public-key")}
     assert keys == {OPERATOR_LOGIN}
-    assert None not in {r.token_login for r in hub.requests}  # no unknown token sent
+    assert None not in {r.token_login for r in case.hub.requests}  # no unknown token sent
     assert ROTATION_OPERATOR_TOKEN not in result.output
     assert_no_leak(result.stdout, result.stderr)
 
@@ -174,14 +172,9 @@ def test_gh_host_chooses_the_api_and_the_credential(
 
 
 def test_rotate_json_prints_the_outcome_on_stdout_and_messages_on_stderr(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    new_token: str,
-    targets: list[str],
-    assert_no_leak: NoLeak,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
-    result = ccat(*rotate_args, "--json", "--write-interval", "0", input=new_token + "\n")
+    result = ccat(*rotate_args, "--json", "--write-interval", "0", input=case.token + "\n")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)  # nothing else on stdout
     assert set(document) == OUTCOME_KEYS
@@ -194,35 +187,30 @@ def test_rotate_json_prints_the_outcome_on_stdout_and_messages_on_stderr(
         "expires_at": "2027-02-01T00:00:00Z",
         "expiry_unreadable": None,
     }
-    assert document["updated"] == targets and document["not_updated"] == []
-    assert [t["repository"] for t in document["targets"]] == targets
+    assert document["updated"] == case.targets and document["not_updated"] == []
+    assert [t["repository"] for t in document["targets"]] == case.targets
     assert {t["state"] for t in document["targets"]} == {"updated"}
-    assert [item["action"] for item in document["plan"]] == ["set"] * len(targets)
+    assert [item["action"] for item in document["plan"]] == ["set"] * len(case.targets)
     # Every message went to stderr.
     assert "Operator credential from GH_TOKEN" in result.stderr
     assert "Preflight OK" in result.stderr
-    assert all(f"✓ {repository}: created" in result.stderr for repository in targets)
+    assert all(f"✓ {repository}: created" in result.stderr for repository in case.targets)
     assert "rotated in all" not in result.stdout
     assert_no_leak(result.stdout, result.stderr)
 
 
 def test_rotate_json_of_a_stopped_run_names_the_failure(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    new_token: str,
-    targets: list[str],
-    assert_no_leak: NoLeak,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
-    hub.add_fault(Fault("PUT", secret_path(targets[3]), status=403, message=FORBIDDEN))
+    case.hub.add_fault(Fault("PUT", secret_path(case.targets[3]), status=403, message=FORBIDDEN))
     args = [*rotate_args, "--json", "--write-interval", "0", "--concurrency", "1"]
-    result = ccat(*args, input=new_token + "\n")
+    result = ccat(*args, input=case.token + "\n")
     assert result.exit_code == 1, result.output
     document = json.loads(result.stdout)
     assert document["outcome"] == "stopped"
-    assert document["updated"] == targets[:3] and document["not_updated"] == targets[3:]
+    assert document["updated"] == case.targets[:3] and document["not_updated"] == case.targets[3:]
     failure = document["failure"]
-    assert failure["repository"] == targets[3] and failure["http_status"] == 403
+    assert failure["repository"] == case.targets[3] and failure["http_status"] == 403
     assert failure["error"] == FORBIDDEN and "permission" in failure["hint"]
     assert "✗ Rotation stopped at" in result.stderr and "--resume" in result.stderr
     assert_no_leak(result.stdout, result.stderr)
@@ -239,50 +227,45 @@ def assert_operator_only(hub: FakeHub) -> None:
 
 
 def test_a_dry_run_without_a_token_checks_keys_and_shows_the_plan(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
+    ccat: Ccat, rotate_args: list[str], case: RotationCase
 ) -> None:
     # A journal from an earlier run must stay exactly as it is.
-    earlier = ccat(*rotate_args, "--write-interval", "0", input=new_token + "\n")
+    earlier = ccat(*rotate_args, "--write-interval", "0", input=case.token + "\n")
     assert earlier.exit_code == 0, earlier.output
-    before = on_disk(journal_path)
-    hub.reset_log()
+    before = on_disk(case.journal)
+    case.hub.reset_log()
 
     result = ccat(*rotate_args, "--dry-run", input="")
     assert result.exit_code == 0, result.output
     assert "the new token was not checked" in result.stdout
     assert "Dry run: nothing was written and the journal is unchanged." in result.stdout
-    assert all(f"│ {repository} " in result.stdout for repository in targets[:1])
-    assert f"Public keys fetched for {len(targets)} repositories" in result.stdout
-    assert_operator_only(hub)
-    assert {r.path for r in hub.requests if r.path.endswith("/public-key")} == {
-        f"/repos/{repository}/actions/secrets/public-key" for repository in targets
+    assert all(f"│ {repository} " in result.stdout for repository in case.targets[:1])
+    assert f"Public keys fetched for {len(case.targets)} repositories" in result.stdout
+    assert_operator_only(case.hub)
+    assert {r.path for r in case.hub.requests if r.path.endswith("/public-key")} == {
+        f"/repos/{repository}/actions/secrets/public-key" for repository in case.targets
     }
-    assert on_disk(journal_path) == before
+    assert on_disk(case.journal) == before
 
-    hub.reset_log()
+    case.hub.reset_log()
     as_json = ccat(*rotate_args, "--dry-run", "--json", input="\n")
     assert as_json.exit_code == 0, as_json.output
     document = json.loads(as_json.stdout)
     assert document["outcome"] == "dry-run" and document["new_token"] is None
     assert document["run_id"] is None and document["secret"] == "GH_PAT"
-    assert [item["repository"] for item in document["plan"]] == targets
-    assert_operator_only(hub)
-    assert on_disk(journal_path) == before
+    assert [item["repository"] for item in document["plan"]] == case.targets
+    assert_operator_only(case.hub)
+    assert on_disk(case.journal) == before
 
 
 def test_a_dry_run_with_a_token_still_checks_it(
-    ccat: Ccat, rotate_args: list[str], hub: FakeHub, journal_path: Path, new_token: str
+    ccat: Ccat, rotate_args: list[str], case: RotationCase
 ) -> None:
-    result = ccat(*rotate_args, "--dry-run", input=new_token + "\n")
+    result = ccat(*rotate_args, "--dry-run", input=case.token + "\n")
     assert result.exit_code == 0, result.output
     assert "not checked" not in result.output
-    assert "ccat-ci-bot" in {request.token_login for request in hub.requests}
-    assert puts(hub) == [] and not journal_path.exists()
+    assert "ccat-ci-bot" in {request.token_login for request in case.hub.requests}
+    assert puts(case.hub) == [] and not case.journal.exists()
 
 
 @pytest.mark.slow

@@ -16,6 +16,7 @@ from tests.support.rotation import (
     SECRET,
     TARGETS,
     NoLeak,
+    RotationCase,
     current,
     on_disk,
     puts,
@@ -37,35 +38,30 @@ def one_line(text: str) -> str:
 
 
 def test_a_token_missing_a_repository_is_refused_naming_it(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    assert_no_leak: NoLeak,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
-    hub.add_token(new_token, TokenSpec(TOKEN_LOGIN, repositories=set(TARGETS) - {TARGETS[2]}))
-    result = ccat(*rotate_args, input=new_token + "\n")
+    case.hub.add_token(case.token, TokenSpec(TOKEN_LOGIN, repositories=set(TARGETS) - {TARGETS[2]}))
+    result = ccat(*rotate_args, input=case.token + "\n")
     assert result.exit_code == 1, result.output
     said = one_line(result.stderr)
     assert f"✗ {TARGETS[2]}: the new token cannot read Actions in this repository" in said
     assert "nothing was written" in said
     assert all(f"✗ {repo}:" not in said for repo in TARGETS if repo != TARGETS[2])
-    assert_zero_writes(hub, journal_path)
+    assert_zero_writes(case.hub, case.journal)
     assert_no_leak(result.stdout, result.stderr)
 
 
 def test_a_classic_token_without_workflow_is_refused_naming_the_scope(
-    ccat: Ccat, rotate_args: list[str], hub: FakeHub, journal_path: Path, new_token: str
+    ccat: Ccat, rotate_args: list[str], case: RotationCase
 ) -> None:
-    hub.add_token(new_token, TokenSpec(TOKEN_LOGIN, kind="classic", scopes=("repo",)))
-    result = ccat(*rotate_args, input=new_token + "\n")
+    case.hub.add_token(case.token, TokenSpec(TOKEN_LOGIN, kind="classic", scopes=("repo",)))
+    result = ccat(*rotate_args, input=case.token + "\n")
     assert result.exit_code == 1, result.output
     said = one_line(result.stderr)
     assert "✗ the new token: a classic token without the scope workflow (it has: repo)" in said
     assert "add the repo and workflow scopes" in said
-    assert_zero_writes(hub, journal_path)
-    assert new_token not in result.output
+    assert_zero_writes(case.hub, case.journal)
+    assert case.token not in result.output
 
 
 def test_the_operator_credential_as_the_new_token_is_exit_2_without_a_request(
@@ -81,10 +77,10 @@ def test_the_operator_credential_as_the_new_token_is_exit_2_without_a_request(
 
 
 def test_a_403_quotes_x_accepted_github_permissions_in_the_hint(
-    ccat: Ccat, rotate_args: list[str], hub: FakeHub, journal_path: Path, new_token: str
+    ccat: Ccat, rotate_args: list[str], case: RotationCase
 ) -> None:
-    hub.add_token(new_token, TokenSpec(TOKEN_LOGIN, permissions={"metadata": "read"}))
-    result = ccat(*rotate_args, input=new_token + "\n")
+    case.hub.add_token(case.token, TokenSpec(TOKEN_LOGIN, permissions={"metadata": "read"}))
+    result = ccat(*rotate_args, input=case.token + "\n")
     assert result.exit_code == 1, result.output
     said = one_line(result.stderr)
     # Issue 15: one line for the failure they share, with their count and every name.
@@ -93,7 +89,7 @@ def test_a_403_quotes_x_accepted_github_permissions_in_the_hint(
     assert all(target in said for target in TARGETS)
     # One hint for all of them, quoting what GitHub said the request needs.
     assert said.count("GitHub says this request needs: actions=read") == 1
-    assert_zero_writes(hub, journal_path)
+    assert_zero_writes(case.hub, case.journal)
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from ccat.pat.journal import Journal
 from tests.support.rotation import (
     FORBIDDEN,
     NoLeak,
+    RotationCase,
     holding,
     on_disk,
     puts,
@@ -46,18 +47,16 @@ def piped(token: str) -> int:
 
 
 def test_a_piped_token_still_gets_the_plan_and_the_question_on_the_terminal(
-    asking_rotate_args: list[str],
-    hub: FakeHub,
-    new_token: str,
-    targets: list[str],
-    tmp_path: Path,
-    assert_no_leak: NoLeak,
+    asking_rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
-    stdin = piped(new_token)
+    stdin = piped(case.token)
     try:
-        with on_a_terminal(asking_rotate_args, hub, tmp_path, stdin=stdin) as (process, tty):
+        with on_a_terminal(asking_rotate_args, case.hub, case.tmp_path, stdin=stdin) as (
+            process,
+            tty,
+        ):
             screen = read_until(tty, QUESTION)
-            assert puts(hub) == []  # asked before any write
+            assert puts(case.hub) == []  # asked before any write
             os.write(tty, b"y\n")
             screen += read_rest(tty)
             stdout, stderr = process.communicate(timeout=60)
@@ -66,26 +65,23 @@ def test_a_piped_token_still_gets_the_plan_and_the_question_on_the_terminal(
 
     text = screen.decode()
     assert process.returncode == 0, stderr
-    assert "Plan: rotate GH_PAT" in text and all(t in text for t in targets)
+    assert "Plan: rotate GH_PAT" in text and all(t in text for t in case.targets)
     assert "Paste GH_PAT token" not in text  # the token came through the pipe
     assert "Rotate GH_PAT in 8 repositories? [y/N]: y\r\n" in text  # the answer stays
-    assert holding(hub, new_token) == set(targets)
+    assert holding(case.hub, case.token) == set(case.targets)
     assert_no_leak(text, stdout.decode(), stderr.decode())
 
 
 @pytest.mark.parametrize("answer", [b"\n", b"n\n", b"maybe\nno\n", CTRL_D], ids=repr)
 def test_anything_but_yes_writes_nothing_and_exits_2(
-    asking_rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    tmp_path: Path,
-    assert_no_leak: NoLeak,
-    answer: bytes,
+    asking_rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak, answer: bytes
 ) -> None:
-    stdin = piped(new_token)
+    stdin = piped(case.token)
     try:
-        with on_a_terminal(asking_rotate_args, hub, tmp_path, stdin=stdin) as (process, tty):
+        with on_a_terminal(asking_rotate_args, case.hub, case.tmp_path, stdin=stdin) as (
+            process,
+            tty,
+        ):
             screen = read_until(tty, QUESTION)
             os.write(tty, answer)
             screen += read_rest(tty)
@@ -99,36 +95,34 @@ def test_anything_but_yes_writes_nothing_and_exits_2(
         assert QUESTION + b"\r\n" in screen
     if answer.startswith(b"maybe"):
         assert b"Please answer y or n." in screen
-    assert puts(hub) == []
-    assert not journal_path.exists()
+    assert puts(case.hub) == []
+    assert not case.journal.exists()
     assert_no_leak(screen.decode(), stdout.decode(), stderr.decode())
 
 
 def test_no_terminal_and_no_yes_stops_before_the_token_with_exit_2(
-    asking_rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    tmp_path: Path,
-    assert_no_leak: NoLeak,
+    asking_rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
     # rotation_process starts a new session: no controlling terminal at all.
-    with rotation_process(asking_rotate_args, hub, new_token, tmp_path) as process:
+    with rotation_process(asking_rotate_args, case.hub, case.token, case.tmp_path) as process:
         stdout, stderr = process.communicate(timeout=60)
 
     assert process.returncode == 2, stderr
     assert "no terminal to confirm the rotation on, and no --yes; nothing was written" in stderr
     assert "--yes" in stderr.split("hint:", 1)[1]
-    assert hub.requests == []
-    assert not journal_path.exists()
+    assert case.hub.requests == []
+    assert not case.journal.exists()
     assert_no_leak(stdout, stderr)
 
 
 def test_the_journal_lock_is_checked_before_the_token_is_asked_for(
-    rotate_args: list[str], hub: FakeHub, journal_path: Path, tmp_path: Path
+    rotate_args: list[str], case: RotationCase
 ) -> None:
     # Another rotation, still running, holds the lock.
-    with Journal(journal_path).lock(), on_a_terminal(rotate_args, hub, tmp_path) as (process, tty):
+    with (
+        Journal(case.journal).lock(),
+        on_a_terminal(rotate_args, case.hub, case.tmp_path) as (process, tty),
+    ):
         process.wait(timeout=60)
         screen = read_rest(tty)
         assert process.stderr is not None
@@ -137,29 +131,23 @@ def test_the_journal_lock_is_checked_before_the_token_is_asked_for(
     assert process.returncode == 2, stderr
     assert "another rotation holds the journal lock" in stderr
     assert b"Paste GH_PAT token" not in screen
-    assert hub.requests == []
+    assert case.hub.requests == []
 
 
 def test_an_unfinished_run_is_announced_before_the_token_and_the_question(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    tmp_path: Path,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase
 ) -> None:
-    hub.add_fault(Fault("PUT", secret_path(targets[3]), status=403, message=FORBIDDEN))
+    case.hub.add_fault(Fault("PUT", secret_path(case.targets[3]), status=403, message=FORBIDDEN))
     stopped = ccat(
-        *rotate_args, "--write-interval", "0", "--concurrency", "1", input=new_token + "\n"
+        *rotate_args, "--write-interval", "0", "--concurrency", "1", input=case.token + "\n"
     )
     assert stopped.exit_code == 1, stopped.output
-    before = on_disk(journal_path)
-    run = Journal(journal_path).load().current
+    before = on_disk(case.journal)
+    run = Journal(case.journal).load().current
     assert run is not None
-    hub.reset_log()
+    case.hub.reset_log()
 
-    with on_a_terminal(rotate_args, hub, tmp_path) as (process, tty):
+    with on_a_terminal(rotate_args, case.hub, case.tmp_path) as (process, tty):
         screen = read_until(tty, b"Paste GH_PAT token: ")
         assert process.stderr is not None
         # Already said (standard error) by the time the prompt is on the screen.
@@ -173,14 +161,14 @@ def test_an_unfinished_run_is_announced_before_the_token_and_the_question(
     assert f"the previous run {run.run_id} was unfinished (stopped: 3 of 8" in flat
     assert "ccat pat rotate --resume" in flat
     assert b"Paste GH_PAT token: \r\n" in screen  # Ctrl-C: the prompt's line is ended
-    assert on_disk(journal_path) == before
-    assert puts(hub) == []
+    assert on_disk(case.journal) == before
+    assert puts(case.hub) == []
 
 
 def test_ctrl_d_at_the_token_prompt_is_exit_2_nothing_written(
-    rotate_args: list[str], hub: FakeHub, journal_path: Path, tmp_path: Path
+    rotate_args: list[str], case: RotationCase
 ) -> None:
-    with on_a_terminal(rotate_args, hub, tmp_path) as (process, tty):
+    with on_a_terminal(rotate_args, case.hub, case.tmp_path) as (process, tty):
         screen = read_until(tty, b"Paste GH_PAT token: ")
         os.write(tty, CTRL_D)
         screen += read_rest(tty)
@@ -191,7 +179,7 @@ def test_ctrl_d_at_the_token_prompt_is_exit_2_nothing_written(
     assert "no token given (end of input at the prompt); nothing was written" in text
     assert "Aborted" not in text and "pbpaste" not in text
     assert b"Paste GH_PAT token: \r\n" in screen
-    assert hub.requests == []
+    assert case.hub.requests == []
 
 
 def test_an_empty_token_at_the_prompt_gets_no_pipe_hint(

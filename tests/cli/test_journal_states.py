@@ -29,6 +29,7 @@ from tests.support.rotation import (
     ROTATION_OPERATOR_TOKEN,
     TARGETS,
     NoLeak,
+    RotationCase,
     names,
     secret_path,
     write_graph,
@@ -107,16 +108,10 @@ def row(screen: str, repository: str) -> str:
 
 @pytest.mark.slow
 def test_journal_says_running_while_a_live_rotation_holds_the_lock(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    tmp_path: Path,
-    assert_no_leak: NoLeak,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
-    with held_rotation(rotate_args, hub, new_token, journal_path) as process:
-        shown = ccat("pat", "journal", "--journal", str(journal_path))
+    with held_rotation(rotate_args, case.hub, case.token, case.journal) as process:
+        shown = ccat("pat", "journal", "--journal", str(case.journal))
         process.send_signal(signal.SIGTERM)
         stdout, stderr = process.communicate(timeout=30)
     assert shown.exit_code == 0, shown.output
@@ -132,21 +127,15 @@ def test_journal_says_running_while_a_live_rotation_holds_the_lock(
 @pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_journal_says_interrupted_after_a_signal(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    tmp_path: Path,
-    signum: signal.Signals,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, signum: signal.Signals
 ) -> None:
-    with held_rotation(rotate_args, hub, new_token, journal_path) as process:
+    with held_rotation(rotate_args, case.hub, case.token, case.journal) as process:
         process.send_signal(signum)
         process.communicate(timeout=30)
     assert process.returncode == 128 + signum
-    shown = ccat("pat", "journal", "--journal", str(journal_path))
+    shown = ccat("pat", "journal", "--journal", str(case.journal))
     assert shown.exit_code == 0, shown.output
-    run = current_run(journal_path)
+    run = current_run(case.journal)
     assert run is not None and run.state == "interrupted" and run.finished_at is not None
     assert header(shown.stdout, "State").startswith("interrupted (stopped by a signal;")
     assert header(shown.stdout, "Finished") == run.finished_at
@@ -158,20 +147,15 @@ def test_journal_says_interrupted_after_a_signal(
 
 @pytest.mark.slow
 def test_journal_says_crashed_after_a_kill(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    tmp_path: Path,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase
 ) -> None:
-    with held_rotation(rotate_args, hub, new_token, journal_path) as process:
+    with held_rotation(rotate_args, case.hub, case.token, case.journal) as process:
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=30)
     assert process.returncode == -signal.SIGKILL
-    run = current_run(journal_path)
+    run = current_run(case.journal)
     assert run is not None and run.state == "running"  # the file cannot know
-    shown = ccat("pat", "journal", "--journal", str(journal_path))
+    shown = ccat("pat", "journal", "--journal", str(case.journal))
     assert shown.exit_code == 0, shown.output
     state = " ".join(shown.stdout.split())
     assert "State crashed (recorded as running, but no process holds the lock" in state

@@ -28,6 +28,7 @@ from tests.support.journals import save_journal
 from tests.support.rotation import (
     ROTATION_OPERATOR_TOKEN,
     TARGETS,
+    RotationCase,
     holding,
     rotation_process,
     write_graph,
@@ -150,7 +151,7 @@ def test_a_write_recorded_after_the_check_is_refused(hub: FakeHub, tmp_path: Pat
 
 @pytest.mark.slow
 def test_a_document_edited_during_a_real_rotation_is_refused_not_emptied(
-    rotation_hub: FakeHub, graph_file: Path, journal_path: Path, new_token: str, tmp_path: Path
+    rotation_hub: FakeHub, case: RotationCase
 ) -> None:
     """Issue 14, defect 4, as found: while a rotation runs, an operator edits the
     journal's document with `jq` (here: adds a note). Its update log still holds the
@@ -158,29 +159,29 @@ def test_a_document_edited_during_a_real_rotation_is_refused_not_emptied(
     the edited document alone (1 updated and 5 in flight became 0 and 0). Now
     `ccat pat journal` refuses it while the log says otherwise, and the rotation, which
     folds from what it knows, leaves a journal that tells the whole truth."""
-    log = journal_path.with_name(journal_path.name + ".log")
-    args = ["pat", "rotate", "--yes", "--graph", str(graph_file), "--api-url", rotation_hub.url]
-    args += ["--journal", str(journal_path), "--write-interval", "0.4", "--concurrency", "1"]
-    with rotation_process(args, rotation_hub, new_token, tmp_path) as process:
+    log = case.journal.with_name(case.journal.name + ".log")
+    args = ["pat", "rotate", "--yes", "--graph", str(case.graph), "--api-url", rotation_hub.url]
+    args += ["--journal", str(case.journal), "--write-interval", "0.4", "--concurrency", "1"]
+    with rotation_process(args, rotation_hub, case.token, case.tmp_path) as process:
         deadline = time.monotonic() + 30
         while not (log.exists() and log.read_bytes().count(b"\n") >= 3):
             assert time.monotonic() < deadline and process.poll() is None, "no updates logged"
             time.sleep(0.01)
         edited = subprocess.run(
-            ["jq", '.note = "checked by bob"', str(journal_path)],
+            ["jq", '.note = "checked by bob"', str(case.journal)],
             capture_output=True,
             check=True,
         ).stdout
-        replacement = journal_path.with_name("edited.json")
+        replacement = case.journal.with_name("edited.json")
         replacement.write_bytes(edited)
-        os.replace(replacement, journal_path)
+        os.replace(replacement, case.journal)
 
-        journal_args = ["pat", "journal", "--json", "--journal", str(journal_path)]
+        journal_args = ["pat", "journal", "--json", "--journal", str(case.journal)]
         shown = subprocess.run(
             [sys.executable, "-m", "ccat", *journal_args],
             capture_output=True,
             text=True,
-            env=child_env(OPERATOR, tmp_path),
+            env=child_env(OPERATOR, case.tmp_path),
             timeout=60,
         )
         still_running = process.poll() is None
@@ -189,11 +190,11 @@ def test_a_document_edited_during_a_real_rotation_is_refused_not_emptied(
     assert shown.returncode == 2, shown.stdout
     assert shown.stdout == ""
     said = " ".join(shown.stderr.split())
-    assert f"journal {journal_path} is damaged: it no longer matches its update log" in said
+    assert f"journal {case.journal} is damaged: it no longer matches its update log" in said
     assert "mv " in said
     assert process.returncode == 0, err
     # The rotation's closing save is the truth from its memory: every target updated.
-    run = Journal(journal_path).load().current
+    run = Journal(case.journal).load().current
     assert run is not None and run.state == "completed"
     assert run.updated() == list(TARGETS)
-    assert holding(rotation_hub, new_token) == set(TARGETS)
+    assert holding(rotation_hub, case.token) == set(TARGETS)

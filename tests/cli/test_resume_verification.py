@@ -22,6 +22,7 @@ from tests.support.rotation import (
     FORBIDDEN,
     SECRET,
     NoLeak,
+    RotationCase,
     current,
     holding,
     names,
@@ -61,22 +62,16 @@ def claim_updated(journal_path: Path, repositories: list[str]) -> None:
 
 
 def test_resume_writes_again_what_github_does_not_hold_and_skips_what_it_does(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    assert_no_leak: NoLeak,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
-    stopped = stop_at(ccat, rotate_args, hub, new_token, targets[3])
-    assert current(journal_path).updated() == targets[:3]
+    stopped = stop_at(ccat, rotate_args, case.hub, case.token, case.targets[3])
+    assert current(case.journal).updated() == case.targets[:3]
     # targets[1] was updated by the run, then an older value was restored over it;
     # targets[5] and targets[6] are claimed by hand: one holds an old value, one nothing.
-    hub.set_secret(targets[1], SECRET, "restored", updated_at=LONG_AGO)
-    hub.set_secret(targets[5], SECRET, "old", updated_at=LONG_AGO)
-    claim_updated(journal_path, [targets[5], targets[6]])
-    hub.reset_log()
+    case.hub.set_secret(case.targets[1], SECRET, "restored", updated_at=LONG_AGO)
+    case.hub.set_secret(case.targets[5], SECRET, "old", updated_at=LONG_AGO)
+    claim_updated(case.journal, [case.targets[5], case.targets[6]])
+    case.hub.reset_log()
 
     resumed = ccat(
         *rotate_args,
@@ -85,71 +80,64 @@ def test_resume_writes_again_what_github_does_not_hold_and_skips_what_it_does(
         "0",
         "--concurrency",
         "1",
-        input=new_token + "\n",
+        input=case.token + "\n",
     )
 
     assert resumed.exit_code == 0, resumed.output
-    genuine = [targets[0], targets[2]]
-    written = [t for t in targets if t not in genuine]
-    assert put_repositories(hub) == written  # in the graph's order
+    genuine = [case.targets[0], case.targets[2]]
+    written = [t for t in case.targets if t not in genuine]
+    assert put_repositories(case.hub) == written  # in the graph's order
     # What is written again is proven as any write: its key, the new token's reach.
     for endpoint in ("secrets/public-key", "runs"):
-        asked = {r.path for r in hub.requests if r.path.endswith(f"/actions/{endpoint}")}
+        asked = {r.path for r in case.hub.requests if r.path.endswith(f"/actions/{endpoint}")}
         assert asked == {f"/repos/{t}/actions/{endpoint}" for t in written}
-    verified = sorted(r.path for r in hub.requests if r.path.endswith("/actions/secrets"))
+    verified = sorted(r.path for r in case.hub.requests if r.path.endswith("/actions/secrets"))
     assert verified == sorted(
-        f"/repos/{t}/actions/secrets" for t in [*genuine, targets[1], targets[5], targets[6]]
+        f"/repos/{t}/actions/secrets"
+        for t in [*genuine, case.targets[1], case.targets[5], case.targets[6]]
     )
-    assert holding(hub, new_token) == set(targets)
-    finished = current(journal_path)
-    assert finished.state == "completed" and finished.updated() == targets
+    assert holding(case.hub, case.token) == set(case.targets)
+    finished = current(case.journal)
+    assert finished.state == "completed" and finished.updated() == case.targets
     said = " ".join(resumed.output.split())
-    for redone in (targets[1], targets[5]):
+    for redone in (case.targets[1], case.targets[5]):
         assert (
             f"{redone}: recorded as updated, but GitHub's value dates from {LONG_AGO}, "
             "before that write: set again"
         ) in said
-    assert f"{targets[6]}: recorded as updated, but GitHub has no such secret: set again" in said
+    assert (
+        f"{case.targets[6]}: recorded as updated, but GitHub has no such secret: set again" in said
+    )
     for skipped in genuine:
         assert f"{skipped}: recorded" not in said
     assert_no_leak(stopped.stdout, stopped.stderr, resumed.stdout, resumed.stderr)
 
 
 def test_resume_verification_that_fails_writes_nothing(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
+    ccat: Ccat, rotate_args: list[str], case: RotationCase
 ) -> None:
-    stop_at(ccat, rotate_args, hub, new_token, targets[3])
-    before = journal_path.read_bytes()
-    hub.add_fault(Fault("GET", f"/repos/{targets[2]}/actions/secrets", status=403, count=None))
-    hub.reset_log()
+    stop_at(ccat, rotate_args, case.hub, case.token, case.targets[3])
+    before = case.journal.read_bytes()
+    case.hub.add_fault(
+        Fault("GET", f"/repos/{case.targets[2]}/actions/secrets", status=403, count=None)
+    )
+    case.hub.reset_log()
 
-    resumed = ccat(*rotate_args, "--resume", "--write-interval", "0", input=new_token + "\n")
+    resumed = ccat(*rotate_args, "--resume", "--write-interval", "0", input=case.token + "\n")
 
     assert resumed.exit_code == 1, resumed.output
-    assert f"{targets[2]}: checking the recorded write: HTTP 403" in resumed.stderr
-    assert put_repositories(hub) == []
-    assert journal_path.read_bytes() == before
+    assert f"{case.targets[2]}: checking the recorded write: HTTP 403" in resumed.stderr
+    assert put_repositories(case.hub) == []
+    assert case.journal.read_bytes() == before
 
 
 def test_a_resumed_run_writes_in_the_order_of_the_graph_as_it_is_now(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    assert_no_leak: NoLeak,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
-    stop_at(ccat, rotate_args, hub, new_token, targets[3])
-    reordered = list(reversed(targets[1:]))  # system-integration stays first (SPEC §2.1)
-    write_graph(graph_file, names(reordered))
-    hub.reset_log()
+    stop_at(ccat, rotate_args, case.hub, case.token, case.targets[3])
+    reordered = list(reversed(case.targets[1:]))  # system-integration stays first (SPEC §2.1)
+    write_graph(case.graph, names(reordered))
+    case.hub.reset_log()
 
     resumed = ccat(
         *rotate_args,
@@ -158,13 +146,13 @@ def test_a_resumed_run_writes_in_the_order_of_the_graph_as_it_is_now(
         "0",
         "--concurrency",
         "1",
-        input=new_token + "\n",
+        input=case.token + "\n",
     )
 
     assert resumed.exit_code == 0, resumed.output
-    assert put_repositories(hub) == [t for t in reordered if t not in targets[:3]]
-    finished = current(journal_path)
-    assert [t.repository for t in finished.targets] == [targets[0], *reordered]
+    assert put_repositories(case.hub) == [t for t in reordered if t not in case.targets[:3]]
+    finished = current(case.journal)
+    assert [t.repository for t in finished.targets] == [case.targets[0], *reordered]
     assert finished.state == "completed"
-    assert holding(hub, new_token) == set(targets)
+    assert holding(case.hub, case.token) == set(case.targets)
     assert_no_leak(resumed.stdout, resumed.stderr)

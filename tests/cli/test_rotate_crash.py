@@ -11,14 +11,19 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from typer.testing import Result
 
-from ccat.fakehub import FakeHub
 from ccat.pat.journal import Journal
-from tests.support.rotation import NoLeak, holding, put_repositories, puts, rotation_process
+from tests.support.rotation import (
+    NoLeak,
+    RotationCase,
+    holding,
+    put_repositories,
+    puts,
+    rotation_process,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -43,108 +48,94 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
 def test_a_killed_rotation_leaves_a_true_journal_and_resume_finishes_it(
     ccat: Ccat,
     rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    tmp_path: Path,
+    case: RotationCase,
     assert_no_leak: NoLeak,
     writes: int,
     delay: float,
 ) -> None:
-    hub.latency = 0.1
+    case.hub.latency = 0.1
     with rotation_process(
-        rotate_args, hub, new_token, tmp_path, "--write-interval", "0.3"
+        rotate_args, case.hub, case.token, case.tmp_path, "--write-interval", "0.3"
     ) as process:
-        wait_for(lambda: len(puts(hub)) >= writes or process.poll() is not None)
+        wait_for(lambda: len(puts(case.hub)) >= writes or process.poll() is not None)
         time.sleep(delay)
         assert process.poll() is None, "the rotation ended before it could be killed"
         process.send_signal(signal.SIGKILL)
         stdout, stderr = process.communicate(timeout=10)
     assert process.returncode == -signal.SIGKILL
 
-    run = Journal(journal_path).load().current  # it parses
+    run = Journal(case.journal).load().current  # it parses
     assert run is not None and run.state == "running"
-    assert set(run.updated()) <= holding(hub, new_token)
-    assert writes - 1 <= len(run.updated()) < len(targets)
-    assert run.updated() == targets[: len(run.updated())]
+    assert set(run.updated()) <= holding(case.hub, case.token)
+    assert writes - 1 <= len(run.updated()) < len(case.targets)
+    assert run.updated() == case.targets[: len(run.updated())]
     in_flight = [t for t in run.targets if t.started_at is not None and t.finished_at is None]
     assert len(in_flight) <= 1
-    shown = ccat("pat", "journal", "--journal", str(journal_path))
+    shown = ccat("pat", "journal", "--journal", str(case.journal))
     assert shown.exit_code == 0, shown.output
     assert shown.stdout.count("│ ? in flight ") == len(in_flight)
     assert ("in flight, outcome unknown" in shown.stdout) == bool(in_flight)
     # A write the dead process had in flight may still be answered (and logged) now.
     resumed_at = time.monotonic()
 
-    resumed = ccat(*rotate_args, "--resume", "--write-interval", "0", input=new_token + "\n")
+    resumed = ccat(*rotate_args, "--resume", "--write-interval", "0", input=case.token + "\n")
 
     assert resumed.exit_code == 0, resumed.output
-    assert sorted(put_repositories(hub, resumed_at)) == sorted(set(targets) - set(run.updated()))
-    assert holding(hub, new_token) == set(targets)
-    finished = Journal(journal_path).load().current
+    assert sorted(put_repositories(case.hub, resumed_at)) == sorted(
+        set(case.targets) - set(run.updated())
+    )
+    assert holding(case.hub, case.token) == set(case.targets)
+    finished = Journal(case.journal).load().current
     assert finished is not None and finished.run_id == run.run_id
     assert finished.state == "completed"
     assert_no_leak(stdout, stderr, shown.stdout, resumed.stdout, resumed.stderr)
 
 
 def test_a_second_rotation_is_refused_while_the_first_one_runs(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    tmp_path: Path,
-    assert_no_leak: NoLeak,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
     with rotation_process(
-        rotate_args, hub, new_token, tmp_path, "--write-interval", "0.2"
+        rotate_args, case.hub, case.token, case.tmp_path, "--write-interval", "0.2"
     ) as first:
-        wait_for(lambda: len(puts(hub)) >= 1 or first.poll() is not None)
-        second = ccat(*rotate_args, "--write-interval", "0", input=new_token + "\n")
+        wait_for(lambda: len(puts(case.hub)) >= 1 or first.poll() is not None)
+        second = ccat(*rotate_args, "--write-interval", "0", input=case.token + "\n")
         stdout, stderr = first.communicate(timeout=30)
 
     assert second.exit_code == 2, second.output
-    assert f"another rotation holds the journal lock {journal_path}.lock" in second.stderr
+    assert f"another rotation holds the journal lock {case.journal}.lock" in second.stderr
     assert f"pid {first.pid} " in second.stderr
     assert first.returncode == 0, stderr
-    assert sorted(put_repositories(hub)) == sorted(targets)  # once each: all from the first
-    document = Journal(journal_path).load()
+    assert sorted(put_repositories(case.hub)) == sorted(
+        case.targets
+    )  # once each: all from the first
+    document = Journal(case.journal).load()
     assert document.current is not None and document.current.state == "completed"
     assert document.history == []  # the refused rotation left no run behind
     assert_no_leak(stdout, stderr, second.stdout, second.stderr)
 
 
 def test_ctrl_c_mid_rotation_exits_130_and_says_how_to_finish(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    tmp_path: Path,
-    assert_no_leak: NoLeak,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
-    hub.latency = 0.1
+    case.hub.latency = 0.1
     with rotation_process(
-        rotate_args, hub, new_token, tmp_path, "--write-interval", "0.3"
+        rotate_args, case.hub, case.token, case.tmp_path, "--write-interval", "0.3"
     ) as process:
-        wait_for(lambda: len(puts(hub)) >= 2 or process.poll() is not None)
+        wait_for(lambda: len(puts(case.hub)) >= 2 or process.poll() is not None)
         assert process.poll() is None, "the rotation ended before it could be interrupted"
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=10)
     assert process.returncode == 130, stderr
     assert "interrupted" in stderr and "ccat pat rotate --resume" in stderr
     assert "Traceback" not in stderr
-    run = Journal(journal_path).load().current
+    run = Journal(case.journal).load().current
     assert run is not None and run.state == "interrupted" and run.finished_at is not None
-    assert run.updated() and set(run.updated()) <= holding(hub, new_token)
+    assert run.updated() and set(run.updated()) <= holding(case.hub, case.token)
     # The report lists exactly what the journal says was updated.
     for repository in run.updated():
         assert f"✓ {repository}" in stderr
 
-    resumed = ccat(*rotate_args, "--resume", "--write-interval", "0", input=new_token + "\n")
+    resumed = ccat(*rotate_args, "--resume", "--write-interval", "0", input=case.token + "\n")
     assert resumed.exit_code == 0, resumed.output
-    assert holding(hub, new_token) == set(targets)
+    assert holding(case.hub, case.token) == set(case.targets)
     assert_no_leak(stdout, stderr, resumed.stdout, resumed.stderr)

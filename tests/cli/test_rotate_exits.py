@@ -33,6 +33,7 @@ from ccat.pat.journal import Journal
 from tests.support.environment import child_env
 from tests.support.rotation import (
     NoLeak,
+    RotationCase,
     holding,
     names,
     puts,
@@ -79,35 +80,33 @@ def assert_journal_claims_no_more(journal: Path, hub: FakeHub, token: str) -> No
 
 @pytest.mark.slow
 def test_a_journal_folder_gone_mid_rotation_gives_the_lists_and_exit_1(
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    tmp_path: Path,
-    assert_no_leak: NoLeak,
+    rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
-    hub.latency = 0.3
-    folder = journal_path.parent
+    case.hub.latency = 0.3
+    folder = case.journal.parent
     one_at_a_time = ("--concurrency", "1")
-    with rotation_process(rotate_args, hub, new_token, tmp_path, *PACED, *one_at_a_time) as process:
+    with rotation_process(
+        rotate_args, case.hub, case.token, case.tmp_path, *PACED, *one_at_a_time
+    ) as process:
         # While the third write is in flight (journaled as started, not finished).
-        wait_for(lambda: in_flight(journal_path, targets[2]) or process.poll() is not None)
+        wait_for(lambda: in_flight(case.journal, case.targets[2]) or process.poll() is not None)
         folder.rename(folder.with_name("moved-away"))
         folder.write_text("not a directory")
         stdout, stderr = process.communicate(timeout=60)
 
     assert process.returncode == 1, stderr
-    document = assert_exact_report(stdout, stderr, hub, new_token, targets)
+    document = assert_exact_report(stdout, stderr, case.hub, case.token, case.targets)
     assert document["outcome"] == "stopped"
     assert "Not a directory" in document["journal_error"]
     assert "The journal could not be written" in stderr
     assert "nothing was written" not in stderr
     # The third write's answer came after the folder went: known, not journaled.
-    assert document["updated"] == targets[:3] and document["not_in_journal"] == targets[2:3]
-    assert f"Not in the journal: {targets[2]}" in stderr
+    assert (
+        document["updated"] == case.targets[:3] and document["not_in_journal"] == case.targets[2:3]
+    )
+    assert f"Not in the journal: {case.targets[2]}" in stderr
     assert_journal_claims_no_more(
-        folder.with_name("moved-away") / journal_path.name, hub, new_token
+        folder.with_name("moved-away") / case.journal.name, case.hub, case.token
     )
     assert_no_leak(stdout, stderr)
 
@@ -125,48 +124,43 @@ def size_limited(limit: int) -> list[str]:
 
 @pytest.mark.slow
 def test_a_journal_at_the_file_size_limit_mid_rotation_gives_the_lists_and_exit_1(
-    hub: FakeHub, new_token: str, targets: list[str], tmp_path: Path, assert_no_leak: NoLeak
+    case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
     # The graph by a relative name, so that the journal's size does not depend on the
     # test's folder: it starts at about 2.3 kB and its update log grows by about 280
     # bytes per line (two per write), so 2.9 kB is reached around the fifth write.
-    write_graph(tmp_path / "graph.yml", names(targets[1:]))
-    journal = tmp_path / "state" / "journal.json"
-    args = ["pat", "rotate", "--yes", "--graph", "graph.yml", "--api-url", hub.url]
+    write_graph(case.tmp_path / "graph.yml", names(case.targets[1:]))
+    journal = case.tmp_path / "state" / "journal.json"
+    args = ["pat", "rotate", "--yes", "--graph", "graph.yml", "--api-url", case.hub.url]
     done = subprocess.run(
         [*size_limited(2900)[0:3], *args, "--journal", str(journal), *PACED],
-        input=new_token + "\n",
+        input=case.token + "\n",
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
-        cwd=tmp_path,
-        env=child_env(hub.operator_token, tmp_path),
+        cwd=case.tmp_path,
+        env=child_env(case.hub.operator_token, case.tmp_path),
     )
 
     assert done.returncode == 1, done.stderr
-    document = assert_exact_report(done.stdout, done.stderr, hub, new_token, targets)
+    document = assert_exact_report(done.stdout, done.stderr, case.hub, case.token, case.targets)
     assert (
         "File too large" in document["journal_error"]
         or "short write" in (document["journal_error"])
     )
-    assert_journal_claims_no_more(journal, hub, new_token)
+    assert_journal_claims_no_more(journal, case.hub, case.token)
     assert_no_leak(done.stdout, done.stderr)
 
 
 @pytest.mark.slow
 def test_a_reader_gone_from_stderr_mid_rotation_does_not_stop_it(
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    tmp_path: Path,
+    rotate_args: list[str], case: RotationCase
 ) -> None:
     # `… 2>&1 | head` gone mid-run: rich used to answer the broken pipe with
     # SystemExit(1) from inside a write (the run left `running`, no report) after
     # pointing stdout at /dev/null. Now stderr goes quiet and the rotation finishes.
-    hub.latency = 0.05
+    case.hub.latency = 0.05
     read_end, write_end = os.pipe()
     process = subprocess.Popen(
         [sys.executable, "-m", "ccat", *rotate_args, *PACED],
@@ -174,14 +168,14 @@ def test_a_reader_gone_from_stderr_mid_rotation_does_not_stop_it(
         stdout=subprocess.PIPE,
         stderr=write_end,
         text=True,
-        env=child_env(hub.operator_token, tmp_path),
+        env=child_env(case.hub.operator_token, case.tmp_path),
     )
     os.close(write_end)
     try:
         assert process.stdin is not None
-        process.stdin.write(new_token + "\n")
+        process.stdin.write(case.token + "\n")
         process.stdin.flush()
-        wait_for(lambda: len(puts(hub)) >= 2 or process.poll() is not None)
+        wait_for(lambda: len(puts(case.hub)) >= 2 or process.poll() is not None)
         os.close(read_end)
         stdout, _ = process.communicate(timeout=60)
     finally:
@@ -191,38 +185,32 @@ def test_a_reader_gone_from_stderr_mid_rotation_does_not_stop_it(
 
     assert process.returncode == 0
     document = json.loads(stdout)
-    assert document["outcome"] == "completed" and document["updated"] == targets
-    assert holding(hub, new_token) == set(targets)
-    run = Journal(journal_path).load().current
+    assert document["outcome"] == "completed" and document["updated"] == case.targets
+    assert holding(case.hub, case.token) == set(case.targets)
+    run = Journal(case.journal).load().current
     assert run is not None and run.state == "completed"
 
 
 @pytest.mark.slow
 def test_rotate_json_interrupted_mid_write_prints_the_report(
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    tmp_path: Path,
-    assert_no_leak: NoLeak,
+    rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
-    hub.latency = 0.1
-    with rotation_process(rotate_args, hub, new_token, tmp_path, *PACED) as process:
-        wait_for(lambda: len(puts(hub)) >= 2 or process.poll() is not None)
+    case.hub.latency = 0.1
+    with rotation_process(rotate_args, case.hub, case.token, case.tmp_path, *PACED) as process:
+        wait_for(lambda: len(puts(case.hub)) >= 2 or process.poll() is not None)
         assert process.poll() is None
         process.send_signal(signal.SIGTERM)
         stdout, stderr = process.communicate(timeout=30)
 
     assert process.returncode == 143, stderr
     document = json.loads(stdout)
-    run = Journal(journal_path).load().current
+    run = Journal(case.journal).load().current
     assert run is not None and run.state == "interrupted"
     assert document["outcome"] == "interrupted" and document["interrupted_by"] == "SIGTERM"
     assert document["run_id"] == run.run_id
     assert document["updated"] == run.updated() and document["not_updated"] == run.not_updated()
     assert report_list(stderr, "Already updated") == run.updated()
-    assert set(run.updated()) <= holding(hub, new_token)
+    assert set(run.updated()) <= holding(case.hub, case.token)
     assert_no_leak(stdout, stderr)
 
 
@@ -242,25 +230,19 @@ class BreaksOnTheThirdWrite(io.StringIO):
 
 
 def test_an_error_nobody_expected_after_the_first_write_gives_the_lists_and_exit_1(
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    tmp_path: Path,
-    assert_no_leak: NoLeak,
+    case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
     stdout, stderr = io.StringIO(), BreaksOnTheThirdWrite()
     terminal = Terminal(
         out=Console(file=stdout, width=200, no_color=True),
         err=Console(file=stderr, width=200, no_color=True),
         stdin_is_terminal=False,
-        env=child_env(hub.operator_token, tmp_path),
-        stdin=io.StringIO(new_token + "\n"),
+        env=child_env(case.hub.operator_token, case.tmp_path),
+        stdin=io.StringIO(case.token + "\n"),
     )
     args = RotateArgs(
-        ConnectionArgs(graph=graph_file, api_url=hub.url, concurrency=1),
-        journal=journal_path,
+        ConnectionArgs(graph=case.graph, api_url=case.hub.url, concurrency=1),
+        journal=case.journal,
         yes=True,
         write_interval=0,
         json=True,
@@ -272,10 +254,10 @@ def test_an_error_nobody_expected_after_the_first_write_gives_the_lists_and_exit
     document = json.loads(stdout.getvalue())
     assert document["outcome"] == "stopped"
     assert document["error"] == "unexpected RuntimeError"
-    assert document["updated"] == targets[:3] and document["not_updated"] == targets[3:]
+    assert document["updated"] == case.targets[:3] and document["not_updated"] == case.targets[3:]
     assert "error: unexpected RuntimeError during the writes" in stderr.getvalue()
-    assert report_list(stderr.getvalue(), "Already updated") == targets[:3]
-    run = Journal(journal_path).load().current
-    assert run is not None and run.state == "stopped" and run.updated() == targets[:3]
-    assert set(targets[:3]) <= holding(hub, new_token) <= set(targets[:4])
+    assert report_list(stderr.getvalue(), "Already updated") == case.targets[:3]
+    run = Journal(case.journal).load().current
+    assert run is not None and run.state == "stopped" and run.updated() == case.targets[:3]
+    assert set(case.targets[:3]) <= holding(case.hub, case.token) <= set(case.targets[:4])
     assert_no_leak(stdout.getvalue(), stderr.getvalue())

@@ -20,6 +20,7 @@ from tests.support.rotation import (
     FORBIDDEN,
     SECRET,
     NoLeak,
+    RotationCase,
     current,
     holding,
     put_repositories,
@@ -41,17 +42,15 @@ def checked(hub: FakeHub) -> set[str]:
     return {repository_of(r) for r in hub.requests if r.path.startswith("/repos/")}
 
 
-def test_status_checks_only_the_selection_in_any_spelling(
-    ccat: Ccat, hub: FakeHub, graph_file: Path, journal_path: Path, targets: list[str]
-) -> None:
-    for repository in targets:
-        hub.set_secret(repository, SECRET, "value")
-    args = [*status_args(graph_file, hub, journal_path), "--json"]
+def test_status_checks_only_the_selection_in_any_spelling(ccat: Ccat, case: RotationCase) -> None:
+    for repository in case.targets:
+        case.hub.set_secret(repository, SECRET, "value")
+    args = [*status_args(case.graph, case.hub, case.journal), "--json"]
     result = ccat(*args, "--repo", "OPS-DB-api", "--repo", "ccatobs/ops-db", "--repo", "ops-db")
     assert result.exit_code == 0, result.output
     listed = [entry["repository"] for entry in json.loads(result.stdout)["repositories"]]
     assert listed == ["ccatobs/ops-db", "ccatobs/ops-db-api"]  # graph order, once each
-    assert checked(hub) == set(listed)
+    assert checked(case.hub) == set(listed)
 
 
 @pytest.mark.parametrize(
@@ -63,29 +62,24 @@ def test_status_checks_only_the_selection_in_any_spelling(
     ],
 )
 def test_an_unknown_name_is_exit_2_with_a_suggestion_and_no_request(
-    ccat: Ccat, hub: FakeHub, graph_file: Path, journal_path: Path, name: str, hint: str
+    ccat: Ccat, case: RotationCase, name: str, hint: str
 ) -> None:
     for command in ("status", "rotate"):
-        args = ["pat", command, "--graph", str(graph_file), "--api-url", hub.url]
+        args = ["pat", command, "--graph", str(case.graph), "--api-url", case.hub.url]
         result = ccat(*args, "--repo", name, input="\n")
         assert result.exit_code == 2, result.output
         said = " ".join(result.stderr.split())
         assert f"--repo {name!r} is not a repository of the dependency graph" in said
         assert hint in said
-    assert hub.requests == []
+    assert case.hub.requests == []
 
 
 def test_status_of_a_selection_never_says_safe_to_revoke(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase
 ) -> None:
-    done = ccat(*rotate_args, "--yes", "--write-interval", "0", input=new_token + "\n")
+    done = ccat(*rotate_args, "--yes", "--write-interval", "0", input=case.token + "\n")
     assert done.exit_code == 0, done.output
-    args = [*status_args(graph_file, hub, journal_path), "--journal", str(journal_path)]
+    args = [*status_args(case.graph, case.hub, case.journal), "--journal", str(case.journal)]
     whole = ccat(*args)
     assert "safe to revoke" in " ".join(whole.stdout.split())  # the whole graph: it is
     part = ccat(*args, "--repo", "ops-db")
@@ -95,17 +89,10 @@ def test_status_of_a_selection_never_says_safe_to_revoke(
 
 
 def test_rotate_a_selection_records_it_and_status_reasons_about_the_whole_graph(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    assert_no_leak: NoLeak,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
-    for repository in targets:
-        hub.set_secret(repository, SECRET, "previous", updated_at=OLD)
+    for repository in case.targets:
+        case.hub.set_secret(repository, SECRET, "previous", updated_at=OLD)
     selected = ["ccatobs/ops-db", "ccatobs/web"]
     result = ccat(
         *rotate_args,
@@ -116,12 +103,12 @@ def test_rotate_a_selection_records_it_and_status_reasons_about_the_whole_graph(
         "web",
         "--repo",
         "ops-db",
-        input=new_token + "\n",
+        input=case.token + "\n",
     )
     assert result.exit_code == 0, result.output
-    assert sorted(put_repositories(hub)) == selected
-    assert holding(hub, new_token) == set(selected)
-    run = current(journal_path)
+    assert sorted(put_repositories(case.hub)) == selected
+    assert holding(case.hub, case.token) == set(selected)
+    run = current(case.journal)
     assert run.state == "completed"
     assert run.selection == selected and [t.repository for t in run.targets] == selected
     said = " ".join(result.output.split())
@@ -130,7 +117,7 @@ def test_rotate_a_selection_records_it_and_status_reasons_about_the_whole_graph(
     assert "revoke the previous token only once ccat pat status says" in said
 
     # Status over the whole graph: the six left out still hold the previous token.
-    args = [*status_args(graph_file, hub, journal_path), "--journal", str(journal_path)]
+    args = [*status_args(case.graph, case.hub, case.journal), "--journal", str(case.journal)]
     status = ccat(*args, "--json")
     assert status.exit_code == 0, status.output
     document = json.loads(status.stdout)
@@ -139,11 +126,11 @@ def test_rotate_a_selection_records_it_and_status_reasons_about_the_whole_graph(
         for entry in document["repositories"]
         if any(w["kind"] == "missed" for w in entry.get("warnings", []))
     }
-    assert missed == set(targets) - set(selected)
+    assert missed == set(case.targets) - set(selected)
     assert "safe to revoke" not in status.stdout + status.stderr
     assert ccat(*args, "--strict").exit_code == 1
 
-    journal = ccat("pat", "journal", "--journal", str(journal_path))
+    journal = ccat("pat", "journal", "--journal", str(case.journal))
     assert "Selection" in journal.stdout
     assert "2 repositories chosen with --repo: ccatobs/ops-db, ccatobs/web" in " ".join(
         journal.stdout.split()
@@ -152,81 +139,72 @@ def test_rotate_a_selection_records_it_and_status_reasons_about_the_whole_graph(
 
 
 def test_resume_a_selection_finishes_part_of_a_stopped_run(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    assert_no_leak: NoLeak,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
-    failing = targets[3]
-    hub.add_fault(Fault("PUT", secret_path(failing), status=403, count=None, message=FORBIDDEN))
+    failing = case.targets[3]
+    case.hub.add_fault(
+        Fault("PUT", secret_path(failing), status=403, count=None, message=FORBIDDEN)
+    )
     args = [*rotate_args, "--yes", "--write-interval", "0", "--concurrency", "1"]
-    stopped = ccat(*args, input=new_token + "\n")
+    stopped = ccat(*args, input=case.token + "\n")
     assert stopped.exit_code == 1
     # The failing repository cannot be fixed now: finish two of the others.
-    later = [targets[5], targets[6]]
-    hub.reset_log()
-    part = ccat(*args, "--resume", "--repo", later[1], "--repo", later[0], input=new_token + "\n")
+    later = [case.targets[5], case.targets[6]]
+    case.hub.reset_log()
+    part = ccat(*args, "--resume", "--repo", later[1], "--repo", later[0], input=case.token + "\n")
     assert part.exit_code == 0, part.output
-    assert put_repositories(hub) == later
-    run = current(journal_path)
+    assert put_repositories(case.hub) == later
+    run = current(case.journal)
     assert run.state == "stopped" and run.selection is None
     assert {t.repository for t in run.targets if t.state != "updated"} == {
         failing,
-        targets[4],
-        targets[7],
+        case.targets[4],
+        case.targets[7],
     }
     said = " ".join(part.output.split())
     assert "The run is still unfinished: 3 of its repositories are not updated" in said
     assert "revoke neither" in said
-    hub.clear_faults()
-    done = ccat(*args, "--resume", input=new_token + "\n")
+    case.hub.clear_faults()
+    done = ccat(*args, "--resume", input=case.token + "\n")
     assert done.exit_code == 0, done.output
-    assert holding(hub, new_token) == set(targets)
+    assert holding(case.hub, case.token) == set(case.targets)
     assert_no_leak(stopped.output, part.output, done.output)
 
 
 def test_resume_refuses_a_repository_outside_the_runs_selection(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    new_token: str,
-    targets: list[str],
+    ccat: Ccat, rotate_args: list[str], case: RotationCase
 ) -> None:
-    hub.add_fault(Fault("PUT", secret_path(targets[2]), status=403, message=FORBIDDEN))
+    case.hub.add_fault(Fault("PUT", secret_path(case.targets[2]), status=403, message=FORBIDDEN))
     args = [*rotate_args, "--yes", "--write-interval", "0", "--concurrency", "1"]
-    first = ccat(*args, "--repo", targets[1], "--repo", targets[2], input=new_token + "\n")
+    first = ccat(
+        *args, "--repo", case.targets[1], "--repo", case.targets[2], input=case.token + "\n"
+    )
     assert first.exit_code == 1
-    hub.reset_log()
-    outside = ccat(*args, "--resume", "--repo", targets[5], input=new_token + "\n")
+    case.hub.reset_log()
+    outside = ccat(*args, "--resume", "--repo", case.targets[5], input=case.token + "\n")
     assert outside.exit_code == 2, outside.output
     assert "not a target of the unfinished run" in " ".join(outside.stderr.split())
-    assert put_repositories(hub) == []
+    assert put_repositories(case.hub) == []
     # Resumed without --repo, the selection run stays a selection: the graph's other
     # repositories do not join it.
-    resumed = ccat(*args, "--resume", input=new_token + "\n")
+    resumed = ccat(*args, "--resume", input=case.token + "\n")
     assert resumed.exit_code == 0, resumed.output
-    assert put_repositories(hub) == [targets[2]]
+    assert put_repositories(case.hub) == [case.targets[2]]
 
 
 @pytest.mark.slow
 def test_a_real_process_rotates_only_the_selection(
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    tmp_path: Path,
-    assert_no_leak: NoLeak,
+    case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
-    args = ["pat", "rotate", "--graph", str(graph_file), "--api-url", hub.url]
-    args += ["--journal", str(journal_path), "--yes", "--write-interval", "0"]
-    with rotation_process(args, hub, new_token, tmp_path, "--repo", "planner") as process:
+    args = ["pat", "rotate", "--graph", str(case.graph), "--api-url", case.hub.url]
+    args += ["--journal", str(case.journal), "--yes", "--write-interval", "0"]
+    with rotation_process(
+        args, case.hub, case.token, case.tmp_path, "--repo", "planner"
+    ) as process:
         stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
-    assert put_repositories(hub) == ["ccatobs/planner"]
-    assert current(journal_path).selection == ["ccatobs/planner"]
+    assert put_repositories(case.hub) == ["ccatobs/planner"]
+    assert current(case.journal).selection == ["ccatobs/planner"]
     assert_no_leak(stdout, stderr)
 
 

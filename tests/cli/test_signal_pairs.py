@@ -23,6 +23,7 @@ import pytest
 from ccat.fakehub import FakeHub, Fault
 from ccat.pat.journal import Journal
 from tests.support.rotation import (
+    RotationCase,
     current,
     holding,
     key_path,
@@ -75,56 +76,48 @@ def assert_lock_free(journal_path: Path) -> None:
 
 @pytest.mark.parametrize(("phase", "pair", "gap_ms"), CASES)
 def test_a_second_signal_is_absorbed_until_the_journal_says_interrupted(
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    tmp_path: Path,
-    phase: str,
-    pair: str,
-    gap_ms: int,
+    rotate_args: list[str], case: RotationCase, phase: str, pair: str, gap_ms: int
 ) -> None:
     first, second = PAIRS[pair]
     if phase == "prompt":
         returncode, stdout, stderr = _at_the_prompt(
-            rotate_args, hub, tmp_path, first, second, gap_ms
+            rotate_args, case.hub, case.tmp_path, first, second, gap_ms
         )
     else:
         returncode, stdout, stderr = _in_a_rotation(
             rotate_args,
-            hub,
-            journal_path,
-            new_token,
-            targets,
-            tmp_path,
+            case.hub,
+            case.journal,
+            case.token,
+            case.targets,
+            case.tmp_path,
             phase,
             first,
             second,
             gap_ms,
         )
     assert_clean_end(stderr)
-    assert_lock_free(journal_path)
+    assert_lock_free(case.journal)
     if phase == "completed":
         # Recorded completed: the signals change nothing that is said.
         assert returncode == 0, stderr
         assert "rotated in all 8 repositories" in stdout
         assert "interrupted" not in stderr and "--resume" not in stdout + stderr
-        assert current(journal_path).state == "completed"
-        assert holding(hub, new_token) == set(targets)
+        assert current(case.journal).state == "completed"
+        assert holding(case.hub, case.token) == set(case.targets)
         return
     assert returncode == 128 + first, stderr
     if phase in ("preflight", "prompt"):
         assert f"{NAMES[first]}: stopped before any write; nothing was written." in stderr
-        assert puts(hub) == []
-        assert not journal_path.exists()
+        assert puts(case.hub) == []
+        assert not case.journal.exists()
         return
-    run = current(journal_path)
+    run = current(case.journal)
     assert run.state == "interrupted" and run.finished_at is not None
     assert f"{NAMES[first]}: the rotation was interrupted" in stderr
     assert report_list(stderr, "Already updated") == run.updated()
     assert report_list(stderr, "NOT updated") == run.not_updated()
-    assert set(run.updated()) <= holding(hub, new_token)
+    assert set(run.updated()) <= holding(case.hub, case.token)
 
 
 def _in_a_rotation(

@@ -25,7 +25,7 @@ import pytest
 from typer.testing import Result
 
 from ccat.fakehub import FakeHub, Fault
-from tests.support.rotation import SECRET, current, secret_path
+from tests.support.rotation import SECRET, RotationCase, current, secret_path
 
 Ccat = Callable[..., Result]
 
@@ -132,36 +132,30 @@ def stopped_run(ccat: Ccat, rotate_args: list[str], hub: FakeHub, token: str, at
 
 @pytest.mark.parametrize("output", ["table", "json", "markdown", "github-actions"])
 def test_status_shows_no_server_or_journal_control_character(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    tmp_path: Path,
-    output: str,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, output: str
 ) -> None:
     # A journal with hostile strings (the status reads it for its warnings)...
-    stopped_run(ccat, rotate_args, hub, new_token, targets[4])
-    edit_journal(journal_path, poison)
-    edit_journal(journal_path, complete)
+    stopped_run(ccat, rotate_args, case.hub, case.token, case.targets[4])
+    edit_journal(case.journal, poison)
+    edit_journal(case.journal, complete)
     # ...a hostile error message on a repository's secrets list and on the organisation
     # secrets of a repository without its own secret, and an organisation secret whose
     # fields are hostile.
-    hub.add_fault(Fault("GET", f"/repos/{targets[1]}/actions/secrets", status=403, message=HOSTILE))
-    hub.delete_secret(targets[5], SECRET)
-    hub.add_fault(
+    case.hub.add_fault(
+        Fault("GET", f"/repos/{case.targets[1]}/actions/secrets", status=403, message=HOSTILE)
+    )
+    case.hub.delete_secret(case.targets[5], SECRET)
+    case.hub.add_fault(
         Fault(
             "GET",
-            f"/repos/{targets[5]}/actions/organization-secrets",
+            f"/repos/{case.targets[5]}/actions/organization-secrets",
             status=422,
             message=HOSTILE,
         )
     )
     org_secret = {"name": SECRET + HOSTILE, "created_at": "2026-01-01T00:00:00Z"}
     org_secret.update(updated_at="2026-01-01T00:00:00Z", visibility="all")
-    hub.add_fault(
+    case.hub.add_fault(
         Fault(
             "GET",
             f"/orgs/ccatobs/actions/secrets/{SECRET}",
@@ -169,9 +163,9 @@ def test_status_shows_no_server_or_journal_control_character(
             body=json.dumps(org_secret).encode(),
         )
     )
-    args = ["pat", "status", "--graph", str(graph_file), "--api-url", hub.url]
-    args += ["--journal", str(journal_path)]
-    summary = tmp_path / "step-summary.md"
+    args = ["pat", "status", "--graph", str(case.graph), "--api-url", case.hub.url]
+    args += ["--journal", str(case.journal)]
+    summary = case.tmp_path / "step-summary.md"
     env: dict[str, str | None] = {}
     if output == "github-actions":
         env.update(GITHUB_ACTIONS="true", GITHUB_STEP_SUMMARY=str(summary))
@@ -186,8 +180,8 @@ def test_status_shows_no_server_or_journal_control_character(
     if output == "json":
         document = json.loads(result.stdout)
         rows = {row["repository"]: row for row in document["repositories"]}
-        assert rows[targets[1]]["state"] == "error"
-        assert SHOWN in rows[targets[1]]["error"]
+        assert rows[case.targets[1]]["state"] == "error"
+        assert SHOWN in rows[case.targets[1]]["error"]
         assert document["token"]["login"] == "ci-bot" + HOSTILE  # escaped by JSON only
     elif output == "markdown":
         assert MARKDOWN_SHOWN in result.stdout
@@ -204,14 +198,9 @@ def test_status_shows_no_server_or_journal_control_character(
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
 def test_a_failed_write_is_reported_without_control_characters(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    new_token: str,
-    targets: list[str],
-    as_json: bool,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, as_json: bool
 ) -> None:
-    hub.add_fault(Fault("PUT", secret_path(targets[2]), status=422, message=HOSTILE))
+    case.hub.add_fault(Fault("PUT", secret_path(case.targets[2]), status=422, message=HOSTILE))
     extra = ["--json"] if as_json else []
 
     result = ccat(
@@ -221,7 +210,7 @@ def test_a_failed_write_is_reported_without_control_characters(
         "--concurrency",
         "1",
         *extra,
-        input=new_token + "\n",
+        input=case.token + "\n",
     )
 
     assert result.exit_code == 1, result.output
@@ -229,36 +218,30 @@ def test_a_failed_write_is_reported_without_control_characters(
     assert_inert(*streams(result))
     if as_json:
         document = json.loads(result.stdout)
-        assert document["failure"]["repository"] == targets[2]
+        assert document["failure"]["repository"] == case.targets[2]
         assert SHOWN in document["failure"]["error"]
     else:
-        assert f"Rotation stopped at {targets[2]}: HTTP 422: {SHOWN}" in result.stdout
-        assert f"✗ {targets[2]}: HTTP 422: {SHOWN}" in result.stderr
+        assert f"Rotation stopped at {case.targets[2]}: HTTP 422: {SHOWN}" in result.stdout
+        assert f"✗ {case.targets[2]}: HTTP 422: {SHOWN}" in result.stderr
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
 def test_preflight_failures_quote_messages_and_headers_without_control_characters(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    as_json: bool,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, as_json: bool
 ) -> None:
     # The new token cannot read Actions in targets[3]: a hostile message and a hostile
     # X-Accepted-GitHub-Permissions. Both tokens' /user answer has a hostile login and
     # scopes without `workflow` (a classic token that cannot run CI).
-    hub.add_fault(
+    case.hub.add_fault(
         Fault(
             "GET",
-            f"/repos/{targets[3]}/actions/runs",
+            f"/repos/{case.targets[3]}/actions/runs",
             status=403,
             message=HOSTILE,
             headers={"X-Accepted-GitHub-Permissions": HOSTILE_HEADER},
         )
     )
-    hub.add_fault(
+    case.hub.add_fault(
         Fault(
             "GET",
             "/user",
@@ -270,24 +253,20 @@ def test_preflight_failures_quote_messages_and_headers_without_control_character
     )
     extra = ["--json"] if as_json else []
 
-    result = ccat(*rotate_args, *extra, input=new_token + "\n")
+    result = ccat(*rotate_args, *extra, input=case.token + "\n")
 
     assert result.exit_code == 1, result.output
     without_traceback(result)
     assert_inert(*streams(result))
-    assert f"{targets[3]}: the new token cannot read Actions" in result.stderr
+    assert f"{case.targets[3]}: the new token cannot read Actions" in result.stderr
     assert result.stderr.count(SHOWN) >= 3  # the message, the permissions, the scopes
-    assert not journal_path.exists()
+    assert not case.journal.exists()
 
 
 def test_a_hostile_login_is_shown_and_journaled_inert(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase
 ) -> None:
-    hub.add_fault(
+    case.hub.add_fault(
         Fault(
             "GET",
             "/user",
@@ -297,31 +276,27 @@ def test_a_hostile_login_is_shown_and_journaled_inert(
         )
     )
 
-    result = ccat(*rotate_args, "--write-interval", "0", input=new_token + "\n")
+    result = ccat(*rotate_args, "--write-interval", "0", input=case.token + "\n")
 
     assert result.exit_code == 0, result.output
     assert_inert(*streams(result))
     assert SHOWN in result.stderr  # "Preflight OK: operator bot\x1b[2J…"
-    run = current(journal_path)
+    run = current(case.journal)
     assert run.operator is not None and SHOWN in run.operator
-    assert_inert(journal_path.read_bytes().decode("utf-8").replace("\\u", "u"))
+    assert_inert(case.journal.read_bytes().decode("utf-8").replace("\\u", "u"))
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
 def test_resuming_a_hand_edited_journal_shows_its_strings_inert(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    as_json: bool,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, as_json: bool
 ) -> None:
-    stopped_run(ccat, rotate_args, hub, new_token, targets[3])
-    edit_journal(journal_path, poison)
+    stopped_run(ccat, rotate_args, case.hub, case.token, case.targets[3])
+    edit_journal(case.journal, poison)
     extra = ["--json"] if as_json else []
 
-    result = ccat(*rotate_args, "--resume", "--write-interval", "0", *extra, input=new_token + "\n")
+    result = ccat(
+        *rotate_args, "--resume", "--write-interval", "0", *extra, input=case.token + "\n"
+    )
 
     assert result.exit_code == 0, result.output
     without_traceback(result)
@@ -338,18 +313,11 @@ def test_resuming_a_hand_edited_journal_shows_its_strings_inert(
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["table", "json"])
 def test_the_journal_command_shows_a_hand_edited_journal_inert(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    as_json: bool,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, as_json: bool
 ) -> None:
-    stopped_run(ccat, rotate_args, hub, new_token, targets[3])
-    edit_journal(journal_path, poison)
-    args = ["pat", "journal", "--journal", str(journal_path), "--graph", str(graph_file)]
+    stopped_run(ccat, rotate_args, case.hub, case.token, case.targets[3])
+    edit_journal(case.journal, poison)
+    args = ["pat", "journal", "--journal", str(case.journal), "--graph", str(case.graph)]
 
     result = ccat(*args, *(["--json"] if as_json else []))
 
@@ -358,7 +326,7 @@ def test_the_journal_command_shows_a_hand_edited_journal_inert(
     assert_inert(*streams(result))
     if as_json:
         # JSON escapes what it carries: the document is the journal, value for value.
-        assert json.loads(result.stdout) == json.loads(journal_path.read_bytes())
+        assert json.loads(result.stdout) == json.loads(case.journal.read_bytes())
     else:
         flat = "".join(result.stdout.split())
         for shown in ("alice" + SHOWN, "ci-bot" + SHOWN, "ccatobs/evil", "\\u202e"):
@@ -377,30 +345,23 @@ def refused_poison(run: dict[str, object]) -> None:
 
 @pytest.mark.parametrize("command", ["journal", "journal --json", "status", "rotate --resume"])
 def test_a_journal_refused_for_hostile_names_and_times_says_so_inert(
-    ccat: Ccat,
-    rotate_args: list[str],
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    command: str,
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, command: str
 ) -> None:
-    stopped_run(ccat, rotate_args, hub, new_token, targets[3])
-    edit_journal(journal_path, refused_poison)
-    where = ["--journal", str(journal_path), "--graph", str(graph_file)]
+    stopped_run(ccat, rotate_args, case.hub, case.token, case.targets[3])
+    edit_journal(case.journal, refused_poison)
+    where = ["--journal", str(case.journal), "--graph", str(case.graph)]
     if command.startswith("journal"):
         result = ccat("pat", *command.split(), *where)
     elif command == "status":
-        result = ccat("pat", "status", "--api-url", hub.url, *where)
+        result = ccat("pat", "status", "--api-url", case.hub.url, *where)
     else:
-        result = ccat(*rotate_args, "--resume", input=new_token + "\n")
+        result = ccat(*rotate_args, "--resume", input=case.token + "\n")
 
     assert result.exit_code == 2, result.output
     without_traceback(result)
     assert_inert(*streams(result))
     assert result.stdout == ""
     said = " ".join(result.stderr.split())
-    assert f"journal {journal_path} is damaged: " in said
+    assert f"journal {case.journal} is damaged: " in said
     assert "ccatobs/evil" in said or "soon" in said  # the value arrived, made inert
-    journal_path.unlink()  # the test's own false journal
+    case.journal.unlink()  # the test's own false journal

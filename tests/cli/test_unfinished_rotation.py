@@ -29,6 +29,7 @@ from tests.support.rotation import (
     FORBIDDEN,
     SECRET,
     TARGETS,
+    RotationCase,
     holding,
     rotation_process,
     secret_path,
@@ -72,34 +73,29 @@ def flat(text: str) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("how", sorted(STATES))
 def test_status_after_an_unfinished_rotation_says_so_first_and_never_safe(
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    tmp_path: Path,
-    how: str,
+    case: RotationCase, how: str
 ) -> None:
     long_ago = datetime.now(UTC) - timedelta(days=30)
     for repository in TARGETS:
-        hub.set_secret(repository, SECRET, "previous", updated_at=long_ago)
-    where = ["--graph", str(graph_file), "--api-url", hub.url, "--journal", str(journal_path)]
+        case.hub.set_secret(repository, SECRET, "previous", updated_at=long_ago)
+    where = ["--graph", str(case.graph), "--api-url", case.hub.url, "--journal", str(case.journal)]
     rotate = ["pat", "rotate", "--yes", *where, "--concurrency", "1", "--write-interval"]
     if how == "failure":
-        hub.add_fault(Fault("PUT", secret_path(TARGETS[2]), status=403, message=FORBIDDEN))
+        case.hub.add_fault(Fault("PUT", secret_path(TARGETS[2]), status=403, message=FORBIDDEN))
         rotate.append("0")
     else:
         rotate.append("0.5")
 
-    with rotation_process(rotate, hub, new_token, tmp_path) as process:
+    with rotation_process(rotate, case.hub, case.token, case.tmp_path) as process:
         if how != "failure":
 
             def two_updated() -> bool:
-                run = journal_run(journal_path)
+                run = journal_run(case.journal)
                 return run is not None and len(run.updated()) >= 2
 
             wait_until(two_updated, "two repositories are updated")
             if how == "sigkill":
-                live_checks(hub, tmp_path, where)
+                live_checks(case.hub, case.tmp_path, where)
             process.send_signal(signal.SIGINT if how == "sigint" else signal.SIGKILL)
         out, err = process.communicate(timeout=60)
     expected_code = {"failure": 1, "sigint": 130, "sigkill": -signal.SIGKILL}[how]
@@ -107,16 +103,16 @@ def test_status_after_an_unfinished_rotation_says_so_first_and_never_safe(
     if how != "sigkill":  # the rotation's own report says it too
         assert "Do not revoke the previous token" in flat(out + err)
 
-    run = journal_run(journal_path)
+    run = journal_run(case.journal)
     assert run is not None
     updated = run.updated()
     assert len(updated) == 2 if how == "failure" else len(updated) >= 2
-    assert set(updated) <= holding(hub, new_token)
+    assert set(updated) <= holding(case.hub, case.token)
     title = f"⛔ Rotation {run.run_id} of GH_PAT {SAID[how]}"
     holds = f"{len(updated)} of 8 repositories hold the new token"
 
     # The table: the unfinished rotation first, then the table; never "safe to revoke".
-    table = run_ccat(hub, tmp_path, "pat", "status", *where)
+    table = run_ccat(case.hub, case.tmp_path, "pat", "status", *where)
     assert table.returncode == 0, table.stderr
     assert table.stdout.startswith(title), table.stdout[:300]
     said = flat(table.stdout)
@@ -127,10 +123,10 @@ def test_status_after_an_unfinished_rotation_says_so_first_and_never_safe(
     assert table.stdout.splitlines()[-1].startswith("UNFINISHED: GH_PAT — 8 present")
     assert "safe to revoke" not in table.stdout + table.stderr
 
-    strict = run_ccat(hub, tmp_path, "pat", "status", *where, "--strict")
+    strict = run_ccat(case.hub, case.tmp_path, "pat", "status", *where, "--strict")
     assert strict.returncode == 1, strict.stderr
 
-    as_json = run_ccat(hub, tmp_path, "pat", "status", *where, "--json")
+    as_json = run_ccat(case.hub, case.tmp_path, "pat", "status", *where, "--json")
     assert as_json.returncode == 0, as_json.stderr
     document = json.loads(as_json.stdout)
     unfinished = document["unfinished_run"]
@@ -146,10 +142,10 @@ def test_status_after_an_unfinished_rotation_says_so_first_and_never_safe(
     assert said.startswith(f"error: Rotation {run.run_id} of GH_PAT {SAID[how]}")
     assert "safe to revoke" not in as_json.stderr
 
-    summary = tmp_path / "step-summary.md"
+    summary = case.tmp_path / "step-summary.md"
     actions = run_ccat(
-        hub,
-        tmp_path,
+        case.hub,
+        case.tmp_path,
         "pat",
         "status",
         *where,
@@ -164,7 +160,9 @@ def test_status_after_an_unfinished_rotation_says_so_first_and_never_safe(
     assert markdown.index("⛔") < markdown.index("| Repository |")
     assert "safe to revoke" not in actions.stdout + actions.stderr + markdown
 
-    journal = run_ccat(hub, tmp_path, "pat", "journal", "--json", "--journal", str(journal_path))
+    journal = run_ccat(
+        case.hub, case.tmp_path, "pat", "journal", "--json", "--journal", str(case.journal)
+    )
     assert journal.returncode == 0, journal.stderr
     current = json.loads(journal.stdout)["current"]
     assert current["state"] == STATES[how]

@@ -32,6 +32,7 @@ from tests.support.rotation import (
     FORBIDDEN,
     ROTATION_OPERATOR_TOKEN,
     SECONDARY,
+    RotationCase,
     client_settings,
     current,
     holding,
@@ -188,7 +189,7 @@ async def test_writes_wait_while_one_waits_out_a_rate_limit_then_go_on(
 
 @pytest.mark.slow
 def test_with_the_default_interval_a_hang_stops_the_writes_at_its_first_timeout(
-    forty: FakeHub, forty_graph: Path, journal_path: Path, new_token: str, tmp_path: Path
+    forty: FakeHub, forty_graph: Path, case: RotationCase
 ) -> None:
     # Writes start a second apart; the third hangs. Its first attempt times out 1.5 s
     # later (half-way between two starts), when write 4 has started; its retry times out
@@ -198,10 +199,10 @@ def test_with_the_default_interval_a_hang_stops_the_writes_at_its_first_timeout(
     failing = TARGETS[2]
     forty.add_fault(Fault("PUT", secret_path(failing), action="hang", count=None))
     args = ["pat", "rotate", "--yes", "--graph", str(forty_graph), "--api-url", forty.url]
-    args += ["--journal", str(journal_path), "--timeout", "1.5"]
+    args += ["--journal", str(case.journal), "--timeout", "1.5"]
 
-    env = command_env(ROTATION_OPERATOR_TOKEN, tmp_path)
-    result = CliRunner().invoke(app, args, input=new_token + "\n", env=env)
+    env = command_env(ROTATION_OPERATOR_TOKEN, case.tmp_path)
+    result = CliRunner().invoke(app, args, input=case.token + "\n", env=env)
 
     assert result.exit_code == 1, result.output
     writes = puts(forty)
@@ -210,8 +211,8 @@ def test_with_the_default_interval_a_hang_stops_the_writes_at_its_first_timeout(
     assert others[:2] == TARGETS[:2]  # before the hang: in order
     assert others[2:] == TARGETS[3 : len(others) + 1]  # while it hung: in order, from 4
     assert all(r.started < attempt.finished for r in writes if repository_of(r) != failing)
-    run = current(journal_path)
+    run = current(case.journal)
     assert run.state == "stopped"
     assert run.updated() == others
-    assert set(others) == holding(forty, new_token)
+    assert set(others) == holding(forty, case.token)
     assert f"Rotation stopped at {failing}" in result.stdout

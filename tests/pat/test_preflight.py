@@ -22,6 +22,7 @@ from tests.support.rotation import (
     ROTATION_OPERATOR_TOKEN,
     SECRET,
     TARGETS,
+    RotationCase,
     current,
     on_disk,
     puts,
@@ -59,67 +60,61 @@ def assert_zero_writes(hub: FakeHub, journal: Path) -> None:
 
 
 async def test_a_fine_grained_token_without_the_third_repository_is_refused(
-    hub: FakeHub, graph_file: Path, journal_path: Path
+    case: RotationCase,
 ) -> None:
     token = "github_pat_" + "A" * 30
     third = TARGETS[2]
-    hub.add_token(token, TokenSpec(TOKEN_LOGIN, repositories=set(TARGETS) - {third}))
+    case.hub.add_token(token, TokenSpec(TOKEN_LOGIN, repositories=set(TARGETS) - {third}))
     with pytest.raises(PreflightError) as caught:
-        await rotate(hub, graph_file, journal_path, token)
-    assert_zero_writes(hub, journal_path)
+        await rotate(case.hub, case.graph, case.journal, token)
+    assert_zero_writes(case.hub, case.journal)
     (failure,) = caught.value.failures
     assert failure.subject == third
     assert "the new token cannot read Actions in this repository (HTTP 404" in failure.reason
     assert failure.hint is not None and "Only select repositories" in failure.hint
     # The other repositories were proven with the new token, not just skipped.
-    proven = {r.path for r in hub.requests if r.token_login == TOKEN_LOGIN}
+    proven = {r.path for r in case.hub.requests if r.token_login == TOKEN_LOGIN}
     assert {f"/repos/{repo}/actions/runs" for repo in TARGETS} <= proven
 
 
-async def test_a_classic_token_without_the_workflow_scope_is_refused(
-    hub: FakeHub, graph_file: Path, journal_path: Path
-) -> None:
+async def test_a_classic_token_without_the_workflow_scope_is_refused(case: RotationCase) -> None:
     token = "ghp_" + "B" * 36
-    hub.add_token(token, TokenSpec(TOKEN_LOGIN, kind="classic", scopes=("repo",)))
+    case.hub.add_token(token, TokenSpec(TOKEN_LOGIN, kind="classic", scopes=("repo",)))
     with pytest.raises(PreflightError) as caught:
-        await rotate(hub, graph_file, journal_path, token)
-    assert_zero_writes(hub, journal_path)
+        await rotate(case.hub, case.graph, case.journal, token)
+    assert_zero_writes(case.hub, case.journal)
     (failure,) = caught.value.failures
     assert failure.subject == "the new token"
     assert failure.reason == "a classic token without the scope workflow (it has: repo)"
 
 
-async def test_a_classic_token_without_either_scope_names_both(
-    hub: FakeHub, graph_file: Path, journal_path: Path
-) -> None:
+async def test_a_classic_token_without_either_scope_names_both(case: RotationCase) -> None:
     token = "ghp_" + "C" * 36
-    hub.add_token(token, TokenSpec(TOKEN_LOGIN, kind="classic", scopes=("gist",)))
+    case.hub.add_token(token, TokenSpec(TOKEN_LOGIN, kind="classic", scopes=("gist",)))
     with pytest.raises(PreflightError) as caught:
-        await rotate(hub, graph_file, journal_path, token)
-    assert_zero_writes(hub, journal_path)
+        await rotate(case.hub, case.graph, case.journal, token)
+    assert_zero_writes(case.hub, case.journal)
     reasons = [f.reason for f in caught.value.failures if f.subject == "the new token"]
     assert reasons == ["a classic token without the scopes repo and workflow (it has: gist)"]
 
 
 async def test_the_operator_credential_itself_is_refused_before_any_request(
-    hub: FakeHub, graph_file: Path, journal_path: Path
+    case: RotationCase,
 ) -> None:
     with pytest.raises(InvalidNewTokenError) as caught:
-        await rotate(hub, graph_file, journal_path, ROTATION_OPERATOR_TOKEN)
+        await rotate(case.hub, case.graph, case.journal, ROTATION_OPERATOR_TOKEN)
     assert "the new token is the operator credential itself" in caught.value.message
     assert caught.value.exit_code == 2
-    assert hub.requests == []
-    assert_zero_writes(hub, journal_path)
+    assert case.hub.requests == []
+    assert_zero_writes(case.hub, case.journal)
 
 
-async def test_a_403_quotes_the_permission_github_says_is_needed(
-    hub: FakeHub, graph_file: Path, journal_path: Path
-) -> None:
+async def test_a_403_quotes_the_permission_github_says_is_needed(case: RotationCase) -> None:
     token = "github_pat_" + "D" * 30
-    hub.add_token(token, TokenSpec(TOKEN_LOGIN, permissions={"metadata": "read"}))
+    case.hub.add_token(token, TokenSpec(TOKEN_LOGIN, permissions={"metadata": "read"}))
     with pytest.raises(PreflightError) as caught:
-        await rotate(hub, graph_file, journal_path, token)
-    assert_zero_writes(hub, journal_path)
+        await rotate(case.hub, case.graph, case.journal, token)
+    assert_zero_writes(case.hub, case.journal)
     failures = caught.value.failures
     assert [f.subject for f in failures] == list(TARGETS)
     for failure in failures:
@@ -133,18 +128,18 @@ async def test_a_403_quotes_the_permission_github_says_is_needed(
     [("github_pat_", "fine-grained"), ("ghp_", "classic"), ("gho_", "other")],
 )
 async def test_a_good_token_passes_and_only_its_kind_is_journaled(
-    hub: FakeHub, graph_file: Path, journal_path: Path, prefix: str, kind: str
+    case: RotationCase, prefix: str, kind: str
 ) -> None:
     token = prefix + "E" * 36
     spec = TokenSpec(TOKEN_LOGIN, kind="classic") if kind == "classic" else TOKEN_LOGIN
-    hub.add_token(token, spec)
-    outcome = await rotate(hub, graph_file, journal_path, token)
+    case.hub.add_token(token, spec)
+    outcome = await rotate(case.hub, case.graph, case.journal, token)
     assert outcome.completed
-    assert {repo for repo in TARGETS if (s := hub.secret(repo, SECRET)) and s.value == token} == (
-        set(TARGETS)
-    )
-    run = current(journal_path)
+    assert {
+        repo for repo in TARGETS if (s := case.hub.secret(repo, SECRET)) and s.value == token
+    } == (set(TARGETS))
+    run = current(case.journal)
     assert run.token.kind == kind and run.token.login == TOKEN_LOGIN
-    raw = on_disk(journal_path) or b""
+    raw = on_disk(case.journal) or b""
     assert f'"kind":"{kind}"'.encode() in raw.replace(b" ", b"")
     assert token.encode() not in raw and b"E" * 36 not in raw

@@ -19,7 +19,7 @@ from ccat.pat.journal import Journal, TargetRecord
 from ccat.pat.rotation import RotateOptions, Rotation
 from ccat.pat.rotation.plan import RotateListener
 from ccat.pat.settings import ClientSettings
-from tests.support.rotation import SECRET, NoLeak, current, holding
+from tests.support.rotation import SECRET, NoLeak, RotationCase, current, holding
 
 pytestmark = pytest.mark.anyio
 
@@ -46,12 +46,7 @@ def options(
 
 
 async def test_a_cancellation_as_the_last_write_ends_leaves_the_run_completed(
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    assert_no_leak: NoLeak,
+    case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
     class CancelAsTheLastWriteEnds:
         def preflight_checked(self, done: int, total: int) -> None:
@@ -61,10 +56,10 @@ async def test_a_cancellation_as_the_last_write_ends_leaves_the_run_completed(
             pass
 
         def write_finished(self, record: TargetRecord) -> None:
-            if record.repository == targets[-1]:
+            if record.repository == case.targets[-1]:
                 scope.cancel()  # the signal: its outcome is already journaled
 
-    given = options(hub, graph_file, journal_path, new_token, CancelAsTheLastWriteEnds())
+    given = options(case.hub, case.graph, case.journal, case.token, CancelAsTheLastWriteEnds())
     rotation = Rotation(given, given.journal.load())
     with anyio.CancelScope() as scope:
         with given.journal.lock():
@@ -72,19 +67,14 @@ async def test_a_cancellation_as_the_last_write_ends_leaves_the_run_completed(
             await rotation.execute(plan)
     assert scope.cancelled_caught
 
-    assert current(journal_path).state == "completed"
+    assert current(case.journal).state == "completed"
     assert rotation.outcome is not None and rotation.outcome.completed
-    assert holding(hub, new_token) == set(targets)
+    assert holding(case.hub, case.token) == set(case.targets)
     assert_no_leak(repr(rotation.outcome))
 
 
 async def test_an_error_nobody_expected_mid_rotation_is_recorded_stopped(
-    hub: FakeHub,
-    graph_file: Path,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
-    assert_no_leak: NoLeak,
+    case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
     class FailsOnTheThirdLine:
         """A listener that breaks after the third write was journaled (a bug, a full
@@ -97,19 +87,19 @@ async def test_an_error_nobody_expected_mid_rotation_is_recorded_stopped(
             pass
 
         def write_finished(self, record: TargetRecord) -> None:
-            if record.repository == targets[2]:
+            if record.repository == case.targets[2]:
                 raise RuntimeError("the listener broke")
 
-    given = options(hub, graph_file, journal_path, new_token, FailsOnTheThirdLine())
+    given = options(case.hub, case.graph, case.journal, case.token, FailsOnTheThirdLine())
     rotation = Rotation(given, given.journal.load())
     with given.journal.lock(), pytest.raises(BaseExceptionGroup) as caught:
         plan = await rotation.prepare()
         await rotation.execute(plan)
     assert caught.group_contains(RuntimeError)
 
-    run = current(journal_path)
+    run = current(case.journal)
     assert run.state == "stopped" and run.finished_at is not None
-    assert run.updated() == targets[:3]
-    assert rotation.run is not None and rotation.run.updated() == targets[:3]
-    assert set(run.updated()) <= holding(hub, new_token) <= set(targets[:4])
+    assert run.updated() == case.targets[:3]
+    assert rotation.run is not None and rotation.run.updated() == case.targets[:3]
+    assert set(run.updated()) <= holding(case.hub, case.token) <= set(case.targets[:4])
     assert_no_leak()

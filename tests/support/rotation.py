@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,21 @@ FORBIDDEN = "Resource not accessible by personal access token"
 SECONDARY = "You have exceeded a secondary rate limit. Please wait a few minutes."
 
 NoLeak = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class RotationCase:
+    """What a rotation test works with (the `case` fixture, tests/conftest.py): the
+    emulator serving TARGETS that knows the operator credential and the new `token`,
+    the dependency `graph` naming them, where the `journal` goes (its folder does not
+    exist yet), the `targets` in target order, and the test's own `tmp_path`."""
+
+    hub: FakeHub
+    graph: Path
+    journal: Path
+    token: str
+    targets: list[str]
+    tmp_path: Path
 
 
 def secret_path(repository: str) -> str:
