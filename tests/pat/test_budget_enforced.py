@@ -22,14 +22,12 @@ from ccat.pat.github import PointsBudget as PointsBudget_
 from ccat.pat.github import open_client
 from ccat.pat.github.budget import DEFAULT_POINTS, WINDOW, points_of
 from ccat.pat.graph import load_graph
-from ccat.pat.journal import Journal
-from ccat.pat.rotation import RotateOptions
 from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from ccat.pat.status import StatusOptions, run_status
 from tests.support.emulator import OPERATOR_LOGIN, OPERATOR_TOKEN, emulator
 from tests.support.fake_time import FakeTime
-from tests.support.rotation import SECONDARY, SECRET, holding, write_graph
+from tests.support.rotation import SECONDARY, SECRET, holding, rotate_options, write_graph
 
 pytestmark = pytest.mark.anyio
 
@@ -102,15 +100,12 @@ async def test_rotation_preflight_and_writes_draw_no_429_at_the_budgets_pace(
         settings = ClientSettings(api_url=hub.url, token=OPERATOR_TOKEN)
         # The preflight and the writes use two clients; the run's budget is one.
         budget = PointsBudget_(settings.budget, monotonic=clock.monotonic, sleep=clock.sleep)
-        options = RotateOptions(
+        options = rotate_options(
+            hub,
+            graph,
+            tmp_path / "state" / "pat-journal.json",
+            new_token,
             connect=lambda: open_client(settings, timing=clock.timing, budget=budget),
-            journal=Journal(tmp_path / "state" / "pat-journal.json"),
-            graph=graph,
-            secret=SECRET,
-            api_url=hub.url,
-            operator_token=OPERATOR_TOKEN,
-            new_token=new_token,
-            write_interval=0,
             monotonic=clock.monotonic,
         )
         started = clock.now

@@ -12,13 +12,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ccat.fakehub import FakeHub
-from ccat.pat.github import open_client
 from ccat.pat.journal import RotationRun, iso
-from ccat.pat.settings import CLOCK_SKEW, ClientSettings
-from ccat.pat.status import Outlook, StatusOptions, StatusReport, assess, relevant_runs, run_status
+from ccat.pat.settings import CLOCK_SKEW
+from ccat.pat.status import Outlook, StatusReport, assess, relevant_runs
 from tests.support.emulator import OPERATOR_TOKEN
-from tests.support.fake_time import FakeTime
-from tests.support.scene import completed_run
+from tests.support.scene import completed_run, status_of
 
 pytestmark = pytest.mark.anyio
 
@@ -56,17 +54,7 @@ def seed_as_written(hub: FakeHub, run: RotationRun) -> None:
 
 
 async def status(hub: FakeHub) -> StatusReport:
-    settings = ClientSettings(api_url=hub.url, token=OPERATOR_TOKEN, budget=0)
-    timing = FakeTime().timing
-    return await run_status(
-        StatusOptions(
-            connect=lambda: open_client(settings, timing=timing),
-            repositories=REPOS,
-            secret="GH_PAT",
-            org="ccatobs",
-            clock=lambda: NOW,
-        )
-    )
+    return await status_of(hub, REPOS, NOW)
 
 
 async def outlook(

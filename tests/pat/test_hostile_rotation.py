@@ -29,9 +29,7 @@ from hypothesis import strategies as st
 from ccat.fakehub import FakeHub, Fault
 from ccat.pat.errors import CcatError, PreflightError
 from ccat.pat.github import GitHubClient, open_client
-from ccat.pat.graph import load_graph
-from ccat.pat.journal import Journal
-from ccat.pat.rotation import RotateOptions, RotationOutcome
+from ccat.pat.rotation import RotationOutcome
 from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from tests.support.emulator import emulator
@@ -46,6 +44,7 @@ from tests.support.rotation import (
     holding,
     key_path,
     put_repositories,
+    rotate_options,
     secret_path,
     write_graph,
 )
@@ -144,17 +143,7 @@ def rotate(hub: FakeHub, graph: Path, journal: Path) -> RotationOutcome | CcatEr
             async def shared() -> AsyncIterator[GitHubClient]:
                 yield client
 
-            options = RotateOptions(
-                connect=shared,
-                journal=Journal(journal),
-                graph=load_graph(graph),
-                secret=SECRET,
-                api_url=hub.url,
-                operator_token=ROTATION_OPERATOR_TOKEN,
-                new_token=NEW_TOKEN,
-                concurrency=1,
-                write_interval=0,
-            )
+            options = rotate_options(hub, graph, journal, NEW_TOKEN, connect=shared, concurrency=1)
             with anyio.fail_after(BOUND):
                 try:
                     return await run_rotation(options)

@@ -45,13 +45,10 @@ import pytest
 from ccat.commands.status_journal import read_status_journal
 from ccat.fakehub import FakeHub
 from ccat.pat.errors import JournalError
-from ccat.pat.github import open_client
 from ccat.pat.journal import JournalDocument, RotationRun, TargetRecord, iso
-from ccat.pat.settings import ClientSettings
-from ccat.pat.status import StatusOptions, StatusReport, assess, run_status
+from ccat.pat.status import StatusReport, assess
 from tests.support.emulator import OPERATOR_TOKEN
-from tests.support.fake_time import FakeTime
-from tests.support.scene import completed_run
+from tests.support.scene import completed_run, status_of
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 ORG = "ccatobs"
@@ -141,16 +138,7 @@ async def github_report(github: dict[str, datetime]) -> StatusReport:
     with FakeHub(REPOS, operator_token=OPERATOR_TOKEN) as hub:
         for repository, when in github.items():
             hub.set_secret(repository, "GH_PAT", "value", updated_at=when)
-        settings = ClientSettings(api_url=hub.url, token=OPERATOR_TOKEN, budget=0)
-        return await run_status(
-            StatusOptions(
-                connect=lambda: open_client(settings, timing=FakeTime().timing),
-                repositories=REPOS,
-                secret="GH_PAT",
-                org=ORG,
-                clock=lambda: NOW,
-            )
-        )
+        return await status_of(hub, REPOS, NOW)
 
 
 class Outcome(NamedTuple):

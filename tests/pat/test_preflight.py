@@ -6,18 +6,11 @@ and a failure naming the cause; a good token passes and only its kind is journal
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from ccat.fakehub import FakeHub, TokenSpec
 from ccat.pat.errors import InvalidNewTokenError, PreflightError
-from ccat.pat.github import open_client
-from ccat.pat.graph import load_graph
-from ccat.pat.journal import Journal
-from ccat.pat.rotation import RotateOptions, RotationOutcome
-from ccat.pat.rotation.engine import run_rotation
-from ccat.pat.settings import ClientSettings
 from tests.support.rotation import (
     ROTATION_OPERATOR_TOKEN,
     SECRET,
@@ -26,30 +19,12 @@ from tests.support.rotation import (
     current,
     on_disk,
     puts,
+    rotate,
 )
 
 pytestmark = pytest.mark.anyio
 
 TOKEN_LOGIN = "ccat-ci-bot"
-
-
-async def rotate(
-    hub: FakeHub, graph: Path, journal: Path, token: str, **fields: Any
-) -> RotationOutcome:
-    """One rotation through a real client, writes back to back."""
-    settings = ClientSettings(api_url=hub.url, token=ROTATION_OPERATOR_TOKEN, budget=0)
-    options = RotateOptions(
-        connect=lambda: open_client(settings),
-        journal=Journal(journal),
-        graph=load_graph(graph),
-        secret=SECRET,
-        api_url=hub.url,
-        operator_token=ROTATION_OPERATOR_TOKEN,
-        new_token=token,
-        write_interval=0,
-        **fields,
-    )
-    return await run_rotation(options)
 
 
 def assert_zero_writes(hub: FakeHub, journal: Path) -> None:

@@ -31,6 +31,7 @@ from tests.support.rotation import (
     SECONDARY,
     SECRET,
     NoLeak,
+    QuietListener,
     RotationCase,
     client_settings,
     current,
@@ -98,13 +99,7 @@ async def test_rotation_sets_every_repository_and_journals_before_reporting(
     )  # updated (204); the rest created (201)
     reported: list[tuple[str, str, str]] = []
 
-    class Lines:
-        def preflight_checked(self, done: int, total: int) -> None:
-            pass
-
-        def write_started(self, repository: str, number: int, total: int) -> None:
-            pass
-
+    class Lines(QuietListener):
         def write_finished(self, target: TargetRecord) -> None:
             # SPEC §4.6: by the time a write is reported, the journal on disk has it.
             on_disk = record(current(case.journal), target.repository)
@@ -239,15 +234,9 @@ async def test_writes_start_in_target_order_the_interval_apart(
     clock = FakeTime()  # the pacing sleeps in its time: 30 s intervals cost nothing
     starts: list[tuple[str, float]] = []
 
-    class Starts:
-        def preflight_checked(self, done: int, total: int) -> None:
-            pass
-
+    class Starts(QuietListener):
         def write_started(self, repository: str, number: int, total: int) -> None:
             starts.append((repository, clock.now))
-
-        def write_finished(self, record: TargetRecord) -> None:
-            pass
 
     # Default concurrency (16): only the interval keeps the writes apart.
     await rotate(
@@ -457,16 +446,10 @@ async def test_a_cancelled_rotation_leaves_a_journal_that_resume_finishes(
     # the preflight alone may take longer than any fixed time).
     case.hub.add_fault(Fault("PUT", secret_path(case.targets[3]), action="hang"))
 
-    class CancelDuringTheFourthWrite:
-        def preflight_checked(self, done: int, total: int) -> None:
-            pass
-
+    class CancelDuringTheFourthWrite(QuietListener):
         def write_started(self, repository: str, number: int, total: int) -> None:
             if repository == case.targets[3]:
                 scope.deadline = anyio.current_time() + 0.3
-
-        def write_finished(self, record: TargetRecord) -> None:
-            pass
 
     with anyio.CancelScope() as scope:
         await rotate(
@@ -500,14 +483,8 @@ async def test_a_cancelled_rotation_leaves_a_journal_that_resume_finishes(
 async def test_a_journal_that_cannot_be_written_stops_the_rotation_and_says_so(
     case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
-    class BreakTheDisk:
+    class BreakTheDisk(QuietListener):
         """After the first reported write, the journal's folder becomes a plain file."""
-
-        def preflight_checked(self, done: int, total: int) -> None:
-            pass
-
-        def write_started(self, repository: str, number: int, total: int) -> None:
-            pass
 
         def write_finished(self, record: TargetRecord) -> None:
             folder = case.journal.parent

@@ -7,59 +7,35 @@ the engine, driven directly, against the emulator over loopback.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import anyio
 import pytest
 
-from ccat.fakehub import FakeHub
-from ccat.pat.github import open_client
-from ccat.pat.graph import load_graph
-from ccat.pat.journal import Journal, TargetRecord
-from ccat.pat.rotation import RotateOptions, Rotation
-from ccat.pat.rotation.plan import RotateListener
-from ccat.pat.settings import ClientSettings
-from tests.support.rotation import SECRET, NoLeak, RotationCase, current, holding
+from ccat.pat.journal import TargetRecord
+from ccat.pat.rotation import Rotation
+from tests.support.rotation import (
+    NoLeak,
+    QuietListener,
+    RotationCase,
+    current,
+    holding,
+    rotate_options,
+)
 
 pytestmark = pytest.mark.anyio
-
-
-def options(
-    hub: FakeHub, graph: Path, journal: Path, token: str, listener: RotateListener
-) -> RotateOptions:
-    """One write at a time, through a real client."""
-    settings = ClientSettings(
-        api_url=hub.url, token=hub.operator_token, timeout=10.0, backoff=0.01, budget=0
-    )
-    return RotateOptions(
-        connect=lambda: open_client(settings),
-        journal=Journal(journal),
-        graph=load_graph(graph),
-        secret=SECRET,
-        api_url=hub.url,
-        operator_token=settings.token,
-        new_token=token,
-        write_interval=0,
-        concurrency=1,
-        listener=listener,
-    )
 
 
 async def test_a_cancellation_as_the_last_write_ends_leaves_the_run_completed(
     case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
-    class CancelAsTheLastWriteEnds:
-        def preflight_checked(self, done: int, total: int) -> None:
-            pass
-
-        def write_started(self, repository: str, number: int, total: int) -> None:
-            pass
-
+    class CancelAsTheLastWriteEnds(QuietListener):
         def write_finished(self, record: TargetRecord) -> None:
             if record.repository == case.targets[-1]:
                 scope.cancel()  # the signal: its outcome is already journaled
 
-    given = options(case.hub, case.graph, case.journal, case.token, CancelAsTheLastWriteEnds())
+    listener = CancelAsTheLastWriteEnds()
+    given = rotate_options(
+        case.hub, case.graph, case.journal, case.token, concurrency=1, listener=listener
+    )
     rotation = Rotation(given, given.journal.load())
     with anyio.CancelScope() as scope:
         with given.journal.lock():
@@ -76,21 +52,18 @@ async def test_a_cancellation_as_the_last_write_ends_leaves_the_run_completed(
 async def test_an_error_nobody_expected_mid_rotation_is_recorded_stopped(
     case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
-    class FailsOnTheThirdLine:
+    class FailsOnTheThirdLine(QuietListener):
         """A listener that breaks after the third write was journaled (a bug, a full
         terminal buffer): nothing the engine could expect."""
-
-        def preflight_checked(self, done: int, total: int) -> None:
-            pass
-
-        def write_started(self, repository: str, number: int, total: int) -> None:
-            pass
 
         def write_finished(self, record: TargetRecord) -> None:
             if record.repository == case.targets[2]:
                 raise RuntimeError("the listener broke")
 
-    given = options(case.hub, case.graph, case.journal, case.token, FailsOnTheThirdLine())
+    listener = FailsOnTheThirdLine()
+    given = rotate_options(
+        case.hub, case.graph, case.journal, case.token, concurrency=1, listener=listener
+    )
     rotation = Rotation(given, given.journal.load())
     with given.journal.lock(), pytest.raises(BaseExceptionGroup) as caught:
         plan = await rotation.prepare()

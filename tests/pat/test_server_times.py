@@ -39,7 +39,14 @@ from ccat.pat.status import StatusOptions, StatusReport, run_status
 from tests.support.emulator import OPERATOR_TOKEN
 from tests.support.environment import child_env
 from tests.support.fake_time import FakeTime
-from tests.support.rotation import SECRET, puts, secret_path, write_graph
+from tests.support.rotation import (
+    SECRET,
+    client_settings,
+    puts,
+    rotate_options,
+    secret_path,
+    write_graph,
+)
 
 REPO = "ccatobs/ops-db"
 EXTREMES = (
@@ -273,20 +280,11 @@ def test_resume_calls_an_extreme_time_an_invalid_answer_and_writes_nothing(
     graph = load_graph(write_graph(tmp_path / "graph.yml", ["ops-db", "ops-db-api"]))
     journal = Journal(tmp_path / "journal.json")
     with FakeHub(repositories, operator_token=OPERATOR_TOKEN, tokens={token: "bot"}) as hub:
-        settings_ = ClientSettings(api_url=hub.url, token=OPERATOR_TOKEN, timeout=5.0, budget=0)
+        client = client_settings(hub, timeout=5.0)
 
         def options(resume: bool) -> RotateOptions:
-            return RotateOptions(
-                connect=lambda: open_client(settings_),
-                journal=journal,
-                graph=graph,
-                secret=SECRET,
-                api_url=hub.url,
-                operator_token=OPERATOR_TOKEN,
-                new_token=token,
-                write_interval=0,
-                concurrency=1,
-                resume=resume,
+            return rotate_options(
+                hub, graph, journal, token, client=client, concurrency=1, resume=resume
             )
 
         hub.add_fault(Fault("PUT", secret_path(other), 403, 1, message="Forbidden"))

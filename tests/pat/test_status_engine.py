@@ -8,11 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from ccat.fakehub import FakeHub, Fault, TokenSpec
-from ccat.pat.github import open_client
 from ccat.pat.settings import ClientSettings
-from ccat.pat.status import SecretStatus, StatusOptions, StatusReport, run_status
+from ccat.pat.status import SecretStatus, StatusReport
 from tests.support.emulator import OPERATOR_LOGIN, OPERATOR_TOKEN
-from tests.support.fake_time import FakeTime
+from tests.support.scene import status_of
 
 pytestmark = pytest.mark.anyio
 
@@ -28,17 +27,8 @@ async def check(
     settings = ClientSettings(
         api_url=hub.url, token=token, timeout=request_timeout, concurrency=concurrency, budget=0
     )
-    timing = FakeTime().timing
-    return await run_status(
-        StatusOptions(
-            connect=lambda: open_client(settings, timing=timing),
-            repositories=repositories,
-            secret="GH_PAT",
-            org="ccatobs",
-            concurrency=concurrency,
-            clock=lambda: datetime(2026, 11, 25, 19, 0, tzinfo=UTC),
-        )
-    )
+    now = datetime(2026, 11, 25, 19, 0, tzinfo=UTC)
+    return await status_of(hub, repositories, now, client=settings, concurrency=concurrency)
 
 
 def per_repository(hub: FakeHub) -> Counter[str]:

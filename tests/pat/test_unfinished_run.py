@@ -13,20 +13,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ccat.fakehub import FakeHub
-from ccat.pat.github import open_client
 from ccat.pat.journal import JournalDocument, RotationRun, RunSummary, iso, seen_state
-from ccat.pat.settings import ClientSettings
 from ccat.pat.status import (
-    StatusOptions,
     StatusReport,
     assess,
     find_unfinished,
-    run_status,
 )
 from ccat.render.unfinished import new_rotation_notice, unfinished_sentences
 from tests.support.emulator import OPERATOR_TOKEN
-from tests.support.fake_time import FakeTime
-from tests.support.scene import completed_run
+from tests.support.scene import completed_run, status_of
 
 pytestmark = pytest.mark.anyio
 
@@ -42,16 +37,7 @@ def hub() -> Iterator[FakeHub]:
 
 
 async def status(hub: FakeHub) -> StatusReport:
-    settings = ClientSettings(api_url=hub.url, token=OPERATOR_TOKEN, budget=0)
-    return await run_status(
-        StatusOptions(
-            connect=lambda: open_client(settings, timing=FakeTime().timing),
-            repositories=REPOS,
-            secret="GH_PAT",
-            org="ccatobs",
-            clock=lambda: NOW,
-        )
-    )
+    return await status_of(hub, REPOS, NOW)
 
 
 def stopped_after_two(state: str = "interrupted") -> RotationRun:

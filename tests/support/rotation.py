@@ -11,13 +11,13 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ccat.fakehub import FakeHub, LoggedRequest
-from ccat.pat.github import ClientListener, open_client
+from ccat.pat.github import ClientListener, GitHubClient, open_client
 from ccat.pat.graph import Graph, load_graph
 from ccat.pat.journal import Journal, RotationRun, TargetRecord
 from ccat.pat.rotation import Plan, RotateOptions, RotationOutcome
@@ -121,6 +121,20 @@ def record(run: RotationRun, repository: str) -> TargetRecord:
     return found
 
 
+class QuietListener:
+    """A rotation listener (`RotateListener`) that does nothing: a test's own listener
+    subclasses it and overrides only what it watches."""
+
+    def preflight_checked(self, done: int, total: int) -> None:
+        """One more preflight check finished."""
+
+    def write_started(self, repository: str, number: int, total: int) -> None:
+        """A write is about to be sent (its start is journaled)."""
+
+    def write_finished(self, record: TargetRecord) -> None:
+        """A write's outcome is journaled."""
+
+
 def client_settings(hub: FakeHub, **changes: Any) -> ClientSettings:
     """The client of a rotation test: the emulator's operator credential, short backoffs,
     no budget (the emulator does not count), a timeout no healthy answer comes near;
@@ -138,18 +152,20 @@ def rotate_options(
     client: ClientSettings | None = None,
     client_listener: ClientListener | None = None,
     clock: FakeTime | None = None,
+    connect: Callable[[], AbstractAsyncContextManager[GitHubClient]] | None = None,
     **fields: Any,
 ) -> RotateOptions:
     """The options of a rotation of `graph` against `hub`, through a real client
-    (`client_settings` unless `client`). Writes go back to back (`write_interval` 0)
-    unless `fields` say otherwise; with `clock`, the client's waits and the writes'
-    pacing are in its time, never waited for."""
+    (`client_settings` unless `client`; `connect` instead, for one the test opened).
+    Writes go back to back (`write_interval` 0) unless `fields` say otherwise; with
+    `clock`, the client's waits and the writes' pacing are in its time, never waited
+    for."""
     settings = client or client_settings(hub)
     timing = None if clock is None else clock.timing
     if clock is not None:
         fields = {"monotonic": clock.monotonic, "sleep": clock.sleep, **fields}
     return RotateOptions(
-        connect=lambda: open_client(settings, listener=client_listener, timing=timing),
+        connect=connect or (lambda: open_client(settings, listener=client_listener, timing=timing)),
         journal=journal if isinstance(journal, Journal) else Journal(journal),
         graph=graph if isinstance(graph, Graph) else load_graph(graph),
         secret=SECRET,

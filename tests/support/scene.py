@@ -17,9 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from ccat.fakehub import FakeHub, Fault
+from ccat.pat.github import open_client
 from ccat.pat.journal import RotationRun, TargetRecord, iso
+from ccat.pat.settings import ClientSettings
+from ccat.pat.status import StatusOptions, StatusReport, run_status
+from tests.support.fake_time import FakeTime
 from tests.support.journals import a_run, a_token, save_journal
 from tests.support.rotation import write_graph
 
@@ -70,6 +75,31 @@ class Scene:
             "--journal",
             str(self.journal),
         ]
+
+
+async def status_of(
+    hub: FakeHub,
+    repositories: Iterable[str],
+    now: datetime,
+    *,
+    client: ClientSettings | None = None,
+    **fields: Any,
+) -> StatusReport:
+    """The status engine's report on GH_PAT in `repositories` (full names) of ccatobs as of
+    `now`, through a real client (the hub's operator credential, no budget, unless
+    `client`) on a fake clock, so that its waits cost nothing; `fields` to the options."""
+    settings = client or ClientSettings(api_url=hub.url, token=hub.operator_token, budget=0)
+    timing = FakeTime().timing
+    return await run_status(
+        StatusOptions(
+            connect=lambda: open_client(settings, timing=timing),
+            repositories=list(repositories),
+            secret=SECRET,
+            org=ORG,
+            clock=lambda: now,
+            **fields,
+        )
+    )
 
 
 def full(name: str) -> str:
