@@ -24,6 +24,7 @@ from ccat.pat.journal import Journal
 from tests.support.environment import child_env
 from tests.support.rotation import (
     FORBIDDEN,
+    ONE_BY_ONE,
     SECRET,
     RotationCase,
     check_no_leak,
@@ -74,7 +75,7 @@ def test_the_journal_holds_the_normal_form_and_resume_takes_any_spelling(
 ) -> None:
     env = child_env(case.hub.operator_token, case.tmp_path)
     rotate = ["pat", "rotate", "--graph", str(case.graph), "--journal", str(case.journal)]
-    rotate += ["--yes", "--write-interval", "0", "--concurrency", "1"]
+    rotate += ["--yes", *ONE_BY_ONE]
     case.hub.add_fault(Fault("PUT", secret_path(case.targets[3]), status=403, message=FORBIDDEN))
     stopped = ccat([*rotate, "--api-url", spelt_differently(case.hub.url)], env, case.token + "\n")
     assert stopped.returncode == 1, stopped.stderr

@@ -70,30 +70,21 @@ def everything(result: Result) -> list[str]:
 
 
 @pytest.fixture
-def rotate(hub: FakeHub, graph_file: Path, tmp_path: Path) -> list[str]:
-    return [
-        "pat",
-        "rotate",
-        "--graph",
-        str(graph_file),
-        "--api-url",
-        hub.url,
-        "--journal",
-        str(tmp_path / "journal.json"),
-        "--yes",  # unattended: no terminal to ask on (issue 15.2)
-    ]
+def rotate(rotate_args: list[str]) -> list[str]:
+    """`pat rotate --yes` against the emulator (tests/cli/conftest.py)."""
+    return rotate_args
 
 
 @pytest.mark.parametrize("line", BAD_NEW_TOKENS.values(), ids=BAD_NEW_TOKENS.keys())
 def test_a_malformed_new_token_is_exit_2_before_any_request(
-    hub: FakeHub, rotate: list[str], tmp_path: Path, line: bytes
+    hub: FakeHub, rotate: list[str], journal_path: Path, line: bytes
 ) -> None:
     result = run(rotate, env={"GH_TOKEN": ROTATION_OPERATOR_TOKEN}, input=line + b"\n")
     assert result.exit_code == 2, result.stderr
     assert "the new token " in result.stderr
     assert_no_piece(*everything(result))
     assert hub.requests == []
-    assert not (tmp_path / "journal.json").exists()
+    assert not journal_path.exists()
 
 
 @pytest.mark.parametrize("token", BAD_OPERATOR_TOKENS.values(), ids=BAD_OPERATOR_TOKENS.keys())

@@ -32,6 +32,7 @@ from tests.support.emulator import OPERATOR_LOGIN
 from tests.support.environment import environment
 from tests.support.rotation import (
     FORBIDDEN,
+    ONE_BY_ONE,
     ROTATION_OPERATOR_TOKEN,
     NoLeak,
     RotationCase,
@@ -203,7 +204,7 @@ def test_rotate_json_of_a_stopped_run_names_the_failure(
     ccat: Ccat, rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
     case.hub.add_fault(Fault("PUT", secret_path(case.targets[3]), status=403, message=FORBIDDEN))
-    args = [*rotate_args, "--json", "--write-interval", "0", "--concurrency", "1"]
+    args = [*rotate_args, "--json", *ONE_BY_ONE]
     result = ccat(*args, input=case.token + "\n")
     assert result.exit_code == 1, result.output
     document = json.loads(result.stdout)

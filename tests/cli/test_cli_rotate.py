@@ -21,6 +21,7 @@ from ccat.fakehub import FakeHub, Fault
 from ccat.pat.journal import Journal
 from tests.support.rotation import (
     FORBIDDEN,
+    ONE_BY_ONE,
     SECONDARY,
     NoLeak,
     RotationCase,
@@ -47,7 +48,7 @@ def outputs(*results: Result) -> list[str]:
 def stop_at(ccat: Ccat, rotate_args: list[str], hub: FakeHub, token: str, failing: str) -> Result:
     """A rotation stopped by a 403 on the write to `failing`, one write at a time."""
     hub.add_fault(Fault("PUT", secret_path(failing), status=403, message=FORBIDDEN))
-    result = ccat(*rotate_args, "--write-interval", "0", "--concurrency", "1", input=token + "\n")
+    result = ccat(*rotate_args, *ONE_BY_ONE, input=token + "\n")
     assert result.exit_code == 1, result.output
     return result
 
@@ -396,9 +397,7 @@ def test_a_github_message_that_looks_like_markup_is_reported_verbatim(
     message = "Bad request - key_id [/] does not match the [bold]public key[/bold]."
     case.hub.add_fault(Fault("PUT", secret_path(case.targets[1]), status=422, message=message))
 
-    result = ccat(
-        *rotate_args, "--write-interval", "0", "--concurrency", "1", input=case.token + "\n"
-    )
+    result = ccat(*rotate_args, *ONE_BY_ONE, input=case.token + "\n")
 
     assert result.exit_code == 1, result.output
     assert f"✗ {case.targets[1]}: HTTP 422: {message}" in result.stderr

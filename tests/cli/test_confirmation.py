@@ -22,6 +22,7 @@ from ccat.fakehub import FakeHub, Fault
 from ccat.pat.journal import Journal
 from tests.support.rotation import (
     FORBIDDEN,
+    ONE_BY_ONE,
     NoLeak,
     RotationCase,
     holding,
@@ -138,9 +139,7 @@ def test_an_unfinished_run_is_announced_before_the_token_and_the_question(
     ccat: Ccat, rotate_args: list[str], case: RotationCase
 ) -> None:
     case.hub.add_fault(Fault("PUT", secret_path(case.targets[3]), status=403, message=FORBIDDEN))
-    stopped = ccat(
-        *rotate_args, "--write-interval", "0", "--concurrency", "1", input=case.token + "\n"
-    )
+    stopped = ccat(*rotate_args, *ONE_BY_ONE, input=case.token + "\n")
     assert stopped.exit_code == 1, stopped.output
     before = on_disk(case.journal)
     run = Journal(case.journal).load().current

@@ -26,6 +26,7 @@ from ccat.pat.journal import Journal, RotationRun
 from tests.support.emulator import emulator
 from tests.support.rotation import (
     FORBIDDEN,
+    ONE_BY_ONE,
     ROTATION_OPERATOR_TOKEN,
     TARGETS,
     NoLeak,
@@ -38,7 +39,6 @@ from tests.support.screens import WIDE, assert_reads_well
 
 Ccat = Callable[..., Result]
 HANGING = TARGETS[2]
-ONE_AT_A_TIME = ("--write-interval", "0", "--concurrency", "1")
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -74,7 +74,7 @@ def held_rotation(
     env.update(GH_TOKEN=hub.operator_token, NO_COLOR="1")
     process = subprocess.Popen(
         # One write at a time: the two before HANGING are answered before it starts.
-        [sys.executable, "-m", "ccat", *rotate_args, *ONE_AT_A_TIME, "--timeout", "120"],
+        [sys.executable, "-m", "ccat", *rotate_args, *ONE_BY_ONE, "--timeout", "120"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -20,6 +20,7 @@ from typer.testing import Result
 from ccat.fakehub import FakeHub, Fault
 from tests.support.rotation import (
     FORBIDDEN,
+    ONE_BY_ONE,
     SECRET,
     NoLeak,
     RotationCase,
@@ -38,7 +39,7 @@ LONG_AGO = "2020-01-01T00:00:00Z"
 def stop_at(ccat: Ccat, rotate_args: list[str], hub: FakeHub, token: str, failing: str) -> Result:
     """A rotation stopped by a 403 on the write to `failing`, one write at a time."""
     hub.add_fault(Fault("PUT", secret_path(failing), status=403, message=FORBIDDEN))
-    result = ccat(*rotate_args, "--write-interval", "0", "--concurrency", "1", input=token + "\n")
+    result = ccat(*rotate_args, *ONE_BY_ONE, input=token + "\n")
     assert result.exit_code == 1, result.output
     hub.clear_faults()
     return result
@@ -76,10 +77,7 @@ def test_resume_writes_again_what_github_does_not_hold_and_skips_what_it_does(
     resumed = ccat(
         *rotate_args,
         "--resume",
-        "--write-interval",
-        "0",
-        "--concurrency",
-        "1",
+        *ONE_BY_ONE,
         input=case.token + "\n",
     )
 
@@ -142,10 +140,7 @@ def test_a_resumed_run_writes_in_the_order_of_the_graph_as_it_is_now(
     resumed = ccat(
         *rotate_args,
         "--resume",
-        "--write-interval",
-        "0",
-        "--concurrency",
-        "1",
+        *ONE_BY_ONE,
         input=case.token + "\n",
     )
 

@@ -19,6 +19,7 @@ from ccat.fakehub import Fault
 from tests.support.emulator import emulator
 from tests.support.rotation import (
     FORBIDDEN,
+    ONE_BY_ONE,
     ROTATION_OPERATOR_TOKEN,
     TARGETS,
     key_path,
@@ -55,7 +56,7 @@ def rotation_screen(
             hub.add_fault(fault)
         result = ccat(
             *("pat", "rotate", "--yes", "--graph", str(graph), "--api-url", hub.url),
-            *("--journal", str(journal), "--write-interval", "0", "--concurrency", "1"),
+            *("--journal", str(journal), *ONE_BY_ONE),
             input=new_token + "\n",
             env={"COLUMNS": str(width)},
         )

@@ -18,6 +18,7 @@ from ccat.cli import app
 from ccat.fakehub import FakeHub, Fault
 from tests.support.rotation import (
     FORBIDDEN,
+    ONE_BY_ONE,
     SECRET,
     NoLeak,
     RotationCase,
@@ -145,7 +146,7 @@ def test_resume_a_selection_finishes_part_of_a_stopped_run(
     case.hub.add_fault(
         Fault("PUT", secret_path(failing), status=403, count=None, message=FORBIDDEN)
     )
-    args = [*rotate_args, "--yes", "--write-interval", "0", "--concurrency", "1"]
+    args = [*rotate_args, "--yes", *ONE_BY_ONE]
     stopped = ccat(*args, input=case.token + "\n")
     assert stopped.exit_code == 1
     # The failing repository cannot be fixed now: finish two of the others.
@@ -175,7 +176,7 @@ def test_resume_refuses_a_repository_outside_the_runs_selection(
     ccat: Ccat, rotate_args: list[str], case: RotationCase
 ) -> None:
     case.hub.add_fault(Fault("PUT", secret_path(case.targets[2]), status=403, message=FORBIDDEN))
-    args = [*rotate_args, "--yes", "--write-interval", "0", "--concurrency", "1"]
+    args = [*rotate_args, "--yes", *ONE_BY_ONE]
     first = ccat(
         *args, "--repo", case.targets[1], "--repo", case.targets[2], input=case.token + "\n"
     )

@@ -25,7 +25,7 @@ import pytest
 from typer.testing import Result
 
 from ccat.fakehub import FakeHub, Fault
-from tests.support.rotation import SECRET, RotationCase, current, secret_path
+from tests.support.rotation import ONE_BY_ONE, SECRET, RotationCase, current, secret_path
 
 Ccat = Callable[..., Result]
 
@@ -120,7 +120,7 @@ def complete(run: dict[str, object]) -> None:
 def stopped_run(ccat: Ccat, rotate_args: list[str], hub: FakeHub, token: str, at: str) -> None:
     """A rotation stopped by GitHub refusing the write to `at` with a hostile message."""
     hub.add_fault(Fault("PUT", secret_path(at), status=403, message=HOSTILE, count=None))
-    result = ccat(*rotate_args, "--write-interval", "0", "--concurrency", "1", input=token + "\n")
+    result = ccat(*rotate_args, *ONE_BY_ONE, input=token + "\n")
     assert result.exit_code == 1, result.output
     assert_inert(*streams(result))
     assert SHOWN in result.stdout and SHOWN in result.stderr  # report and per-write line
@@ -205,10 +205,7 @@ def test_a_failed_write_is_reported_without_control_characters(
 
     result = ccat(
         *rotate_args,
-        "--write-interval",
-        "0",
-        "--concurrency",
-        "1",
+        *ONE_BY_ONE,
         *extra,
         input=case.token + "\n",
     )

@@ -37,6 +37,7 @@ from tests.support.actions_runner import Command, assert_no_forged_command, line
 from tests.support.environment import command_env, environment
 from tests.support.github_markdown import render
 from tests.support.journals import save_journal
+from tests.support.rotation import ONE_BY_ONE
 from tests.support.scene import completed_run
 from tests.support.untrusted_text import as_header, hostile, hostile_header
 
@@ -131,7 +132,7 @@ def _status(stage: Stage) -> list[Result]:
 
 
 def _rotate(stage: Stage, *extra: str) -> list[Result]:
-    args = ["rotate", "--yes", "--write-interval", "0", "--concurrency", "1", *extra]
+    args = ["rotate", "--yes", *ONE_BY_ONE, *extra]
     return [stage.ccat(*args, token=NEW_TOKEN), stage.ccat(*args, "--json", token=NEW_TOKEN)]
 
 

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from ccat.cli import app
+from ccat.fakehub import FakeHub
 from tests.contract.description import Checked, Contract, contract
 from tests.support.contract_report import COVERED
 from tests.support.emulator import OPERATOR_TOKEN
@@ -34,6 +35,13 @@ def covered(request: pytest.FixtureRequest) -> set[Checked]:
 def graph_file(tmp_path: Path) -> Path:
     """A dependency graph whose targets are the `fakehub` fixture's three repositories."""
     return write_graph(tmp_path / "dependency-graph.yml", ["ops-db", "ops-db-api"])
+
+
+@pytest.fixture
+def rotate_args(fakehub: FakeHub, graph_file: Path, tmp_path: Path) -> list[str]:
+    """`pat rotate --yes` of the graph against the `fakehub` fixture, writes back to back."""
+    args = ["pat", "rotate", "--yes", "--graph", str(graph_file), "--api-url", fakehub.url]
+    return [*args, "--write-interval", "0", "--journal", str(tmp_path / "journal.json")]
 
 
 @pytest.fixture

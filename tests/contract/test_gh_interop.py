@@ -105,26 +105,12 @@ def test_a_secret_rotated_by_ccat_is_listed_by_gh(
     github: Contract,
     gh: Gh,
     ccat: Callable[..., Result],
-    graph_file: Path,
-    tmp_path: Path,
+    rotate_args: list[str],
 ) -> None:
     # A second, older secret: its date differs from the rotation's, so a date printed
     # from the wrong secret, or not from the emulator at all, would be caught.
     fakehub.set_secret("ccatobs/ops-db", "OTHER_SECRET", "x", updated_at="2024-01-02T03:04:05Z")
-    rotated = ccat(
-        "pat",
-        "rotate",
-        "--yes",
-        "--graph",
-        str(graph_file),
-        "--api-url",
-        fakehub.url,
-        "--write-interval",
-        "0",
-        "--journal",
-        str(tmp_path / "journal.json"),
-        input=NEW_TOKEN + "\n",
-    )
+    rotated = ccat(*rotate_args, input=NEW_TOKEN + "\n")
     assert rotated.exit_code == 0, rotated.output
     fakehub.reset_log()
 

@@ -59,24 +59,10 @@ def test_rotate_sends_only_requests_github_describes(
     fakehub: FakeHub,
     github: Contract,
     ccat: Callable[..., Result],
-    graph_file: Path,
-    tmp_path: Path,
+    rotate_args: list[str],
 ) -> None:
     fakehub.set_secret("ccatobs/ops-db", "GH_PAT", "old value")
-    result = ccat(
-        "pat",
-        "rotate",
-        "--yes",
-        "--graph",
-        str(graph_file),
-        "--api-url",
-        fakehub.url,
-        "--write-interval",
-        "0",
-        "--journal",
-        str(tmp_path / "journal.json"),
-        input=NEW_TOKEN + "\n",
-    )
+    result = ccat(*rotate_args, input=NEW_TOKEN + "\n")
     assert result.exit_code == 0, result.output
     logged = fakehub.requests
     seen = _check_all(github, logged)

@@ -33,6 +33,8 @@ GRAPH_NAMES = ("ops-db", "ops-db-api", "ops-db-ui", "data-transfer", "scheduler"
 TARGETS = tuple(f"ccatobs/{name}" for name in ("system-integration", *GRAPH_NAMES))
 
 SECRET = "GH_PAT"
+# `pat rotate` options of a rotation that writes one repository at a time, back to back.
+ONE_BY_ONE = ("--write-interval", "0", "--concurrency", "1")
 FORBIDDEN = "Resource not accessible by personal access token"
 SECONDARY = "You have exceeded a secondary rate limit. Please wait a few minutes."
 
