@@ -14,6 +14,7 @@ import os
 import secrets
 import stat
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ from tests.support.rotation import (
     RotationCase,
     write_graph,
 )
+from tests.support.scene import Scene, build_scene
 
 # The contract tests' report, printed by whichever process prints (pytest-xdist's
 # controller included).
@@ -114,6 +116,20 @@ def case(
 ) -> RotationCase:
     """The fixtures above as one: what a rotation test works with."""
     return RotationCase(hub, graph_file, journal_path, new_token, targets, tmp_path)
+
+
+@pytest.fixture
+def now() -> datetime:
+    """This moment, to the second: when the status scene is looked at."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def scene(tmp_path: Path, now: datetime) -> Iterator[Scene]:
+    """The status scene as of `now` (tests/support/scene.py), its emulator running."""
+    built = build_scene(tmp_path, now)
+    with built.hub:
+        yield built
 
 
 # --- every journal a test leaves behind round-trips through the model -------------------

@@ -7,6 +7,8 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ import pytest
 from ccat.commands.demo import example_graph
 from ccat.pat.graph import load_graph
 from tests.support.environment import environment
+from tests.support.processes import run_ccat
 from tests.support.screens import WIDE, assert_reads_well, normalised
 
 SCRATCH = re.compile(r"/\S*ccat-demo-[A-Za-z0-9_]+")
@@ -67,56 +70,70 @@ def test_the_demo_runs_every_step_succeeds_and_reads_well_at_80_and_120_columns(
     assert_reads_well(normalised(SCRATCH.sub("SCRATCH", demo(120))), reference, 120)
 
 
-@pytest.mark.slow
-def test_keep_leaves_the_emulator_running_with_what_to_paste(tmp_path: Path) -> None:
-    demo_process = subprocess.Popen(
-        [sys.executable, "-m", "ccat", "pat", "demo", "--keep"],
+@contextmanager
+def kept_demo(*extra: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`ccat pat demo --keep EXTRA` in 80 columns, once it says how to stop it: the
+    process and what it printed until then. Still running at the end: killed."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ccat", "pat", "demo", "--keep", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env=clean_env(COLUMNS="80"),
     )
     try:
-        assert demo_process.stdout is not None
+        assert process.stdout is not None
         lines: list[str] = []
-        for line in demo_process.stdout:
+        for line in process.stdout:
             lines.append(line.rstrip("\n"))
             if line.startswith("Press Ctrl-C"):
                 break
-        output = "\n".join(lines)
+        yield process, "\n".join(lines)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def pasted_shell(output: str) -> tuple[dict[str, str], str]:
+    """What the kept demo says to paste in another shell: the exports, and the folder."""
+    pasted = dict(re.findall(r"^  export (\w+)=(\S+)$", output, re.MULTILINE))
+    directory = re.search(r"^  cd (\S+)$", output, re.MULTILINE)
+    assert directory is not None, output
+    return pasted, directory.group(1)
+
+
+def in_pasted_shell(
+    output: str, *args: str, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`ccat ARGS` as an operator runs it after pasting what the kept demo said."""
+    pasted, directory = pasted_shell(output)
+    return run_ccat(*args, cwd=directory, input=input, env=clean_env(**pasted))
+
+
+@pytest.mark.slow
+def test_keep_leaves_the_emulator_running_with_what_to_paste() -> None:
+    with kept_demo() as (demo_process, output):
         assert "Demo complete" not in output  # it is still running
         url = re.search(r"^Emulator: (http://127\.0\.0\.1:\d+)$", output, re.MULTILINE)
         assert url is not None, output
-        pasted = dict(re.findall(r"^  export (\w+)=(\S+)$", output, re.MULTILINE))
-        directory = re.search(r"^  cd (\S+)$", output, re.MULTILINE)
+        pasted, directory = pasted_shell(output)
         unset = re.search(r"^  unset (.+)$", output, re.MULTILINE)
-        assert directory is not None and unset is not None, output
+        assert unset is not None, output
         assert set(pasted) == {"GITHUB_API_URL", "GH_TOKEN", "CCAT_JOURNAL", "DEMO_NEW_TOKEN"}
         assert pasted["GITHUB_API_URL"] == url.group(1)
         assert set(unset.group(1).split()) >= {"GITHUB_TOKEN", "GH_HOST", "GH_ENTERPRISE_TOKEN"}
 
         # As an operator would: in another shell, paste, then run status.
-        status = subprocess.run(
-            [sys.executable, "-m", "ccat", "pat", "status"],
-            cwd=directory.group(1),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env=clean_env(**pasted),
-        )
+        status = in_pasted_shell(output, "pat", "status")
         assert status.returncode == 0, status.stdout + status.stderr
         assert "OK: GH_PAT — 9 present, 0 missing" in status.stdout
 
         demo_process.send_signal(signal.SIGINT)
         rest, _ = demo_process.communicate(timeout=30)
-    finally:
-        if demo_process.poll() is None:
-            demo_process.kill()
-            demo_process.communicate()
     assert demo_process.returncode == 0, rest
     assert "emulator stopped" in rest and "Demo complete" in rest
-    assert not Path(directory.group(1)).exists()  # its scratch directory is gone
+    assert not Path(directory).exists()  # its scratch directory is gone
 
 
 def test_the_example_graph_is_valid_and_starts_with_system_integration() -> None:
@@ -128,48 +145,16 @@ def test_the_example_graph_is_valid_and_starts_with_system_integration() -> None
 @pytest.mark.slow
 def test_keep_with_fail_arms_the_failure_to_rehearse() -> None:
     spec = "PUT /repos/ccatobs/ops-db-api/.*=403x1"
-    demo_process = subprocess.Popen(
-        [sys.executable, "-m", "ccat", "pat", "demo", "--keep", "--fail", spec],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=clean_env(COLUMNS="80"),
-    )
-    try:
-        assert demo_process.stdout is not None
-        lines: list[str] = []
-        for line in demo_process.stdout:
-            lines.append(line.rstrip("\n"))
-            if line.startswith("Press Ctrl-C"):
-                break
-        output = "\n".join(lines)
+    with kept_demo("--fail", spec) as (demo_process, output):
         # The story itself ran unharmed; the fault waits for the operator.
         assert "Fault armed: PUT /repos/ccatobs/ops-db-api/.* -> 403, once" in output
-        pasted = dict(re.findall(r"^  export (\w+)=(\S+)$", output, re.MULTILINE))
-        directory = re.search(r"^  cd (\S+)$", output, re.MULTILINE)
-        assert directory is not None, output
-
-        def ccat(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [sys.executable, "-m", "ccat", "pat", *args],
-                cwd=directory.group(1),
-                input=pasted["DEMO_NEW_TOKEN"] + "\n",
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-                env=clean_env(**pasted),
-            )
-
-        failed = ccat("rotate", "--yes", "--write-interval", "0")
+        token = pasted_shell(output)[0]["DEMO_NEW_TOKEN"] + "\n"
+        rotate = ("pat", "rotate", "--yes", "--write-interval", "0")
+        failed = in_pasted_shell(output, *rotate, input=token)
         assert failed.returncode == 1, failed.stdout + failed.stderr
         assert "stopped at ccatobs/ops-db-api" in failed.stdout + failed.stderr
-        resumed = ccat("rotate", "--resume", "--yes", "--write-interval", "0")
+        resumed = in_pasted_shell(output, *rotate, "--resume", input=token)
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
         demo_process.send_signal(signal.SIGINT)
         rest, _ = demo_process.communicate(timeout=30)
-    finally:
-        if demo_process.poll() is None:
-            demo_process.kill()
-            demo_process.communicate()
     assert demo_process.returncode == 0, rest

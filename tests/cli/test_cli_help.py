@@ -22,6 +22,7 @@ from ccat import __version__
 from ccat.cli import JOURNAL_EPILOG, ROTATE_EPILOG, STATUS_EPILOG, app
 from ccat.cli_help import HelpContext
 from tests.support.environment import environment
+from tests.support.processes import run_ccat as ccat_process
 from tests.support.screens import WIDE, assert_reads_well
 
 COMMANDS = [[], ["pat"], ["pat", "status"], ["pat", "rotate"], ["pat", "journal"], ["pat", "demo"]]
@@ -31,14 +32,7 @@ IDS = [" ".join(path) or "ccat" for path in COMMANDS]
 
 def run_ccat(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """`python -m ccat ARGS` with `env` added to a clean environment."""
-    return subprocess.run(
-        [sys.executable, "-m", "ccat", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=environment(env),
-    )
+    return ccat_process(*args, env=environment(env))
 
 
 def help_page(path: list[str], columns: int) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,6 @@ from tests.support.scene import (
     ORG_403,
     SHADOWING,
     Scene,
-    build_scene,
     full,
 )
 
@@ -45,13 +43,6 @@ def args(hub: FakeHub, tmp_path: Path) -> list[str]:
     graph = write_graph(tmp_path / "graph.yml", ["ops-db", "ops-db-api"])
     journal = tmp_path / "no-journal.json"
     return ["pat", "status", "--graph", str(graph), "--api-url", hub.url, "--journal", str(journal)]
-
-
-@pytest.fixture
-def scene(tmp_path: Path) -> Iterator[Scene]:
-    built = build_scene(tmp_path, datetime.now(UTC).replace(microsecond=0))
-    with built.hub:
-        yield built
 
 
 def run_status(ccat: Ccat, args: list[str], **env: str | None) -> Result:

@@ -31,7 +31,6 @@ from tests.support.scene import (
     SERVED,
     SHADOWING,
     Scene,
-    build_scene,
     completed_run,
     full,
 )
@@ -52,13 +51,6 @@ def now() -> datetime:
 def hub() -> Iterator[FakeHub]:
     with FakeHub(REPOS, operator_token=OPERATOR) as running:
         yield running
-
-
-@pytest.fixture
-def scene(tmp_path: Path, now: datetime) -> Iterator[Scene]:
-    built = build_scene(tmp_path, now)
-    with built.hub:
-        yield built
 
 
 def run_status(ccat: Ccat, args: list[str], **env: str | None) -> Result:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 from ccat.fakehub import FakeHub, Fault, RateLimitMode
 from tests.support.connection_faults import UNRESOLVABLE, UNRESOLVABLE_URL
 from tests.support.environment import child_env
+from tests.support.processes import run_ccat
 from tests.support.screens import WIDE, assert_reads_well, normalised
 
 pytestmark = pytest.mark.slow  # the retries of a dead host take their real backoff
@@ -40,16 +40,8 @@ def ccat(
     # The enterprise variable too: for a host other than api.github.com it is the one
     # a credential comes from (SPEC §2.2).
     env = child_env(OPERATOR, tmp_path, {"GH_ENTERPRISE_TOKEN": OPERATOR, "COLUMNS": str(width)})
-    command = [sys.executable, "-m", "ccat", "pat", *args, "--graph", str(graph)]
-    command += ["--api-url", api_url, "--journal", str(tmp_path / "journal.json")]
-    return subprocess.run(
-        command,
-        input=None if token is None else token + "\n",
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    where = ["--graph", str(graph), "--api-url", api_url, "--journal", str(tmp_path / "j.json")]
+    return run_ccat("pat", *args, *where, input=None if token is None else token + "\n", env=env)
 
 
 def one_line(text: str) -> str:

@@ -28,6 +28,7 @@ from ccat.pat.journal import TargetRecord
 from ccat.render.progress import RotationProgress
 from ccat.render.rotation import write_line
 from tests.support.environment import environment
+from tests.support.processes import run_ccat
 from tests.support.rotation import SECONDARY, TARGETS, NoLeak, holding, secret_path
 
 pytestmark = pytest.mark.slow
@@ -46,15 +47,7 @@ def rotation(
     env = environment({"GH_TOKEN": hub.operator_token, "TERM": "xterm-256color", "COLUMNS": "80"})
     args = [*rotate_args, "--write-interval", "0.15", "--concurrency", "2"]
     if not terminal:
-        done = subprocess.run(
-            [sys.executable, "-m", "ccat", *args],
-            input=token + "\n",
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            env=env,
-        )
+        done = run_ccat(*args, input=token + "\n", env=env, timeout=120)
         return done.returncode, done.stdout, done.stderr
     controller, side = pty.openpty()
     fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 0, 0))

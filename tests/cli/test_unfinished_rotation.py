@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ import pytest
 from ccat.fakehub import FakeHub, Fault
 from ccat.pat.journal import Journal, RotationRun
 from tests.support.environment import child_env
+from tests.support.processes import run_ccat as ccat_process
 from tests.support.rotation import (
     FORBIDDEN,
     SECRET,
@@ -42,14 +42,7 @@ SAID = {"failure": "stopped at a failed write", "sigint": "was interrupted", "si
 def run_ccat(
     hub: FakeHub, tmp_path: Path, *args: str, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ccat", *args],
-        capture_output=True,
-        text=True,
-        env={**child_env(hub.operator_token, tmp_path), **env},
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-    )
+    return ccat_process(*args, env={**child_env(hub.operator_token, tmp_path), **env})
 
 
 def journal_run(journal_path: Path) -> RotationRun | None:

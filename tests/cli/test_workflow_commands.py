@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from tests.support.actions_runner import Command, assert_no_forged_command, line
 from tests.support.environment import command_env, environment
 from tests.support.github_markdown import render
 from tests.support.journals import save_journal
+from tests.support.processes import run_ccat
 from tests.support.rotation import ONE_BY_ONE
 from tests.support.scene import completed_run
 from tests.support.untrusted_text import as_header, hostile, hostile_header
@@ -281,9 +281,15 @@ def test_no_server_or_file_text_forms_a_workflow_command(
 
 def process(stage: Stage, *args: str, width: int = 80) -> subprocess.CompletedProcess[str]:
     env = environment({**stage.env(), "COLUMNS": str(width)})
-    command = [sys.executable, "-m", "ccat", "pat", *args, "--graph", str(stage.graph)]
-    command += ["--api-url", stage.hub.url, "--journal", str(stage.journal)]
-    return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    where = [
+        "--graph",
+        str(stage.graph),
+        "--api-url",
+        stage.hub.url,
+        "--journal",
+        str(stage.journal),
+    ]
+    return run_ccat("pat", *args, *where, env=env)
 
 
 def test_a_stop_commands_in_a_403_message_stops_nothing(stage: Stage) -> None:
@@ -347,14 +353,7 @@ def test_an_unknown_graph_key_carrying_commands_is_warned_of_inertly(stage: Stag
 
 def test_the_demo_under_github_actions_writes_only_its_own_annotations(tmp_path: Path) -> None:
     env = environment({"GITHUB_ACTIONS": "true", "XDG_STATE_HOME": str(tmp_path), "COLUMNS": "80"})
-    done = subprocess.run(
-        [sys.executable, "-m", "ccat", "pat", "demo"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    done = run_ccat("pat", "demo", env=env, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     ours = assert_no_forged_command(done.stdout, done.stderr)
     assert ours and {c.name for c in ours} == {"error"}  # the first status: secrets missing

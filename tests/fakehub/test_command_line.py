@@ -24,6 +24,7 @@ from ccat.fakehub.__main__ import main
 from ccat.fakehub.command_line import expiry_text, parse
 from ccat.pat.github.client import token_expiry
 from tests.support.environment import environment
+from tests.support.processes import run_ccat
 from tests.support.rotation import write_graph
 
 
@@ -39,14 +40,7 @@ def _environment(**extra: str) -> dict[str, str]:
 
 
 def _run(*args: str, columns: str = "80") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ccat.fakehub", *args],
-        capture_output=True,
-        text=True,
-        env=_environment(COLUMNS=columns),
-        timeout=60,
-        check=False,
-    )
+    return run_ccat(*args, env=_environment(COLUMNS=columns), module="ccat.fakehub")
 
 
 # Each option's mistakes, as a tired operator (or a script) makes them.

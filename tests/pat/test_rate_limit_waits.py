@@ -8,8 +8,6 @@ a process against the emulator, as the issue reproduced it."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from ccat.pat.settings import ClientSettings
 from tests.support.emulator import OPERATOR_TOKEN
 from tests.support.environment import child_env
 from tests.support.fake_time import FakeTime
+from tests.support.processes import run_ccat
 from tests.support.rotation import write_graph
 
 REPO = "ccatobs/ops-db"
@@ -149,14 +148,8 @@ def test_a_past_reset_for_nine_repositories_is_one_request_each(tmp_path: Path) 
         message = "API rate limit exceeded for user ID 1."
         hub.add_fault(Fault("GET", "*", 403, None, message, headers=past))
         args = ["--api-url", hub.url, "--max-wait", "5", "--journal", str(tmp_path / "j.json")]
-        done = subprocess.run(
-            [sys.executable, "-m", "ccat", "pat", "status", "--graph", str(graph), *args],
-            capture_output=True,
-            text=True,
-            env=child_env(OPERATOR_TOKEN, tmp_path),
-            timeout=120,
-            check=False,
-        )
+        env = child_env(OPERATOR_TOKEN, tmp_path)
+        done = run_ccat("pat", "status", "--graph", str(graph), *args, env=env, timeout=120)
         requests = hub.requests
     assert done.returncode == 3, done.stdout + done.stderr  # none could be checked
     assert len(requests) == len(repositories) + 1  # each once, and the organisation's

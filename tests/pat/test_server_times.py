@@ -14,8 +14,6 @@ secrets a repository can use, `GET /user`'s expiry header, and `--resume`'s chec
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
@@ -39,6 +37,7 @@ from ccat.pat.status import StatusOptions, StatusReport, run_status
 from tests.support.emulator import OPERATOR_TOKEN
 from tests.support.environment import child_env
 from tests.support.fake_time import FakeTime
+from tests.support.processes import run_ccat
 from tests.support.rotation import (
     SECRET,
     client_settings,
@@ -309,14 +308,7 @@ def test_status_process_says_could_not_check_without_a_traceback(
     graph.write_text("org: ccatobs\nrepositories: [ops-db]\n", encoding="utf-8")
     journal = str(tmp_path / "journal.json")
     args = ["pat", "status", "--graph", str(graph), "--api-url", hub.url, "--journal", journal]
-    done = subprocess.run(
-        [sys.executable, "-m", "ccat", *args],
-        capture_output=True,
-        text=True,
-        env=child_env(OPERATOR_TOKEN, tmp_path),
-        timeout=60,
-        check=False,
-    )
+    done = run_ccat(*args, env=child_env(OPERATOR_TOKEN, tmp_path))
     hub.clear_faults()
     assert "Traceback" not in done.stderr and "OverflowError" not in done.stderr
     # ccatobs/system-integration is not served (404); ops-db's answer is invalid: neither

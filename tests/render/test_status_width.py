@@ -6,7 +6,7 @@ split across lines (`tests/support/screen_width.py` says exactly what that means
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from ccat.pat.settings import ClientSettings
 from ccat.pat.status import Outlook, StatusOptions, StatusReport, assess, relevant_runs, run_status
 from ccat.render.status import status_screen
 from ccat.render.status_ci import status_markdown
-from tests.support.scene import LONG_NAME, NAMES, Scene, build_scene, full
+from tests.support.scene import LONG_NAME, NAMES, Scene, full
 from tests.support.screen_width import assert_fits, render
 
 pytestmark = pytest.mark.anyio
@@ -29,10 +29,8 @@ WIDE = 1000  # nothing wraps
 
 
 @pytest.fixture
-def scene(tmp_path: Path) -> Iterator[Scene]:
-    built = build_scene(tmp_path, NOW)
-    with built.hub:
-        yield built
+def now() -> datetime:
+    return NOW
 
 
 async def checked(scene: Scene) -> tuple[StatusReport, Outlook]:
