@@ -16,7 +16,7 @@ import pytest
 from ccat.commands.demo import example_graph
 from ccat.pat.graph import load_graph
 from tests.support.environment import environment
-from tests.support.processes import run_ccat
+from tests.support.processes import ccat_process, run_ccat
 from tests.support.screens import WIDE, assert_reads_well, normalised
 
 SCRATCH = re.compile(r"/\S*ccat-demo-[A-Za-z0-9_]+")
@@ -74,14 +74,9 @@ def test_the_demo_runs_every_step_succeeds_and_reads_well_at_80_and_120_columns(
 def kept_demo(*extra: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """`ccat pat demo --keep EXTRA` in 80 columns, once it says how to stop it: the
     process and what it printed until then. Still running at the end: killed."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ccat", "pat", "demo", "--keep", *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=clean_env(COLUMNS="80"),
-    )
-    try:
+    args = ("pat", "demo", "--keep", *extra)
+    env = clean_env(COLUMNS="80")
+    with ccat_process(*args, env=env, stderr=subprocess.STDOUT) as process:
         assert process.stdout is not None
         lines: list[str] = []
         for line in process.stdout:
@@ -89,10 +84,6 @@ def kept_demo(*extra: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
             if line.startswith("Press Ctrl-C"):
                 break
         yield process, "\n".join(lines)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
 
 def pasted_shell(output: str) -> tuple[dict[str, str], str]:

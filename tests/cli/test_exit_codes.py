@@ -8,17 +8,15 @@ signal during `status` is 130/143/129 and any later one is absorbed.
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from typer.testing import Result
 
-from ccat.fakehub import FakeHub, Fault
+from ccat.fakehub import Fault
 from tests.support.environment import child_env
+from tests.support.processes import ccat_process
 from tests.support.rotation import RotationCase, puts
 from tests.support.terminal import wait_for
 
@@ -68,18 +66,6 @@ def test_no_operator_credential_is_4_before_any_request(
     assert case.hub.requests == []
 
 
-def status_process(args: list[str], hub: FakeHub, tmp_path: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "ccat", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=child_env(hub.operator_token, tmp_path),
-        start_new_session=True,
-    )
-
-
 PAIRS = {
     "INT": (signal.SIGINT,),
     "TERM": (signal.SIGTERM,),
@@ -96,8 +82,8 @@ def test_a_signal_during_status_is_its_code_and_a_second_is_absorbed(
 ) -> None:
     case.hub.add_fault(Fault("GET", f"/repos/{case.targets[3]}/*", action="hang"))
     args = ["pat", "status", "--graph", str(case.graph), "--api-url", case.hub.url]
-    process = status_process(args, case.hub, case.tmp_path)
-    try:
+    env = child_env(case.hub.operator_token, case.tmp_path)
+    with ccat_process(*args, env=env) as process:
         # Every other repository answered: status waits on the hanging one.
         wait_for(
             lambda: len(case.hub.requests) >= len(case.targets) - 1 or process.poll() is not None
@@ -110,10 +96,6 @@ def test_a_signal_during_status_is_its_code_and_a_second_is_absorbed(
                     pass
             process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
     # The first signal handled decides. Two that arrive before Python runs its handlers
     # are handled in signal-number order (SIGINT before SIGTERM), whatever the order

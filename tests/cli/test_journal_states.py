@@ -8,12 +8,9 @@ lock held). The journal screen must also read well at 80 and 120 columns.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from ccat.fakehub import FakeHub, Fault
+from ccat.fakehub import Fault
 from ccat.pat.journal import Journal, RotationRun
 from tests.support.emulator import emulator
 from tests.support.rotation import (
@@ -32,21 +29,15 @@ from tests.support.rotation import (
     NoLeak,
     RotationCase,
     names,
+    rotation_process,
     secret_path,
     write_graph,
 )
 from tests.support.screens import WIDE, assert_reads_well
+from tests.support.terminal import wait_for
 
 Ccat = Callable[..., Result]
 HANGING = TARGETS[2]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Poll `condition` until it holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.02)
 
 
 def current_run(journal_path: Path) -> RotationRun | None:
@@ -64,34 +55,16 @@ def write_in_flight(journal_path: Path, repository: str) -> bool:
 
 
 @contextmanager
-def held_rotation(
-    rotate_args: list[str], hub: FakeHub, token: str, journal_path: Path
-) -> Iterator[subprocess.Popen[str]]:
+def held_rotation(rotate_args: list[str], case: RotationCase) -> Iterator[subprocess.Popen[str]]:
     """A real rotation whose write to HANGING never gets an answer, yielded once the
     journal records that write as started; killed and reaped at the end of the block."""
-    hub.add_fault(Fault("PUT", secret_path(HANGING), action="hang"))
-    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "CCAT_JOURNAL")}
-    env.update(GH_TOKEN=hub.operator_token, NO_COLOR="1")
-    process = subprocess.Popen(
-        # One write at a time: the two before HANGING are answered before it starts.
-        [sys.executable, "-m", "ccat", *rotate_args, *ONE_BY_ONE, "--timeout", "120"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert process.stdin is not None
-    process.stdin.write(token + "\n")
-    process.stdin.flush()
-    try:
-        wait_for(lambda: process.poll() is not None or write_in_flight(journal_path, HANGING))
+    case.hub.add_fault(Fault("PUT", secret_path(HANGING), action="hang"))
+    # One write at a time: the two before HANGING are answered before it starts.
+    extra = (*ONE_BY_ONE, "--timeout", "120")
+    with rotation_process(rotate_args, case.hub, case.token, case.tmp_path, *extra) as process:
+        wait_for(lambda: process.poll() is not None or write_in_flight(case.journal, HANGING))
         assert process.poll() is None, "the rotation ended before its write hung"
         yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
 
 def header(screen: str, label: str) -> str:
@@ -110,7 +83,7 @@ def row(screen: str, repository: str) -> str:
 def test_journal_says_running_while_a_live_rotation_holds_the_lock(
     ccat: Ccat, rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
 ) -> None:
-    with held_rotation(rotate_args, case.hub, case.token, case.journal) as process:
+    with held_rotation(rotate_args, case) as process:
         shown = ccat("pat", "journal", "--journal", str(case.journal))
         process.send_signal(signal.SIGTERM)
         stdout, stderr = process.communicate(timeout=30)
@@ -129,7 +102,7 @@ def test_journal_says_running_while_a_live_rotation_holds_the_lock(
 def test_journal_says_interrupted_after_a_signal(
     ccat: Ccat, rotate_args: list[str], case: RotationCase, signum: signal.Signals
 ) -> None:
-    with held_rotation(rotate_args, case.hub, case.token, case.journal) as process:
+    with held_rotation(rotate_args, case) as process:
         process.send_signal(signum)
         process.communicate(timeout=30)
     assert process.returncode == 128 + signum
@@ -149,7 +122,7 @@ def test_journal_says_interrupted_after_a_signal(
 def test_journal_says_crashed_after_a_kill(
     ccat: Ccat, rotate_args: list[str], case: RotationCase
 ) -> None:
-    with held_rotation(rotate_args, case.hub, case.token, case.journal) as process:
+    with held_rotation(rotate_args, case) as process:
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=30)
     assert process.returncode == -signal.SIGKILL

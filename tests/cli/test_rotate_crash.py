@@ -24,18 +24,11 @@ from tests.support.rotation import (
     puts,
     rotation_process,
 )
+from tests.support.terminal import wait_for
 
 pytestmark = pytest.mark.slow
 
 Ccat = Callable[..., Result]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Poll `condition` until it holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.005)
 
 
 @pytest.mark.parametrize(

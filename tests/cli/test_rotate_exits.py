@@ -162,26 +162,13 @@ def test_a_reader_gone_from_stderr_mid_rotation_does_not_stop_it(
     # pointing stdout at /dev/null. Now stderr goes quiet and the rotation finishes.
     case.hub.latency = 0.05
     read_end, write_end = os.pipe()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ccat", *rotate_args, *PACED],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=write_end,
-        text=True,
-        env=child_env(case.hub.operator_token, case.tmp_path),
-    )
-    os.close(write_end)
-    try:
-        assert process.stdin is not None
-        process.stdin.write(case.token + "\n")
-        process.stdin.flush()
+    with rotation_process(
+        rotate_args, case.hub, case.token, case.tmp_path, *PACED, stderr=write_end
+    ) as process:
+        os.close(write_end)
         wait_for(lambda: len(puts(case.hub)) >= 2 or process.poll() is not None)
         os.close(read_end)
         stdout, _ = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
     assert process.returncode == 0
     document = json.loads(stdout)

@@ -1,12 +1,14 @@
-"""`ccat` (or the emulator) in a child process, run to its end. Import with
-`from tests.support.processes import run_ccat`."""
+"""`ccat` (or the emulator) in a child process: run to its end, or started for a test to
+watch and signal. Import with `from tests.support.processes import run_ccat`."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
 
 
 def run_ccat(
@@ -30,3 +32,30 @@ def run_ccat(
         timeout=timeout,
         check=False,
     )
+
+
+@contextmanager
+def ccat_process(
+    *args: str,
+    env: Mapping[str, str],
+    stdin: int | IO[Any] | None = subprocess.DEVNULL,
+    stderr: int | IO[Any] | None = subprocess.PIPE,
+) -> Iterator[subprocess.Popen[str]]:
+    """`python -m ccat ARGS` started in `env`, in a session of its own (no terminal: a
+    rotation would ask there), output as text on pipes; a process still running when
+    the block ends is killed and reaped."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ccat", *args],
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        env=dict(env),
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()

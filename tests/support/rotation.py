@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ccat.fakehub import FakeHub, LoggedRequest
 from ccat.pat.github import ClientListener, GitHubClient, open_client
@@ -25,6 +24,7 @@ from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from tests.support.environment import child_env
 from tests.support.fake_time import FakeTime
+from tests.support.processes import ccat_process
 
 TOKEN_PREFIX = "ghp_TESTTOKEN_"
 ROTATION_OPERATOR_TOKEN = "rotation-tests-operator-credential"
@@ -227,27 +227,22 @@ def report_list(text: str, heading: str) -> list[str]:
 
 @contextmanager
 def rotation_process(
-    rotate_args: list[str], hub: FakeHub, token: str, tmp_path: Path, *extra: str
+    rotate_args: list[str],
+    hub: FakeHub,
+    token: str,
+    tmp_path: Path,
+    *extra: str,
+    stderr: int | IO[Any] | None = subprocess.PIPE,
 ) -> Iterator[subprocess.Popen[str]]:
-    """Start `python -m ccat ARGS EXTRA` and give it the token on standard input; a
-    process still running when the block ends is killed and reaped."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ccat", *rotate_args, *extra],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=child_env(hub.operator_token, tmp_path),
-        # Without the developer's terminal: a rotation asks there (issue 15.2).
-        start_new_session=True,
-    )
-    assert process.stdin is not None
-    # One line is all it reads; `communicate` closes standard input later.
-    process.stdin.write(token + "\n")
-    process.stdin.flush()
-    try:
+    """Start `python -m ccat ARGS EXTRA` and give it the token on standard input
+    (standard error to `stderr`, a pipe unless given); a process still running when the
+    block ends is killed and reaped."""
+    env = child_env(hub.operator_token, tmp_path)
+    with ccat_process(
+        *rotate_args, *extra, env=env, stdin=subprocess.PIPE, stderr=stderr
+    ) as process:
+        assert process.stdin is not None
+        # One line is all it reads; `communicate` closes standard input later.
+        process.stdin.write(token + "\n")
+        process.stdin.flush()
         yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
