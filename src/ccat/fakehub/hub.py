@@ -30,6 +30,10 @@ def _spec(value: str | TokenSpec) -> TokenSpec:
 class FakeHub:
     """A GitHub REST emulator for the secrets endpoints, served over real HTTP on loopback.
 
+    Every repository has three kinds of secret store, as on GitHub: Actions, Dependabot
+    and one per deployment environment, each with its own key pair; `store` arguments
+    name them `actions`, `dependabot` and `environment:NAME`.
+
     Answers as described in `ccat.fakehub.routes.Router` (which token may see and do
     what), after the points budget (`points_budget`), any injected `Fault` (in the order
     added) and the `rate_limit` mode. Every request, answered or not, is appended to
@@ -177,28 +181,46 @@ class FakeHub:
         name: str,
         value: str,
         *,
+        store: str = "actions",
         created_at: str | datetime | None = None,
         updated_at: str | datetime | None = None,
     ) -> None:
-        """Store a secret's plaintext directly; `updated_at` and `created_at` (ISO-8601 or
-        aware datetime) backdate it (`created_at` defaults to the first write's time)."""
-        self._state.set_plain(repository, name, value, _epoch(updated_at), _epoch(created_at))
+        """Store a secret's plaintext directly in `store` (`actions`, `dependabot` or
+        `environment:NAME`, the environment created if need be); `updated_at` and
+        `created_at` (ISO-8601 or aware datetime) backdate it (`created_at` defaults to
+        the first write's time)."""
+        self._state.set_plain(
+            repository, name, value, _epoch(updated_at), _epoch(created_at), store
+        )
 
-    def secret(self, repository: str, name: str) -> StoredSecret | None:
-        """The stored secret with its decrypted value, or None (also for unknown repositories)."""
-        return self._state.secret(repository, name)
+    def secret(self, repository: str, name: str, store: str = "actions") -> StoredSecret | None:
+        """The stored secret of `store` with its decrypted value, or None (also for an
+        unknown repository or environment)."""
+        return self._state.secret(repository, name, store)
 
-    def delete_secret(self, repository: str, name: str) -> bool:
+    def secrets(self, repository: str, store: str = "actions") -> list[StoredSecret]:
+        """Every secret of a repository's store, by name; KeyError when unknown."""
+        return self._state.secrets(repository, store)
+
+    def delete_secret(self, repository: str, name: str, store: str = "actions") -> bool:
         """Remove a secret directly; True when it existed."""
-        return self._state.delete_secret(repository, name)
+        return self._state.delete_secret(repository, name, store)
 
-    def public_key(self, repository: str) -> tuple[str, str]:
-        """`(key_id, base64 public key)` of a repository; KeyError when unknown."""
-        return self._state.public_key(repository)
+    def public_key(self, repository: str, store: str = "actions") -> tuple[str, str]:
+        """`(key_id, base64 public key)` of a repository's store; KeyError when unknown."""
+        return self._state.public_key(repository, store)
 
-    def rotate_public_key(self, repository: str) -> tuple[str, str]:
-        """Replace a repository's key pair, as GitHub may; returns the new `(key_id, key)`."""
-        return self._state.rotate_public_key(repository)
+    def rotate_public_key(self, repository: str, store: str = "actions") -> tuple[str, str]:
+        """Replace a store's key pair, as GitHub may; returns the new `(key_id, key)`."""
+        return self._state.rotate_public_key(repository, store)
+
+    def add_environment(self, repository: str, name: str) -> None:
+        """Create a deployment environment (with its own key pair and no secret)."""
+        self._state.add_environment(repository, name)
+
+    def environments(self, repository: str) -> list[str]:
+        """The names of a repository's environments, ordered by name."""
+        return [environment.name for environment in self._state.environments(repository)]
 
     def set_workflow_runs(self, repository: str, count: int) -> None:
         """Give a repository `count` completed workflow runs (none by default)."""

@@ -96,6 +96,12 @@ class OrgSecrets:
         with self._lock:
             return self._by_org.get(org.lower(), {}).get(name.upper())
 
+    def all(self, org: str) -> list[OrgSecret]:
+        """Every secret of the organisation, ordered by name."""
+        with self._lock:
+            of_org = self._by_org.get(org.lower(), {})
+            return [of_org[key] for key in sorted(of_org)]
+
     def delete(self, org: str, name: str) -> bool:
         """Remove a secret; True when it existed."""
         with self._lock:
