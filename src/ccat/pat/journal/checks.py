@@ -21,7 +21,8 @@ newest run is the current one); and per run:
   time, not before `started_at`, in every other state;
 - at least one target; `completed`: every target `updated`; `stopped`: at least one
   target not `updated`;
-- each target names a repository of the run's organisation (`org/name`, GitHub's rules);
+- each target names a repository of the run's organisation (`org/name`, GitHub's rules)
+  and a store (`actions`, `dependabot`, `environment:NAME`), no pair twice;
 - `pending`: no `finished_at`, `http_status` or `error` (a `started_at` alone is a write
   in flight when the process died, and a completed run has none);
 - `updated`: `started_at` and `finished_at`, HTTP 201 or 204, no error;
@@ -44,6 +45,7 @@ import msgspec
 
 from ccat.pat.journal.codec import InvalidRecord
 from ccat.pat.journal.model import JournalDocument, RotationRun, TargetRecord
+from ccat.pat.stores import Store
 
 # The earliest and latest times a run may have recorded with the machine's clock: far
 # enough from both ends of `datetime` that adding or taking a few days never overflows.
@@ -172,6 +174,13 @@ def _check_target(
             f"{who} is not a repository of the run's organisation {_quoted(run.org)} "
             "(org/name, as GitHub names repositories)"
         )
+    try:
+        Store.parse(target.store)
+    except ValueError:
+        raise InvalidRecord(
+            f"{who}.store should be actions, dependabot or environment:NAME, found "
+            f"{_quoted(target.store)}"
+        ) from None
     state = target.state
     if state == "pending":
         for field, value in (

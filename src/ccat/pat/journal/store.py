@@ -329,8 +329,7 @@ class Journal:
                 run.put(update.target)
             except KeyError:
                 raise self._damaged_log(
-                    f"line {number} updates {update.target.repository}, not a target of "
-                    f"run {run.run_id}"
+                    f"line {number} updates {update.target.label}, not a target of run {run.run_id}"
                 ) from None
             applied += 1
         return applied
