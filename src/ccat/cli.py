@@ -185,6 +185,33 @@ RepoOption = Annotated[
 ]
 
 
+def _stores(value: str | None) -> str | None:
+    """Check `--stores` as the commands will read it (a usage error, exit 2)."""
+    if value is None:
+        return value
+    from ccat.pat.stores import StoreSelection
+
+    try:
+        StoreSelection.parse(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc).removeprefix("--stores: ")) from None
+    return value
+
+
+StoresOption = Annotated[
+    str | None,
+    typer.Option(
+        "--stores",
+        metavar="LIST",
+        callback=_stores,
+        help="Which stores CI reads the secret from to look at, comma-separated: actions, "
+        "dependabot, environments (every deployment environment). The Actions copy is "
+        "required everywhere; elsewhere a copy is tracked where it exists. A store named "
+        "here that cannot be read fails the check. [default: all three]",
+        show_default=False,
+    ),
+]
+
 OutputOption = Annotated[
     OutputFormat,
     typer.Option(
@@ -416,6 +443,7 @@ def status(
     max_age: MaxAgeOption = None,
     strict: StrictOption = False,
     repo: RepoOption = None,
+    stores: StoresOption = None,
 ) -> None:
     """Check that the secret is present in every repository of the graph, and warn
     of what breaks next: an expiring token, old or missed secrets.
@@ -440,6 +468,7 @@ def status(
         budget,
         debug,
         tuple(repo or ()),
+        stores,
     )
     output = OutputFormat.JSON if json_output else output
     args = StatusArgs(connection, output, journal, warn_days, max_age, strict)
@@ -466,6 +495,7 @@ def rotate(
     write_interval: WriteIntervalOption = DEFAULTS.write_interval,
     json_output: RotateJsonOption = False,
     repo: RepoOption = None,
+    stores: StoresOption = None,
 ) -> None:
     """Set a new value of the secret in every repository of the graph.
 
@@ -495,6 +525,7 @@ def rotate(
         budget,
         debug,
         tuple(repo or ()),
+        stores,
     )
     args = RotateArgs(connection, journal, dry_run, resume, yes, write_interval, json_output)
     raise typer.Exit(_runners(ctx).rotate(args))

@@ -40,6 +40,8 @@ class ConnectionArgs:
     # `--repo NAME`, as given (repeatable): the repositories of the graph to act on; none
     # given: every one.
     repos: tuple[str, ...] = ()
+    # `--stores LIST`, as given (checked when parsed); None: the default, all three.
+    stores: str | None = None
 
 
 @dataclass(frozen=True)

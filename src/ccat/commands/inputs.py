@@ -9,7 +9,7 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ccat.commands.credentials import resolve_api_url, resolve_credential
 from ccat.options import ConnectionArgs
@@ -17,6 +17,7 @@ from ccat.pat.errors import UsageError
 from ccat.pat.github import ClientListener, GitHubClient, PointsBudget, open_client
 from ccat.pat.graph import Graph, load_graph
 from ccat.pat.settings import DEFAULT_API_URL, ClientSettings
+from ccat.pat.stores import StoreSelection
 
 SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,199}")
 
@@ -35,6 +36,8 @@ class Connection:
     budget: PointsBudget
     # `--repo`: the selected repositories' full names in the graph's order; None: all.
     selection: tuple[str, ...] | None = None
+    # `--stores`: the families of stores to look at (SPEC §10).
+    stores: StoreSelection = field(default_factory=StoreSelection)
 
     @property
     def repositories(self) -> list[str]:
@@ -89,7 +92,13 @@ def resolve_connection(args: ConnectionArgs, env: Mapping[str, str]) -> Connecti
         budget=args.budget,
     )
     budget = PointsBudget(settings.budget, monotonic=time.monotonic)
-    return Connection(graph, settings, credential.source, secret, args.debug, budget, selection)
+    try:
+        stores = StoreSelection.parse(args.stores)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return Connection(
+        graph, settings, credential.source, secret, args.debug, budget, selection, stores
+    )
 
 
 def select_repositories(graph: Graph, names: Sequence[str]) -> tuple[str, ...]:
