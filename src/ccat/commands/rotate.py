@@ -242,7 +242,12 @@ class _RotateCommand:
         if self.args.yes:
             return None
         assert self.tty is not None  # found before the lock, or the command ended there
-        question = f"Rotate {secret} in {plural(len(plan.to_set), 'repository', 'repositories')}?"
+        count = plural(len(plan.to_set), "repository", "repositories")
+        if any(item.store != "actions" for item in plan.items):
+            count = (
+                f"{plural(len(plan.to_set), 'copy', 'copies')} of {plan.repositories} repositories"
+            )
+        question = f"Rotate {secret} in {count}?"
         self.asking = True
         answer = confirm(self.tty, [plan_table(plan, secret)], question)
         self.asking = False
@@ -276,6 +281,7 @@ def _options(
         resume=args.resume,
         dry_run=args.dry_run,
         selection=connection.selection,
+        stores=connection.stores,
         listener=progress,
     )
 

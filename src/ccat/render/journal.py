@@ -131,9 +131,7 @@ def journal_targets(run: RotationRun) -> RenderableType:
         status = f"HTTP {target.http_status}: " if target.http_status else ""
         error = shown(status + target.error) if target.error else ""
         when = compact_time(target.finished_at or target.started_at, day)
-        rows.append(
-            (shown(target.repository), IN_FLIGHT if in_flight(target) else state, when, error)
-        )
+        rows.append((shown(target.label), IN_FLIGHT if in_flight(target) else state, when, error))
     return Fitted(lambda width: _targets_table(rows, width))
 
 

@@ -29,8 +29,13 @@ def plan_table(plan: Plan, secret: str) -> RenderableType:
             action = "[dim]skip: already updated[/]"
         else:
             action = "[yellow]set again[/] (see note)" if item.note else "set"
-        rows.append((str(number), shown(item.repository), action))
-    title = f"Plan: rotate {shown(secret)}"
+        rows.append((str(number), shown(item.label), action))
+    title = f"Plan: rotate {shown(secret)}" + (
+        f" — {plural(len(plan.items), 'copy', 'copies')} in "
+        f"{plural(plan.repositories, 'repository', 'repositories')}"
+        if any(item.store != "actions" for item in plan.items)
+        else ""
+    )
     return Fitted(lambda width: _plan_table(rows, title, width))
 
 
@@ -96,13 +101,13 @@ def preflight_lines(plan: Plan, now: datetime | None = None) -> list[str]:
             f"{shown(token.login)} ({token.kind} token), {expiry}; it can read Actions in "
             f"all {plural(to_set, 'repository', 'repositories')} to set",
         ]
+    what = "copy" if any(item.store != "actions" for item in plan.items) else "repository"
     lines.append(
-        f"Public keys fetched for {plural(to_set, 'repository', 'repositories')}; "
-        f"{skipped} skipped."
+        f"Public keys fetched for {plural(to_set, what, what[:-1] + 'ies')}; {skipped} skipped."
     )
     redone = [item for item in plan.items if item.action == "set" and item.note]
     for item in redone:
-        lines.append(f"[yellow]note:[/] {shown(item.repository)}: {shown(item.note)}")
+        lines.append(f"[yellow]note:[/] {shown(item.label)}: {shown(item.note)}")
     if token is not None and token.expiry_unreadable:
         lines.append(
             f"[yellow]warning:[/] GitHub sent an expiry date that cannot be read "
@@ -120,9 +125,9 @@ def write_line(record: TargetRecord) -> str:
     """One line per finished write, printed once its outcome is journaled."""
     if record.state == "updated":
         verb = "created" if record.http_status == 201 else "updated"
-        return f"[green]✓[/] {shown(record.repository)}: {verb}"
+        return f"[green]✓[/] {shown(record.label)}: {verb}"
     status = f"HTTP {record.http_status}: " if record.http_status else ""
-    return f"[red]✗[/] {shown(record.repository)}: {shown(status + (record.error or 'failed'))}"
+    return f"[red]✗[/] {shown(record.label)}: {shown(status + (record.error or 'failed'))}"
 
 
 def _lists(run: RotationRun) -> list[str]:
@@ -170,10 +175,10 @@ def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
         record = failure.record
         status = f"HTTP {record.http_status}: " if record.http_status else ""
         lines = [
-            f"[bold red]✗ Rotation stopped at {shown(record.repository)}:[/] "
+            f"[bold red]✗ Rotation stopped at {shown(record.label)}:[/] "
             f"{shown(status + (record.error or 'failed'))}"
         ]
-        where = f"; stopped at {shown(record.repository)}" + (
+        where = f"; stopped at {shown(record.label)}" + (
             f" (HTTP {record.http_status})" if record.http_status else ""
         )
     else:
@@ -188,10 +193,7 @@ def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
     if not lines:
         lines = ["[bold red]✗ Rotation stopped before every repository was updated[/]"]
     lines += _lists(run)
-    lines.append(
-        f"[bold red]✗ {len(run.updated())} of "
-        f"{plural(len(run.targets), 'repository', 'repositories')} updated{where}.[/]"
-    )
+    lines.append(f"[bold red]✗ {len(run.updated())} of {_counted(run)} updated{where}.[/]")
     lines += _from_memory_lines(outcome.journal_error, outcome.unjournaled)
     if failure is not None and failure.hint:
         lines.append(f"[dim]hint:[/] {shown(failure.hint)}")
@@ -263,10 +265,9 @@ def interrupted_report(
         f"[bold red]✗ {signal_name}: the rotation was interrupted[/] (run "
         f"{shown(run.run_id)}, recorded as interrupted)",
         *_lists(run),
-        f"[bold red]✗ {len(run.updated())} of "
-        f"{plural(len(run.targets), 'repository', 'repositories')} updated.[/]",
+        f"[bold red]✗ {len(run.updated())} of {_counted(run)} updated.[/]",
     ]
-    unknown = [target.repository for target in run.targets if in_flight(target)]
+    unknown = [target.label for target in run.targets if in_flight(target)]
     if unknown:
         lines.append(
             f"In flight when interrupted, outcome unknown: {shown(', '.join(unknown))} (it "
@@ -281,9 +282,17 @@ def interrupted_report(
     return lines
 
 
+def _counted(run: RotationRun) -> str:
+    """`4 repositories` for a run of Actions copies alone, `6 copies` (pairs) else."""
+    if all(target.store == "actions" for target in run.targets):
+        return plural(len(run.targets), "repository", "repositories")
+    return plural(len(run.targets), "copy", "copies")
+
+
 def _target_json(record: TargetRecord) -> dict[str, Any]:
     return {
         "repository": record.repository,
+        "store": record.store,
         "state": record.state,
         "http_status": record.http_status,
         "error": None if record.error is None else clean(record.error, None),
@@ -316,7 +325,12 @@ def outcome_document(
             "expiry_unreadable": token.expiry_unreadable,
         },
         "plan": [
-            {"repository": item.repository, "action": item.action, "note": item.note}
+            {
+                "repository": item.repository,
+                "store": item.store,
+                "action": item.action,
+                "note": item.note,
+            }
             for item in outcome.plan.items
         ],
         "updated": [] if run is None else run.updated(),
