@@ -220,12 +220,25 @@ class _Checker:
 
     async def repository(self, repository: str) -> SecretStatus:
         secret = self.options.secret
-        async with self.limiter:
-            try:
-                own = await self.client.find_secret(repository, secret)
-            except GitHubError as exc:
-                return _error(repository, exc)
-        copies = await self.other_copies(repository)
+        copies: tuple[Copy, ...] = ()
+        failed: GitHubError | None = None
+
+        async def others() -> None:
+            nonlocal copies
+            copies = await self.other_copies(repository)
+
+        # The other stores are asked at the same time as the Actions copy: a repository
+        # costs one round trip more than Actions alone (two with environments), not three.
+        async with anyio.create_task_group() as group:
+            if len(self.options.stores.families) > 1:
+                group.start_soon(others)
+            async with self.limiter:
+                try:
+                    own = await self.client.find_secret(repository, secret)
+                except GitHubError as exc:
+                    failed = exc
+        if failed is not None:
+            return _error(repository, failed)
         if own is not None:
             return SecretStatus(
                 repository,
@@ -270,18 +283,28 @@ class _Checker:
         """The copies in the selected stores besides Actions: those that exist, and a
         `not checked` or `error` copy for a store that could not be read."""
         stores = self.options.stores
-        copies: list[Copy] = []
-        if "dependabot" in stores:
-            copies.extend(await self.copy_in(repository, DEPENDABOT))
-        if "environments" in stores:
+        found: dict[int, list[Copy]] = {}
+
+        async def look(index: int, store: Store) -> None:
+            found[index] = await self.copy_in(repository, store)
+
+        async def environments() -> None:
             async with self.limiter:
                 try:
                     names = await self.client.list_environments(repository)
                 except GitHubError as exc:
-                    return (*copies, _unchecked(None, exc))
-            for name in sorted(names, key=str.casefold):
-                copies.extend(await self.copy_in(repository, Store.environment_named(name)))
-        return tuple(copies)
+                    found[1] = [_unchecked(None, exc)]
+                    return
+            async with anyio.create_task_group() as each:
+                for index, name in enumerate(sorted(names, key=str.casefold), start=2):
+                    each.start_soon(look, index, Store.environment_named(name))
+
+        async with anyio.create_task_group() as group:
+            if "dependabot" in stores:
+                group.start_soon(look, 0, DEPENDABOT)
+            if "environments" in stores:
+                group.start_soon(environments)
+        return tuple(copy for index in sorted(found) for copy in found[index])
 
     async def copy_in(self, repository: str, store: Store) -> list[Copy]:
         async with self.limiter:
