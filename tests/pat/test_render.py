@@ -21,7 +21,7 @@ ITEMS = (PlanItem("ccatobs/a", "set"), PlanItem("ccatobs/b", "skip"))
 
 def plan(expires_at: str | None) -> Plan:
     token = TokenCheck("ccat-ci-bot", expires_at, "fine-grained")
-    return Plan(ITEMS, Preflight("alice", token, {"ccatobs/a": PublicKey("1", "k")}))
+    return Plan(ITEMS, Preflight("alice", token, {("ccatobs/a", "actions"): PublicKey("1", "k")}))
 
 
 def run(*states: str) -> RotationRun:

@@ -541,7 +541,7 @@ async def test_a_dry_run_preflights_and_writes_nothing(
     assert (preflight.operator, preflight.new_token.login) == (hub.operator_login, NEW_LOGIN)
     assert preflight.new_token.expires_at == EXPIRES_AT
     assert preflight.new_token.kind == "classic"  # the test token starts with ghp_
-    assert set(preflight.keys) == set(targets)
+    assert set(preflight.keys) == {(t.casefold(), "actions") for t in targets}
     assert {r.method for r in hub.requests} == {"GET"}
     assert on_disk(journal_path) is None
     assert holding(hub, new_token) == set()
