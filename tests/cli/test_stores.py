@@ -408,3 +408,61 @@ def test_a_journal_from_before_stores_loads_and_resumes(
     done = Journal(journal).load().current
     assert done is not None and done.state == "completed" and done.stores is None
     assert done.run_id == recorded["current"]["run_id"]
+
+
+# -- server text through the doors ---------------------------------------------------------
+
+HOSTILE = "##[error]prod ::warning::x %0A"
+
+
+def test_an_environment_name_from_the_server_forms_no_workflow_command(
+    ccat: Ccat, scene: FakeHub, graph_file: Path, journal_path: Path, tmp_path: Path
+) -> None:
+    scene.set_secret("ccatobs/web", SECRET, OLD, store=f"environment:{HOSTILE}")
+    summary = tmp_path / "summary.md"
+    for output in ([], ["--json"], ["--format", "markdown"]):
+        result = ccat(
+            "pat",
+            "status",
+            "--graph",
+            str(graph_file),
+            "--api-url",
+            scene.url,
+            "--journal",
+            str(journal_path),
+            *output,
+            env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)},
+        )
+        assert result.exit_code == 0, result.output
+        for text in (result.stdout, result.stderr):
+            for line in text.splitlines():
+                assert "##[" not in line, line
+                assert not line.lstrip().startswith("::") or line.startswith(
+                    ("::warning title=GH_PAT", "::error title=GH_PAT")
+                ), line
+        if output == ["--json"]:
+            copies = {
+                c["store"] for r in json.loads(result.stdout)["repositories"] for c in r["copies"]
+            }
+            assert f"environment:{HOSTILE}" in copies  # the value itself, read back
+    assert "##[" not in summary.read_text(encoding="utf-8")
+
+
+def test_an_unfinished_rotation_counts_the_copies_that_hold_its_token(
+    ccat: Ccat,
+    scene: FakeHub,
+    rotate_args: list[str],
+    new_token: str,
+    graph_file: Path,
+    journal_path: Path,
+) -> None:
+    scene.add_fault(Fault("PUT", PRODUCTION, status=403, message=FORBIDDEN))
+    assert rotate(ccat, rotate_args, new_token).exit_code == 1
+    result = status(ccat, scene, graph_file, journal_path, "--json")
+    unfinished = json.loads(result.stdout)["unfinished_run"]
+    assert unfinished["repositories"] == len(PAIRS)
+    assert unfinished["holding_new_token"] == 7  # the Dependabot copy among them
+    assert unfinished["not_holding_new_token"] == [
+        "ccatobs/scheduler (environment:production)",
+        *TARGETS[6:],
+    ]

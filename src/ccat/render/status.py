@@ -362,6 +362,8 @@ def stderr_lines(report: StatusReport, outlook: Outlook, width: int = 80) -> lis
             continue
         names = ", ".join(dict.fromkeys(repo or "" for repo, _ in pairs))
         entries.append(("warning:", "yellow", f"{KIND_TITLE[kind]}: {names}"))
+    for cause in unchecked_store_causes(report):
+        entries.append(("warning:", "yellow", f"{cause.text} ({cause.count})"))
     if outlook.safe_to_revoke:
         entries.append(("✓", "green", outlook.safe_to_revoke))
     lines: list[Text] = (

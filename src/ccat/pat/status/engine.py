@@ -130,6 +130,12 @@ class StatusReport:
     stores: StoreSelection = field(default_factory=lambda: StoreSelection.only("actions"))
 
     @property
+    def copies(self) -> list[tuple[str, Copy]]:
+        """(repository, copy) for every copy of every repository, the Actions one first:
+        what `verify --stores` and `revoke` check against (SPEC §10, §11)."""
+        return [(r.repository, copy) for r in self.results for copy in r.all_copies]
+
+    @property
     def unchecked_copies(self) -> list[tuple[str, Copy]]:
         """(repository, copy) for every copy in another store that could not be
         checked (`not checked`: the credential may not read it; or an error)."""
