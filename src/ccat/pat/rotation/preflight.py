@@ -77,6 +77,7 @@ class _Preflight:
         # family -> [(repository, X-Accepted-GitHub-Permissions)] that answered 403.
         self.unreadable: dict[str, list[tuple[str, str | None]]] = {}
         self.reached: set[str] = set()
+        self.discovery_errors: dict[str, PreflightFailure] = {}
         # Set once GitHub has answered about the new token, whatever it said.
         self.new_token_checked = anyio.Event()
         self.new_token_rejected = False
@@ -109,6 +110,12 @@ class _Preflight:
                 else:
                     self.total += 1
                     group.start_soon(self._verify, pair, record)
+        failed = {failure.subject.split(" (")[0].casefold() for failure in self.failures}
+        self.failures += [
+            failure
+            for repository, failure in self.discovery_errors.items()
+            if repository.casefold() not in failed
+        ]
         if self.failures:
             ordered = self._ordered()
             raise PreflightError(
@@ -223,8 +230,10 @@ class _Preflight:
         if isinstance(exc, AuthenticationError):
             self.operator_rejected = True
             return
-        self.failures.append(
-            PreflightFailure(repository, f"{family} store: {exc.describe()}", exc.hint)
+        # Said only if nothing else fails there: a repository that is not there, or a
+        # dead host, fails its Actions key the same way, and that says it once.
+        self.discovery_errors.setdefault(
+            repository, PreflightFailure(repository, f"{family} store: {exc.describe()}", exc.hint)
         )
 
     def _ordered(self) -> list[PreflightFailure]:
