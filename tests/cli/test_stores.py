@@ -302,7 +302,7 @@ def test_after_rotating_actions_alone_the_dependabot_copy_is_missed(
         if w["kind"] == "missed"
     ]
     assert [store for store, _ in missed] == ["dependabot"]
-    assert "runs started by Dependabot read it" in missed[0][1]
+    assert "runs started by Dependabot read this one" in missed[0][1]
     production = [w for w in by_repo[ENVIRONMENT_REPO]["warnings"] if w["kind"] == "missed"]
     assert [w["store"] for w in production] == ["environment:production"]
     assert "jobs in the environment production read it instead" in production[0]["message"]

@@ -129,6 +129,21 @@ def _quoted(text: str, limit: int = 60) -> str:
     return repr(short)
 
 
+def copy(text: str) -> tuple[str, str]:
+    """`--copy REPO:STORE`: a repository of the graph (name or org/name) and a store
+    (`actions`, `dependabot`, `environment:NAME`) to hold a copy of GH_PAT."""
+    repository, colon, store = text.partition(":")
+    valid = store in ("actions", "dependabot") or (
+        store.startswith("environment:") and 0 < len(store) - 12 <= 255 and store.isprintable()
+    )
+    if not colon or not repository or not valid:
+        raise argparse.ArgumentTypeError(
+            f"{_quoted(text)}: expected REPO:STORE, STORE being actions, dependabot or "
+            "environment:NAME; e.g. --copy ops-db:dependabot"
+        )
+    return repository, store
+
+
 def budget(text: str) -> PointsBudget:
     """`--budget POINTS`: a whole number of points per 60 s, at least 1."""
     try:
@@ -327,6 +342,15 @@ def parser() -> argparse.ArgumentParser:
         metavar="POINTS",
         help="at most POINTS points per 60 s, as GitHub.com's secondary limit (900); default: off",
     )
+    add(
+        "--copy",
+        action="append",
+        default=[],
+        type=copy,
+        metavar="REPO:STORE",
+        help="seed GH_PAT (an old value) in a store of a repository (repeatable): "
+        "ops-db:actions, ops-db:dependabot, ops-db:environment:production",
+    )
     add("--log", action="store_true", help="print one line per request on stderr")
     return made
 
@@ -345,6 +369,7 @@ class EmulatorOptions:
     faults: tuple[Fault, ...]
     budget: PointsBudget | None
     log: bool
+    copies: tuple[tuple[str, str], ...] = ()
 
 
 def parse(argv: Sequence[str] | None = None) -> EmulatorOptions:
@@ -373,6 +398,7 @@ def parse(argv: Sequence[str] | None = None) -> EmulatorOptions:
         faults=tuple(options.fail),
         budget=options.budget,
         log=options.log,
+        copies=tuple(options.copy),
     )
 
 

@@ -381,7 +381,7 @@ def _copy_warnings(
     reads = (
         f"; jobs in the environment {store.environment} read it instead of the repository's"
         if store.environment is not None
-        else "; runs started by Dependabot read it, and no Actions secret"
+        else "; runs started by Dependabot read this one, never an Actions secret"
     )
     warnings: list[StatusWarning] = []
     write = _last_write(runs, repository, name)
