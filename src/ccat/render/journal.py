@@ -171,10 +171,13 @@ def resume_forecast(run: RotationRun, holder: str | None = None) -> str:
     if run.state == "completed":
         return "Nothing to resume: this run completed. `ccat pat rotate` starts a new one."
     skip, todo = len(run.updated()), run.not_updated()
+    # (repository, store) pairs once the run has copies in other stores (SPEC §10).
+    pairs = any(target.store != "actions" for target in run.targets)
+    noun, nouns = ("copy", "copies") if pairs else ("repository", "repositories")
     named = f": {shown(', '.join(todo))}" if 0 < len(todo) <= FORECAST_NAMES else ""
     return (
         f"`ccat pat rotate --resume` (same token) would skip "
-        f"{plural(skip, 'updated repository', 'updated repositories')} and set "
+        f"{plural(skip, f'updated {noun}', f'updated {nouns}')} and set "
         f"{len(todo)}{named} (plus any added to the graph since; a skipped one is set "
         "again if GitHub no longer holds that write). A plain `ccat pat rotate` with the "
         "same token would set them all again, which is safe."

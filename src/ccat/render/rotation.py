@@ -162,12 +162,15 @@ def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
         count = len(outcome.plan.items)
         kept = len(run.targets) - count
         also = f"; the journal also keeps {kept} that left the graph" if kept > 0 else ""
+        where = plural(count, "repository", "repositories")
+        if any(item.store != "actions" for item in outcome.plan.items):
+            copies = plural(count, "copy", "copies")
+            where = f"{copies} ({plural(outcome.plan.repositories, 'repository', 'repositories')})"
         return [
-            f"[green]✓ {shown(run.secret)} rotated in all "
-            f"{plural(count, 'repository', 'repositories')} of the graph[/] "
+            f"[green]✓ {shown(run.secret)} rotated in all {where} of the graph[/] "
             f"(run {shown(run.run_id)}, journal {shown(journal_path)}{also})",
             "Check with [bold]ccat pat status[/]; revoke the previous token once it says "
-            "every repository holds this one.",
+            "every copy holds this one.",
         ]
     failure = outcome.failure
     where = ""
