@@ -24,11 +24,11 @@ from typing import NoReturn
 
 from ccat.fakehub.hub import DEFAULT_OPERATOR_LOGIN, DEFAULT_OPERATOR_TOKEN
 from ccat.fakehub.records import Fault, PointsBudget
+from ccat.fakehub.tokens import EXPIRY_FORMAT
 
 NEW_TOKEN_LOGIN = "ccat-ci-bot"
 MAX_LATENCY = 60.0
 HELP_WIDTH = 80
-EXPIRY_FORMAT = "%Y-%m-%d %H:%M:%S UTC"  # GitHub's GitHub-Authentication-Token-Expiration
 
 FAIL_EXAMPLE = "--fail 'PUT /repos/ccatobs/data-transfer/.*=403x1'"
 _FAIL_SPEC = re.compile(

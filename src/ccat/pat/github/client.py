@@ -37,6 +37,7 @@ from ccat.pat.github.transport import (
     open_transport,
 )
 from ccat.pat.settings import DEFAULT_API_URL, ClientSettings
+from ccat.pat.times import iso, parse_iso
 from ccat.pat.untrusted import clean
 
 PER_PAGE = 100
@@ -99,13 +100,9 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)  # excluded
 
 
-def _in_utc(moment: datetime) -> datetime | None:
-    """`moment` (aware) in UTC, or None when it is out of range or not representable."""
-    try:
-        utc = moment.astimezone(UTC)
-    except (OverflowError, ValueError):  # 0001-01-01T00:00:00+01:00 is before year 1
-        return None
-    return utc if EARLIEST <= utc < LATEST else None
+def _in_range(moment: datetime | None) -> str | None:
+    """`moment` (UTC) as `iso` writes it, or None when there is none or it is out of range."""
+    return iso(moment) if moment is not None and EARLIEST <= moment < LATEST else None
 
 
 def iso_timestamp(value: object) -> str | None:
@@ -113,12 +110,7 @@ def iso_timestamp(value: object) -> str | None:
     included) from 1970 to 9998; else None, whatever `value` is."""
     if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
         return None
-    try:
-        parsed = datetime.fromisoformat(value.upper())
-    except ValueError:  # month 13, second 61, offset +24:00, ...
-        return None
-    utc = _in_utc(parsed)
-    return None if utc is None else utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _in_range(parse_iso(value.upper()))  # None: month 13, second 61, offset +24:00
 
 
 @dataclass(frozen=True)
@@ -140,17 +132,13 @@ def token_expiry(value: str | None) -> Expiry:
         return Expiry()
     text = value.strip()
     match = _EXPIRY_HEADER.fullmatch(text)
-    utc = None
+    expires_at = None
     if match is not None:
         zone = "+0000" if match[2] == "UTC" else match[2]
-        try:
-            parsed = datetime.strptime(f"{match[1]} {zone}", "%Y-%m-%d %H:%M:%S %z")
-        except ValueError:
-            parsed = None
-        utc = None if parsed is None else _in_utc(parsed)
-    if utc is None:
+        expires_at = _in_range(parse_iso(f"{match[1]}{zone}"))
+    if expires_at is None:
         return Expiry(unreadable=clean(text, 60) or "(empty)")
-    return Expiry(expires_at=utc.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return Expiry(expires_at=expires_at)
 
 
 def _scopes(value: str | None) -> tuple[str, ...] | None:

@@ -34,6 +34,7 @@ from ccat.pat.errors import InvalidAnswerError, RateLimitError, TransportError
 from ccat.pat.github.budget import PointsBudget, points_of
 from ccat.pat.github.connection import ConnectionFailure, connection_failure
 from ccat.pat.settings import ClientSettings
+from ccat.pat.times import iso
 
 API_VERSION = "2022-11-28"
 USER_AGENT = f"ccat/{__version__} (+ccat pat)"
@@ -257,7 +258,7 @@ class Transport:
         if not math.isfinite(wait) or wait > 366 * 86400:
             return "GitHub asks for a wait of more than a year"
         reset_at = datetime.fromtimestamp(self._timing.wall() + wait, UTC)
-        return f"it resets at {reset_at.strftime('%Y-%m-%dT%H:%M:%SZ')}, {wait:.0f} s away"
+        return f"it resets at {iso(reset_at)}, {wait:.0f} s away"
 
     # -- transient failures --------------------------------------------------------
 

@@ -23,7 +23,7 @@ import msgspec
 
 from ccat.pat.errors import JournalError, JournalLockedError
 from ccat.pat.journal.files import describe_mode, make_private_dirs
-from ccat.pat.journal.model import utc_now_iso
+from ccat.pat.times import utc_now_iso
 
 # `lock_holder()` takes a shared lock for an instant to see whether the lock is free; a
 # rotation starting at that very instant retries until this long has passed. A real

@@ -38,7 +38,6 @@ from ccat.pat.journal import (
     RunState,
     TargetRecord,
     TokenInfo,
-    iso,
     new_run_id,
     token_kind,
 )
@@ -54,6 +53,7 @@ from ccat.pat.rotation.plan import (
 )
 from ccat.pat.rotation.preflight import run_preflight
 from ccat.pat.rotation.writes import Writer
+from ccat.pat.times import iso
 
 __all__ = [
     "Plan",

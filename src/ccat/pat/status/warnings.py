@@ -45,10 +45,11 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol, TypeVar
 
 from ccat.pat.api_url import same_api
-from ccat.pat.journal import RotationRun, TargetRecord, parse_iso
+from ccat.pat.journal import RotationRun, TargetRecord
 from ccat.pat.settings import CLOCK_SKEW, DEFAULTS
 from ccat.pat.status.engine import SecretStatus, StatusReport
 from ccat.pat.status.unfinished import UnfinishedRun
+from ccat.pat.times import parse_iso
 
 WarningKind = Literal["expiry", "age", "missed", "changed", "shadowed"]
 
