@@ -196,16 +196,22 @@ OutputOption = Annotated[
     ),
 ]
 JsonShortOption = Annotated[bool, typer.Option("--json", help="Short for --format json.")]
-WarnDaysOption = Annotated[
-    int,
-    typer.Option(
+
+
+def _warn_days(whose: str) -> typer.models.OptionInfo:
+    """`--warn-days`, the one expiry cut-off of status and rotate (`ccat.pat.expiry`)."""
+    option: typer.models.OptionInfo = typer.Option(
         "--warn-days",
         metavar="DAYS",
         min=0,
         max=3650,
-        help="Warn when the last rotation's token expires within DAYS.",
-    ),
-]
+        help=f"Warn when {whose} expires within DAYS (0: only once expired).",
+    )
+    return option
+
+
+WarnDaysOption = Annotated[int, _warn_days("the last rotation's token")]
+RotateWarnDaysOption = Annotated[int, _warn_days("the new token")]
 MaxAgeOption = Annotated[
     int | None,
     typer.Option(
@@ -466,6 +472,7 @@ def rotate(
     write_interval: WriteIntervalOption = DEFAULTS.write_interval,
     json_output: RotateJsonOption = False,
     repo: RepoOption = None,
+    warn_days: RotateWarnDaysOption = DEFAULTS.warn_days,
 ) -> None:
     """Set a new value of the secret in every repository of the graph.
 
@@ -496,7 +503,9 @@ def rotate(
         debug,
         tuple(repo or ()),
     )
-    args = RotateArgs(connection, journal, dry_run, resume, yes, write_interval, json_output)
+    args = RotateArgs(
+        connection, journal, dry_run, resume, yes, write_interval, json_output, warn_days
+    )
     raise typer.Exit(_runners(ctx).rotate(args))
 
 

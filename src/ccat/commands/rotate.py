@@ -237,7 +237,7 @@ class _RotateCommand:
         """The outcome without writing (a dry run, a declined plan), else None: go on."""
         if self.args.dry_run:
             return RotationOutcome(plan, None, dry_run=True)
-        for line in preflight_lines(plan):
+        for line in preflight_lines(plan, warn_days=self.args.warn_days):
             self.terminal.err.print(line)
         if self.args.yes:
             return None
@@ -295,7 +295,7 @@ def _report(
     if outcome.run is None:
         # A dry run's result is the plan; a declined one was just shown with the question.
         if outcome.dry_run and not args.json:
-            for line in preflight_lines(outcome.plan):
+            for line in preflight_lines(outcome.plan, warn_days=args.warn_days):
                 human.print(line)
             human.print(plan_table(outcome.plan, secret))
         for line in dry_run_lines(outcome):
