@@ -15,7 +15,15 @@ from rich.console import RenderableType
 from rich.table import Table
 
 from ccat.pat.journal import JournalDocument, RotationRun, TargetRecord, seen_state
-from ccat.render.text import NONE, Fitted, cells, plural, share_width, shown, table_chrome
+from ccat.render.text import (
+    NONE,
+    Fitted,
+    natural_widths,
+    plural,
+    share_width,
+    shown,
+    table_chrome,
+)
 
 IN_FLIGHT = "[yellow]? in flight[/]"
 IN_FLIGHT_LEGEND = (
@@ -140,7 +148,7 @@ def journal_targets(run: RotationRun) -> RenderableType:
 def _targets_table(rows: list[tuple[str, str, str, str]], width: int) -> Table:
     headers = ("Repository", "State", "Time (UTC)", "Error")
     errors = any(row[3] for row in rows)
-    needs = [max([cells(h), *(cells(row[i]) for row in rows)]) for i, h in enumerate(headers)]
+    needs = natural_widths(headers, rows)
     room = width - table_chrome(4 if errors else 3) - needs[1] - needs[2]
     names, text = share_width(room, needs[0], needs[3] if errors else 0)
     table = Table(box=box.ROUNDED)

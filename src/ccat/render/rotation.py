@@ -17,7 +17,15 @@ from ccat.pat.rotation.plan import Plan, RotationOutcome  # records, not the eng
 from ccat.pat.settings import DEFAULTS
 from ccat.pat.untrusted import clean
 from ccat.render.journal import in_flight
-from ccat.render.text import Fitted, cells, json_text, plural, shown, table_chrome
+from ccat.render.text import (
+    Fitted,
+    json_text,
+    natural_widths,
+    plural,
+    share_width,
+    shown,
+    table_chrome,
+)
 from ccat.render.unfinished import DO_NOT_REVOKE
 
 
@@ -37,8 +45,8 @@ def plan_table(plan: Plan, secret: str) -> RenderableType:
 
 def _plan_table(rows: list[tuple[str, str, str]], title: str, width: int) -> Table:
     headers = ("#", "Repository", "Action")
-    needs = [max([len(h), *(cells(row[i]) for row in rows)]) for i, h in enumerate(headers)]
-    names = max(1, min(needs[1], width - table_chrome(3) - needs[0] - needs[2]))
+    needs = natural_widths(headers, rows)
+    names, _ = share_width(width - table_chrome(3) - needs[0] - needs[2], needs[1], 0)
     table = Table(box=box.ROUNDED, title=title, title_justify="left")
     table.add_column(headers[0], justify="right", no_wrap=True)
     table.add_column(headers[1], width=names, overflow="fold")
