@@ -20,7 +20,8 @@ from ccat.fakehub import FakeHub, Fault, PointsBudget
 from ccat.options import ConnectionArgs
 from ccat.pat.github import PointsBudget as PointsBudget_
 from ccat.pat.github import open_client
-from ccat.pat.github.budget import DEFAULT_POINTS, WINDOW, points_of
+from ccat.pat.github.budget import DEFAULT_POINTS, WINDOW
+from ccat.pat.github_rules import points_of
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal
 from ccat.pat.rotation import RotateOptions

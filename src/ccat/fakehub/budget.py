@@ -11,13 +11,7 @@ import math
 import threading
 
 from ccat.fakehub.records import PointsBudget
-
-_CHEAP = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def cost_of(method: str) -> int:
-    """GitHub's points for one REST request: 1 for a read, 5 for a write."""
-    return 1 if method.upper() in _CHEAP else 5
+from ccat.pat.github_rules import points_of
 
 
 class PointsWindow:
@@ -36,7 +30,7 @@ class PointsWindow:
 
         `in_flight` counts the requests being handled, this one included.
         """
-        cost = cost_of(method)
+        cost = points_of(method)
         budget = self.budget
         if budget.max_concurrent is not None and in_flight > budget.max_concurrent:
             return 1

@@ -5,7 +5,6 @@ Guarded by its own lock; nothing here knows about HTTP.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Sequence
@@ -15,9 +14,9 @@ from typing import Literal
 from ccat.fakehub.records import StoredSecret
 from ccat.fakehub.repository import Repository
 from ccat.fakehub.timestamps import iso
+from ccat.pat.github_rules import is_secret_name
 
 Visibility = Literal["all", "private", "selected"]
-_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ class OrgSecrets:
         ValueError for a bad name or visibility, or selected repositories with another
         visibility or of another owner.
         """
-        if not _NAME.match(name.upper()) or name.upper().startswith("GITHUB_"):
+        if not is_secret_name(name):
             raise ValueError(f"not a secret name: {name!r}")
         if visibility not in ("all", "private", "selected"):
             raise ValueError(f"visibility is all, private or selected, not {visibility!r}")

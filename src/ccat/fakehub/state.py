@@ -21,8 +21,8 @@ from nacl.public import SealedBox
 from ccat.fakehub.org_secrets import OrgSecrets, Visibility
 from ccat.fakehub.records import StoredSecret
 from ccat.fakehub.repository import Repository, StoredValue, new_key
+from ccat.pat.github_rules import is_secret_name
 
-_SECRET_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 MAX_ENCRYPTED_VALUE = 48 * 1024
 
@@ -119,7 +119,7 @@ class HubState:
 
         Raises SecretRejected with GitHub's kind of message when GitHub would answer 422.
         """
-        if not _SECRET_NAME.match(name.upper()) or name.upper().startswith("GITHUB_"):
+        if not is_secret_name(name):
             raise SecretRejected(
                 "Secret names can only contain alphanumeric characters ([a-z], [A-Z], [0-9]) "
                 "or underscores (_), must not start with a number or GITHUB_."

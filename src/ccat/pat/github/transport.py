@@ -31,8 +31,9 @@ import httpx
 
 from ccat import __version__
 from ccat.pat.errors import InvalidAnswerError, RateLimitError, TransportError
-from ccat.pat.github.budget import PointsBudget, points_of
+from ccat.pat.github.budget import PointsBudget
 from ccat.pat.github.connection import ConnectionFailure, connection_failure
+from ccat.pat.github_rules import points_of
 from ccat.pat.settings import ClientSettings
 from ccat.pat.times import iso
 
