@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 
 from ccat.commands.inputs import resolve_connection
-from ccat.fakehub import FakeHub, Fault, PointsBudget
+from ccat.fakehub import FakeHub, Fault, PointsLimit
 from ccat.options import ConnectionArgs
-from ccat.pat.github import PointsBudget as PointsBudget_
-from ccat.pat.github import open_client
+from ccat.pat.github import PointsBudget, open_client
 from ccat.pat.github.budget import DEFAULT_POINTS, WINDOW
 from ccat.pat.github_rules import points_of
 from ccat.pat.graph import load_graph
@@ -50,7 +49,7 @@ def points_received(hub: FakeHub) -> int:
 
 def enforcing(hub: FakeHub, clock: FakeTime) -> None:
     """The emulator enforces GitHub.com's rule on the test's clock."""
-    hub.points_budget = PointsBudget(points=DEFAULT_POINTS, window=WINDOW, clock=clock.monotonic)
+    hub.points_limit = PointsLimit(points=DEFAULT_POINTS, window=WINDOW, clock=clock.monotonic)
 
 
 def names(count: int) -> list[str]:
@@ -102,7 +101,7 @@ async def test_rotation_preflight_and_writes_draw_no_429_at_the_budgets_pace(
         enforcing(hub, clock)
         settings = ClientSettings(api_url=hub.url, token=OPERATOR_TOKEN)
         # The preflight and the writes use two clients; the run's budget is one.
-        budget = PointsBudget_(settings.budget, monotonic=clock.monotonic, sleep=clock.sleep)
+        budget = PointsBudget(settings.budget, monotonic=clock.monotonic, sleep=clock.sleep)
         options = RotateOptions(
             connect=lambda: open_client(settings, timing=clock.timing, budget=budget),
             journal=Journal(tmp_path / "state" / "pat-journal.json"),

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from ccat.fakehub.hub import DEFAULT_OPERATOR_LOGIN, DEFAULT_OPERATOR_TOKEN
-from ccat.fakehub.records import Fault, PointsBudget
+from ccat.fakehub.records import Fault, PointsLimit
 from ccat.fakehub.tokens import EXPIRY_FORMAT
+from ccat.pat.github_rules import POINTS_WINDOW
 
 NEW_TOKEN_LOGIN = "ccat-ci-bot"
 MAX_LATENCY = 60.0
@@ -129,7 +130,7 @@ def _quoted(text: str, limit: int = 60) -> str:
     return repr(short)
 
 
-def budget(text: str) -> PointsBudget:
+def budget(text: str) -> PointsLimit:
     """`--budget POINTS`: a whole number of points per 60 s, at least 1."""
     try:
         points = int(text)
@@ -139,7 +140,7 @@ def budget(text: str) -> PointsBudget:
         raise argparse.ArgumentTypeError(
             f"{_quoted(text)}: POINTS is a whole number from 1 to 1000000; e.g. --budget 900"
         )
-    return PointsBudget(points=points, window=60.0)
+    return PointsLimit(points=points, window=POINTS_WINDOW)
 
 
 def port(text: str) -> int:
@@ -343,7 +344,7 @@ class EmulatorOptions:
     tokens: tuple[tuple[str, str], ...]  # (token, login), the operator's first
     expirations: dict[str, str]  # token -> "YYYY-MM-DD HH:MM:SS UTC"
     faults: tuple[Fault, ...]
-    budget: PointsBudget | None
+    budget: PointsLimit | None
     log: bool
 
 
