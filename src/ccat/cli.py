@@ -89,7 +89,8 @@ OrgOption = Annotated[
     typer.Option(
         "--org",
         metavar="ORG",
-        help="Organisation owning the repositories. [default: the graph's org, else ccatobs]",
+        help="Organisation owning the repositories. [default: the graph's org, else "
+        f"{DEFAULTS.org}]",
         show_default=False,
     ),
 ]
@@ -121,7 +122,8 @@ ConcurrencyOption = Annotated[
         metavar="N",
         min=1,
         max=DEFAULTS.max_concurrency,
-        help="Requests in flight at most, 1-100 (GitHub allows 100).",
+        help=f"Requests in flight at most, 1-{DEFAULTS.max_concurrency} (GitHub allows "
+        f"{DEFAULTS.max_concurrency}).",
     ),
 ]
 TimeoutOption = Annotated[
@@ -219,8 +221,9 @@ MaxAgeOption = Annotated[
         metavar="DAYS",
         min=1,
         max=3650,
-        help="Warn of a secret set more than DAYS ago. [default: 90 for a fine-grained "
-        "token, 60 for a classic one, by the journal]",
+        help="Warn of a secret set more than DAYS ago. [default: "
+        f"{DEFAULTS.max_age_fine_grained} for a fine-grained token, "
+        f"{DEFAULTS.max_age_classic} for a classic one, by the journal]",
         show_default=False,
     ),
 ]

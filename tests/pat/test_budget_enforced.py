@@ -19,8 +19,7 @@ from ccat.commands.inputs import resolve_connection
 from ccat.fakehub import FakeHub, Fault, PointsLimit
 from ccat.options import ConnectionArgs
 from ccat.pat.github import PointsBudget, open_client
-from ccat.pat.github.budget import DEFAULT_POINTS, WINDOW
-from ccat.pat.github_rules import points_of
+from ccat.pat.github_rules import POINTS_PER_MINUTE, POINTS_WINDOW, points_of
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal
 from ccat.pat.rotation import RotateOptions
@@ -36,7 +35,9 @@ pytestmark = pytest.mark.anyio
 SECONDS_SLACK = 0.10  # "within 10 % of the budget's minimum"
 
 
-def minimum_seconds(points: int, budget: int = DEFAULT_POINTS, window: float = WINDOW) -> float:
+def minimum_seconds(
+    points: int, budget: int = POINTS_PER_MINUTE, window: float = POINTS_WINDOW
+) -> float:
     """The least time `points` points can take under `budget` points per `window`: every
     budget's worth beyond the first must wait for a window to pass."""
     return (math.ceil(points / budget) - 1) * window
@@ -49,7 +50,9 @@ def points_received(hub: FakeHub) -> int:
 
 def enforcing(hub: FakeHub, clock: FakeTime) -> None:
     """The emulator enforces GitHub.com's rule on the test's clock."""
-    hub.points_limit = PointsLimit(points=DEFAULT_POINTS, window=WINDOW, clock=clock.monotonic)
+    hub.points_limit = PointsLimit(
+        points=POINTS_PER_MINUTE, window=POINTS_WINDOW, clock=clock.monotonic
+    )
 
 
 def names(count: int) -> list[str]:
@@ -65,7 +68,7 @@ async def test_status_over_1200_repositories_draws_no_429_at_the_budgets_pace() 
                 hub.set_secret(repository, SECRET, "value")
         enforcing(hub, clock)
         settings = ClientSettings(api_url=hub.url, token=OPERATOR_TOKEN)  # default budget
-        assert settings.budget == DEFAULT_POINTS
+        assert settings.budget == POINTS_PER_MINUTE
         started = clock.now
         report = await run_status(
             StatusOptions(
@@ -143,9 +146,9 @@ async def test_the_clients_of_one_command_share_its_budget(
         await preflight.find_secret("ccatobs/ops-db", SECRET)
     async with connection.client_factory(None) as writes:
         budget = writes.transport.budget
-        assert budget.points == DEFAULT_POINTS
-        assert budget.delay(DEFAULT_POINTS - 1) == 0
-        assert budget.delay(DEFAULT_POINTS) > 0  # the preflight's point is still counted
+        assert budget.points == POINTS_PER_MINUTE
+        assert budget.delay(POINTS_PER_MINUTE - 1) == 0
+        assert budget.delay(POINTS_PER_MINUTE) > 0  # the preflight's point is still counted
 
 
 @pytest.mark.slow  # waits out a real Retry-After of 3 s

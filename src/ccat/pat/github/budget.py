@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import anyio
 
-DEFAULT_POINTS = 900
-WINDOW = 60.0
+from ccat.pat.github_rules import POINTS_WINDOW
+from ccat.pat.settings import DEFAULTS
 
 
 @dataclass
@@ -38,8 +38,8 @@ class PointsBudget:
 
     def __init__(
         self,
-        points: int = DEFAULT_POINTS,
-        window: float = WINDOW,
+        points: int = DEFAULTS.budget,
+        window: float = POINTS_WINDOW,
         *,
         monotonic: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,

@@ -38,10 +38,10 @@ from yaml.resolver import Resolver
 
 from ccat.pat.errors import ConfigError
 from ccat.pat.regular_file import FileTooLarge, NotRegularFile, read_capped
+from ccat.pat.settings import DEFAULTS
 
 MAX_GRAPH_BYTES = 10 * 1024 * 1024
 MAX_GRAPH_DEPTH = 32  # the format needs 4 (top, repositories, attributes, depends_on)
-DEFAULT_GRAPH_PATH = Path("ci/dependency-graph.yml")
 
 # libyaml's parser when PyYAML was built with it; the pure-Python one otherwise. Both
 # report the same lines; their wording of a syntax error differs slightly.
@@ -67,7 +67,7 @@ def read_graph_bytes(path: Path) -> bytes:
     except FileNotFoundError:
         raise ConfigError(
             "dependency graph not found; run from the repository root that holds "
-            f"{DEFAULT_GRAPH_PATH} or pass --graph PATH",
+            f"{DEFAULTS.graph} or pass --graph PATH",
             path=str(path),
         ) from None
     except NotRegularFile as exc:

@@ -18,10 +18,9 @@ from pathlib import Path
 import yaml
 
 from ccat.pat.errors import ConfigError, UsageError
-from ccat.pat.graph.file import DEFAULT_GRAPH_PATH as DEFAULT_GRAPH_PATH  # re-exported
 from ccat.pat.graph.file import compose_graph_text, read_graph_bytes
+from ccat.pat.settings import DEFAULTS
 
-DEFAULT_ORG = "ccatobs"
 ROOT_REPOSITORY = "system-integration"
 
 # GitHub's own rules: repository names are 1-100 characters of A-Z a-z 0-9 . _ -
@@ -114,8 +113,8 @@ class _GraphParser:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.org = DEFAULT_ORG
-        self.file_org = DEFAULT_ORG
+        self.org = DEFAULTS.org
+        self.file_org = DEFAULTS.org
         self.warnings: list[str] = []
         self._names: dict[str, str] = {}  # casefolded -> first spelling, in insertion order
 
@@ -181,7 +180,7 @@ class _GraphParser:
         if not isinstance(node, yaml.ScalarNode) or node.tag == _NULL_TAG:
             raise self.error(
                 f"'org' must be a GitHub organisation name, found {_describe(node)} "
-                f"(remove the key to use the default {DEFAULT_ORG!r})",
+                f"(remove the key to use the default {DEFAULTS.org!r})",
                 node,
             )
         value = str(node.value)
