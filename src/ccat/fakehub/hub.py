@@ -11,7 +11,7 @@ from types import TracebackType
 from ccat.fakehub.budget import PointsWindow
 from ccat.fakehub.dispatcher import HubDispatcher
 from ccat.fakehub.faults import FaultBook, RateLimiter
-from ccat.fakehub.org_secrets import Visibility
+from ccat.fakehub.org_secrets import OrgSecretWrite, Visibility
 from ccat.fakehub.records import Fault, LoggedRequest, PointsLimit, RateLimitMode, StoredSecret
 from ccat.fakehub.routes import Router
 from ccat.fakehub.server import HubServer
@@ -223,13 +223,15 @@ class FakeHub:
         visibility, KeyError for an unknown repository.
         """
         self._state.set_org_secret(
-            org,
-            name,
-            value,
-            visibility,
-            list(selected_repositories),
-            _epoch(updated_at),
-            _epoch(created_at),
+            OrgSecretWrite(
+                org,
+                name,
+                value,
+                visibility,
+                tuple(selected_repositories),
+                _epoch(updated_at),
+                _epoch(created_at),
+            )
         )
 
     def org_secret(self, org: str, name: str) -> StoredSecret | None:
