@@ -23,12 +23,11 @@ from ccat.pat.github_rules import POINTS_PER_MINUTE, POINTS_WINDOW, points_of
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal
 from ccat.pat.rotation import RotateOptions
-from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from ccat.pat.status import StatusOptions, run_status
 from tests.conftest import OPERATOR_LOGIN, OPERATOR_TOKEN, emulator
 from tests.fake_time import FakeTime
-from tests.rotation_support import SECONDARY, SECRET, holding, write_graph
+from tests.rotation_support import SECONDARY, SECRET, holding, run_rotation, write_graph
 
 pytestmark = pytest.mark.anyio
 
