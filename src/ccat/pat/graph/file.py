@@ -203,23 +203,14 @@ class _NodeBuilder:
 
     def _close(self, end: CollectionEndEvent) -> yaml.Node:
         start, children = self.stack.pop()
-        start_mark, end_mark = _mark(start.start_mark), _mark(end.end_mark)
+        marks = _mark(start.start_mark), _mark(end.end_mark)
+        style = start.flow_style
         if isinstance(start, MappingStartEvent):
             pairs = list(zip(children[::2], children[1::2], strict=True))
-            return yaml.MappingNode(
-                self.tag(yaml.MappingNode, start, None),
-                pairs,
-                start_mark,
-                end_mark,
-                flow_style=start.flow_style,
-            )
-        return yaml.SequenceNode(
-            self.tag(yaml.SequenceNode, start, None),
-            children,
-            start_mark,
-            end_mark,
-            flow_style=start.flow_style,
-        )
+            tag = self.tag(yaml.MappingNode, start, None)
+            return yaml.MappingNode(tag, pairs, *marks, flow_style=style)
+        tag = self.tag(yaml.SequenceNode, start, None)
+        return yaml.SequenceNode(tag, children, *marks, flow_style=style)
 
 
 def _mark(mark: object) -> yaml.error.Mark:
