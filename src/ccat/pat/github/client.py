@@ -28,13 +28,14 @@ from ccat.pat.errors import (
 from ccat.pat.github.budget import PointsBudget
 from ccat.pat.github.transport import (
     API_VERSION,
+    POOL_CONNECTIONS,
     USER_AGENT,
     Answer,
     ClientListener,
     Request,
     Timing,
     Transport,
-    open_transport,
+    open_pools,
 )
 from ccat.pat.settings import DEFAULT_API_URL, ClientSettings
 from ccat.pat.times import iso, parse_iso
@@ -419,12 +420,16 @@ async def open_client(
     listener: ClientListener | None = None,
     timing: Timing | None = None,
     budget: PointsBudget | None = None,
+    pool_connections: int = POOL_CONNECTIONS,
 ) -> AsyncIterator[GitHubClient]:
-    """A `GitHubClient` over a fresh `Transport`, closed on exit; every client of one run
-    shares that run's `budget` (None: one of its own, see `open_transport`)."""
-    async with open_transport(
-        settings, listener=listener, timing=timing, budget=budget
-    ) as transport:
+    """A `GitHubClient` over a fresh `Transport` and its connection pools, closed on exit.
+
+    `budget` is the run's request budget: pass the same one to every client of a run (a
+    rotation's preflight and its writes use two), since GitHub counts them together.
+    None: a budget of `settings.budget` points for this client alone.
+    """
+    async with open_pools(settings, pool_connections) as pools:
+        transport = Transport(pools, settings, listener=listener, timing=timing, budget=budget)
         yield GitHubClient(transport)
 
 

@@ -440,21 +440,12 @@ def _retry_after_seconds(value: str, now: float) -> float | None:
 
 
 @asynccontextmanager
-async def open_transport(
-    settings: ClientSettings,
-    *,
-    listener: ClientListener | None = None,
-    timing: Timing | None = None,
-    budget: PointsBudget | None = None,
-    pool_connections: int = POOL_CONNECTIONS,
-) -> AsyncIterator[Transport]:
-    """A `Transport` over ceil(concurrency / pool_connections) connection pools, closed on
-    exit (`pool_connections` is a measured choice; benchmarks/bench_pools.py varies it).
-
-    `budget` is the run's request budget: pass the same one to every transport of a run
-    (a rotation's preflight and its writes use two), since GitHub counts them together.
-    None: a budget of `settings.budget` points for this transport alone.
-    """
+async def open_pools(
+    settings: ClientSettings, pool_connections: int = POOL_CONNECTIONS
+) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """The connection pools of a `Transport`: ceil(concurrency / pool_connections) of
+    them, closed on exit (`pool_connections` is a measured choice;
+    benchmarks/bench_pools.py varies it)."""
     count = max(1, math.ceil(settings.concurrency / pool_connections))
     per_pool = max(1, math.ceil(settings.concurrency / count))
     # One TLS context for every pool: each would otherwise load the CA bundle again
@@ -485,4 +476,4 @@ async def open_transport(
             )
             for _ in range(count)
         ]
-        yield Transport(pools, settings, listener=listener, timing=timing, budget=budget)
+        yield pools
