@@ -183,13 +183,7 @@ def _hint(status: int, repository: str | None) -> str | None:
 
 
 def _invalid(request: Request, answer: Answer, what: str) -> InvalidAnswerError:
-    return InvalidAnswerError(
-        f"{request.line}: HTTP {answer.status}: {what}",
-        detail=f"HTTP {answer.status}: {what}",
-        repository=request.repository,
-        request=request.line,
-        status=answer.status,
-    )
+    return request.error(InvalidAnswerError, f"HTTP {answer.status}: {what}", status=answer.status)
 
 
 def _checked(request: Request, answer: Answer, documented: Collection[int] = (200,)) -> Answer:

@@ -24,13 +24,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import anyio
 import httpx
 
 from ccat import __version__
-from ccat.pat.errors import InvalidAnswerError, RateLimitError, TransportError
+from ccat.pat.errors import GitHubError, InvalidAnswerError, RateLimitError, TransportError
 from ccat.pat.github.budget import PointsBudget
 from ccat.pat.github.connection import ConnectionFailure, connection_failure
 from ccat.pat.github_rules import points_of
@@ -53,6 +53,8 @@ POOL_CONNECTIONS = 8
 # become a retry every second, 55 requests in 7.6 s for 9 repositories.
 DEFAULT_RATE_LIMIT_WAIT = 60.0
 MAX_FALLBACK_DOUBLINGS = 6  # 60 s, 120 s, … 64 min: beyond any sensible --max-wait
+
+_E = TypeVar("_E", bound=GitHubError)
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,27 @@ class Request:
     def line(self) -> str:
         """`METHOD /path`, as errors and the journal quote it (never a header)."""
         return f"{self.method} {self.path}"
+
+    def error(
+        self,
+        kind: type[_E],
+        said: str,
+        *,
+        detail: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
+    ) -> _E:
+        """A `kind` of error about this request: `said` after the request line, with the
+        repository and the line attached; `detail` (default `said`) is what the journal
+        records as the target's error."""
+        return kind(
+            f"{self.line}: {said}",
+            detail=said if detail is None else detail,
+            repository=self.repository,
+            request=self.line,
+            status=status,
+            hint=hint,
+        )
 
 
 @dataclass(frozen=True)
@@ -246,11 +269,10 @@ class Transport:
             hint = "run again after the reset, or raise --max-wait"
         spent = f", after {waited:.0f} s of waits already" if waited >= 1 else ""
         beyond = f"beyond --max-wait {limit:g} s for the whole run{spent}"
-        return RateLimitError(
-            f"{request.line}: GitHub rate limit; {what} ({beyond})",
+        return request.error(
+            RateLimitError,
+            f"GitHub rate limit; {what} ({beyond})",
             detail=f"rate limited; {what}, {beyond}",
-            repository=request.repository,
-            request=request.line,
             status=answer.status,
             hint=hint,
         )
@@ -297,13 +319,7 @@ class Transport:
     def _transport_error(self, request: Request, attempt: int, exc: Exception) -> TransportError:
         failure = self._failure(exc)
         detail = f"{failure.reason} (after {attempt + 1} attempt{'s' if attempt else ''})"
-        return TransportError(
-            f"{request.line}: {detail}",
-            detail=detail,
-            repository=request.repository,
-            request=request.line,
-            hint=failure.hint,
-        )
+        return request.error(TransportError, detail, hint=failure.hint)
 
     async def _backoff(self, request: Request, attempt: int, reason: str) -> None:
         """Exponential backoff with equal jitter (half fixed, half random) before a retry."""
@@ -359,21 +375,16 @@ class Transport:
         except UnicodeError:
             # A header value that is not ASCII. Tokens are validated before any request,
             # so this is a bug; the codec's message would quote the character: drop it.
-            raise TransportError(
-                f"{request.line}: the request could not be encoded",
-                repository=request.repository,
-                request=request.line,
-            ) from None
+            raise request.error(TransportError, "the request could not be encoded") from None
         finally:
             self._busy[index] -= 1
 
     @staticmethod
     def _invalid(request: Request, status: int, what: str) -> InvalidAnswerError:
-        return InvalidAnswerError(
-            f"{request.line}: HTTP {status}: the answer is {what}; it was not read",
+        return request.error(
+            InvalidAnswerError,
+            f"HTTP {status}: the answer is {what}; it was not read",
             detail=f"HTTP {status}: the answer is {what}",
-            repository=request.repository,
-            request=request.line,
             status=status,
         )
 
