@@ -25,7 +25,7 @@ from typing import NoReturn
 from ccat.fakehub.hub import DEFAULT_OPERATOR_LOGIN, DEFAULT_OPERATOR_TOKEN
 from ccat.fakehub.records import Fault, PointsLimit
 from ccat.fakehub.tokens import EXPIRY_FORMAT
-from ccat.pat.github_rules import POINTS_WINDOW
+from ccat.pat.github_rules import POINTS_WINDOW, is_org_name
 
 NEW_TOKEN_LOGIN = "ccat-ci-bot"
 MAX_LATENCY = 60.0
@@ -48,7 +48,6 @@ _TOKEN = re.compile(r"[\x21-\x7e]{1,255}")
 _LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\[\]-]{0,99}")
 # A host name or an IPv4 address: the server listens on IPv4.
 _HOST = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*")
-_ORG = re.compile(r"(?=.{1,39}$)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 _DAYS = re.compile(r"(-?\d{1,5})d")
 
 DESCRIPTION = """\
@@ -181,7 +180,7 @@ def latency(text: str) -> float:
 
 def org(text: str) -> str:
     """`--org ORG`: a GitHub organisation login."""
-    if not _ORG.fullmatch(text):
+    if not is_org_name(text):
         raise argparse.ArgumentTypeError(
             f"{_quoted(text)}: an organisation is 1-39 letters, digits or single inner "
             "hyphens; e.g. --org ccatobs"

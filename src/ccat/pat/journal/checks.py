@@ -42,6 +42,7 @@ from typing import Final
 
 import msgspec
 
+from ccat.pat.github_rules import is_org_name, is_repository_name
 from ccat.pat.journal.codec import InvalidRecord
 from ccat.pat.journal.model import JournalDocument, RotationRun, TargetRecord
 from ccat.pat.times import iso, parse_exact
@@ -53,8 +54,6 @@ LATEST: Final = datetime(3000, 1, 1, tzinfo=UTC)
 SUCCESS_STATUSES: Final = frozenset({201, 204})
 
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
-_ORG = re.compile(r"(?=.{1,39}$)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
-_REPOSITORY = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
 def check_document(document: JournalDocument, *, root: str = "journal") -> None:
@@ -151,12 +150,7 @@ def _check_target(
     named = _named(target.repository)
     who = f"{where} ({named})"
     org, _, name = target.repository.partition("/")
-    if (
-        org.casefold() != run.org.casefold()
-        or _ORG.fullmatch(org) is None
-        or _REPOSITORY.fullmatch(name) is None
-        or name in (".", "..")
-    ):
+    if org.casefold() != run.org.casefold() or not is_org_name(org) or not is_repository_name(name):
         raise InvalidRecord(
             f"{who} is not a repository of the run's organisation {_quoted(run.org)} "
             "(org/name, as GitHub names repositories)"
