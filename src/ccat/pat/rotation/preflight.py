@@ -27,11 +27,12 @@ from ccat.pat.errors import (
     credential_rejected,
 )
 from ccat.pat.github import GitHubClient, PublicKey, SecretInfo, User, load_public_key
-from ccat.pat.journal import TargetRecord, parse_iso, token_kind
+from ccat.pat.journal import TargetRecord, token_kind
 from ccat.pat.rotation.plan import Preflight, RotateOptions, TokenCheck
 from ccat.pat.settings import CLOCK_SKEW
 from ccat.pat.stores import DEPENDABOT, Pair, Store
 from ccat.pat.stores.selection import FINE_GRAINED, PERMISSIONS
+from ccat.pat.times import parse_iso
 
 REQUIRED_SCOPES = ("repo", "workflow")
 
