@@ -26,6 +26,7 @@ from ccat.fakehub.hub import DEFAULT_OPERATOR_LOGIN, DEFAULT_OPERATOR_TOKEN
 from ccat.fakehub.records import Fault, PointsLimit
 from ccat.fakehub.tokens import EXPIRY_FORMAT
 from ccat.pat.github_rules import POINTS_WINDOW, is_org_name
+from ccat.pat.stores import Store
 
 NEW_TOKEN_LOGIN = "ccat-ci-bot"
 MAX_LATENCY = 60.0
@@ -133,9 +134,11 @@ def copy(text: str) -> tuple[str, str]:
     """`--copy REPO:STORE`: a repository of the graph (name or org/name) and a store
     (`actions`, `dependabot`, `environment:NAME`) to hold a copy of GH_PAT."""
     repository, colon, store = text.partition(":")
-    valid = store in ("actions", "dependabot") or (
-        store.startswith("environment:") and 0 < len(store) - 12 <= 255 and store.isprintable()
-    )
+    try:
+        Store.parse(store)
+        valid = True
+    except ValueError:
+        valid = False
     if not colon or not repository or not valid:
         raise argparse.ArgumentTypeError(
             f"{_quoted(text)}: expected REPO:STORE, STORE being actions, dependabot or "

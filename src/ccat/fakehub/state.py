@@ -30,6 +30,7 @@ from ccat.fakehub.repository import (
     new_key,
 )
 from ccat.pat.github_rules import is_secret_name
+from ccat.pat.stores import is_environment_name
 
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 MAX_ENCRYPTED_VALUE = 48 * 1024
@@ -106,7 +107,7 @@ class HubState:
     def add_environment(self, full_name: str, name: str) -> Environment:
         """Create a deployment environment (a no-op when one of that name, in any case,
         exists); returns it. ValueError for a name GitHub would refuse."""
-        if not 1 <= len(name) <= 255 or not name.isprintable() or name.strip() != name:
+        if not is_environment_name(name):
             raise ValueError(f"not an environment name: {name!r}")
         with self.lock:
             repository = self._get(full_name)

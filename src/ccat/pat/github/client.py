@@ -38,7 +38,7 @@ from ccat.pat.github.transport import (
     open_pools,
 )
 from ccat.pat.settings import DEFAULT_API_URL, ClientSettings
-from ccat.pat.stores import ACTIONS, Store
+from ccat.pat.stores import ACTIONS, Store, is_environment_name
 from ccat.pat.times import iso, parse_iso
 from ccat.pat.untrusted import clean
 
@@ -339,7 +339,7 @@ class GitHubClient:
                 if not isinstance(item, dict):
                     raise _invalid(request, answer, "a listed environment is not an object")
                 name = _string(request, answer, item, "name")
-                if len(name) > 255 or not name.isprintable():
+                if not is_environment_name(name):
                     raise _invalid(request, answer, "a listed environment has no usable name")
                 if name.casefold() not in {known.casefold() for known in names}:
                     names.append(name)

@@ -8,7 +8,7 @@ requests, and the engines use the rest."""
 
 from ccat.pat.stores.copies import Copy, CopyState, Pair, pair_label
 from ccat.pat.stores.selection import FAMILIES, Family, StoreSelection
-from ccat.pat.stores.store import ACTIONS, DEPENDABOT, Store, StoreKind
+from ccat.pat.stores.store import ACTIONS, DEPENDABOT, Store, StoreKind, is_environment_name
 
 __all__ = [
     "ACTIONS",
@@ -21,5 +21,6 @@ __all__ = [
     "Store",
     "StoreKind",
     "StoreSelection",
+    "is_environment_name",
     "pair_label",
 ]

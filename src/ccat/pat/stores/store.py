@@ -13,6 +13,12 @@ ENVIRONMENT_PREFIX = "environment:"
 MAX_ENVIRONMENT_NAME = 255
 
 
+def is_environment_name(name: str) -> bool:
+    """Whether `name` can be a deployment environment's: 1-255 printable characters
+    (GitHub's limit), no space at either end. One rule for ccat and its emulator."""
+    return 0 < len(name) <= MAX_ENVIRONMENT_NAME and name.isprintable() and name.strip() == name
+
+
 @dataclass(frozen=True)
 class Store:
     """Actions, Dependabot, or the deployment environment `environment` (its name as
@@ -38,7 +44,7 @@ class Store:
             return cls(name)  # type: ignore[arg-type]
         if name.startswith(ENVIRONMENT_PREFIX):
             environment = name[len(ENVIRONMENT_PREFIX) :]
-            if 0 < len(environment) <= MAX_ENVIRONMENT_NAME and environment.isprintable():
+            if is_environment_name(environment):
                 return cls.environment_named(environment)
         raise ValueError(f"not a store: {name!r} (actions, dependabot or environment:NAME)")
 
