@@ -58,8 +58,12 @@ def test_the_demo_runs_every_step_succeeds_and_reads_well_at_80_and_120_columns(
     for step in steps:
         position = output.index(step, position)
     assert "✗ Rotation stopped at ccatobs/data-transfer" in output
-    assert "Already updated (4):" in output and "NOT updated (5):" in output
-    assert "OK: GH_PAT — 9 present, 0 missing" in output
+    # The Actions copies of the four before it, and the Dependabot and environment copies.
+    assert "Already updated (6):" in output and "NOT updated (5):" in output
+    assert "  ✓ ccatobs/ops-db (dependabot)" in output
+    assert "  ✓ ccatobs/ops-db-api (environment:production)" in output
+    assert "↳ dependabot" in output and "↳ env production" in output
+    assert "OK: GH_PAT — 9 present, 0 missing, 2 copies in other stores" in output
     assert "Demo complete" in output
     # The demo's tokens are random; neither may ever be printed.
     assert re.search(r"ghp_demo[0-9a-f]{32}", output) is None

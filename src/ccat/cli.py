@@ -89,7 +89,8 @@ OrgOption = Annotated[
     typer.Option(
         "--org",
         metavar="ORG",
-        help="Organisation owning the repositories. [default: the graph's org, else ccatobs]",
+        help="Organisation owning the repositories. [default: the graph's org, else "
+        f"{DEFAULTS.org}]",
         show_default=False,
     ),
 ]
@@ -121,7 +122,8 @@ ConcurrencyOption = Annotated[
         metavar="N",
         min=1,
         max=DEFAULTS.max_concurrency,
-        help="Requests in flight at most, 1-100 (GitHub allows 100).",
+        help=f"Requests in flight at most, 1-{DEFAULTS.max_concurrency} (GitHub allows "
+        f"{DEFAULTS.max_concurrency}).",
     ),
 ]
 TimeoutOption = Annotated[
@@ -185,6 +187,33 @@ RepoOption = Annotated[
 ]
 
 
+def _stores(value: str | None) -> str | None:
+    """Check `--stores` as the commands will read it (a usage error, exit 2)."""
+    if value is None:
+        return value
+    from ccat.pat.stores import StoreSelection
+
+    try:
+        StoreSelection.parse(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc).removeprefix("--stores: ")) from None
+    return value
+
+
+StoresOption = Annotated[
+    str | None,
+    typer.Option(
+        "--stores",
+        metavar="LIST",
+        callback=_stores,
+        help="Which stores CI reads the secret from to look at, comma-separated: actions, "
+        "dependabot, environments (every deployment environment). The Actions copy is "
+        "required everywhere; elsewhere a copy is tracked where it exists. A store named "
+        "here that cannot be read fails the check. [default: all three]",
+        show_default=False,
+    ),
+]
+
 OutputOption = Annotated[
     OutputFormat,
     typer.Option(
@@ -196,16 +225,22 @@ OutputOption = Annotated[
     ),
 ]
 JsonShortOption = Annotated[bool, typer.Option("--json", help="Short for --format json.")]
-WarnDaysOption = Annotated[
-    int,
-    typer.Option(
+
+
+def _warn_days(whose: str) -> typer.models.OptionInfo:
+    """`--warn-days`, the one expiry cut-off of status and rotate (`ccat.pat.expiry`)."""
+    option: typer.models.OptionInfo = typer.Option(
         "--warn-days",
         metavar="DAYS",
         min=0,
         max=3650,
-        help="Warn when the last rotation's token expires within DAYS.",
-    ),
-]
+        help=f"Warn when {whose} expires within DAYS (0: only once expired).",
+    )
+    return option
+
+
+WarnDaysOption = Annotated[int, _warn_days("the last rotation's token")]
+RotateWarnDaysOption = Annotated[int, _warn_days("the new token")]
 MaxAgeOption = Annotated[
     int | None,
     typer.Option(
@@ -213,8 +248,9 @@ MaxAgeOption = Annotated[
         metavar="DAYS",
         min=1,
         max=3650,
-        help="Warn of a secret set more than DAYS ago. [default: 90 for a fine-grained "
-        "token, 60 for a classic one, by the journal]",
+        help="Warn of a secret set more than DAYS ago. [default: "
+        f"{DEFAULTS.max_age_fine_grained} for a fine-grained token, "
+        f"{DEFAULTS.max_age_classic} for a classic one, by the journal]",
         show_default=False,
     ),
 ]
@@ -416,6 +452,7 @@ def status(
     max_age: MaxAgeOption = None,
     strict: StrictOption = False,
     repo: RepoOption = None,
+    stores: StoresOption = None,
 ) -> None:
     """Check that the secret is present in every repository of the graph, and warn
     of what breaks next: an expiring token, old or missed secrets.
@@ -440,6 +477,7 @@ def status(
         budget,
         debug,
         tuple(repo or ()),
+        stores,
     )
     output = OutputFormat.JSON if json_output else output
     args = StatusArgs(connection, output, journal, warn_days, max_age, strict)
@@ -466,6 +504,8 @@ def rotate(
     write_interval: WriteIntervalOption = DEFAULTS.write_interval,
     json_output: RotateJsonOption = False,
     repo: RepoOption = None,
+    stores: StoresOption = None,
+    warn_days: RotateWarnDaysOption = DEFAULTS.warn_days,
 ) -> None:
     """Set a new value of the secret in every repository of the graph.
 
@@ -495,8 +535,11 @@ def rotate(
         budget,
         debug,
         tuple(repo or ()),
+        stores,
     )
-    args = RotateArgs(connection, journal, dry_run, resume, yes, write_interval, json_output)
+    args = RotateArgs(
+        connection, journal, dry_run, resume, yes, write_interval, json_output, warn_days
+    )
     raise typer.Exit(_runners(ctx).rotate(args))
 
 

@@ -40,6 +40,8 @@ class ConnectionArgs:
     # `--repo NAME`, as given (repeatable): the repositories of the graph to act on; none
     # given: every one.
     repos: tuple[str, ...] = ()
+    # `--stores LIST`, as given (checked when parsed); None: the default, all three.
+    stores: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class RotateArgs:
     yes: bool = False
     write_interval: float = DEFAULTS.write_interval
     json: bool = False
+    warn_days: int = DEFAULTS.warn_days
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,7 @@ def test_plain_http_to_another_host_is_used_with_insecure_http(
     result = ccat(*args, "--insecure-http", env=env)
 
     assert result.exit_code == 0, result.output
-    assert len(case.hub.requests) == len(case.targets) + 1  # each secrets list, the org secret
+    # Each store's list per target (no environment here), the organisation's list.
+    assert len(case.hub.requests) == 3 * len(case.targets) + 1
     assert {request.token_login for request in case.hub.requests} == {case.hub.operator_login}
     assert puts(case.hub) == []

@@ -207,7 +207,9 @@ def test_a_preflight_failure_lists_every_failing_repository(
     result = ccat(*rotate_args, input=case.token + "\n")
 
     assert result.exit_code == 1, result.output
-    assert "error: preflight failed for 4 of 20 checks; nothing was written" in result.stderr
+    # 38 checks: both tokens' /user, and for each of the 9 repositories its Actions key,
+    # the new token's reach, and where its Dependabot and environment copies are.
+    assert "error: preflight failed for 4 of 38 checks; nothing was written" in result.stderr
     # A repository GitHub does not know fails twice: its key, and the new token's reach.
     # Issue 15: the keys that fail alike are one line, then every name.
     assert "  ✗ public key: HTTP 404: Not Found — 2 repositories:" in result.stderr

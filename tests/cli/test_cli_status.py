@@ -100,6 +100,7 @@ def test_json_has_the_documented_shape(hub: FakeHub, graph: Path) -> None:
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert set(document) == {
+        "stores",
         "secret",
         "org",
         "checked_at",
@@ -129,6 +130,10 @@ def test_json_has_the_documented_shape(hub: FakeHub, graph: Path) -> None:
             "via": via,
             "updated_at": updated_at,
             "error": None,
+            # SPEC §10: every copy CI reads; here only the Actions one exists.
+            "copies": [
+                {"store": "actions", "state": state, "updated_at": updated_at, "error": None}
+            ],
             "warnings": [],
         }
 
@@ -153,7 +158,7 @@ def test_github_api_url_and_secret_name_are_honoured(hub: FakeHub, graph: Path) 
     assert states == ["missing", "present", "missing"]
     # The secrets list answers for any name; the organisation was asked for OTHER_PAT.
     org_checks = [r.path for r in hub.requests if r.path.startswith("/orgs/")]
-    assert org_checks == ["/orgs/ccatobs/actions/secrets/OTHER_PAT"]
+    assert org_checks == ["/orgs/ccatobs/actions/secrets"]
 
 
 def test_github_token_is_used_when_gh_token_is_unset(hub: FakeHub, graph: Path) -> None:

@@ -21,7 +21,6 @@ from tests.support.scene import (
     LONG_NAME,
     MISSED,
     MISSING,
-    ORG_403,
     SHADOWING,
     Scene,
     full,
@@ -136,8 +135,7 @@ def test_workflow_commands_one_per_affected_repository_and_the_summary_appended(
     errors = [c for c in found if c.startswith("::error ")]
     warnings = [c for c in found if c.startswith("::warning ")]
     assert errors == [
-        f"::error title=GH_PAT missing::{full(MISSING)}: GH_PAT is not set (organisation "
-        f"secrets not checked: HTTP 403: {ORG_403})",
+        f"::error title=GH_PAT missing::{full(MISSING)}: GH_PAT is not set",
         f"::error title=GH_PAT not checked::{full(BROKEN)}: HTTP 403: Resource not "
         "accessible by personal access token; the fine-grained token needs the Secrets "
         "repository permission (read)",
@@ -145,8 +143,8 @@ def test_workflow_commands_one_per_affected_repository_and_the_summary_appended(
     titles = [c.split("::")[1] for c in warnings]
     assert titles == [
         "warning title=GH_PAT token expiry",
-        "warning title=GH_PAT%3A changed",
-        "warning title=GH_PAT%3A missed%2C age",
+        "warning title=GH_PAT%3A changed%2C missed",
+        "warning title=GH_PAT%3A missed%2C age%2C missed",
         "warning title=GH_PAT%3A shadowed",
         "warning title=GH_PAT%3A changed",
     ]
@@ -160,6 +158,8 @@ def test_workflow_commands_one_per_affected_repository_and_the_summary_appended(
     assert text.startswith("## An earlier step\n\nits summary\n### GH_PAT in ccatobs\n")
     assert "| Repository | Secret present | Last rotated | Notes |" in text
     assert f"| {full(MISSED)} | ✅ present |" in text
+    assert "| ↳ `env production` | ✅ present |" in text
+    assert "its dependabot copy was set" in warnings[2]
     # A second run appends again; nothing is overwritten.
     run_status(ccat, scene.status_args(), **env)
     again = summary.read_text(encoding="utf-8")

@@ -27,7 +27,6 @@ from tests.support.scene import (
     LONG_NAME,
     MISSED,
     MISSING,
-    ORG_403,
     SERVED,
     SHADOWING,
     Scene,
@@ -197,7 +196,7 @@ def test_safe_to_revoke_is_said_when_true_and_strict_stays_0(ccat: Ccat, setup: 
     result = run_status(ccat, [*setup.args, "--strict"])
     assert result.exit_code == 0, result.output
     said = one_line(result.stdout)
-    assert f"✓ every repository holds the token set by rotation {run.run_id}" in said
+    assert f"✓ every copy holds the token set by rotation {run.run_id}" in said
     assert "it is now safe to revoke the previous token" in said
     assert "Notes" not in result.stdout  # nothing to note: no column
     document = json.loads(run_status(ccat, [*setup.args, "--json"]).stdout)
@@ -259,7 +258,9 @@ def test_the_table_notes_every_kind_and_the_footer_explains(ccat: Ccat, scene: S
     assert notes(out, full(MISSED)) == "missed, age"
     assert notes(out, full(SHADOWING)) == "shadowed"
     assert notes(out, full(LONG_NAME)) == "changed"
-    assert notes(out, full(MISSING)) == "org unchecked"
+    # The organisation's list says it has no organisation secret either: nothing to note.
+    assert notes(out, full(MISSING)) == ""
+    assert "↳ dependabot" in out and "↳ env production" in out
     assert "✓ org secret" in rows(out)[full(SERVED)]
     assert "✗ missing" in rows(out)[full(MISSING)]
     assert "! error: HTTP 403" in rows(out)[full(BROKEN)]
@@ -268,21 +269,19 @@ def test_the_table_notes_every_kind_and_the_footer_explains(ccat: Ccat, scene: S
     for heading in (
         "! could not be checked (1):",
         "⚠ token expiry (1):",
-        "⚠ missed the last rotation (1):",
+        "⚠ missed the last rotation (3):",
         "⚠ changed since the last rotation (2):",
         "⚠ older than the rotation cadence (1):",
         "⚠ shadows an organisation secret (1):",
-        "⚠ organisation secrets not checked (1):",
     ):
         assert heading in said
-    assert (
-        f"{full(MISSING)}: it may get the secret from the organisation, which could not be "
-        f"asked (HTTP 403: {ORG_403})" in said
-    )
+    assert "organisation secrets not checked" not in said
+    assert "its dependabot copy was set" in said and "its environment:production copy" in said
+    assert "jobs in the environment production read it instead of the repository's" in said
     assert f"{full(BROKEN)}: HTTP 403: Resource not accessible by personal access token" in said
     assert "expires on" in said and "in 5 days" in said
     assert "NOT OK: GH_PAT — 6 present (1 via the organisation), 1 missing, 1 not checked" in said
-    assert "6 warnings" in said and "safe to revoke" not in said
+    assert "2 copies in other stores, 8 warnings" in said and "safe to revoke" not in said
 
 
 def test_json_carries_the_token_and_every_warning(ccat: Ccat, scene: Scene, now: datetime) -> None:
@@ -300,8 +299,16 @@ def test_json_carries_the_token_and_every_warning(ccat: Ccat, scene: Scene, now:
     assert [w["kind"] for w in document["warnings"]] == ["expiry"]
     assert document["safe_to_revoke"] is False
     by_repo = {r["repository"]: r for r in document["repositories"]}
-    assert [w["kind"] for w in by_repo[full(MISSED)]["warnings"]] == ["missed", "age"]
-    assert [w["kind"] for w in by_repo[full(CHANGED)]["warnings"]] == ["changed"]
+    assert [(w["kind"], w["store"]) for w in by_repo[full(MISSED)]["warnings"]] == [
+        ("missed", "actions"),
+        ("age", "actions"),
+        ("missed", "dependabot"),
+    ]
+    assert [c["store"] for c in by_repo[full(CHANGED)]["copies"]] == [
+        "actions",
+        "environment:production",
+    ]
+    assert [w["kind"] for w in by_repo[full(CHANGED)]["warnings"]] == ["changed", "missed"]
     assert [w["kind"] for w in by_repo[full(SHADOWING)]["warnings"]] == ["shadowed"]
     served = by_repo[full(SERVED)]
     assert (served["state"], served["via"]) == ("present", "organization")
@@ -312,7 +319,10 @@ def test_json_carries_the_token_and_every_warning(ccat: Ccat, scene: Scene, now:
     assert all(isinstance(w["message"], str) for r in by_repo.values() for w in r["warnings"])
     # stderr tells the person who ran it, one line per kind.
     err = result.stderr.splitlines()
-    assert f"warning: missed the last rotation: {full(MISSED)}" in err
+    # A repository with two missed copies is named once.
+    missed = one_line(result.stderr).split("warning: missed the last rotation: ")[1]
+    missed = missed.split(" warning:")[0]
+    assert sorted(missed.split(", ")) == sorted([full(MISSED), full(CHANGED)])
     assert f"warning: changed since the last rotation: {full(CHANGED)}, {full(LONG_NAME)}" in err
     assert f"warning: older than the rotation cadence: {full(MISSED)}" in err
     assert f"warning: shadows an organisation secret: {full(SHADOWING)}" in err
@@ -330,16 +340,16 @@ def test_markdown_has_the_table_and_every_block(ccat: Ccat, scene: Scene) -> Non
     table = {line.split(" | ")[0][2:]: line for line in lines if line.startswith("| ccatobs/")}
     assert table[full(MISSED)].endswith("| missed, age |")
     assert "| ✅ org secret |" in table[full(SERVED)]
-    assert table[full(MISSING)].endswith("| ❌ missing | — | org unchecked |")
+    assert table[full(MISSING)].endswith("| ❌ missing | — |  |")
+    assert "| ↳ dependabot | ✅ present |" in result.stdout
     assert "| ⚠️ error: HTTP 403 |" in table[full(BROKEN)]
     for block in (
         "**! could not be checked (1)**",
         "**⚠ token expiry (1)**",
-        "**⚠ missed the last rotation (1)**",
+        "**⚠ missed the last rotation (3)**",
         "**⚠ changed since the last rotation (2)**",
         "**⚠ older than the rotation cadence (1)**",
         "**⚠ shadows an organisation secret (1)**",
-        "**⚠ organisation secrets not checked (1)**",
     ):
         assert block in lines
     assert f"- {full(MISSED)}: `set " in result.stdout  # a message is a code span
@@ -382,10 +392,12 @@ def test_an_all_present_status_costs_one_request_per_repository_and_one_more(
         setup.hub.set_secret(repo, "GH_PAT", "v")
     if visibility is not None:
         setup.hub.set_org_secret("ccatobs", "GH_PAT", "org", visibility=visibility)  # type: ignore[arg-type]
-    assert run_status(ccat, setup.args).exit_code == 0
+    assert run_status(ccat, [*setup.args, "--stores", "actions"]).exit_code == 0
     paths = sorted(r.path for r in setup.hub.requests)
+    # A `private` secret asks for the organisation's repositories (a page of 100).
+    extra = ["/orgs/ccatobs/repos"] if visibility == "private" else []
     assert paths == sorted(
-        ["/orgs/ccatobs/actions/secrets/GH_PAT", *(f"/repos/{r}/actions/secrets" for r in REPOS)]
+        ["/orgs/ccatobs/actions/secrets", *extra, *(f"/repos/{r}/actions/secrets" for r in REPOS)]
     )
 
 
@@ -397,10 +409,10 @@ def test_a_secret_shared_with_selected_repositories_costs_one_request_more(
     setup.hub.set_org_secret(
         "ccatobs", "GH_PAT", "org", visibility="selected", selected_repositories=REPOS[:1]
     )
-    assert run_status(ccat, setup.args).exit_code == 0
+    assert run_status(ccat, [*setup.args, "--stores", "actions"]).exit_code == 0
     org = sorted(r.path for r in setup.hub.requests if r.path.startswith("/orgs/"))
     assert org == [
-        "/orgs/ccatobs/actions/secrets/GH_PAT",
+        "/orgs/ccatobs/actions/secrets",
         "/orgs/ccatobs/actions/secrets/GH_PAT/repositories",
     ]
     assert len(setup.hub.requests) == len(REPOS) + 2

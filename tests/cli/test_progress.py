@@ -87,7 +87,7 @@ def test_on_a_terminal_preflight_and_writes_show_live_progress_on_stderr(
     assert code == 0, stderr
     checks = [(int(done), int(total)) for done, total in PREFLIGHT.findall(stderr)]
     assert checks, stderr
-    assert all(done <= total for done, total in checks) and checks[0][0] < checks[0][1]
+    assert all(done <= total for done, total in checks) and checks[0][0] < checks[0][1], checks
     written = [int(number) for number in WRITING.findall(stderr)]
     assert written and max(written) < len(TARGETS), stderr
     assert written == sorted(written)  # it only moves forward

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import httpx
 
-from ccat.fakehub import FakeHub, PointsBudget, RateLimitMode, TokenSpec
+from ccat.fakehub import FakeHub, PointsLimit, RateLimitMode, TokenSpec
 from tests.support.emulator import NEW_TOKEN, OPERATOR_TOKEN, seal
 
 REPO = "/repos/ccatobs/ops-db"
@@ -19,6 +19,11 @@ RUNS = f"{REPO}/actions/runs"
 REPO_ORG_SECRETS = f"{REPO}/actions/organization-secrets"
 ORG_SECRET = "/orgs/ccatobs/actions/secrets/GH_PAT"
 SELECTED = f"{ORG_SECRET}/repositories"
+DEPENDABOT = f"{REPO}/dependabot/secrets"
+ENVIRONMENTS = f"{REPO}/environments"
+ENVIRONMENT = f"{ENVIRONMENTS}/production/secrets"
+ORG_SECRETS = "/orgs/ccatobs/actions/secrets"
+ORG_REPOS = "/orgs/ccatobs/repos"
 UNKNOWN = "/repos/ccatobs/no-such-repository"
 WRONG = "not-a-known-token"
 OPS_DB = "ccatobs/ops-db"
@@ -36,6 +41,8 @@ _EVERY_PERMISSION = {
     "actions": "read",
     "secrets": "write",
     "organization_secrets": "read",
+    "dependabot_secrets": "write",
+    "environments": "write",
 }
 TOKENS = {
     EXPIRED: TokenSpec("expired-bot", expires_at="2020-01-01 00:00:00 UTC"),
@@ -75,6 +82,31 @@ def with_two_secrets(hub: FakeHub) -> None:
     hub.set_secret("ccatobs/ops-db", "OTHER", "other value")
 
 
+def with_dependabot_secret(hub: FakeHub) -> None:
+    """GH_PAT and OTHER in ccatobs/ops-db's Dependabot store."""
+    for name in ("GH_PAT", "OTHER"):
+        hub.set_secret("ccatobs/ops-db", name, "dependabot value", store="dependabot")
+
+
+def with_environments(hub: FakeHub) -> None:
+    """Environments `production` (GH_PAT and OTHER) and `staging` (none) in ops-db."""
+    for name in ("GH_PAT", "OTHER"):
+        hub.set_secret("ccatobs/ops-db", name, "env value", store="environment:production")
+    hub.add_environment("ccatobs/ops-db", "staging")
+
+
+def store_sealed(store: str) -> Callable[[FakeHub], Any]:
+    """A PUT body sealed for a store of ccatobs/ops-db."""
+
+    def body(hub: FakeHub) -> Any:
+        if store.startswith("environment:"):  # made here when the setup made none
+            hub.add_environment("ccatobs/ops-db", store.removeprefix("environment:"))
+        key_id, key = hub.public_key("ccatobs/ops-db", store)
+        return {"encrypted_value": seal(key, "new value"), "key_id": key_id}
+
+    return body
+
+
 def with_runs(hub: FakeHub) -> None:
     """Three workflow runs in ccatobs/ops-db."""
     hub.set_workflow_runs("ccatobs/ops-db", 3)
@@ -112,7 +144,7 @@ def limited(kind: str, status: int) -> Setup:
 
 def budget_spent(hub: FakeHub) -> None:
     """A points budget of 1 per 10 minutes, already spent by one request."""
-    hub.points_budget = PointsBudget(points=1, window=600)
+    hub.points_limit = PointsLimit(points=1, window=600)
     assert httpx.get(f"{hub.url}/", timeout=10).status_code == 401
 
 
@@ -353,6 +385,120 @@ CASES: list[Case] = [
     Case("GET", "/orgs/no-such-org/actions/secrets/GH_PAT/repositories", 404, "unknown org"),
     _conditional(SELECTED, org_secret("selected", "ccatobs/ops-db")),
     *everywhere("GET", SELECTED, "organization", setup=org_secret("selected", "ccatobs/ops-db")),
+    # dependabot/list-repo-secrets, get-repo-public-key, get, create-or-update, delete
+    Case("GET", DEPENDABOT, 200, "no secret"),
+    Case("GET", DEPENDABOT, 200, "two", setup=with_dependabot_secret),
+    Case("GET", DEPENDABOT, 200, "paginated", setup=with_dependabot_secret, query=ONE),
+    Case("GET", DEPENDABOT, 200, "fine-grained token", EVERYTHING, with_dependabot_secret),
+    Case("GET", DEPENDABOT, 403, "default PAT", NEW_TOKEN),
+    Case("GET", f"{UNKNOWN}/dependabot/secrets", 404, "unknown repository"),
+    _conditional(DEPENDABOT, with_dependabot_secret),
+    *everywhere("GET", DEPENDABOT, "repository"),
+    Case("GET", f"{DEPENDABOT}/public-key", 200, "key"),
+    _conditional(f"{DEPENDABOT}/public-key"),
+    *everywhere("GET", f"{DEPENDABOT}/public-key", "repository"),
+    Case("GET", f"{DEPENDABOT}/GH_PAT", 200, "present", setup=with_dependabot_secret),
+    Case("GET", f"{DEPENDABOT}/GH_PAT", 404, "missing secret"),
+    _conditional(f"{DEPENDABOT}/GH_PAT", with_dependabot_secret),
+    *everywhere("GET", f"{DEPENDABOT}/GH_PAT", "repository", setup=with_dependabot_secret),
+    Case("PUT", f"{DEPENDABOT}/GH_PAT", 201, "created", body=store_sealed("dependabot")),
+    Case(
+        "PUT",
+        f"{DEPENDABOT}/GH_PAT",
+        204,
+        "updated",
+        setup=with_dependabot_secret,
+        body=store_sealed("dependabot"),
+    ),
+    Case("PUT", f"{DEPENDABOT}/GH_PAT", 422, "the Actions key", body=sealed()),
+    Case("PUT", f"{DEPENDABOT}/GH_PAT", 400, "body is not JSON", raw=b"{not json"),
+    *everywhere("PUT", f"{DEPENDABOT}/GH_PAT", "repository", body=store_sealed("dependabot")),
+    Case("DELETE", f"{DEPENDABOT}/GH_PAT", 204, "deleted", setup=with_dependabot_secret),
+    Case("DELETE", f"{DEPENDABOT}/GH_PAT", 404, "missing secret"),
+    *everywhere("DELETE", f"{DEPENDABOT}/GH_PAT", "repository", setup=with_dependabot_secret),
+    # repos/get-all-environments
+    Case("GET", ENVIRONMENTS, 200, "none"),
+    Case("GET", ENVIRONMENTS, 200, "two", setup=with_environments),
+    Case("GET", ENVIRONMENTS, 200, "paginated", setup=with_environments, query=ONE),
+    Case("GET", ENVIRONMENTS, 200, "fine-grained token", EVERYTHING, with_environments),
+    _conditional(ENVIRONMENTS, with_environments),
+    *everywhere("GET", ENVIRONMENTS, "repository"),
+    # actions/list-environment-secrets, get-environment-public-key, get, put, delete
+    Case("GET", ENVIRONMENT, 200, "two", setup=with_environments),
+    Case("GET", f"{ENVIRONMENTS}/staging/secrets", 200, "none", setup=with_environments),
+    Case("GET", ENVIRONMENT, 200, "paginated", setup=with_environments, query=ONE),
+    Case("GET", f"{ENVIRONMENTS}/nowhere/secrets", 404, "unknown environment"),
+    _conditional(ENVIRONMENT, with_environments),
+    *everywhere("GET", ENVIRONMENT, "repository", setup=with_environments),
+    Case("GET", f"{ENVIRONMENT}/public-key", 200, "key", setup=with_environments),
+    _conditional(f"{ENVIRONMENT}/public-key", with_environments),
+    *everywhere("GET", f"{ENVIRONMENT}/public-key", "repository", setup=with_environments),
+    Case("GET", f"{ENVIRONMENT}/GH_PAT", 200, "present", setup=with_environments),
+    Case("GET", f"{ENVIRONMENTS}/staging/secrets/GH_PAT", 404, "missing", setup=with_environments),
+    _conditional(f"{ENVIRONMENT}/GH_PAT", with_environments),
+    *everywhere("GET", f"{ENVIRONMENT}/GH_PAT", "repository", setup=with_environments),
+    Case(
+        "PUT",
+        f"{ENVIRONMENTS}/staging/secrets/GH_PAT",
+        201,
+        "created",
+        setup=with_environments,
+        body=store_sealed("environment:staging"),
+    ),
+    Case(
+        "PUT",
+        f"{ENVIRONMENT}/GH_PAT",
+        204,
+        "updated",
+        setup=with_environments,
+        body=store_sealed("environment:production"),
+    ),
+    Case(
+        "PUT",
+        f"{ENVIRONMENT}/GH_PAT",
+        422,
+        "the Actions key",
+        setup=with_environments,
+        body=sealed(),
+    ),
+    Case(
+        "PUT",
+        f"{ENVIRONMENT}/GH_PAT",
+        400,
+        "body is not JSON",
+        setup=with_environments,
+        raw=b"{not json",
+    ),
+    *everywhere(
+        "PUT",
+        f"{ENVIRONMENT}/GH_PAT",
+        "repository",
+        body=store_sealed("environment:production"),
+        setup=with_environments,
+    ),
+    Case("DELETE", f"{ENVIRONMENT}/GH_PAT", 204, "deleted", setup=with_environments),
+    Case(
+        "DELETE",
+        f"{ENVIRONMENTS}/staging/secrets/GH_PAT",
+        404,
+        "missing",
+        setup=with_environments,
+    ),
+    *everywhere("DELETE", f"{ENVIRONMENT}/GH_PAT", "repository", setup=with_environments),
+    # actions/list-org-secrets
+    Case("GET", ORG_SECRETS, 200, "two", setup=org_secret("selected", "ccatobs/ops-db")),
+    Case("GET", ORG_SECRETS, 200, "paginated", setup=org_secret("all"), query=ONE),
+    Case("GET", ORG_SECRETS, 200, "fine-grained token", EVERYTHING, org_secret("all")),
+    Case("GET", "/orgs/no-such-org/actions/secrets", 404, "unknown organisation"),
+    _conditional(ORG_SECRETS, org_secret("all")),
+    *everywhere("GET", ORG_SECRETS, "organization", setup=org_secret("all")),
+    # repos/list-for-org: what the token sees
+    Case("GET", ORG_REPOS, 200, "three"),
+    Case("GET", ORG_REPOS, 200, "paginated", query={"per_page": "2", "page": "2"}),
+    Case("GET", ORG_REPOS, 200, "one granted", ELSEWHERE),
+    Case("GET", "/orgs/no-such-org/repos", 404, "unknown organisation"),
+    _conditional(ORG_REPOS),
+    *everywhere("GET", ORG_REPOS, "user"),
     # users/get-authenticated
     Case("GET", "/user", 200, "operator"),
     Case("GET", "/user", 200, "default PAT", token=NEW_TOKEN),

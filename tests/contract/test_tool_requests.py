@@ -15,7 +15,7 @@ from openapi_core.validation.request.exceptions import (
 from typer.testing import Result
 
 from ccat import __version__
-from ccat.fakehub import FakeHub, LoggedRequest
+from ccat.fakehub import FakeHub, Fault, LoggedRequest
 from tests.contract.description import Contract
 from tests.support.emulator import NEW_TOKEN, REPOSITORIES, seal
 
@@ -39,19 +39,47 @@ def _check_all(github: Contract, logged: list[LoggedRequest]) -> dict[str, int]:
     return seen
 
 
+def _copies(hub: FakeHub) -> None:
+    """A Dependabot copy in ops-db, a `production` copy in ops-db-api, an empty `staging`."""
+    hub.set_secret("ccatobs/ops-db", "GH_PAT", "old", store="dependabot")
+    hub.set_secret("ccatobs/ops-db-api", "GH_PAT", "old", store="environment:production")
+    hub.add_environment("ccatobs/ops-db-api", "staging")
+
+
 def test_status_sends_only_requests_github_describes(
     fakehub: FakeHub, github: Contract, ccat: Callable[..., Result], graph_file: Path
 ) -> None:
     fakehub.set_secret("ccatobs/ops-db", "GH_PAT", "v", updated_at="2026-02-21T22:17:46Z")
+    _copies(fakehub)
     result = ccat("pat", "status", "--graph", str(graph_file), "--api-url", fakehub.url)
     assert result.exit_code == 1, result.output  # two repositories lack the secret
     seen = _check_all(github, fakehub.requests)
-    # One secrets list per target, an organisation-secrets list for each missing one, and
-    # one look at the organisation's own secret of that name.
+    # One secrets list per target and store, each environment's list, and the
+    # organisation's list, which decides every fallback.
     assert seen == {
         "actions/list-repo-secrets": 3,
+        "actions/list-org-secrets": 1,
+        "dependabot/list-repo-secrets": 3,
+        "repos/get-all-environments": 3,
+        "actions/list-environment-secrets": 2,
+    }
+    # An organisation secret for private repositories: the organisation's repositories;
+    # without its list, each missing repository's view of the organisation's secrets.
+    fakehub.set_org_secret("ccatobs", "GH_PAT", "org", visibility="private")
+    fakehub.reset_log()
+    args = ["--graph", str(graph_file), "--api-url", fakehub.url, "--stores", "actions"]
+    assert ccat("pat", "status", *args).exit_code == 0
+    assert _check_all(github, fakehub.requests) == {
+        "actions/list-repo-secrets": 3,
+        "actions/list-org-secrets": 1,
+        "repos/list-for-org": 1,
+    }
+    fakehub.add_fault(Fault("GET", "/orgs/ccatobs/actions/secrets", 403, None, "Forbidden"))
+    fakehub.reset_log()
+    assert ccat("pat", "status", *args).exit_code == 0
+    assert _check_all(github, [r for r in fakehub.requests if r.status != 403]) == {
+        "actions/list-repo-secrets": 3,
         "actions/list-repo-organization-secrets": 2,
-        "actions/get-org-secret": 1,
     }
 
 
@@ -62,6 +90,7 @@ def test_rotate_sends_only_requests_github_describes(
     rotate_args: list[str],
 ) -> None:
     fakehub.set_secret("ccatobs/ops-db", "GH_PAT", "old value")
+    _copies(fakehub)
     result = ccat(*rotate_args, input=NEW_TOKEN + "\n")
     assert result.exit_code == 0, result.output
     logged = fakehub.requests
@@ -69,16 +98,32 @@ def test_rotate_sends_only_requests_github_describes(
     assert seen == {
         "users/get-authenticated": 2,  # the operator's login and the new token's
         "actions/list-workflow-runs-for-repo": 3,  # the new token can read Actions
+        # Where the copies are: each store of each target, each environment.
+        "dependabot/list-repo-secrets": 3,
+        "repos/get-all-environments": 3,
+        "actions/list-environment-secrets": 2,
+        # Each pair's key, then its write.
         "actions/get-repo-public-key": 3,
         "actions/create-or-update-repo-secret": 3,
+        "dependabot/get-repo-public-key": 1,
+        "dependabot/create-or-update-repo-secret": 1,
+        "actions/get-environment-public-key": 1,
+        "actions/create-or-update-environment-secret": 1,
     }
     puts = [request for request in logged if request.method == "PUT"]
-    assert sorted(request.status or 0 for request in puts) == [201, 201, 204]
+    assert sorted(request.status or 0 for request in puts) == [201, 201, 204, 204, 204]
     assert all(request.headers["content-type"] == "application/json" for request in puts)
     for repository in REPOSITORIES:
         stored = fakehub.secret(repository, "GH_PAT")
         assert stored is not None
         assert stored.value == NEW_TOKEN
+    for repository, store in (
+        ("ccatobs/ops-db", "dependabot"),
+        ("ccatobs/ops-db-api", "environment:production"),
+    ):
+        copy = fakehub.secret(repository, "GH_PAT", store)
+        assert copy is not None and copy.value == NEW_TOKEN
+    assert fakehub.secrets("ccatobs/ops-db-api", "environment:staging") == []
 
 
 def test_the_request_check_is_not_vacuous(fakehub: FakeHub, github: Contract) -> None:

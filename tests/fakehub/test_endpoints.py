@@ -15,7 +15,7 @@ from openapi_core.validation.response.exceptions import InvalidData
 
 from ccat.fakehub import FakeHub
 from ccat.fakehub.routes import ROUTES, find_route
-from tests.contract.description import DESCRIPTION, contract
+from tests.contract.description import NOT_SERVED, contract, load_description
 from tests.support.emulator import NEW_TOKEN, NEW_TOKEN_EXPIRATION, NEW_TOKEN_LOGIN, auth, seal
 
 SECRET = "/repos/ccatobs/ops-db/actions/secrets"
@@ -25,7 +25,7 @@ SECRET = "/repos/ccatobs/ops-db/actions/secrets"
 def openapi() -> OpenAPI:
     """GitHub's description of exactly these endpoints, unchanged (tests/data/github-openapi;
     `tests/contract` checks every answer, these tests only the answers it lists)."""
-    return OpenAPI.from_file_path(str(DESCRIPTION))
+    return OpenAPI.from_dict(load_description())
 
 
 @pytest.fixture
@@ -330,12 +330,12 @@ def test_head_is_served_as_get_without_a_body(client: httpx.Client) -> None:
 
 
 def test_every_operation_of_the_description_has_one_route() -> None:
-    operations = contract().operations
+    operations = [o for o in contract().operations if o.operation_id not in NOT_SERVED]
     for operation in operations:
         path = re.sub(r"\{[^}]+\}", "x", operation.template)
         found = find_route(operation.method.upper(), path)
         assert found is not None, operation.operation_id
-    # One route more than the description has operations: GET /, which clients probe.
+    # One route more than the operations it serves: GET /, which clients probe.
     assert len(ROUTES) == len(operations) + 1
     assert find_route("POST", "/user") is None
     assert find_route("PATCH", f"{SECRET}/GH_PAT") is None

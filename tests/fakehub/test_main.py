@@ -224,3 +224,45 @@ def test_a_bad_fail_spec_exits_2_before_serving(graph: Path) -> None:
     assert process.returncode == 2
     assert stdout == ""
     assert "e.g. --fail" in stderr
+
+
+@pytest.mark.slow
+def test_copies_are_seeded_in_any_store(graph: Path) -> None:
+    process = _start(
+        "--graph",
+        str(graph),
+        "--token",
+        "op-token=alice",
+        "--copy",
+        "ops-db:dependabot",
+        "--copy",
+        "ccatobs/ops-db-api:environment:production",
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        operator = {"Authorization": "Bearer op-token"}
+        dependabot = httpx.get(
+            f"{url}/repos/ccatobs/ops-db/dependabot/secrets/GH_PAT", headers=operator, timeout=10
+        )
+        assert dependabot.status_code == 200
+        environments = httpx.get(
+            f"{url}/repos/ccatobs/ops-db-api/environments", headers=operator, timeout=10
+        )
+        assert [e["name"] for e in environments.json()["environments"]] == ["production"]
+        actions = httpx.get(
+            f"{url}/repos/ccatobs/ops-db/actions/secrets/GH_PAT", headers=operator, timeout=10
+        )
+        assert actions.status_code == 404  # only the stores named
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=10)
+    assert "GH_PAT copy seeded: ops-db (dependabot)" in stderr
+
+
+@pytest.mark.parametrize("text", ["ops-db", "ops-db:", "ops-db:vault", ":actions"])
+def test_a_bad_copy_is_a_usage_error(text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        _parser().parse_args(["--graph", "g.yml", "--copy", text])
+    assert exited.value.code == 2
+    assert "e.g. --copy ops-db:dependabot" in capsys.readouterr().err

@@ -20,19 +20,21 @@ tests/pat/test_github_client.py retries each of them to success):
     401 403 404 422   GitHub's error answers                  permanent: not retried
     malformed 200     200 with `{}`: a JSON object of the wrong shape (or status, for a PUT)
 
-`ccat pat status` (three repositories, each holding its own GH_PAT, except the
-organisation-secrets column where ops-db has none and the organisation shares one):
+`ccat pat status` (three repositories, each holding its own GH_PAT, except in the
+organisation columns, where ops-db has none and the organisation shares one; in the
+org-secrets list column, the repository's own view of the organisation's secrets, the
+organisation's list answers 403, so that the repository is asked):
 
     present         ops-db present with its own secret's `updated_at`
     via org         ops-db present through the organisation secret
-    org seen        the organisation secret was read (the rows say present)
     rejected        ops-db is an error row, flagged as the credential rejected (HTTP 401)
     error           ops-db is an error row naming the status and GitHub's message
     not found       ops-db is an error row: not found or not visible to the credential
     missing, noted  ops-db is missing, with a note that the organisation could not be
                     checked (naming the status); never present
-    org error       the organisation check failed naming the status; rows unaffected
-    no org secret   the organisation has no such secret (404 means none); rows unaffected
+    via fallback    the organisation's list could not be read (its error naming the
+                    status): ops-db is present through the organisation all the same, as
+                    its own view of the organisation's secrets says
 
 `ccat pat rotate` (four targets, one write at a time; the failing repository is the
 third, ops-db-api; `/user` is asked with both tokens, and since a fault does not look at
@@ -92,18 +94,18 @@ from tests.support.rotation import (
 )
 
 STATUS_TABLE = """
-fault           | secrets list | org-secrets list | org secret
-5xx             | present      | via org          | org seen
-drop            | present      | via org          | org seen
-hang            | present      | via org          | org seen
-429 Retry-After | present      | via org          | org seen
-403 rate limit  | present      | via org          | org seen
-403 remaining 0 | present      | via org          | org seen
-401             | rejected     | missing, noted   | org error
-403             | error        | missing, noted   | org error
-404             | not found    | missing, noted   | no org secret
-422             | error        | missing, noted   | org error
-malformed 200   | error        | missing, noted   | org error
+fault           | secrets list | org-secrets list | org list
+5xx             | present      | via org          | via org
+drop            | present      | via org          | via org
+hang            | present      | via org          | via org
+429 Retry-After | present      | via org          | via org
+403 rate limit  | present      | via org          | via org
+403 remaining 0 | present      | via org          | via org
+401             | rejected     | missing, noted   | via fallback
+403             | error        | missing, noted   | via fallback
+404             | not found    | missing, noted   | via fallback
+422             | error        | missing, noted   | via fallback
+malformed 200   | error        | missing, noted   | via fallback
 """
 
 ROTATE_TABLE = """
@@ -205,13 +207,11 @@ def test_the_tables_name_every_fault_and_endpoint() -> None:
     status_outcomes = {
         "present",
         "via org",
-        "org seen",
+        "via fallback",
         "rejected",
         "error",
         "not found",
         "missing, noted",
-        "org error",
-        "no org secret",
     }
     rotate_outcomes = {
         "completed",
@@ -277,7 +277,7 @@ def assert_retries_as_the_fault_asks(
 STATUS_ENDPOINTS = {
     "secrets list": ("GET", f"/repos/{REPO}/actions/secrets"),
     "org-secrets list": ("GET", f"/repos/{REPO}/actions/organization-secrets"),
-    "org secret": ("GET", f"/orgs/{ORG}/actions/secrets/{SECRET}"),
+    "org list": ("GET", f"/orgs/{ORG}/actions/secrets"),
 }
 
 
@@ -305,12 +305,15 @@ async def status_under(hub: FakeHub, events: Events) -> StatusReport:
 
 
 def seed_status(hub: FakeHub, endpoint: str) -> None:
-    """Each repository holds its own secret; for the organisation-secrets column, ops-db
-    relies on the organisation's instead."""
+    """Each repository holds its own secret; for the organisation columns, ops-db relies
+    on the organisation's instead (and for its own view of them, the organisation's
+    list cannot be read)."""
     for repository in REPOSITORIES:
-        if not (endpoint == "org-secrets list" and repository == REPO):
+        if endpoint == "secrets list" or repository != REPO:
             hub.set_secret(repository, SECRET, "value", updated_at=UPDATED_AT)
     hub.set_org_secret(ORG, SECRET, "org-value", visibility="all", updated_at=ORG_UPDATED_AT)
+    if endpoint == "org-secrets list":
+        hub.add_fault(Fault("GET", f"/orgs/{ORG}/actions/secrets", 403, None, FORBIDDEN))
 
 
 @pytest.mark.anyio
@@ -332,9 +335,9 @@ async def test_status_cell(status_hub: FakeHub, fault: str, endpoint: str) -> No
         if repository != REPO:
             assert (row.state, row.via, row.updated_at) == ("present", "repository", UPDATED_AT)
     row, org = rows[REPO], report.org_secret
-    if expected in ("present", "org seen", "org error", "no org secret"):
+    if expected == "present":
         assert (row.state, row.via, row.updated_at) == ("present", "repository", UPDATED_AT)
-    if expected == "via org":
+    if expected in ("via org", "via fallback"):
         assert (row.state, row.via, row.error) == ("present", "organization", None)
         assert row.updated_at == ORG_UPDATED_AT
     elif expected == "rejected":
@@ -350,15 +353,14 @@ async def test_status_cell(status_hub: FakeHub, fault: str, endpoint: str) -> No
     elif expected == "missing, noted":
         assert (row.state, row.updated_at) == ("missing", None)
         assert row.org_error is not None and row.org_error.startswith(f"HTTP {kind.status}: ")
-    if endpoint == "org secret":
-        if expected == "org seen":
-            assert org.secret is not None and org.error is None
+    if endpoint == "org list":
+        if expected == "via org":  # the list decided: no request for the repository
+            assert org.listed and org.secret is not None and org.error is None
             assert (org.secret.name, org.secret.visibility) == (SECRET, "all")
-        elif expected == "org error":
-            assert org.secret is None
-            assert org.error is not None and org.error.startswith(f"HTTP {kind.status}: ")
+            assert not [r for r in status_hub.requests if "organization-secrets" in r.path]
         else:
-            assert (expected, org.secret, org.error) == ("no org secret", None, None)
+            assert not org.listed and org.secret is None
+            assert org.error is not None and org.error.startswith(f"HTTP {kind.status}: ")
     assert_retries_as_the_fault_asks(kind, status_hub, since, method, path, 1, events)
 
 

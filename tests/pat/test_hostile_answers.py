@@ -208,8 +208,10 @@ def test_the_organisation_secrets_answer_decides_present_only_when_documented(
     hub: FakeHub, status: int, headers: dict[str, str], labelled: tuple[str, bytes]
 ) -> None:
     kind, body = labelled
-    # The repository's own list is the real, empty one: the secret is missing there.
+    # The repository's own list is the real, empty one: the secret is missing there; the
+    # organisation's list cannot be read, so the repository's view of it decides.
     _arm(hub, "GET", f"/repos/{REPO}/actions/organization-secrets", status, headers, body)
+    hub.add_fault(Fault("GET", "/orgs/ccatobs/actions/secrets", 403, None, "Forbidden"))
     (result,) = _status(hub).results
     documented = status == 200 and kind == "valid"
     assert (result.state == "present") == documented, (status, kind, result)

@@ -30,7 +30,6 @@ from ccat.fakehub import FakeHub, Fault
 from ccat.pat.errors import CcatError, PreflightError
 from ccat.pat.github import GitHubClient, open_client
 from ccat.pat.rotation import RotationOutcome
-from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from tests.support.emulator import emulator
 from tests.support.fake_time import FakeTime
@@ -45,6 +44,7 @@ from tests.support.rotation import (
     key_path,
     put_repositories,
     rotate_options,
+    run_rotation,
     secret_path,
     write_graph,
 )

@@ -25,7 +25,8 @@ from ccat.pat.journal import (
     token_kind,
 )
 from ccat.pat.journal.codec import decode_document, encode_document
-from ccat.pat.journal.model import SCHEMA, utc_now_iso
+from ccat.pat.journal.model import SCHEMA
+from ccat.pat.times import utc_now_iso
 from tests.support.journals import a_run, a_token
 
 EXAMPLE = Path(__file__).parents[2] / ".state.example.json"
@@ -171,6 +172,7 @@ def test_a_target_moves_through_new_records() -> None:
         "finished_at": None,
         "http_status": None,
         "error": None,
+        "store": "actions",
     }
     started = pending.started("t1")
     assert (started.state, started.started_at, started.finished_at) == ("pending", "t1", None)
@@ -268,11 +270,14 @@ def test_shape_matches_the_spec_and_only_adds_fields() -> None:
     data = doc.to_json()
     spec = dict(SPEC_EXAMPLE, history=[SPEC_EXAMPLE["current"]])
     written, specified = key_paths(data), key_paths(spec)
-    # Every key of SPEC §5, in the same order; the only additions are the token's kind and
-    # the summaries of runs older than the history keeps in full (last, after it).
+    # Every key of SPEC §5, in the same order; the only additions are the token's kind,
+    # each target's store (SPEC §10) and the summaries of runs older than the history
+    # keeps in full (last, after it).
     assert [path for path in written if path in specified] == specified
     assert sorted(set(written) - set(specified)) == [
+        ".current.targets[].store",
         ".current.token.kind",
+        ".history[].targets[].store",
         ".history[].token.kind",
         ".older_runs",
     ]

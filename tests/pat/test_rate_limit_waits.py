@@ -152,7 +152,9 @@ def test_a_past_reset_for_nine_repositories_is_one_request_each(tmp_path: Path) 
         done = run_ccat("pat", "status", "--graph", str(graph), *args, env=env, timeout=120)
         requests = hub.requests
     assert done.returncode == 3, done.stdout + done.stderr  # none could be checked
-    assert len(requests) == len(repositories) + 1  # each once, and the organisation's
+    # Each request once: the three stores' lists of each repository, and the
+    # organisation's (the environments list fails, so no environment is asked).
+    assert len(requests) == 3 * len(repositories) + 1
     said = " ".join((done.stdout + done.stderr).split())
     assert "GitHub's reset time is already past" in said
     assert "beyond --max-wait 5 s for the whole run" in said

@@ -78,7 +78,7 @@ def a_plan(names: Sequence[str], with_token: bool = True) -> Plan:
         PlanItem(name, "skip" if i % 3 == 2 else "set", "GitHub lost it" if i % 3 == 1 else None)
         for i, name in enumerate(names)
     )
-    keys = {name: PublicKey("3380204578043523366", "k") for name in names}
+    keys = {(name.casefold(), "actions"): PublicKey("3380204578043523366", "k") for name in names}
     return Plan(items, Preflight("alice", token if with_token else None, keys))
 
 

@@ -1,4 +1,5 @@
-"""Tests for `ccat.pat.rotation.engine`: `run_rotation(options)` against the emulator over loopback.
+"""Tests for `ccat.pat.rotation.engine`: `run_rotation(options)` (tests/support/rotation.py)
+against the emulator over loopback.
 
 The emulator is the witness: what it received (`hub.requests`, with start and finish
 times) and the decrypted value it stored are compared with the journal on disk and

@@ -31,7 +31,6 @@ from ccat.pat.github.client import EARLIEST, LATEST, iso_timestamp, token_expiry
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal
 from ccat.pat.rotation import RotateOptions
-from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from ccat.pat.status import StatusOptions, StatusReport, run_status
 from tests.support.emulator import OPERATOR_TOKEN
@@ -43,6 +42,7 @@ from tests.support.rotation import (
     client_settings,
     puts,
     rotate_options,
+    run_rotation,
     secret_path,
     write_graph,
 )
@@ -205,15 +205,18 @@ def test_the_repository_path_calls_an_extreme_time_an_invalid_answer(
 def test_the_organisation_paths_call_an_extreme_time_an_invalid_answer(
     hub: FakeHub, time: str
 ) -> None:
-    # The repository's own list is empty: the organisation's secrets are asked.
+    # The repository's own list is empty and the organisation's list cannot be read:
+    # the repository's view of the organisation's secrets is asked.
     _answer(hub, f"/repos/{REPO}/actions/organization-secrets", _listed(time))
+    hub.add_fault(Fault("GET", "/orgs/ccatobs/actions/secrets", 403, None, "Forbidden"))
     (result,) = _status(hub).results
     assert result.state == "missing"
     assert result.org_error is not None and "'updated_at' is not a date-time" in result.org_error
+    # The organisation's own list, with the same time: not believed either.
     org_secret = {"name": SECRET, "created_at": time, "updated_at": time, "visibility": "all"}
-    _answer(hub, f"/orgs/ccatobs/actions/secrets/{SECRET}", org_secret)
+    _answer(hub, "/orgs/ccatobs/actions/secrets", {"total_count": 1, "secrets": [org_secret]})
     report = _status(hub)
-    assert report.org_secret.secret is None
+    assert report.org_secret.secret is None and not report.org_secret.listed
     assert report.org_secret.error is not None and "date-time" in report.org_secret.error
 
 

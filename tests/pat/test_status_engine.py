@@ -112,20 +112,28 @@ async def test_one_request_per_repository_when_every_secret_is_there() -> None:
     assert all(r.via == "repository" for r in report.results)
 
 
-async def test_a_missing_secret_costs_one_more_request_for_the_organisation() -> None:
+@pytest.mark.parametrize("listed", [True, False], ids=["org list readable", "unreadable"])
+async def test_a_missing_secret_costs_one_more_request_only_without_the_org_list(
+    listed: bool,
+) -> None:
     repos = [f"ccatobs/r{i:02d}" for i in range(10)]
     with FakeHub(repos, operator_token=OPERATOR_TOKEN) as hub:
         for repo in repos[:5]:
             hub.set_secret(repo, "GH_PAT", "x")
+        if not listed:
+            hub.add_fault(Fault("GET", "/orgs/ccatobs/actions/secrets", 403, None, "Forbidden"))
         report = await check(hub, repos)
     counts = per_repository(hub)
-    assert [counts[r] for r in repos] == [1] * 5 + [2] * 5
+    assert [counts[r] for r in repos] == [1] * 5 + [1 if listed else 2] * 5
     assert [r.state for r in report.results] == ["present"] * 5 + ["missing"] * 5
+    assert report.org_secret.listed is listed
 
 
 async def test_organisation_secrets_that_cannot_be_checked_leave_missing_with_a_note() -> None:
     repos = ["ccatobs/a"]
     with FakeHub(repos, operator_token=OPERATOR_TOKEN) as hub:
+        # Neither the organisation's list nor the repository's view of it answers.
+        hub.add_fault(Fault("GET", "/orgs/ccatobs/actions/secrets", 403, None, "Forbidden"))
         hub.add_fault(
             Fault("GET", "/repos/ccatobs/a/actions/organization-secrets", 403, None, "Forbidden")
         )

@@ -17,6 +17,7 @@ from ccat.cli import app
 from ccat.pat.github import open_client
 from ccat.pat.settings import ClientSettings
 from ccat.pat.status import Outlook, StatusOptions, StatusReport, assess, relevant_runs, run_status
+from ccat.pat.stores import StoreSelection
 from ccat.render.status import status_screen
 from ccat.render.status_ci import status_markdown
 from tests.support.scene import LONG_NAME, NAMES, Scene, full
@@ -43,6 +44,7 @@ async def checked(scene: Scene) -> tuple[StatusReport, Outlook]:
             secret="GH_PAT",
             org="ccatobs",
             clock=lambda: NOW,
+            stores=StoreSelection(),
         )
     )
     runs = relevant_runs([scene.run], secret="GH_PAT", org="ccatobs", api_url=scene.hub.url)
@@ -66,7 +68,12 @@ async def test_the_scene_has_every_kind_of_warning_at_once(scene: Scene) -> None
     assert kinds == {"expiry", "age", "missed", "changed", "shadowed"}
     assert {r.state for r in report.results} == {"present", "missing", "error"}
     assert any(r.via == "organization" for r in report.results)
-    assert any(r.org_error for r in report.results)
+    # The organisation's list decides every fallback; copies in two other stores.
+    assert report.org_secret.listed
+    assert {c.name for r in report.results for c in r.copies} == {
+        "dependabot",
+        "environment:production",
+    }
     assert max(len(r.repository) for r in report.results) == len("ccatobs/") + 100
 
 
@@ -96,7 +103,8 @@ async def test_markdown_fits_except_its_table_rows(scene: Scene, width: int) -> 
     # Markdown renders a line break as a space: prose breaks between words only.
     assert narrow.split() == wide.split()
     rows = [line for line in narrow.splitlines() if is_table_row(line)]
-    assert len(rows) == 2 + len(NAMES)  # header, rule, one per repository: never wrapped
+    # Header, rule, one per repository and one per copy in another store: never wrapped.
+    assert len(rows) == 2 + len(NAMES) + 2
     assert any(LONG_NAME in row for row in rows)
 
 

@@ -10,7 +10,12 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    contextmanager,
+    nullcontext,
+)
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -19,8 +24,7 @@ from ccat.fakehub import FakeHub, LoggedRequest
 from ccat.pat.github import ClientListener, GitHubClient, open_client
 from ccat.pat.graph import Graph, load_graph
 from ccat.pat.journal import Journal, RotationRun, TargetRecord
-from ccat.pat.rotation import Plan, RotateOptions, RotationOutcome
-from ccat.pat.rotation.engine import run_rotation
+from ccat.pat.rotation import Plan, RotateOptions, Rotation, RotationOutcome
 from ccat.pat.settings import ClientSettings
 from tests.support.environment import child_env
 from tests.support.fake_time import FakeTime
@@ -246,3 +250,22 @@ def rotation_process(
         process.stdin.write(token + "\n")
         process.stdin.flush()
         yield process
+
+
+async def run_rotation(
+    options: RotateOptions, confirm: Callable[[Plan], bool] | None = None
+) -> RotationOutcome:
+    """A whole rotation in one event loop, under the journal lock (a dry run takes none):
+    prepare, ask `confirm` (None: do not ask), execute. The CLI runs the phases itself so
+    that the question is asked outside the event loop; the engine tests run them here."""
+    lock: AbstractContextManager[None] = (
+        nullcontext() if options.dry_run else options.journal.lock()
+    )
+    with lock:
+        rotation = Rotation(options, options.journal.load())
+        plan = await rotation.prepare()
+        if options.dry_run:
+            return RotationOutcome(plan, None, dry_run=True)
+        if confirm is not None and not confirm(plan):
+            return RotationOutcome(plan, None, declined=True)
+        return await rotation.execute(plan)

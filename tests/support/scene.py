@@ -155,6 +155,18 @@ def build_scene(root: Path, now: datetime) -> Scene:
     hub.set_secret(full(CHANGED), SECRET, "by hand", updated_at=now - timedelta(days=3))
     hub.set_secret(full(MISSED), SECRET, "previous", updated_at=now - timedelta(days=120))
     hub.set_secret(full(LONG_NAME), SECRET, "by hand", updated_at=now - timedelta(days=2))
+    # Copies in the other stores (SPEC §10), older than the rotation: both missed it.
+    hub.set_secret(
+        full(MISSED), SECRET, "previous", store="dependabot", updated_at=now - timedelta(days=40)
+    )
+    hub.set_secret(
+        full(CHANGED),
+        SECRET,
+        "previous",
+        store="environment:production",
+        updated_at=now - timedelta(days=40),
+    )
+    hub.add_environment(full(CHANGED), "staging")
     hub.set_org_secret(
         ORG,
         SECRET,

@@ -34,6 +34,11 @@ from ccat.pat.settings import DEFAULTS
 SEEDED = ("system-integration", "ops-db", "ops-db-api")
 # The rotation is made to fail here: the operator credential "lacks access" once.
 FAILING = "data-transfer"
+# Copies in the other stores CI reads (SPEC §10), seeded too: Dependabot's runs read the
+# first, jobs with `environment: production` the second; `staging` holds none.
+DEPENDABOT_COPY = "ops-db"
+ENVIRONMENT_COPY = ("ops-db-api", "production")
+EMPTY_ENVIRONMENT = ("ops-db-api", "staging")
 
 
 def example_graph() -> Path:
@@ -142,8 +147,12 @@ def _keep_serving(
 def _tell(story: Story, hub: FakeHub, org: str, new_token: str) -> None:
     """The five steps, each the real command as an operator would type it."""
     story.say(
-        "1. Where is GH_PAT set? `status` checks every repository concurrently. "
-        f"{len(SEEDED)} have it, the rest do not: exit code 1, so CI can gate on it."
+        "1. Where is GH_PAT set? `status` checks every repository concurrently, in every "
+        f"store CI reads it from. {len(SEEDED)} have it, the rest do not: exit code 1, so "
+        f"CI can gate on it. {org}/{DEPENDABOT_COPY} also has a Dependabot copy (runs "
+        f"started by Dependabot read only that one) and {org}/{ENVIRONMENT_COPY[0]} a "
+        f"`{ENVIRONMENT_COPY[1]}` environment copy (deploy jobs read it instead of the "
+        "repository's): each on a line of its own."
     )
     story.run(["status"], expect=1)
     hub.add_fault(
@@ -158,9 +167,10 @@ def _tell(story: Story, hub: FakeHub, org: str, new_token: str) -> None:
     story.say(
         "2. Rotate to a new token (read from stdin here; on a terminal it is a hidden "
         "prompt). Preflight proves the token can read Actions in every repository and "
-        "fetches every public key, then writes go one by one. The emulator refuses the "
+        "fetches every public key — one per store it writes, the Dependabot and the "
+        "environment copy included — then writes go one by one. The emulator refuses the "
         f"write to {org}/{FAILING} once: the run stops there and reports exactly which "
-        "repositories were updated."
+        "copies were updated."
     )
     story.run(["rotate", "--yes", "--write-interval", "0.2"], 1, stdin=new_token)
     story.say(
@@ -174,8 +184,8 @@ def _tell(story: Story, hub: FakeHub, org: str, new_token: str) -> None:
     )
     story.run(["rotate", "--resume", "--yes", "--write-interval", "0.2"], 0, stdin=new_token)
     story.say(
-        "5. Every repository has the secret now: exit code 0, and status says it is safe "
-        "to revoke the previous token."
+        "5. Every copy holds the new token now, the Dependabot and the environment copy "
+        "included: exit code 0, and status says it is safe to revoke the previous token."
     )
     story.run(["status"], expect=0)
 
@@ -211,6 +221,17 @@ def run_demo(console: Console, *, keep: bool = False, faults: Sequence[Fault] = 
         shutil.copyfile(example_graph(), directory / DEFAULTS.graph)
         for name in SEEDED:
             hub.set_secret(f"{graph.org}/{name}", "GH_PAT", "an-old-token")
+        hub.set_secret(
+            f"{graph.org}/{DEPENDABOT_COPY}", "GH_PAT", "an-old-token", store="dependabot"
+        )
+        repository, environment = ENVIRONMENT_COPY
+        hub.set_secret(
+            f"{graph.org}/{repository}",
+            "GH_PAT",
+            "an-old-token",
+            store=f"environment:{environment}",
+        )
+        hub.add_environment(f"{graph.org}/{EMPTY_ENVIRONMENT[0]}", EMPTY_ENVIRONMENT[1])
         env = {name: value for name, value in os.environ.items() if name not in FOREIGN}
         env.update(
             GH_TOKEN=operator_token,
@@ -231,6 +252,17 @@ def run_demo(console: Console, *, keep: bool = False, faults: Sequence[Fault] = 
             for repo in repositories
             if (s := hub.secret(repo, "GH_PAT")) is None or s.value != new_token
         ]
+        for repository, store in (
+            (DEPENDABOT_COPY, "dependabot"),
+            (ENVIRONMENT_COPY[0], f"environment:{ENVIRONMENT_COPY[1]}"),
+        ):
+            held = hub.secret(f"{graph.org}/{repository}", "GH_PAT", store)
+            if held is None or held.value != new_token:
+                wrong.append(f"{graph.org}/{repository} ({store})")
+        if hub.secrets(
+            f"{graph.org}/{EMPTY_ENVIRONMENT[0]}", f"environment:{EMPTY_ENVIRONMENT[1]}"
+        ):
+            wrong.append("a copy created in the empty staging environment")
         if wrong:
             story.surprises.append(f"the emulator does not hold the new token in {wrong}")
         if keep and not story.surprises:
@@ -250,8 +282,8 @@ def _conclude(console: Console, story: Story, count: int) -> int:
         return 1
     console.print(
         "[green]Demo complete:[/] the emulator holds the new token, decrypted, in all "
-        f"{count} repositories. Against GitHub, drop GITHUB_API_URL and export GH_TOKEN "
-        "(or `gh auth login`).",
+        f"{count} repositories and in the Dependabot and environment copies. Against "
+        "GitHub, drop GITHUB_API_URL and export GH_TOKEN (or `gh auth login`).",
         highlight=False,
     )
     return 0

@@ -5,20 +5,23 @@ the API URL, the operator credential (which may run `gh auth token`).
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ccat.commands.credentials import resolve_api_url, resolve_credential
 from ccat.options import ConnectionArgs
 from ccat.pat.errors import UsageError
 from ccat.pat.github import ClientListener, GitHubClient, PointsBudget, open_client
+from ccat.pat.github_rules import is_secret_name
 from ccat.pat.graph import Graph, load_graph
 from ccat.pat.settings import DEFAULT_API_URL, ClientSettings
+from ccat.pat.stores import StoreSelection
 
-SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,199}")
+# GitHub gives secret names no length; one of 200 characters is already no name anyone
+# means, and a longer one would go into every URL and message.
+MAX_SECRET_NAME = 200
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class Connection:
     budget: PointsBudget
     # `--repo`: the selected repositories' full names in the graph's order; None: all.
     selection: tuple[str, ...] | None = None
+    # `--stores`: the families of stores to look at (SPEC §10).
+    stores: StoreSelection = field(default_factory=StoreSelection)
 
     @property
     def repositories(self) -> list[str]:
@@ -62,7 +67,7 @@ class Connection:
 
 def checked_secret_name(name: str) -> str:
     """The secret name as GitHub stores it (upper case), or a `UsageError`."""
-    if not SECRET_NAME.fullmatch(name) or name.upper().startswith("GITHUB_"):
+    if len(name) > MAX_SECRET_NAME or not is_secret_name(name):
         raise UsageError(
             f"--secret {name!r} is not a valid secret name",
             hint="letters, digits and underscores, not starting with a digit or GITHUB_",
@@ -89,7 +94,13 @@ def resolve_connection(args: ConnectionArgs, env: Mapping[str, str]) -> Connecti
         budget=args.budget,
     )
     budget = PointsBudget(settings.budget, monotonic=time.monotonic)
-    return Connection(graph, settings, credential.source, secret, args.debug, budget, selection)
+    try:
+        stores = StoreSelection.parse(args.stores)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return Connection(
+        graph, settings, credential.source, secret, args.debug, budget, selection, stores
+    )
 
 
 def select_repositories(graph: Graph, names: Sequence[str]) -> tuple[str, ...]:

@@ -45,13 +45,16 @@ EXIT_OK, EXIT_MISSING, EXIT_UNCHECKED, EXIT_CREDENTIAL = 0, 1, 3, 4
 
 
 def exit_code(report: StatusReport, outlook: Outlook, *, strict: bool) -> int:
-    """SPEC §3 and §12: a rejected operator credential is 4; missing (or, strict, a
-    warning) is 1, otherwise unchecked is 3, else 0."""
+    """SPEC §3, §10 and §12: a rejected operator credential is 4; missing (or, strict, a
+    warning) is 1, otherwise unchecked is 3 — a store that could not be read counts
+    when `--stores` named it, or with `--strict` — else 0."""
     if any(result.credential_rejected for result in report.results):
         return EXIT_CREDENTIAL
     if report.count("missing") or (strict and outlook.count):
         return EXIT_MISSING
     if report.count("error"):
+        return EXIT_UNCHECKED
+    if report.unchecked_copies and (report.stores.explicit or strict):
         return EXIT_UNCHECKED
     return EXIT_OK
 
@@ -146,6 +149,7 @@ def _check(
             org=connection.graph.org,
             concurrency=args.connection.concurrency,
             listener=progress,
+            stores=connection.stores,
         )
         return gate.run(lambda: run_status(options))
 

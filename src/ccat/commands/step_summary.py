@@ -12,6 +12,8 @@ import errno
 import os
 import stat
 
+from ccat.pat.regular_file import file_kind
+
 _FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
 
@@ -27,8 +29,7 @@ def append_step_summary(path: str, text: str) -> None:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a directory or device"
-            raise OSError(errno.EINVAL, f"not a regular file ({kind})")
+            raise OSError(errno.EINVAL, f"not a regular file ({file_kind(mode)})")
         data = text.encode("utf-8")
         while data:
             written = os.write(fd, data)

@@ -62,9 +62,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=options.host,
         port=options.port,
     )
+    org = graph.org
+    for repository, store in options.copies:
+        full = repository if "/" in repository else f"{org}/{repository}"
+        try:
+            hub.set_secret(full, "GH_PAT", "a-previous-token", store=store)
+        except KeyError:
+            sys.stderr.write(f"error: --copy {full}: not a repository of the graph\n")
+            return 2
     for fault in options.faults:
         hub.add_fault(fault)
-    hub.points_budget = options.budget
+    hub.points_limit = options.budget
     if options.log:
         hub.on_request = _log_line
     done = threading.Event()
@@ -99,6 +107,8 @@ def _announce(hub: FakeHub, options: EmulatorOptions) -> None:
     )
     for token, expiry in options.expirations.items():
         _say(f"token {token!r} expires {expiry}")
+    for repository, store in options.copies:
+        _say(f"GH_PAT copy seeded: {repository} ({store})")
     for fault in options.faults:
         _say(f"fault armed: {describe(fault)}")
     if options.budget is not None:

@@ -23,12 +23,14 @@ from pathlib import Path
 from typing import NoReturn
 
 from ccat.fakehub.hub import DEFAULT_OPERATOR_LOGIN, DEFAULT_OPERATOR_TOKEN
-from ccat.fakehub.records import Fault, PointsBudget
+from ccat.fakehub.records import Fault, PointsLimit
+from ccat.fakehub.tokens import EXPIRY_FORMAT
+from ccat.pat.github_rules import POINTS_WINDOW, is_org_name
+from ccat.pat.stores import Store
 
 NEW_TOKEN_LOGIN = "ccat-ci-bot"
 MAX_LATENCY = 60.0
 HELP_WIDTH = 80
-EXPIRY_FORMAT = "%Y-%m-%d %H:%M:%S UTC"  # GitHub's GitHub-Authentication-Token-Expiration
 
 FAIL_EXAMPLE = "--fail 'PUT /repos/ccatobs/data-transfer/.*=403x1'"
 _FAIL_SPEC = re.compile(
@@ -47,7 +49,6 @@ _TOKEN = re.compile(r"[\x21-\x7e]{1,255}")
 _LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\[\]-]{0,99}")
 # A host name or an IPv4 address: the server listens on IPv4.
 _HOST = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*")
-_ORG = re.compile(r"(?=.{1,39}$)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 _DAYS = re.compile(r"(-?\d{1,5})d")
 
 DESCRIPTION = """\
@@ -129,7 +130,24 @@ def _quoted(text: str, limit: int = 60) -> str:
     return repr(short)
 
 
-def budget(text: str) -> PointsBudget:
+def copy(text: str) -> tuple[str, str]:
+    """`--copy REPO:STORE`: a repository of the graph (name or org/name) and a store
+    (`actions`, `dependabot`, `environment:NAME`) to hold a copy of GH_PAT."""
+    repository, colon, store = text.partition(":")
+    try:
+        Store.parse(store)
+        valid = True
+    except ValueError:
+        valid = False
+    if not colon or not repository or not valid:
+        raise argparse.ArgumentTypeError(
+            f"{_quoted(text)}: expected REPO:STORE, STORE being actions, dependabot or "
+            "environment:NAME; e.g. --copy ops-db:dependabot"
+        )
+    return repository, store
+
+
+def budget(text: str) -> PointsLimit:
     """`--budget POINTS`: a whole number of points per 60 s, at least 1."""
     try:
         points = int(text)
@@ -139,7 +157,7 @@ def budget(text: str) -> PointsBudget:
         raise argparse.ArgumentTypeError(
             f"{_quoted(text)}: POINTS is a whole number from 1 to 1000000; e.g. --budget 900"
         )
-    return PointsBudget(points=points, window=60.0)
+    return PointsLimit(points=points, window=POINTS_WINDOW)
 
 
 def port(text: str) -> int:
@@ -180,7 +198,7 @@ def latency(text: str) -> float:
 
 def org(text: str) -> str:
     """`--org ORG`: a GitHub organisation login."""
-    if not _ORG.fullmatch(text):
+    if not is_org_name(text):
         raise argparse.ArgumentTypeError(
             f"{_quoted(text)}: an organisation is 1-39 letters, digits or single inner "
             "hyphens; e.g. --org ccatobs"
@@ -327,6 +345,15 @@ def parser() -> argparse.ArgumentParser:
         metavar="POINTS",
         help="at most POINTS points per 60 s, as GitHub.com's secondary limit (900); default: off",
     )
+    add(
+        "--copy",
+        action="append",
+        default=[],
+        type=copy,
+        metavar="REPO:STORE",
+        help="seed GH_PAT (an old value) in a store of a repository (repeatable): "
+        "ops-db:actions, ops-db:dependabot, ops-db:environment:production",
+    )
     add("--log", action="store_true", help="print one line per request on stderr")
     return made
 
@@ -343,8 +370,9 @@ class EmulatorOptions:
     tokens: tuple[tuple[str, str], ...]  # (token, login), the operator's first
     expirations: dict[str, str]  # token -> "YYYY-MM-DD HH:MM:SS UTC"
     faults: tuple[Fault, ...]
-    budget: PointsBudget | None
+    budget: PointsLimit | None
     log: bool
+    copies: tuple[tuple[str, str], ...] = ()
 
 
 def parse(argv: Sequence[str] | None = None) -> EmulatorOptions:
@@ -373,6 +401,7 @@ def parse(argv: Sequence[str] | None = None) -> EmulatorOptions:
         faults=tuple(options.fail),
         budget=options.budget,
         log=options.log,
+        copies=tuple(options.copy),
     )
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from ccat.fakehub.org_secrets import OrgSecret
-from ccat.fakehub.repository import Repository
+from ccat.fakehub.repository import Environment, Repository
 from ccat.fakehub.timestamps import iso
 
 API = "https://api.github.com"
@@ -229,6 +230,23 @@ def workflow_run(repository: Repository, number: int) -> dict[str, Any]:
         "repository": compact,
         "head_repository": compact,
         "display_title": "Update CI",
+    }
+
+
+def environment(repository: Repository, found: Environment) -> dict[str, Any]:
+    """The environment schema (no protection rules, any branch may deploy)."""
+    url = f"{API}/repos/{repository.full_name}/environments/{quote(found.name, safe='')}"
+    return {
+        "id": found.id,
+        "node_id": f"EN_fakehub{found.id}",
+        "name": found.name,
+        "url": url,
+        "html_url": f"{WEB}/{repository.full_name}/deployments/activity_log?environments_filter="
+        + quote(found.name, safe=""),
+        "created_at": iso(found.created_at),
+        "updated_at": iso(found.created_at),
+        "protection_rules": [],
+        "deployment_branch_policy": None,
     }
 
 

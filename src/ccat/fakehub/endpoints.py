@@ -56,35 +56,63 @@ def workflow_runs(call: Call) -> Answer:
     return Answer(200, {"total_count": count, "workflow_runs": runs}, links)
 
 
+def store_of(call: Call) -> str | None:
+    """The store a secrets endpoint addresses (`actions`, `dependabot`,
+    `environment:NAME`), from its path; None for an environment the repository lacks
+    (GitHub's 404)."""
+    environment = call.params.get("environment")
+    if environment is not None:
+        found = call.state.find_environment(call.repo, environment)
+        return None if found is None else f"environment:{found.name}"
+    return "dependabot" if "/dependabot/" in call.request.path else "actions"
+
+
 def public_key(call: Call) -> Answer:
-    """`GET /repos/{owner}/{repo}/actions/secrets/public-key`."""
-    key_id, key = call.state.public_key(call.repo.full_name)
+    """A store's public key (`GET …/secrets/public-key`)."""
+    store = store_of(call)
+    if store is None:
+        return not_found()
+    key_id, key = call.state.public_key(call.repo.full_name, store)
     return Answer(200, {"key_id": key_id, "key": key})
 
 
 def list_secrets(call: Call) -> Answer:
-    """`GET /repos/{owner}/{repo}/actions/secrets`, ordered by name, paginated."""
-    stored = call.state.secrets(call.repo.full_name)
+    """A store's secrets list, ordered by name, paginated."""
+    store = store_of(call)
+    if store is None:
+        return not_found()
+    stored = call.state.secrets(call.repo.full_name, store)
     chunk, links = _page(call, stored)
     body = {"total_count": len(stored), "secrets": [_secret_document(s) for s in chunk]}
     return Answer(200, body, links)
 
 
 def get_secret(call: Call) -> Answer:
-    """`GET /repos/{owner}/{repo}/actions/secrets/{name}`."""
-    stored = call.state.secret(call.repo.full_name, call.params["name"])
+    """One secret of a store (never its value)."""
+    store = store_of(call)
+    stored = (
+        None
+        if store is None
+        else call.state.secret(call.repo.full_name, call.params["name"], store)
+    )
     return not_found() if stored is None else Answer(200, _secret_document(stored))
 
 
 def delete_secret(call: Call) -> Answer:
-    """`DELETE /repos/{owner}/{repo}/actions/secrets/{name}`."""
-    deleted = call.state.delete_secret(call.repo.full_name, call.params["name"])
+    """Delete one secret of a store."""
+    store = store_of(call)
+    if store is None:
+        return not_found()
+    deleted = call.state.delete_secret(call.repo.full_name, call.params["name"], store)
     return Answer(204) if deleted else not_found()
 
 
 def put_secret(call: Call) -> Answer:
-    """`PUT /repos/{owner}/{repo}/actions/secrets/{name}`: 201 created, 204 updated, or
-    GitHub's 400/422 for a body it refuses."""
+    """Create or update a secret of a store: 201 created, 204 updated, or GitHub's
+    400/422 for a body it refuses."""
+    store = store_of(call)
+    if store is None:
+        return not_found()
     try:
         document = json.loads(call.request.body)
     except ValueError:
@@ -104,10 +132,43 @@ def put_secret(call: Call) -> Answer:
             call.params["name"],
             document["encrypted_value"],
             document["key_id"],
+            store,
         )
     except SecretRejected as exc:
         return Answer(422, documents.error(str(exc), 422))
     return Answer(201, {}) if created else Answer(204)
+
+
+def environments(call: Call) -> Answer:
+    """`GET /repos/{owner}/{repo}/environments`, ordered by name, paginated."""
+    found = call.state.environments(call.repo.full_name)
+    chunk, links = _page(call, found)
+    body = {
+        "total_count": len(found),
+        "environments": [documents.environment(call.repo, e) for e in chunk],
+    }
+    return Answer(200, body, links)
+
+
+def org_secrets(call: Call) -> Answer:
+    """`GET /orgs/{org}/actions/secrets`: the organisation's secrets, by name, paginated."""
+    found = call.state.orgs.all(call.params["org"])
+    chunk, links = _page(call, found)
+    body = {
+        "total_count": len(found),
+        "secrets": [documents.organization_secret(s) for s in chunk],
+    }
+    return Answer(200, body, links)
+
+
+def org_repositories(call: Call) -> Answer:
+    """`GET /orgs/{org}/repos`: the organisation's repositories the token sees, paginated
+    (an array, with GitHub's `Link` header)."""
+    found = [
+        r for r in call.state.repositories_of(call.params["org"]) if call.grant.sees(r.full_name)
+    ]
+    chunk, links = _page(call, found)
+    return Answer(200, [documents.minimal_repository(r) for r in chunk], links)
 
 
 def repository_org_secrets(call: Call) -> Answer:

@@ -11,8 +11,8 @@ from types import TracebackType
 from ccat.fakehub.budget import PointsWindow
 from ccat.fakehub.dispatcher import HubDispatcher
 from ccat.fakehub.faults import FaultBook, RateLimiter
-from ccat.fakehub.org_secrets import Visibility
-from ccat.fakehub.records import Fault, LoggedRequest, PointsBudget, RateLimitMode, StoredSecret
+from ccat.fakehub.org_secrets import OrgSecretWrite, Visibility
+from ccat.fakehub.records import Fault, LoggedRequest, PointsLimit, RateLimitMode, StoredSecret
 from ccat.fakehub.routes import Router
 from ccat.fakehub.server import HubServer
 from ccat.fakehub.state import HubState
@@ -30,8 +30,12 @@ def _spec(value: str | TokenSpec) -> TokenSpec:
 class FakeHub:
     """A GitHub REST emulator for the secrets endpoints, served over real HTTP on loopback.
 
+    Every repository has three kinds of secret store, as on GitHub: Actions, Dependabot
+    and one per deployment environment, each with its own key pair; `store` arguments
+    name them `actions`, `dependabot` and `environment:NAME`.
+
     Answers as described in `ccat.fakehub.routes.Router` (which token may see and do
-    what), after the points budget (`points_budget`), any injected `Fault` (in the order
+    what), after the points limit (`points_limit`), any injected `Fault` (in the order
     added) and the `rate_limit` mode. Every request, answered or not, is appended to
     `requests`. Safe to use from the test's thread while handler threads run.
 
@@ -78,7 +82,7 @@ class FakeHub:
         router = Router(self._state, self._limiter, operator_token, operator, specs)
         self._dispatcher = HubDispatcher(router, self._faults, self._limiter)
         self._dispatcher.latency = latency
-        self._points_budget: PointsBudget | None = None
+        self._points_limit: PointsLimit | None = None
         self._address = (host, port)
         self._server: HubServer | None = None
         self._thread: threading.Thread | None = None
@@ -177,28 +181,46 @@ class FakeHub:
         name: str,
         value: str,
         *,
+        store: str = "actions",
         created_at: str | datetime | None = None,
         updated_at: str | datetime | None = None,
     ) -> None:
-        """Store a secret's plaintext directly; `updated_at` and `created_at` (ISO-8601 or
-        aware datetime) backdate it (`created_at` defaults to the first write's time)."""
-        self._state.set_plain(repository, name, value, _epoch(updated_at), _epoch(created_at))
+        """Store a secret's plaintext directly in `store` (`actions`, `dependabot` or
+        `environment:NAME`, the environment created if need be); `updated_at` and
+        `created_at` (ISO-8601 or aware datetime) backdate it (`created_at` defaults to
+        the first write's time)."""
+        self._state.set_plain(
+            repository, name, value, _epoch(updated_at), _epoch(created_at), store
+        )
 
-    def secret(self, repository: str, name: str) -> StoredSecret | None:
-        """The stored secret with its decrypted value, or None (also for unknown repositories)."""
-        return self._state.secret(repository, name)
+    def secret(self, repository: str, name: str, store: str = "actions") -> StoredSecret | None:
+        """The stored secret of `store` with its decrypted value, or None (also for an
+        unknown repository or environment)."""
+        return self._state.secret(repository, name, store)
 
-    def delete_secret(self, repository: str, name: str) -> bool:
+    def secrets(self, repository: str, store: str = "actions") -> list[StoredSecret]:
+        """Every secret of a repository's store, by name; KeyError when unknown."""
+        return self._state.secrets(repository, store)
+
+    def delete_secret(self, repository: str, name: str, store: str = "actions") -> bool:
         """Remove a secret directly; True when it existed."""
-        return self._state.delete_secret(repository, name)
+        return self._state.delete_secret(repository, name, store)
 
-    def public_key(self, repository: str) -> tuple[str, str]:
-        """`(key_id, base64 public key)` of a repository; KeyError when unknown."""
-        return self._state.public_key(repository)
+    def public_key(self, repository: str, store: str = "actions") -> tuple[str, str]:
+        """`(key_id, base64 public key)` of a repository's store; KeyError when unknown."""
+        return self._state.public_key(repository, store)
 
-    def rotate_public_key(self, repository: str) -> tuple[str, str]:
-        """Replace a repository's key pair, as GitHub may; returns the new `(key_id, key)`."""
-        return self._state.rotate_public_key(repository)
+    def rotate_public_key(self, repository: str, store: str = "actions") -> tuple[str, str]:
+        """Replace a store's key pair, as GitHub may; returns the new `(key_id, key)`."""
+        return self._state.rotate_public_key(repository, store)
+
+    def add_environment(self, repository: str, name: str) -> None:
+        """Create a deployment environment (with its own key pair and no secret)."""
+        self._state.add_environment(repository, name)
+
+    def environments(self, repository: str) -> list[str]:
+        """The names of a repository's environments, ordered by name."""
+        return [environment.name for environment in self._state.environments(repository)]
 
     def set_workflow_runs(self, repository: str, count: int) -> None:
         """Give a repository `count` completed workflow runs (none by default)."""
@@ -223,13 +245,15 @@ class FakeHub:
         visibility, KeyError for an unknown repository.
         """
         self._state.set_org_secret(
-            org,
-            name,
-            value,
-            visibility,
-            list(selected_repositories),
-            _epoch(updated_at),
-            _epoch(created_at),
+            OrgSecretWrite(
+                org,
+                name,
+                value,
+                visibility,
+                tuple(selected_repositories),
+                _epoch(updated_at),
+                _epoch(created_at),
+            )
         )
 
     def org_secret(self, org: str, name: str) -> StoredSecret | None:
@@ -261,16 +285,16 @@ class FakeHub:
         self._limiter.mode = mode
 
     @property
-    def points_budget(self) -> PointsBudget | None:
-        """The enforced per-minute points budget (None: off, the default).
+    def points_limit(self) -> PointsLimit | None:
+        """The enforced per-minute points limit (None: off, the default).
 
         Setting it starts an empty window."""
-        return self._points_budget
+        return self._points_limit
 
-    @points_budget.setter
-    def points_budget(self, budget: PointsBudget | None) -> None:
-        self._points_budget = budget
-        self._dispatcher.budget = None if budget is None else PointsWindow(budget)
+    @points_limit.setter
+    def points_limit(self, limit: PointsLimit | None) -> None:
+        self._points_limit = limit
+        self._dispatcher.budget = None if limit is None else PointsWindow(limit)
 
     @property
     def budget_refusals(self) -> int:

@@ -46,11 +46,30 @@ ACTIONS_READ = Need("actions", "read")
 SECRETS_READ = Need("secrets", "read")
 SECRETS_WRITE = Need("secrets", "write")
 ORG_SECRETS_READ = Need("organization_secrets", "read")
+DEPENDABOT_READ = Need("dependabot_secrets", "read")
+DEPENDABOT_WRITE = Need("dependabot_secrets", "write")
+ENVIRONMENTS_READ = Need("environments", "read")
+ENVIRONMENTS_WRITE = Need("environments", "write")
 
 _REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
 _SECRETS = _REPO + r"/actions/secrets"
 _ORG_SECRET = r"/orgs/(?P<org>[^/]+)/actions/secrets/(?P<name>[^/]+)"
 _NAME = r"/(?P<name>[^/]+)"
+_DEPENDABOT = _REPO + r"/dependabot/secrets"
+_ENVIRONMENTS = _REPO + r"/environments"
+_ENVIRONMENT = _ENVIRONMENTS + r"/(?P<environment>[^/]+)/secrets"
+
+
+def _store(base: str, read: Need, write: Need) -> dict[tuple[str, re.Pattern[str]], Endpoint]:
+    """The five endpoints of one repository secret store under `base`."""
+    return {
+        ("GET", re.compile(base)): Endpoint(endpoints.list_secrets, read),
+        ("GET", re.compile(base + r"/public-key")): Endpoint(endpoints.public_key, read),
+        ("GET", re.compile(base + _NAME)): Endpoint(endpoints.get_secret, read),
+        ("PUT", re.compile(base + _NAME)): Endpoint(endpoints.put_secret, write),
+        ("DELETE", re.compile(base + _NAME)): Endpoint(endpoints.delete_secret, write),
+    }
+
 
 # Tried in this order for a method: a literal segment (`public-key`) before a parameter.
 # A path with `owner`/`repo` is a repository endpoint, one with `org` an organisation's.
@@ -60,14 +79,17 @@ ROUTES: dict[tuple[str, re.Pattern[str]], Endpoint] = {
     ("GET", re.compile(r"/rate_limit")): Endpoint(endpoints.rate_limit),
     ("GET", re.compile(_REPO)): Endpoint(endpoints.repository, METADATA_READ),
     ("GET", re.compile(_REPO + r"/actions/runs")): Endpoint(endpoints.workflow_runs, ACTIONS_READ),
-    ("GET", re.compile(_SECRETS)): Endpoint(endpoints.list_secrets, SECRETS_READ),
-    ("GET", re.compile(_SECRETS + r"/public-key")): Endpoint(endpoints.public_key, SECRETS_READ),
-    ("GET", re.compile(_SECRETS + _NAME)): Endpoint(endpoints.get_secret, SECRETS_READ),
-    ("PUT", re.compile(_SECRETS + _NAME)): Endpoint(endpoints.put_secret, SECRETS_WRITE),
-    ("DELETE", re.compile(_SECRETS + _NAME)): Endpoint(endpoints.delete_secret, SECRETS_WRITE),
+    **_store(_SECRETS, SECRETS_READ, SECRETS_WRITE),
+    **_store(_DEPENDABOT, DEPENDABOT_READ, DEPENDABOT_WRITE),
+    ("GET", re.compile(_ENVIRONMENTS)): Endpoint(endpoints.environments, ENVIRONMENTS_READ),
+    **_store(_ENVIRONMENT, ENVIRONMENTS_READ, ENVIRONMENTS_WRITE),
     ("GET", re.compile(_REPO + r"/actions/organization-secrets")): Endpoint(
         endpoints.repository_org_secrets, SECRETS_READ
     ),
+    ("GET", re.compile(r"/orgs/(?P<org>[^/]+)/actions/secrets")): Endpoint(
+        endpoints.org_secrets, ORG_SECRETS_READ
+    ),
+    ("GET", re.compile(r"/orgs/(?P<org>[^/]+)/repos")): Endpoint(endpoints.org_repositories),
     ("GET", re.compile(_ORG_SECRET)): Endpoint(endpoints.org_secret, ORG_SECRETS_READ),
     ("GET", re.compile(_ORG_SECRET + r"/repositories")): Endpoint(
         endpoints.org_secret_repositories, ORG_SECRETS_READ
@@ -122,9 +144,12 @@ class Router:
       not accessible by personal access token" with `X-Accepted-GitHub-Permissions`:
       the repository needs `metadata=read`, workflow runs `actions=read`, the secrets
       list, a secret, the public key and the repository's organisation secrets
-      `secrets=read`, a secret's PUT and DELETE `secrets=write`, the organisation
-      endpoints `organization_secrets=read` (a classic token: scope `admin:org`, sent
-      back as `X-Accepted-OAuth-Scopes`); an unknown organisation is 404 first.
+      `secrets=read`, a secret's PUT and DELETE `secrets=write`; the Dependabot store
+      `dependabot_secrets` (read, write), the environments list and an environment's
+      store `environments` (read, write); the organisation's secrets
+      `organization_secrets=read` (a classic token: scope `admin:org`, sent back as
+      `X-Accepted-OAuth-Scopes`), its repository list nothing (it lists what the token
+      sees); an unknown organisation is 404 first.
 
     Every decision is a few dict and set look-ups: O(1) in the number of repositories.
     """

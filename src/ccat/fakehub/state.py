@@ -1,4 +1,5 @@
-"""What the emulated GitHub knows: repositories, their keys, secrets and workflow runs, and
+"""What the emulated GitHub knows: repositories, their stores (Actions, Dependabot, one per
+environment: keys and secrets) and workflow runs, and
 (in `orgs`) the organisations' secrets.
 
 The repositories are guarded by one lock (the organisation secrets by their own),
@@ -13,16 +14,24 @@ import binascii
 import re
 import threading
 import time
-from collections.abc import Iterable
 
 from nacl.exceptions import CryptoError
 from nacl.public import SealedBox
 
-from ccat.fakehub.org_secrets import OrgSecrets, Visibility
+from ccat.fakehub.org_secrets import OrgSecrets, OrgSecretWrite
 from ccat.fakehub.records import StoredSecret
-from ccat.fakehub.repository import Repository, StoredValue, new_key
+from ccat.fakehub.repository import (
+    ACTIONS,
+    ENVIRONMENT,
+    Environment,
+    Repository,
+    SecretBox,
+    StoredValue,
+    new_key,
+)
+from ccat.pat.github_rules import is_secret_name
+from ccat.pat.stores import is_environment_name
 
-_SECRET_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 MAX_ENCRYPTED_VALUE = 48 * 1024
 
@@ -39,6 +48,7 @@ class HubState:
         self._repositories: dict[str, Repository] = {}
         self._owners: set[str] = set()  # lower-case owners of the repositories
         self.orgs = OrgSecrets()
+        self._environment_ids = 0
 
     # -- repositories -------------------------------------------------------------------
 
@@ -49,14 +59,11 @@ class HubState:
         with self.lock:
             if full_name.lower() in self._repositories:
                 return
-            key, key_id = new_key()
             self._owners.add(full_name.split("/", 1)[0].lower())
             self._repositories[full_name.lower()] = Repository(
                 full_name=full_name,
                 id=1_000_000 + len(self._repositories),
                 created_at=int(time.time()) - 86400,
-                key=key,
-                key_id=key_id,
             )
 
     @property
@@ -76,18 +83,53 @@ class HubState:
             raise KeyError(f"no repository {full_name!r} in the hub")
         return repository
 
-    def public_key(self, full_name: str) -> tuple[str, str]:
-        """`(key_id, base64 public key)` of a repository; KeyError when unknown."""
-        with self.lock:
-            repository = self._get(full_name)
-            return repository.key_id, repository.public_key
+    def _box(self, repository: Repository, store: str) -> SecretBox:
+        box = repository.box(store)
+        if box is None:
+            raise KeyError(f"{repository.full_name} has no environment {store[12:]!r}")
+        return box
 
-    def rotate_public_key(self, full_name: str) -> tuple[str, str]:
-        """Give a repository a new key pair (values sealed for the old one become invalid)."""
+    def public_key(self, full_name: str, store: str = ACTIONS) -> tuple[str, str]:
+        """`(key_id, base64 public key)` of a repository's store; KeyError when unknown."""
+        with self.lock:
+            box = self._box(self._get(full_name), store)
+            return box.key_id, box.public_key
+
+    def rotate_public_key(self, full_name: str, store: str = ACTIONS) -> tuple[str, str]:
+        """Give a store a new key pair (values sealed for the old one become invalid)."""
+        with self.lock:
+            box = self._box(self._get(full_name), store)
+            box.key, box.key_id = new_key()
+            return box.key_id, box.public_key
+
+    # -- environments -------------------------------------------------------------------
+
+    def add_environment(self, full_name: str, name: str) -> Environment:
+        """Create a deployment environment (a no-op when one of that name, in any case,
+        exists); returns it. ValueError for a name GitHub would refuse."""
+        if not is_environment_name(name):
+            raise ValueError(f"not an environment name: {name!r}")
         with self.lock:
             repository = self._get(full_name)
-            repository.key, repository.key_id = new_key()
-            return repository.key_id, repository.public_key
+            found = repository.environments.get(name.lower())
+            if found is None:
+                found = Environment(
+                    name, 2_000_000 + self._environment_ids, int(time.time()), SecretBox.new()
+                )
+                self._environment_ids += 1
+                repository.environments[name.lower()] = found
+            return found
+
+    def environments(self, full_name: str) -> list[Environment]:
+        """A repository's environments, ordered by name as GitHub lists them."""
+        with self.lock:
+            repository = self._get(full_name)
+            return [repository.environments[k] for k in sorted(repository.environments)]
+
+    def find_environment(self, repository: Repository, name: str) -> Environment | None:
+        """The environment of that name (any case), or None."""
+        with self.lock:
+            return repository.environments.get(name.lower())
 
     # -- secrets ------------------------------------------------------------------------
 
@@ -98,14 +140,18 @@ class HubState:
         value: str,
         updated_at: int | None,
         created_at: int | None = None,
+        store: str = ACTIONS,
     ) -> None:
-        """Store a plaintext secret directly, as if written at `updated_at` (now when None)
-        and first created at `created_at` (when None: kept, or `updated_at` for a new one)."""
+        """Store a plaintext secret directly in `store` (an environment is created when
+        it does not exist), as if written at `updated_at` (now when None) and first
+        created at `created_at` (when None: kept, or `updated_at` for a new one)."""
+        if store.startswith(ENVIRONMENT):
+            self.add_environment(full_name, store[len(ENVIRONMENT) :])
         with self.lock:
-            repository = self._get(full_name)
-            self._write(repository, name, value, updated_at)
+            box = self._box(self._get(full_name), store)
+            self._write(box, name, value, updated_at)
             if created_at is not None:
-                repository.secrets[name.upper()].created_at = created_at
+                box.secrets[name.upper()].created_at = created_at
 
     def set_workflow_runs(self, full_name: str, count: int) -> None:
         """How many workflow runs a repository has (their documents are made when asked)."""
@@ -114,12 +160,14 @@ class HubState:
         with self.lock:
             self._get(full_name).workflow_runs = count
 
-    def put_sealed(self, full_name: str, name: str, encrypted_value: str, key_id: str) -> bool:
-        """Decrypt and store a sealed value; True when the secret was created.
+    def put_sealed(
+        self, full_name: str, name: str, encrypted_value: str, key_id: str, store: str = ACTIONS
+    ) -> bool:
+        """Decrypt and store a sealed value in `store`; True when the secret was created.
 
         Raises SecretRejected with GitHub's kind of message when GitHub would answer 422.
         """
-        if not _SECRET_NAME.match(name.upper()) or name.upper().startswith("GITHUB_"):
+        if not is_secret_name(name):
             raise SecretRejected(
                 "Secret names can only contain alphanumeric characters ([a-z], [A-Z], [0-9]) "
                 "or underscores (_), must not start with a number or GITHUB_."
@@ -127,8 +175,8 @@ class HubState:
         if len(encrypted_value) > MAX_ENCRYPTED_VALUE:
             raise SecretRejected("Secret value is too large (the limit is 48 KB).")
         with self.lock:
-            repository = self._get(full_name)
-            key = repository.key if key_id == repository.key_id else None
+            box = self._box(self._get(full_name), store)
+            key = box.key if key_id == box.key_id else None
         if key is None:
             raise SecretRejected(f"Bad request - key_id {key_id!r} does not match the public key.")
         try:
@@ -140,40 +188,46 @@ class HubState:
                 "Bad request - encrypted_value is not a value sealed for this key."
             ) from exc
         with self.lock:
-            return self._write(repository, name, value, None)
+            return self._write(box, name, value, None)
 
-    def _write(self, repository: Repository, name: str, value: str, at: int | None) -> bool:
+    def _write(self, box: SecretBox, name: str, value: str, at: int | None) -> bool:
         now = int(time.time()) if at is None else at
-        existing = repository.secrets.get(name.upper())
+        existing = box.secrets.get(name.upper())
         if existing is None:
-            repository.secrets[name.upper()] = StoredValue(name.upper(), value, now, now)
+            box.secrets[name.upper()] = StoredValue(name.upper(), value, now, now)
             return True
         existing.value = value
         # Two writes within one second must not make updated_at go backwards.
         existing.updated_at = now if at is not None else max(now, existing.updated_at)
         return False
 
-    def secret(self, full_name: str, name: str) -> StoredSecret | None:
-        """The stored secret (name matched case-insensitively), or None."""
+    def secret(self, full_name: str, name: str, store: str = ACTIONS) -> StoredSecret | None:
+        """The stored secret (name matched case-insensitively), or None (also for an
+        unknown repository or environment)."""
         with self.lock:
             repository = self._repositories.get(full_name.lower())
-            if repository is None:
-                return None
-            stored = repository.secrets.get(name.upper())
+            box = None if repository is None else repository.box(store)
+            stored = None if box is None else box.secrets.get(name.upper())
             return None if stored is None else stored.record()
 
-    def secrets(self, full_name: str) -> list[StoredSecret]:
-        """Every secret of a repository, ordered by name as GitHub lists them."""
+    def secrets(self, full_name: str, store: str = ACTIONS) -> list[StoredSecret]:
+        """Every secret of a repository's store, ordered by name as GitHub lists them."""
         with self.lock:
-            repository = self._get(full_name)
-            return [repository.secrets[k].record() for k in sorted(repository.secrets)]
+            box = self._box(self._get(full_name), store)
+            return [box.secrets[k].record() for k in sorted(box.secrets)]
 
-    def delete_secret(self, full_name: str, name: str) -> bool:
+    def delete_secret(self, full_name: str, name: str, store: str = ACTIONS) -> bool:
         """Remove a secret; True when it existed."""
         with self.lock:
-            return self._get(full_name).secrets.pop(name.upper(), None) is not None
+            box = self._box(self._get(full_name), store)
+            return box.secrets.pop(name.upper(), None) is not None
 
     # -- organisations ------------------------------------------------------------------
+
+    def repositories_of(self, org: str) -> list[Repository]:
+        """The organisation's repositories, in the order added."""
+        with self.lock:
+            return [r for r in self._repositories.values() if r.owner.lower() == org.lower()]
 
     def has_org(self, org: str) -> bool:
         """Whether the organisation exists: it owns a repository or has a secret."""
@@ -181,20 +235,11 @@ class HubState:
             owns = org.lower() in self._owners
         return owns or self.orgs.has(org)
 
-    def set_org_secret(
-        self,
-        org: str,
-        name: str,
-        value: str,
-        visibility: Visibility,
-        selected: Iterable[str],
-        updated_at: int | None,
-        created_at: int | None,
-    ) -> None:
-        """Create or replace an organisation secret shared as `visibility` says.
+    def set_org_secret(self, write: OrgSecretWrite) -> None:
+        """Create or replace an organisation secret shared as `write.visibility` says.
 
         KeyError for an unknown selected repository; ValueError as `OrgSecrets.put`.
         """
         with self.lock:
-            chosen = [self._get(full_name) for full_name in selected]
-        self.orgs.put(org, name, value, visibility, chosen, updated_at, created_at)
+            chosen = [self._get(full_name) for full_name in write.selected]
+        self.orgs.put(write, chosen)

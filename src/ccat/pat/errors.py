@@ -3,6 +3,7 @@
     CcatError                      base; `exit_code` says how the CLI ends
     ├── UsageError                 exit 2: bad option or input given by the operator
     │   ├── ConfigError            exit 2: dependency graph unreadable or invalid (file, line)
+    │   ├── StoreUnreadableError   exit 2: rotate: a selected store cannot be read (--stores)
     │   ├── TokenMismatchError     exit 2: --resume with a token other than the journal's
     │   └── InvalidNewTokenError   exit 2: the new token is empty or GitHub rejects it
     ├── JournalError               exit 2: journal unreadable, corrupt or of unknown schema
@@ -73,6 +74,11 @@ class CredentialError(OperatorCredentialError):
 
 class CredentialRejectedError(OperatorCredentialError):
     """GitHub answered 401 to the operator credential (expired, revoked, mistyped)."""
+
+
+class StoreUnreadableError(UsageError):
+    """`rotate`: a store selected with `--stores` (or by default) that the operator
+    credential cannot read; refused before any write, naming the permission."""
 
 
 class TokenMismatchError(UsageError):

@@ -7,7 +7,7 @@ width: repository names whole when they fit, times compact, errors wrapping in t
 
 from __future__ import annotations
 
-import re
+from datetime import datetime
 from typing import Any
 
 from rich import box
@@ -15,7 +15,16 @@ from rich.console import RenderableType
 from rich.table import Table
 
 from ccat.pat.journal import JournalDocument, RotationRun, TargetRecord, seen_state
-from ccat.render.text import NONE, Fitted, cells, plural, share_width, shown, table_chrome
+from ccat.pat.times import parse_exact
+from ccat.render.text import (
+    NONE,
+    Fitted,
+    natural_widths,
+    plural,
+    share_width,
+    shown,
+    table_chrome,
+)
 
 IN_FLIGHT = "[yellow]? in flight[/]"
 IN_FLIGHT_LEGEND = (
@@ -32,7 +41,6 @@ _TARGET_STATE = {
     "failed": "[red]✗ failed[/]",
     "pending": "pending",
 }
-_STAMP = re.compile(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?Z")
 # What the journal says where a state or a time should be, shortened to this if odd.
 STATE_LIMIT = 24
 # Names list in the forecast only while short: the table shows every one anyway.
@@ -114,33 +122,35 @@ def compact_time(stamp: str | None, day: str) -> str:
     """`19:00:01` on the run's `day` (UTC), `11-26 19:00:01` on another; as is otherwise."""
     if not stamp:
         return NONE
-    match = _STAMP.fullmatch(stamp)
-    if match is None:
+    when = parse_exact(stamp)
+    if when is None:
         return shown(stamp, STATE_LIMIT)
-    date, clock = match.groups()
-    return clock if date == day else f"{date[5:]} {clock}"
+    clock = when.strftime("%H:%M:%S")
+    return clock if _day(when) == day else f"{when.strftime('%m-%d')} {clock}"
+
+
+def _day(when: datetime) -> str:
+    return when.strftime("%Y-%m-%d")
 
 
 def journal_targets(run: RotationRun) -> RenderableType:
     """Each target's state, time (UTC) and error, fitted to the width it is drawn at."""
-    match = _STAMP.fullmatch(run.started_at or "")
-    day = match.group(1) if match else ""
+    started = parse_exact(run.started_at or "")
+    day = "" if started is None else _day(started)
     rows = []
     for target in run.targets:
         state = _TARGET_STATE.get(target.state, shown(target.state, STATE_LIMIT))
         status = f"HTTP {target.http_status}: " if target.http_status else ""
         error = shown(status + target.error) if target.error else ""
         when = compact_time(target.finished_at or target.started_at, day)
-        rows.append(
-            (shown(target.repository), IN_FLIGHT if in_flight(target) else state, when, error)
-        )
+        rows.append((shown(target.label), IN_FLIGHT if in_flight(target) else state, when, error))
     return Fitted(lambda width: _targets_table(rows, width))
 
 
 def _targets_table(rows: list[tuple[str, str, str, str]], width: int) -> Table:
     headers = ("Repository", "State", "Time (UTC)", "Error")
     errors = any(row[3] for row in rows)
-    needs = [max([cells(h), *(cells(row[i]) for row in rows)]) for i, h in enumerate(headers)]
+    needs = natural_widths(headers, rows)
     room = width - table_chrome(4 if errors else 3) - needs[1] - needs[2]
     names, text = share_width(room, needs[0], needs[3] if errors else 0)
     table = Table(box=box.ROUNDED)
@@ -173,10 +183,13 @@ def resume_forecast(run: RotationRun, holder: str | None = None) -> str:
     if run.state == "completed":
         return "Nothing to resume: this run completed. `ccat pat rotate` starts a new one."
     skip, todo = len(run.updated()), run.not_updated()
+    # (repository, store) pairs once the run has copies in other stores (SPEC §10).
+    pairs = any(target.store != "actions" for target in run.targets)
+    noun, nouns = ("copy", "copies") if pairs else ("repository", "repositories")
     named = f": {shown(', '.join(todo))}" if 0 < len(todo) <= FORECAST_NAMES else ""
     return (
         f"`ccat pat rotate --resume` (same token) would skip "
-        f"{plural(skip, 'updated repository', 'updated repositories')} and set "
+        f"{plural(skip, f'updated {noun}', f'updated {nouns}')} and set "
         f"{len(todo)}{named} (plus any added to the graph since; a skipped one is set "
         "again if GitHub no longer holds that write). A plain `ccat pat rotate` with the "
         "same token would set them all again, which is safe."

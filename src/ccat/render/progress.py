@@ -134,7 +134,8 @@ class ClientNotices:
             return  # refused a moment later, for the same wait: said already
         if wait.repository is None:
             limit.others += 1
-        else:
+        elif wait.repository not in limit.repositories:
+            # A repository may have several requests refused (one per store): named once.
             limit.repositories.append(wait.repository)
         if new:
             # Said once the requests refused with this one are counted: GATHER seconds
@@ -249,7 +250,8 @@ class RotationProgress:
             self._started = time.monotonic()
         self._ensure("preflight", total)
         if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, completed=done, elapsed=self._elapsed())
+            # The total grows as preflight learns where the copies are (SPEC §10).
+            self._progress.update(self._task, completed=done, total=total, elapsed=self._elapsed())
 
     def write_started(self, repository: str, number: int, total: int) -> None:
         """Writes: number `number` of `total` starts."""

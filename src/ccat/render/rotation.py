@@ -11,12 +11,21 @@ from rich import box
 from rich.console import RenderableType
 from rich.table import Table
 
+from ccat.pat.expiry import days_left, expiry_due
 from ccat.pat.journal import RotationRun, TargetRecord
 from ccat.pat.rotation.plan import Plan, RotationOutcome  # records, not the engine
 from ccat.pat.settings import DEFAULTS
 from ccat.pat.untrusted import clean
 from ccat.render.journal import in_flight
-from ccat.render.text import Fitted, cells, json_text, plural, shown, table_chrome
+from ccat.render.text import (
+    Fitted,
+    json_text,
+    natural_widths,
+    plural,
+    share_width,
+    shown,
+    table_chrome,
+)
 from ccat.render.unfinished import DO_NOT_REVOKE
 
 
@@ -29,15 +38,20 @@ def plan_table(plan: Plan, secret: str) -> RenderableType:
             action = "[dim]skip: already updated[/]"
         else:
             action = "[yellow]set again[/] (see note)" if item.note else "set"
-        rows.append((str(number), shown(item.repository), action))
-    title = f"Plan: rotate {shown(secret)}"
+        rows.append((str(number), shown(item.label), action))
+    title = f"Plan: rotate {shown(secret)}" + (
+        f" — {plural(len(plan.items), 'copy', 'copies')} in "
+        f"{plural(plan.repositories, 'repository', 'repositories')}"
+        if any(item.store != "actions" for item in plan.items)
+        else ""
+    )
     return Fitted(lambda width: _plan_table(rows, title, width))
 
 
 def _plan_table(rows: list[tuple[str, str, str]], title: str, width: int) -> Table:
     headers = ("#", "Repository", "Action")
-    needs = [max([len(h), *(cells(row[i]) for row in rows)]) for i, h in enumerate(headers)]
-    names = max(1, min(needs[1], width - table_chrome(3) - needs[0] - needs[2]))
+    needs = natural_widths(headers, rows)
+    names, _ = share_width(width - table_chrome(3) - needs[0] - needs[2], needs[1], 0)
     table = Table(box=box.ROUNDED, title=title, title_justify="left")
     table.add_column(headers[0], justify="right", no_wrap=True)
     table.add_column(headers[1], width=names, overflow="fold")
@@ -47,26 +61,23 @@ def _plan_table(rows: list[tuple[str, str, str]], title: str, width: int) -> Tab
     return table
 
 
-def _expiry_warning(expires_at: str, now: datetime) -> str | None:
-    """A warning when the new token expires within `--warn-days`'s default, or has
-    expired already (GitHub's date is past by this machine's clock): when, and what
-    follows. None when it is further off, or the date is unreadable."""
-    try:
-        expires = datetime.strptime(expires_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-    left = expires - now
-    if left >= timedelta(days=DEFAULTS.warn_days):
+def _expiry_warning(expires_at: str, now: datetime, warn_days: int) -> str | None:
+    """A warning when the new token expires within `warn_days` (`--warn-days`, the cut-off
+    of `ccat.pat.expiry`, as in status), or has expired already (GitHub's date is past by
+    this machine's clock): when, and what follows. None when it is further off, or the
+    date is unreadable."""
+    expires = expiry_due(expires_at, now, warn_days)
+    if expires is None:
         return None
     when = expires.strftime("%Y-%m-%d %H:%M UTC")
-    if left <= timedelta(0):
-        ago = -left // timedelta(days=1)
+    if expires <= now:
+        ago = (now - expires) // timedelta(days=1)  # whole days since, rounded down
         since = "today" if ago == 0 else f"{plural(ago, 'day')} ago"
         return (
             f"[red]warning:[/] the new token expired on {when} ({since}, by this machine's "
             "clock): CI fails with it; create a new token (or check this clock)"
         )
-    days = left // timedelta(days=1)
+    days = days_left(expires, now)
     within = "within a day" if days == 0 else f"in {plural(days, 'day')}"
     return (
         f"[yellow]warning:[/] the new token expires {within}, on {when}: CI will break then "
@@ -74,8 +85,11 @@ def _expiry_warning(expires_at: str, now: datetime) -> str | None:
     )
 
 
-def preflight_lines(plan: Plan, now: datetime | None = None) -> list[str]:
-    """What preflight established, in plain lines; warns of a token about to expire."""
+def preflight_lines(
+    plan: Plan, now: datetime | None = None, warn_days: int = DEFAULTS.warn_days
+) -> list[str]:
+    """What preflight established, in plain lines; warns of a token that expires within
+    `warn_days` days (`--warn-days`), or has expired."""
     preflight = plan.preflight
     to_set, skipped = len(plan.to_set), len(plan.items) - len(plan.to_set)
     token = preflight.new_token
@@ -96,13 +110,13 @@ def preflight_lines(plan: Plan, now: datetime | None = None) -> list[str]:
             f"{shown(token.login)} ({token.kind} token), {expiry}; it can read Actions in "
             f"all {plural(to_set, 'repository', 'repositories')} to set",
         ]
+    what = "copy" if any(item.store != "actions" for item in plan.items) else "repository"
     lines.append(
-        f"Public keys fetched for {plural(to_set, 'repository', 'repositories')}; "
-        f"{skipped} skipped."
+        f"Public keys fetched for {plural(to_set, what, what[:-1] + 'ies')}; {skipped} skipped."
     )
     redone = [item for item in plan.items if item.action == "set" and item.note]
     for item in redone:
-        lines.append(f"[yellow]note:[/] {shown(item.repository)}: {shown(item.note)}")
+        lines.append(f"[yellow]note:[/] {shown(item.label)}: {shown(item.note)}")
     if token is not None and token.expiry_unreadable:
         lines.append(
             f"[yellow]warning:[/] GitHub sent an expiry date that cannot be read "
@@ -110,7 +124,7 @@ def preflight_lines(plan: Plan, now: datetime | None = None) -> list[str]:
             "expires: look it up on GitHub's token page"
         )
     if token is not None and token.expires_at:
-        warning = _expiry_warning(token.expires_at, now or datetime.now(UTC))
+        warning = _expiry_warning(token.expires_at, now or datetime.now(UTC), warn_days)
         if warning is not None:
             lines.append(warning)
     return lines
@@ -120,9 +134,9 @@ def write_line(record: TargetRecord) -> str:
     """One line per finished write, printed once its outcome is journaled."""
     if record.state == "updated":
         verb = "created" if record.http_status == 201 else "updated"
-        return f"[green]✓[/] {shown(record.repository)}: {verb}"
+        return f"[green]✓[/] {shown(record.label)}: {verb}"
     status = f"HTTP {record.http_status}: " if record.http_status else ""
-    return f"[red]✗[/] {shown(record.repository)}: {shown(status + (record.error or 'failed'))}"
+    return f"[red]✗[/] {shown(record.label)}: {shown(status + (record.error or 'failed'))}"
 
 
 def _lists(run: RotationRun) -> list[str]:
@@ -157,12 +171,15 @@ def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
         count = len(outcome.plan.items)
         kept = len(run.targets) - count
         also = f"; the journal also keeps {kept} that left the graph" if kept > 0 else ""
+        where = plural(count, "repository", "repositories")
+        if any(item.store != "actions" for item in outcome.plan.items):
+            copies = plural(count, "copy", "copies")
+            where = f"{copies} ({plural(outcome.plan.repositories, 'repository', 'repositories')})"
         return [
-            f"[green]✓ {shown(run.secret)} rotated in all "
-            f"{plural(count, 'repository', 'repositories')} of the graph[/] "
+            f"[green]✓ {shown(run.secret)} rotated in all {where} of the graph[/] "
             f"(run {shown(run.run_id)}, journal {shown(journal_path)}{also})",
             "Check with [bold]ccat pat status[/]; revoke the previous token once it says "
-            "every repository holds this one.",
+            "every copy holds this one.",
         ]
     failure = outcome.failure
     where = ""
@@ -170,10 +187,10 @@ def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
         record = failure.record
         status = f"HTTP {record.http_status}: " if record.http_status else ""
         lines = [
-            f"[bold red]✗ Rotation stopped at {shown(record.repository)}:[/] "
+            f"[bold red]✗ Rotation stopped at {shown(record.label)}:[/] "
             f"{shown(status + (record.error or 'failed'))}"
         ]
-        where = f"; stopped at {shown(record.repository)}" + (
+        where = f"; stopped at {shown(record.label)}" + (
             f" (HTTP {record.http_status})" if record.http_status else ""
         )
     else:
@@ -188,10 +205,7 @@ def outcome_report(outcome: RotationOutcome, journal_path: str) -> list[str]:
     if not lines:
         lines = ["[bold red]✗ Rotation stopped before every repository was updated[/]"]
     lines += _lists(run)
-    lines.append(
-        f"[bold red]✗ {len(run.updated())} of "
-        f"{plural(len(run.targets), 'repository', 'repositories')} updated{where}.[/]"
-    )
+    lines.append(f"[bold red]✗ {len(run.updated())} of {_counted(run)} updated{where}.[/]")
     lines += _from_memory_lines(outcome.journal_error, outcome.unjournaled)
     if failure is not None and failure.hint:
         lines.append(f"[dim]hint:[/] {shown(failure.hint)}")
@@ -263,10 +277,9 @@ def interrupted_report(
         f"[bold red]✗ {signal_name}: the rotation was interrupted[/] (run "
         f"{shown(run.run_id)}, recorded as interrupted)",
         *_lists(run),
-        f"[bold red]✗ {len(run.updated())} of "
-        f"{plural(len(run.targets), 'repository', 'repositories')} updated.[/]",
+        f"[bold red]✗ {len(run.updated())} of {_counted(run)} updated.[/]",
     ]
-    unknown = [target.repository for target in run.targets if in_flight(target)]
+    unknown = [target.label for target in run.targets if in_flight(target)]
     if unknown:
         lines.append(
             f"In flight when interrupted, outcome unknown: {shown(', '.join(unknown))} (it "
@@ -281,9 +294,17 @@ def interrupted_report(
     return lines
 
 
+def _counted(run: RotationRun) -> str:
+    """`4 repositories` for a run of Actions copies alone, `6 copies` (pairs) else."""
+    if all(target.store == "actions" for target in run.targets):
+        return plural(len(run.targets), "repository", "repositories")
+    return plural(len(run.targets), "copy", "copies")
+
+
 def _target_json(record: TargetRecord) -> dict[str, Any]:
     return {
         "repository": record.repository,
+        "store": record.store,
         "state": record.state,
         "http_status": record.http_status,
         "error": None if record.error is None else clean(record.error, None),
@@ -316,7 +337,12 @@ def outcome_document(
             "expiry_unreadable": token.expiry_unreadable,
         },
         "plan": [
-            {"repository": item.repository, "action": item.action, "note": item.note}
+            {
+                "repository": item.repository,
+                "store": item.store,
+                "action": item.action,
+                "note": item.note,
+            }
             for item in outcome.plan.items
         ],
         "updated": [] if run is None else run.updated(),

@@ -18,6 +18,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ccat.pat.status import Outlook, SecretStatus, StatusReport, StatusWarning
+from ccat.pat.stores import Copy
+from ccat.pat.stores.selection import FINE_GRAINED, PERMISSIONS, Family
 from ccat.pat.untrusted import clean
 from ccat.render.causes import Cause, group, names
 from ccat.render.status_layout import (
@@ -71,10 +73,87 @@ def state_text(result: SecretStatus) -> Text:
 
 
 def note_words(result: SecretStatus, outlook: Outlook) -> list[str]:
-    """The `Notes` cell's words: each warning's kind, and whether the organisation's
-    secrets could not be checked."""
-    words: list[str] = [warning.kind for warning in outlook.of(result.repository)]
+    """The `Notes` cell's words for the repository's row (its Actions copy): each
+    warning's kind, and whether the organisation's secrets could not be checked."""
+    words: list[str] = [w.kind for w in outlook.of(result.repository) if w.store is None]
     return [*words, ORG_UNCHECKED] if result.org_error else words
+
+
+def copy_note_words(result: SecretStatus, copy: Copy, outlook: Outlook) -> list[str]:
+    """The `Notes` cell's words for a copy's own line: its warnings' kinds."""
+    return [w.kind for w in outlook.of(result.repository) if w.store == copy.name]
+
+
+COPY_MARK = "  ↳ "
+
+
+def copy_label(copy: Copy) -> str:
+    """A copy's line in the Repository column: `↳ dependabot`, `↳ env production`."""
+    if copy.store is not None and copy.store.environment is not None:
+        return f"{COPY_MARK}env {copy.store.environment}"
+    return COPY_MARK + copy.name
+
+
+def copy_state(copy: Copy) -> str:
+    """A copy's state cell: `✓ present`, `! not checked`, `! error: HTTP 500`."""
+    if copy.state == "present":
+        return "✓ present"
+    if copy.state == "not checked":
+        return "! not checked"
+    code = copy.http_status
+    return f"! error: {'no answer' if code is None else f'HTTP {code}'}"
+
+
+Row = tuple[str, Text, str, str]
+
+
+def unread_everywhere(report: StatusReport) -> set[str]:
+    """The stores (`dependabot`, `environments`) the credential could read in no
+    repository: said once below the table, not on a line per repository."""
+    if not report.results:
+        return set()
+    unread: set[str] = set()
+    for family in ("dependabot", "environments"):
+        if all(
+            any(c.state == "not checked" and copy_family(c) == family for c in r.copies)
+            for r in report.results
+        ):
+            unread.add(family)
+    return unread
+
+
+def copy_family(copy: Copy) -> str:
+    """The family of a copy's store: `dependabot` or `environments`."""
+    return "dependabot" if copy.name == "dependabot" else "environments"
+
+
+def table_rows(
+    result: SecretStatus, outlook: Outlook, hidden: set[str] | frozenset[str] = frozenset()
+) -> list[Row]:
+    """The repository's row, then one line per copy in another store (SPEC §10): the
+    store's name under the repository's, so that a person sees at a glance that it
+    has a `production` copy. Cells are screen text."""
+    rows: list[Row] = [
+        (
+            screen(result.repository),
+            state_text(result),
+            screen(result.updated_at) if result.updated_at else NONE,
+            ", ".join(note_words(result, outlook)),
+        )
+    ]
+    for copy in result.copies:
+        if copy.state == "not checked" and copy_family(copy) in hidden:
+            continue
+        style = "green" if copy.state == "present" else "yellow"
+        rows.append(
+            (
+                screen(copy_label(copy)),
+                Text(copy_state(copy), style=style),
+                screen(copy.updated_at) if copy.updated_at else NONE,
+                ", ".join(copy_note_words(result, copy, outlook)),
+            )
+        )
+    return rows
 
 
 def _widths(rows: list[list[str]], width: int | None) -> list[int] | None:
@@ -101,21 +180,16 @@ def _widths(rows: list[list[str]], width: int | None) -> list[int] | None:
 
 def status_table(report: StatusReport, outlook: Outlook, width: int | None = None) -> Table:
     """The runbook's table (rounded box): Repository, Secret present, Last rotated, and
-    Notes when there is any (each warning's kind; the footer explains them).
+    Notes when there is any (each warning's kind; the footer explains them); under a
+    repository, a line per copy in another store (`↳ dependabot`, `↳ env production`).
 
     With `width`, the columns are fitted to it: names break only after `-`, `_`, `.`
     or `/`, other cells only at spaces (see `status_layout`)."""
-    notes = any(note_words(result, outlook) for result in report.results)
+    hidden = unread_everywhere(report)
+    every = [row for result in report.results for row in table_rows(result, outlook, hidden)]
+    notes = any(row[3] for row in every)
     headers = list(HEADERS if notes else HEADERS[:3])
-    rows = [
-        [
-            screen(result.repository),
-            state_text(result).plain,
-            screen(result.updated_at) if result.updated_at else NONE,
-            ", ".join(note_words(result, outlook)),
-        ][: len(headers)]
-        for result in report.results
-    ]
+    rows = [[row[0], row[1].plain, row[2], row[3]][: len(headers)] for row in every]
     widths = _widths([headers, *rows], width)
     table = Table(
         box=box.ROUNDED,
@@ -125,9 +199,9 @@ def status_table(report: StatusReport, outlook: Outlook, width: int | None = Non
     for index, header in enumerate(headers):
         fixed = None if widths is None else widths[index]
         table.add_column(header, width=fixed, no_wrap=index == 2, overflow="fold")
-    for result, row in zip(report.results, rows, strict=True):
+    for source, row in zip(every, rows, strict=True):
         name = row[0] if widths is None else break_name(row[0], widths[0])
-        cells = [Text(name), state_text(result), Text(row[2]), *map(Text, row[3:])]
+        cells = [Text(name), source[1], Text(row[2]), *map(Text, row[3:])]
         table.add_row(*cells)
     return table
 
@@ -160,6 +234,10 @@ def footer_blocks(report: StatusReport, outlook: Outlook) -> list[FooterBlock]:
     for kind, pairs in _grouped(outlook):
         causes = group((repo, w.message) for repo, w in pairs)
         blocks.append(("⚠", f"{KIND_TITLE[kind]} ({len(pairs)})", causes))
+    stores = unchecked_store_causes(report)
+    if stores:
+        count = sum(len(cause.subjects) for cause in stores)
+        blocks.append(("!", f"stores not checked ({count})", stores))
     unchecked = [r for r in report.results if r.org_error]
     if unchecked:
         causes = group(
@@ -175,6 +253,27 @@ def footer_blocks(report: StatusReport, outlook: Outlook) -> list[FooterBlock]:
 
 
 _SYMBOL_STYLE = {"!": "yellow", "⚠": "yellow"}
+
+
+def unchecked_store_causes(report: StatusReport) -> list[Cause]:
+    """Copies in other stores that could not be checked, one cause per store family and
+    message: a credential that may not read a store is said once, with the permission
+    it needs and how to leave the store out knowingly (`--stores`)."""
+    pairs: list[tuple[str, str]] = []
+    for repository, copy in report.unchecked_copies:
+        family: Family = "dependabot" if copy_family(copy) == "dependabot" else "environments"
+        if copy.state == "not checked":
+            needs = copy.accepted_permissions or PERMISSIONS[family] + "=read"
+            text = (
+                f"the operator credential cannot read the {family} store (HTTP 403); GitHub "
+                f"says it needs {needs} (fine-grained: '{FINE_GRAINED[family]}' read; "
+                "classic: the repo scope); to leave the store out knowingly: --stores "
+                f"{report.stores.without(family)}"
+            )
+        else:
+            text = f"{copy.name}: {copy.error or 'unknown error'}"
+        pairs.append((repository, text))
+    return group(pairs)
 
 
 def cause_lines(cause: Cause, width: int, indent: int = 2) -> list[str]:
@@ -223,7 +322,7 @@ def status_screen(report: StatusReport, outlook: Outlook, width: int) -> list[Ta
 def status_verdict(report: StatusReport, outlook: Outlook) -> str:
     """`OK`, `NOT OK` (missing or unchecked), or `UNFINISHED` while a rotation is: never
     an all-clear then (SPEC §12)."""
-    if not report.ok:
+    if not report.ok or (report.unchecked_copies and report.stores.explicit):
         return "NOT OK"
     return "UNFINISHED" if outlook.unfinished is not None else "OK"
 
@@ -236,6 +335,12 @@ def status_summary(report: StatusReport, outlook: Outlook) -> str:
     parts.append(f"{report.count('missing')} missing")
     if report.count("error"):
         parts.append(f"{report.count('error')} not checked")
+    others = sum(1 for r in report.results for c in r.copies if c.state == "present")
+    if others:
+        parts.append(f"{plural(others, 'copy', 'copies')} in other stores")
+    unread = sorted({copy_family(copy) for _, copy in report.unchecked_copies})
+    if unread:
+        parts.append(f"{' and '.join(unread)} not checked")
     if outlook.count:
         parts.append(plural(outlook.count, "warning"))
     verdict = status_verdict(report, outlook)
@@ -255,8 +360,10 @@ def stderr_lines(report: StatusReport, outlook: Outlook, width: int = 80) -> lis
         if kind == "expiry":
             entries.extend(("warning:", "yellow", w.message) for _, w in pairs)
             continue
-        names = ", ".join(repo or "" for repo, _ in pairs)
+        names = ", ".join(dict.fromkeys(repo or "" for repo, _ in pairs))
         entries.append(("warning:", "yellow", f"{KIND_TITLE[kind]}: {names}"))
+    for cause in unchecked_store_causes(report):
+        entries.append(("warning:", "yellow", f"{cause.text} ({cause.count})"))
     if outlook.safe_to_revoke:
         entries.append(("✓", "green", outlook.safe_to_revoke))
     lines: list[Text] = (
@@ -271,8 +378,21 @@ def stderr_lines(report: StatusReport, outlook: Outlook, width: int = 80) -> lis
     return lines
 
 
-def _warning_json(warning: StatusWarning) -> dict[str, str]:
-    return {"kind": warning.kind, "message": clean(warning.message, None)}
+def _warning_json(warning: StatusWarning) -> dict[str, str | None]:
+    return {
+        "kind": warning.kind,
+        "store": warning.store or "actions",
+        "message": clean(warning.message, None),
+    }
+
+
+def _copy_json(copy: Copy) -> dict[str, Any]:
+    return {
+        "store": copy.name,
+        "state": copy.state,
+        "updated_at": copy.updated_at,
+        "error": copy.error,
+    }
 
 
 def status_document(report: StatusReport, outlook: Outlook) -> dict[str, Any]:
@@ -296,6 +416,7 @@ def status_document(report: StatusReport, outlook: Outlook) -> dict[str, Any]:
         else unfinished_document(outlook.unfinished, report.secret),
         "warnings": [_warning_json(w) for w in outlook.token_warnings],
         "safe_to_revoke": outlook.safe_to_revoke is not None,
+        "stores": list(report.stores.families),
         "repositories": [
             {
                 "repository": result.repository,
@@ -303,6 +424,7 @@ def status_document(report: StatusReport, outlook: Outlook) -> dict[str, Any]:
                 "via": result.via,
                 "updated_at": result.updated_at,
                 "error": result.error,
+                "copies": [_copy_json(c) for c in result.all_copies],
                 "warnings": [_warning_json(w) for w in outlook.of(result.repository)],
             }
             for result in report.results

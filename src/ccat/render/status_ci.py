@@ -24,13 +24,20 @@ from collections.abc import Callable, Sequence
 from ccat.pat.status import Outlook, SecretStatus, StatusReport, UnfinishedRun
 from ccat.render.causes import Cause, group, names
 from ccat.render.status import (
+    COPY_MARK,
     KIND_ORDER,
     KIND_TITLE,
     FooterBlock,
+    copy_family,
+    copy_label,
+    copy_note_words,
+    copy_state,
     error_reason,
     footer_blocks,
     note_words,
     status_summary,
+    unchecked_store_causes,
+    unread_everywhere,
 )
 from ccat.render.text import command_data, command_property, markdown, plural
 from ccat.render.unfinished import unfinished_annotation, unfinished_sentences, unfinished_title
@@ -90,13 +97,25 @@ def _state(result: SecretStatus) -> str:
     return f"error: {error_reason(result)}"
 
 
-def _row(result: SecretStatus, outlook: Outlook) -> str:
+def _row(result: SecretStatus, outlook: Outlook, hidden: set[str]) -> str:
+    """The repository's row, then a row per copy in another store (`↳ dependabot`)."""
     notes = ", ".join(note_words(result, outlook))
-    return (
+    lines = [
         f"| {markdown(result.repository, cell=True)} | {_ICON[result.state]} "
         f"{_prose(_state(result))} | {markdown(result.updated_at, cell=True)} | "
         f"{_prose(notes)} |"
-    )
+    ]
+    for copy in result.copies:
+        if copy.state == "not checked" and copy_family(copy) in hidden:
+            continue
+        icon = "✅" if copy.state == "present" else "⚠️"
+        state = copy_state(copy).removeprefix("✓ ").removeprefix("! ")
+        words = ", ".join(copy_note_words(result, copy, outlook))
+        lines.append(
+            f"| ↳ {markdown(copy_label(copy).removeprefix(COPY_MARK), cell=True)} | {icon} "
+            f"{_prose(state)} | {markdown(copy.updated_at, cell=True)} | {_prose(words)} |"
+        )
+    return "\n".join(lines)
 
 
 def _cause(cause: Cause, name_limit: int | None) -> str:
@@ -141,7 +160,8 @@ def _document(
         lines += [*_wrapped(note, width), ""]
     if results:
         lines += ["| Repository | Secret present | Last rotated | Notes |", "|---|---|---|---|"]
-        lines += [_row(result, outlook) for result in results]
+        hidden = unread_everywhere(report)
+        lines += [_row(result, outlook, hidden) for result in results]
         lines.append("")
     lines += _blocks(footer_blocks(report, outlook), width, limit)
     if outlook.safe_to_revoke:
@@ -169,7 +189,12 @@ def status_markdown(report: StatusReport, outlook: Outlook, width: int = MARKDOW
 
 
 def _noteworthy(result: SecretStatus, outlook: Outlook) -> bool:
-    return result.state != "present" or bool(note_words(result, outlook))
+    return (
+        result.state != "present"
+        or bool(outlook.of(result.repository))
+        or bool(result.org_error)
+        or any(copy.state != "present" for copy in result.copies)
+    )
 
 
 def step_summary(
@@ -285,6 +310,11 @@ def workflow_commands(
         if found:
             title = f"{secret}: {', '.join(w.kind for w in found)}"
             warnings.append((title, result.repository, "; ".join(w.message for w in found)))
+    stores_unread = unchecked_store_causes(report)
+    if report.stores.explicit:  # asked for by name: not checking it is an error (SPEC §10)
+        for cause in stores_unread:
+            for repository in cause.subjects:
+                errors.append((f"{secret} store not checked", repository, cause.text))
     first: list[str] = []
     if outlook.unfinished is not None:  # first (SPEC §12), and counted among the errors
         first.append(_command("error", *unfinished_annotation(outlook.unfinished, secret)))
@@ -292,6 +322,15 @@ def workflow_commands(
         _command("warning", f"{secret} token expiry", warning.message)
         for warning in outlook.token_warnings
     ]
+    if not report.stores.explicit:  # from the default: said once per cause, as a warning
+        commands += [
+            _command(
+                "warning",
+                f"{secret} store not checked",
+                f"{cause.text} — {cause.count}: {names(cause.subjects, ANNOTATION_NAMES)}",
+            )
+            for cause in stores_unread[:limit]
+        ]
     room = limit - len(commands)
     if len(warnings) > room:
         # Grouped by kind: a repository with two kinds counts in each.

@@ -28,21 +28,26 @@ from ccat.pat.errors import (
 from ccat.pat.github.budget import PointsBudget
 from ccat.pat.github.transport import (
     API_VERSION,
+    POOL_CONNECTIONS,
     USER_AGENT,
     Answer,
     ClientListener,
     Request,
     Timing,
     Transport,
-    open_transport,
+    open_pools,
 )
 from ccat.pat.settings import DEFAULT_API_URL, ClientSettings
+from ccat.pat.stores import ACTIONS, Store, is_environment_name
+from ccat.pat.times import iso, parse_iso
 from ccat.pat.untrusted import clean
 
 PER_PAGE = 100
 # GitHub allows 100 secrets per repository and 1,000 per organisation; a server that
 # claims more pages than this is not believed.
 MAX_PAGES = 20
+# An organisation may have many more repositories than secrets: 100 pages of 100.
+MAX_REPOSITORY_PAGES = 100
 
 OrgVisibility = Literal["all", "private", "selected"]
 
@@ -99,13 +104,9 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)  # excluded
 
 
-def _in_utc(moment: datetime) -> datetime | None:
-    """`moment` (aware) in UTC, or None when it is out of range or not representable."""
-    try:
-        utc = moment.astimezone(UTC)
-    except (OverflowError, ValueError):  # 0001-01-01T00:00:00+01:00 is before year 1
-        return None
-    return utc if EARLIEST <= utc < LATEST else None
+def _in_range(moment: datetime | None) -> str | None:
+    """`moment` (UTC) as `iso` writes it, or None when there is none or it is out of range."""
+    return iso(moment) if moment is not None and EARLIEST <= moment < LATEST else None
 
 
 def iso_timestamp(value: object) -> str | None:
@@ -113,12 +114,7 @@ def iso_timestamp(value: object) -> str | None:
     included) from 1970 to 9998; else None, whatever `value` is."""
     if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
         return None
-    try:
-        parsed = datetime.fromisoformat(value.upper())
-    except ValueError:  # month 13, second 61, offset +24:00, ...
-        return None
-    utc = _in_utc(parsed)
-    return None if utc is None else utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _in_range(parse_iso(value.upper()))  # None: month 13, second 61, offset +24:00
 
 
 @dataclass(frozen=True)
@@ -140,17 +136,13 @@ def token_expiry(value: str | None) -> Expiry:
         return Expiry()
     text = value.strip()
     match = _EXPIRY_HEADER.fullmatch(text)
-    utc = None
+    expires_at = None
     if match is not None:
         zone = "+0000" if match[2] == "UTC" else match[2]
-        try:
-            parsed = datetime.strptime(f"{match[1]} {zone}", "%Y-%m-%d %H:%M:%S %z")
-        except ValueError:
-            parsed = None
-        utc = None if parsed is None else _in_utc(parsed)
-    if utc is None:
+        expires_at = _in_range(parse_iso(f"{match[1]}{zone}"))
+    if expires_at is None:
         return Expiry(unreadable=clean(text, 60) or "(empty)")
-    return Expiry(expires_at=utc.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return Expiry(expires_at=expires_at)
 
 
 def _scopes(value: str | None) -> tuple[str, ...] | None:
@@ -194,13 +186,7 @@ def _hint(status: int, repository: str | None) -> str | None:
 
 
 def _invalid(request: Request, answer: Answer, what: str) -> InvalidAnswerError:
-    return InvalidAnswerError(
-        f"{request.line}: HTTP {answer.status}: {what}",
-        detail=f"HTTP {answer.status}: {what}",
-        repository=request.repository,
-        request=request.line,
-        status=answer.status,
-    )
+    return request.error(InvalidAnswerError, f"HTTP {answer.status}: {what}", status=answer.status)
 
 
 def _checked(request: Request, answer: Answer, documented: Collection[int] = (200,)) -> Answer:
@@ -275,6 +261,17 @@ def _items(request: Request, answer: Answer, data: dict[str, Any], key: str) -> 
     return value
 
 
+def _org_secret(request: Request, answer: Answer, data: dict[str, Any]) -> OrgSecret:
+    visibility = data.get("visibility")
+    if visibility not in ("all", "private", "selected"):
+        raise _invalid(request, answer, "the answer's 'visibility' is not all/private/selected")
+    return OrgSecret(
+        name=clean(_string(request, answer, data, "name"), 100).upper(),
+        updated_at=_timestamp(request, answer, data, "updated_at"),
+        visibility=visibility,
+    )
+
+
 class GitHubClient:
     """The endpoints `ccat pat` calls, over one `Transport`."""
 
@@ -312,13 +309,43 @@ class GitHubClient:
 
     # -- repository secrets --------------------------------------------------------
 
-    async def find_secret(self, repository: str, secret: str) -> SecretInfo | None:
-        """The repository's secret named `secret` (case-insensitive), or None when it has
-        none, from the secrets list (one request for up to 100 secrets).
+    async def find_secret(
+        self, repository: str, secret: str, store: Store = ACTIONS
+    ) -> SecretInfo | None:
+        """The secret named `secret` (case-insensitive) in a store of the repository
+        (Actions unless said), or None when it has none, from the store's secrets list
+        (one request for up to 100 secrets).
 
-        A 404 means the repository does not exist or is not visible to the credential.
+        A 404 means the repository (or the environment) does not exist or is not
+        visible to the credential.
         """
-        return await self._find(f"/repos/{repository}/actions/secrets", repository, secret)
+        return await self._find(store.secrets_path(repository), repository, secret)
+
+    async def list_environments(self, repository: str) -> list[str]:
+        """The names of the repository's deployment environments
+        (`GET /repos/{owner}/{repo}/environments`, every page), in GitHub's order."""
+        path = f"/repos/{repository}/environments"
+        names: list[str] = []
+        for page in range(1, MAX_PAGES + 1):
+            query = f"?per_page={PER_PAGE}" + (f"&page={page}" if page > 1 else "")
+            request = Request("GET", path + query, repository)
+            answer = _checked(request, await self.transport.send(request))
+            data = _object(request, answer)
+            # `total_count` is optional in GitHub's description: the pages end when a
+            # page is short, or when the count says so.
+            total = data.get("total_count")
+            items = _items(request, answer, data, "environments")
+            for item in items:
+                if not isinstance(item, dict):
+                    raise _invalid(request, answer, "a listed environment is not an object")
+                name = _string(request, answer, item, "name")
+                if not is_environment_name(name):
+                    raise _invalid(request, answer, "a listed environment has no usable name")
+                if name.casefold() not in {known.casefold() for known in names}:
+                    names.append(name)
+            if len(items) < PER_PAGE or (isinstance(total, int) and len(names) >= total):
+                return names
+        raise _invalid(request, answer, f"more than {MAX_PAGES} pages of environments")
 
     async def find_org_secret_for(self, repository: str, secret: str) -> SecretInfo | None:
         """The organisation secret named `secret` that `repository` can use, or None."""
@@ -355,9 +382,9 @@ class GitHubClient:
             request=f"GET {path}",
         )
 
-    async def get_public_key(self, repository: str) -> PublicKey:
-        """`GET /repos/{owner}/{repo}/actions/secrets/public-key`."""
-        request = Request("GET", f"/repos/{repository}/actions/secrets/public-key", repository)
+    async def get_public_key(self, repository: str, store: Store = ACTIONS) -> PublicKey:
+        """`GET …/secrets/public-key` of a store (Actions unless said)."""
+        request = Request("GET", f"{store.secrets_path(repository)}/public-key", repository)
         answer = _checked(request, await self.transport.send(request))
         data = _object(request, answer)
         key_id = _string(request, answer, data, "key_id")
@@ -371,13 +398,15 @@ class GitHubClient:
         encrypted_value: str,
         key_id: str,
         *,
+        store: Store = ACTIONS,
         on_setback: Callable[[], None] | None = None,
     ) -> int:
-        """`PUT /repos/{owner}/{repo}/actions/secrets/{name}`: 201 created or 204 updated,
-        nothing else. `on_setback` is called if the first attempt does not succeed."""
+        """`PUT …/secrets/{name}` in a store (Actions unless said): 201 created or 204
+        updated, nothing else. `on_setback` is called if the first attempt does not
+        succeed."""
         request = Request(
             "PUT",
-            f"/repos/{repository}/actions/secrets/{quote(secret)}",
+            f"{store.secrets_path(repository)}/{quote(secret)}",
             repository,
             body={"encrypted_value": encrypted_value, "key_id": key_id},
             on_setback=on_setback,
@@ -395,15 +424,59 @@ class GitHubClient:
             answer = _checked(request, await self.transport.send(request))
         except NotFoundError:
             return None
-        data = _object(request, answer)
-        visibility = data.get("visibility")
-        if visibility not in ("all", "private", "selected"):
-            raise _invalid(request, answer, "the answer's 'visibility' is not all/private/selected")
-        return OrgSecret(
-            name=clean(_string(request, answer, data, "name"), 100).upper(),
-            updated_at=_timestamp(request, answer, data, "updated_at"),
-            visibility=visibility,
-        )
+        return _org_secret(request, answer, _object(request, answer))
+
+    async def find_org_secret(self, org: str, secret: str) -> OrgSecret | None:
+        """The organisation secret named `secret` from the organisation's list
+        (`GET /orgs/{org}/actions/secrets`, every page), or None when it has none. An
+        error (403: the credential may not read the organisation's secrets) is raised."""
+        path = f"/orgs/{org}/actions/secrets"
+        wanted = secret.upper()
+        seen = 0
+        for page in range(1, MAX_PAGES + 1):
+            query = f"?per_page={PER_PAGE}" + (f"&page={page}" if page > 1 else "")
+            request = Request("GET", path + query, None)
+            answer = _checked(request, await self.transport.send(request))
+            data = _object(request, answer)
+            total = _count(request, answer, data, "total_count")
+            items = _items(request, answer, data, "secrets")
+            for item in items:
+                if not isinstance(item, dict):
+                    raise _invalid(request, answer, "a listed secret is not an object")
+                found = _org_secret(request, answer, item)
+                if found.name == wanted:
+                    return found
+            seen += len(items)
+            if seen >= total or not items:
+                return None
+        raise _invalid(request, answer, f"more than {MAX_PAGES} pages of secrets")
+
+    async def private_repositories(self, org: str) -> frozenset[str]:
+        """Full names (lower-case) of the organisation's private and internal
+        repositories the credential sees (`GET /orgs/{org}/repos`, 100 a page): those an
+        organisation secret of visibility `private` reaches."""
+        names: set[str] = set()
+        for page in range(1, MAX_REPOSITORY_PAGES + 1):
+            request = Request(
+                "GET", f"/orgs/{org}/repos?type=all&per_page={PER_PAGE}&page={page}", None
+            )
+            answer = _checked(request, await self.transport.send(request))
+            items = answer.json()
+            if not isinstance(items, list):
+                raise _invalid(request, answer, "the answer is not a JSON array")
+            for item in items:
+                if not isinstance(item, dict):
+                    raise _invalid(request, answer, "a listed repository is not an object")
+                full_name = _string(request, answer, item, "full_name").lower()
+                private = item.get("private")
+                if not isinstance(private, bool):
+                    raise _invalid(request, answer, "a listed repository has no 'private'")
+                # GitHub's `internal` repositories are private to the enterprise too.
+                if private or item.get("visibility") in ("private", "internal"):
+                    names.add(full_name)
+            if len(items) < PER_PAGE:
+                return frozenset(names)
+        raise _invalid(request, answer, f"more than {MAX_REPOSITORY_PAGES} pages of repositories")
 
     async def org_secret_repositories(self, org: str, secret: str) -> frozenset[str]:
         """Full names (lower-case) of the repositories a `selected` org secret is shared with."""
@@ -431,12 +504,16 @@ async def open_client(
     listener: ClientListener | None = None,
     timing: Timing | None = None,
     budget: PointsBudget | None = None,
+    pool_connections: int = POOL_CONNECTIONS,
 ) -> AsyncIterator[GitHubClient]:
-    """A `GitHubClient` over a fresh `Transport`, closed on exit; every client of one run
-    shares that run's `budget` (None: one of its own, see `open_transport`)."""
-    async with open_transport(
-        settings, listener=listener, timing=timing, budget=budget
-    ) as transport:
+    """A `GitHubClient` over a fresh `Transport` and its connection pools, closed on exit.
+
+    `budget` is the run's request budget: pass the same one to every client of a run (a
+    rotation's preflight and its writes use two), since GitHub counts them together.
+    None: a budget of `settings.budget` points for this client alone.
+    """
+    async with open_pools(settings, pool_connections) as pools:
+        transport = Transport(pools, settings, listener=listener, timing=timing, budget=budget)
         yield GitHubClient(transport)
 
 

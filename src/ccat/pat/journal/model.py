@@ -16,10 +16,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
 import msgspec
+
+from ccat.pat.stores import pair_label
+from ccat.pat.times import iso
 
 SCHEMA: Final = 1
 
@@ -29,32 +32,6 @@ TokenKind = Literal["fine-grained", "classic", "other"]
 
 _HEX_PATTERN = "^(?:[0-9a-fA-F]{2})+$"
 HexDigits = Annotated[str, msgspec.Meta(pattern=_HEX_PATTERN)]
-
-
-def iso(dt: datetime) -> str:
-    """`2026-11-25T19:00:00Z`: UTC, whole seconds. A naive datetime is refused (ambiguous)."""
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        raise ValueError("iso() needs a timezone-aware datetime, e.g. datetime.now(UTC)")
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_iso(value: str | None) -> datetime | None:
-    """The time of an ISO-8601 text (`iso`'s, or GitHub's) in UTC, read as UTC when it
-    names no zone; None when there is none, it is not one, or it is not a time UTC can
-    hold (`0001-01-01T00:00:00+01:00`). Never raises: an unknown time is None, and each
-    caller says what None means (never "fine")."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
-
-
-def utc_now_iso() -> str:
-    """The current time as `iso()` writes it."""
-    return iso(datetime.now(UTC))
 
 
 def new_run_id(now: datetime) -> str:
@@ -124,7 +101,9 @@ class GraphFile(msgspec.Struct, _Record, frozen=True):
 
 
 class TargetRecord(msgspec.Struct, _Record, frozen=True):
-    """One repository's progress in a run. Each step of a write is a new record."""
+    """One (repository, store) pair's progress in a run (SPEC §10). Each step of a write
+    is a new record. `store` is `actions`, `dependabot` or `environment:NAME`; a
+    journal written before stores existed has none, which reads as `actions`."""
 
     repository: str
     state: TargetState
@@ -132,23 +111,38 @@ class TargetRecord(msgspec.Struct, _Record, frozen=True):
     finished_at: str | None
     http_status: int | None
     error: str | None
+    store: str = "actions"
 
     @classmethod
-    def pending(cls, repository: str) -> TargetRecord:
+    def pending(cls, repository: str, store: str = "actions") -> TargetRecord:
         """A target no write has been started for."""
-        return cls(repository, "pending", None, None, None, None)
+        return cls(repository, "pending", None, None, None, None, store)
+
+    @property
+    def label(self) -> str:
+        """`ccatobs/ops-db`, or `ccatobs/ops-db (dependabot)` for another store."""
+        return pair_label(self.repository, self.store)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The pair, as GitHub compares names: in any case."""
+        return self.repository.casefold(), self.store.casefold()
 
     def started(self, at: str) -> TargetRecord:
         """A write to it started at `at`; its outcome is not known yet."""
-        return TargetRecord(self.repository, "pending", at, None, None, None)
+        return TargetRecord(self.repository, "pending", at, None, None, None, self.store)
 
     def succeeded(self, http_status: int, at: str) -> TargetRecord:
         """GitHub confirmed the write (`http_status` 201 or 204) at `at`."""
-        return TargetRecord(self.repository, "updated", self.started_at, at, http_status, None)
+        return TargetRecord(
+            self.repository, "updated", self.started_at, at, http_status, None, self.store
+        )
 
     def failed(self, http_status: int | None, error: str, at: str) -> TargetRecord:
         """The write failed at `at` (`http_status` None when no answer came)."""
-        return TargetRecord(self.repository, "failed", self.started_at, at, http_status, error)
+        return TargetRecord(
+            self.repository, "failed", self.started_at, at, http_status, error, self.store
+        )
 
 
 class RotationRun(msgspec.Struct, _Record, dict=True, omit_defaults=True):
@@ -156,7 +150,9 @@ class RotationRun(msgspec.Struct, _Record, dict=True, omit_defaults=True):
 
     `selection` is the repositories `--repo` chose when the run started (its targets
     are then those, not the whole graph); absent (None) for a run of the whole graph,
-    and in journals written before it was recorded.
+    and in journals written before it was recorded. `stores` is the families of
+    stores it writes (`--stores`); absent (None) in a journal written before stores
+    existed, whose run wrote Actions only.
     The engine changes a run only through `put`, `finish` and `reopen`. Targets are
     found through an index by name (built when first needed, checked on every use), so
     that a run of 10,000 targets does not search its list for each of 20,000 saves.
@@ -174,29 +170,36 @@ class RotationRun(msgspec.Struct, _Record, dict=True, omit_defaults=True):
     token: TokenInfo
     targets: list[TargetRecord]
     selection: list[str] | None = None
+    stores: list[str] | None = None
 
     def __post_init__(self) -> None:
         _refuse_repeated_targets(self.targets)
 
-    def target(self, repository: str) -> TargetRecord | None:
-        """The record for `repository` (`org/name`), compared case-insensitively."""
-        index = self._position(repository)
+    @property
+    def store_families(self) -> list[str]:
+        """The families of stores the run writes (`actions` alone before stores)."""
+        return ["actions"] if self.stores is None else list(self.stores)
+
+    def target(self, repository: str, store: str = "actions") -> TargetRecord | None:
+        """The record for the pair (`org/name`, store), compared case-insensitively."""
+        index = self._position(repository, store)
         return None if index is None else self.targets[index]
 
     def updated(self) -> list[str]:
-        """Repositories recorded as updated, in target order."""
-        return [t.repository for t in self.targets if t.state == "updated"]
+        """Pairs recorded as updated, in target order, by their labels (a repository's
+        name for its Actions copy)."""
+        return [t.label for t in self.targets if t.state == "updated"]
 
     def not_updated(self) -> list[str]:
-        """Repositories still pending or failed, in target order."""
-        return [t.repository for t in self.targets if t.state != "updated"]
+        """Pairs still pending or failed, in target order, by their labels."""
+        return [t.label for t in self.targets if t.state != "updated"]
 
     def put(self, record: TargetRecord) -> None:
-        """Replace the record of `record.repository` (case-insensitive); KeyError if the
+        """Replace the record of the pair of `record` (case-insensitive); KeyError if the
         run has no such target."""
-        index = self._position(record.repository)
+        index = self._position(record.repository, record.store)
         if index is None:
-            raise KeyError(f"{record.repository} is not a target of run {self.run_id}")
+            raise KeyError(f"{record.label} is not a target of run {self.run_id}")
         self.targets[index] = record
 
     def finish(self, state: RunState, at: str) -> None:
@@ -208,23 +211,23 @@ class RotationRun(msgspec.Struct, _Record, dict=True, omit_defaults=True):
         _refuse_repeated_targets(targets)
         self.targets, self.state, self.finished_at = targets, "running", None
 
-    def _position(self, repository: str) -> int | None:
+    def _position(self, repository: str, store: str) -> int | None:
         # `targets` is a plain list that anyone may change: the index is trusted only for
         # the same list of the same length, and a position only once its name is checked;
         # anything else builds it again (one pass over the list).
-        wanted = repository.casefold()
+        wanted = (repository.casefold(), store.casefold())
         index = self._index().get(wanted)
-        if index is not None and self.targets[index].repository.casefold() != wanted:
+        if index is not None and self.targets[index].key != wanted:
             self.__dict__.pop("_by_name")
             index = self._index().get(wanted)
         return index
 
-    def _index(self) -> dict[str, int]:
+    def _index(self) -> dict[tuple[str, str], int]:
         cached = self.__dict__.get("_by_name")
         if cached is not None and cached[0] is self.targets and cached[1] == len(self.targets):
-            index: dict[str, int] = cached[2]
+            index: dict[tuple[str, str], int] = cached[2]
             return index
-        index = {target.repository.casefold(): i for i, target in enumerate(self.targets)}
+        index = {target.key: i for i, target in enumerate(self.targets)}
         self.__dict__["_by_name"] = (self.targets, len(self.targets), index)
         return index
 
@@ -332,13 +335,13 @@ class FoldLine(msgspec.Struct, _Record, frozen=True):
 def _refuse_repeated_targets(targets: list[TargetRecord]) -> None:
     # Raised inside decoding, msgspec adds where the run is; the message starts with the
     # field path below the run ("targets["), which `journal_codec` joins to it.
-    seen: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}
     for index, target in enumerate(targets):
-        first = seen.setdefault(target.repository.casefold(), index)
+        first = seen.setdefault(target.key, index)
         if first != index:
             raise ValueError(
-                f"targets[{index}].repository repeats {_quoted(target.repository)} of "
-                f"targets[{first}] (repository names ignore case)"
+                f"targets[{index}].repository repeats {_quoted(target.label)} of "
+                f"targets[{first}] (repository and environment names ignore case)"
             )
 
 

@@ -16,8 +16,6 @@ The engine returns records; it never prints or exits.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 
 import anyio
 
@@ -38,7 +36,6 @@ from ccat.pat.journal import (
     RunState,
     TargetRecord,
     TokenInfo,
-    iso,
     new_run_id,
     token_kind,
 )
@@ -54,6 +51,8 @@ from ccat.pat.rotation.plan import (
 )
 from ccat.pat.rotation.preflight import run_preflight
 from ccat.pat.rotation.writes import Writer
+from ccat.pat.stores import Pair
+from ccat.pat.times import iso
 
 __all__ = [
     "Plan",
@@ -67,7 +66,6 @@ __all__ = [
     "WriteFailure",
     "refuse_operator_credential",
     "resumable_run",
-    "run_rotation",
 ]
 
 
@@ -137,21 +135,45 @@ class Rotation:
                 f"{', '.join(previous.selection or ()) if previous else ''}; nothing was written",
                 hint="resume without that --repo, or start a new rotation for it",
             )
-        skip = [repo for repo in repositories if repo.lower() in self._skip and chosen(repo)]
-        to_set = [repo for repo in repositories if repo.lower() not in self._skip and chosen(repo)]
+        considered = [repo for repo in repositories if chosen(repo)]
         async with self.options.connect() as client:
-            skipped = {repo: self._skip[repo.lower()] for repo in skip}
-            preflight, redo = await run_preflight(self.options, client, to_set, skipped)
-        notes = {repo.lower(): note for repo, note in redo.items()}
-        items = tuple(
-            PlanItem(repo, "skip", "not selected (--repo)")
-            if not chosen(repo)
-            else PlanItem(repo, "set", notes.get(repo.lower()))
-            if repo.lower() not in self._skip or repo.lower() in notes
-            else PlanItem(repo, "skip", "already updated by this run")
-            for repo in repositories
-        )
-        return Plan(items, preflight)
+            preflight, redo, pairs = await run_preflight(
+                self.options, client, considered, self._skip, self.families
+            )
+        found: dict[str, list[Pair]] = {}
+        for pair in pairs:
+            found.setdefault(pair.repository.casefold(), []).append(pair)
+        items: list[PlanItem] = []
+        for repo in repositories:
+            if not chosen(repo):
+                # A repository `--repo` left out keeps the pairs its run records.
+                items += [
+                    PlanItem(repo, "skip", "not selected (--repo)", record.store)
+                    for record in self._recorded(repo)
+                ] or [PlanItem(repo, "skip", "not selected (--repo)")]
+                continue
+            for pair in found.get(repo.casefold(), [Pair(repo)]):
+                if pair.key not in self._skip or pair.key in redo:
+                    items.append(PlanItem(repo, "set", redo.get(pair.key), pair.store))
+                else:
+                    items.append(PlanItem(repo, "skip", "already updated by this run", pair.store))
+        return Plan(tuple(items), preflight)
+
+    def _recorded(self, repository: str) -> list[TargetRecord]:
+        """The records the journal's unfinished run keeps for `repository`."""
+        previous = self._previous
+        if previous is None or not self.options.resume:
+            return []
+        wanted = repository.casefold()
+        return [t for t in previous.targets if t.repository.casefold() == wanted]
+
+    @property
+    def families(self) -> list[str]:
+        """The families of stores this rotation writes: a resumed run's own (Actions
+        only for a run from before stores), else `--stores`."""
+        if self.options.resume and self._previous is not None:
+            return self._previous.store_families
+        return list(self.options.stores.families)
 
     def _chosen(self, repository: str) -> bool:
         """Whether `--repo` selected `repository` (every one, without `--repo`)."""
@@ -181,7 +203,7 @@ class Rotation:
         try:
             async with self.options.connect() as client:
                 self._writer = Writer(self.options, client, run, plan.preflight.keys)
-                failure = await self._writer.write_all(plan.to_set)
+                failure = await self._writer.write_all(plan.pairs_to_set)
         except anyio.get_cancelled_exc_class():
             # Synchronous, so nothing can cancel it half-way: the journal tells the truth.
             # A run whose every write was done is complete, whenever the signal came.
@@ -292,8 +314,9 @@ class Rotation:
                 expires_at=None if token is None else token.expires_at,
                 kind=token_kind(options.new_token),
             ),
-            targets=[TargetRecord.pending(item.repository) for item in plan.items],
+            targets=[TargetRecord.pending(item.repository, item.store) for item in plan.items],
             selection=None if options.selection is None else list(options.selection),
+            stores=list(options.stores.families),
         )
 
 
@@ -305,20 +328,16 @@ def _take_up(run: RotationRun, plan: Plan) -> tuple[str, ...]:
     a pending or failed record of it would never finish. A target whose recorded write
     GitHub does not hold (a note in the plan) starts again as pending.
     """
-    wanted = {item.repository.lower() for item in plan.items}
-    redo = {item.repository.lower() for item in plan.items if item.note and item.action == "set"}
-    dropped = tuple(
-        t.repository
-        for t in run.targets
-        if t.repository.lower() not in wanted and t.state != "updated"
-    )
+    wanted = {item.pair.key for item in plan.items}
+    redo = {item.pair.key for item in plan.items if item.note and item.action == "set"}
+    dropped = tuple(t.label for t in run.targets if t.key not in wanted and t.state != "updated")
     ordered = [
-        TargetRecord.pending(item.repository)
-        if (known := run.target(item.repository)) is None or item.repository.lower() in redo
+        TargetRecord.pending(item.repository, item.store)
+        if (known := run.target(item.repository, item.store)) is None or item.pair.key in redo
         else known
         for item in plan.items
     ]
-    left = [t for t in run.targets if t.repository.lower() not in wanted and t.state == "updated"]
+    left = [t for t in run.targets if t.key not in wanted and t.state == "updated"]
     run.reopen([*ordered, *left])
     return dropped
 
@@ -335,8 +354,10 @@ def resumable_run(document: JournalDocument, journal: Journal) -> RotationRun:
     return run
 
 
-def _resume_skip(options: RotateOptions, document: JournalDocument) -> dict[str, TargetRecord]:
-    """The records `--resume` may skip (lower-cased name -> record); refuse what cannot resume."""
+def _resume_skip(
+    options: RotateOptions, document: JournalDocument
+) -> dict[tuple[str, str], TargetRecord]:
+    """The records `--resume` may skip (pair key -> record); refuse what cannot resume."""
     previous = resumable_run(document, options.journal)
     if options.new_token is not None and not previous.token.fingerprint.matches(options.new_token):
         raise TokenMismatchError(
@@ -356,23 +377,10 @@ def _resume_skip(options: RotateOptions, document: JournalDocument) -> dict[str,
             f"{options.api_url}; nothing was written",
             hint="resume with the same --secret, --org and --api-url, or start a new rotation",
         )
-    return {t.repository.lower(): t for t in previous.targets if t.state == "updated"}
-
-
-async def run_rotation(
-    options: RotateOptions, confirm: Callable[[Plan], bool] | None = None
-) -> RotationOutcome:
-    """A whole rotation in one event loop, under the journal lock (a dry run takes none):
-    prepare, ask `confirm` (None: do not ask), execute. The CLI runs the phases itself so
-    that the question is asked outside the event loop."""
-    lock: AbstractContextManager[None] = (
-        nullcontext() if options.dry_run else options.journal.lock()
-    )
-    with lock:
-        rotation = Rotation(options, options.journal.load())
-        plan = await rotation.prepare()
-        if options.dry_run:
-            return RotationOutcome(plan, None, dry_run=True)
-        if confirm is not None and not confirm(plan):
-            return RotationOutcome(plan, None, declined=True)
-        return await rotation.execute(plan)
+    if options.stores.explicit and set(options.stores.families) != set(previous.store_families):
+        raise UsageError(
+            f"--stores {options.stores.text}: the unfinished rotation writes "
+            f"{','.join(previous.store_families)}; nothing was written",
+            hint="resume without --stores (it keeps the run's own), or start a new rotation",
+        )
+    return {t.key: t for t in previous.targets if t.state == "updated"}

@@ -15,6 +15,7 @@ import anyio
 from ccat.pat.graph import Graph
 from ccat.pat.journal import Journal, RotationRun, TargetRecord, TokenKind
 from ccat.pat.settings import DEFAULTS
+from ccat.pat.stores import Pair, StoreSelection
 
 # Types only: the client (httpx) is loaded where a connection is made, not by
 # those who only read these records (`ccat pat journal`, the renderers).
@@ -28,11 +29,23 @@ def _utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class PlanItem:
-    """What the rotation does to one target; `note` says why, when it is not obvious."""
+    """What the rotation does to one (repository, store) pair; `note` says why, when it
+    is not obvious."""
 
     repository: str
     action: Literal["set", "skip"]
     note: str | None = None
+    store: str = "actions"
+
+    @property
+    def pair(self) -> Pair:
+        """The (repository, store) pair."""
+        return Pair(self.repository, self.store)
+
+    @property
+    def label(self) -> str:
+        """`ccatobs/ops-db`, or `ccatobs/ops-db (dependabot)`."""
+        return self.pair.label
 
 
 @dataclass(frozen=True)
@@ -60,7 +73,8 @@ class Preflight:
 
     operator: str
     new_token: TokenCheck | None
-    keys: Mapping[str, PublicKey]
+    # Each pair's public key, by `Pair.key` (names in any case).
+    keys: Mapping[tuple[str, str], PublicKey]
 
 
 @dataclass(frozen=True)
@@ -72,8 +86,18 @@ class Plan:
 
     @property
     def to_set(self) -> tuple[str, ...]:
-        """The repositories that will be written, in order."""
-        return tuple(item.repository for item in self.items if item.action == "set")
+        """The pairs that will be written, in order, by their labels."""
+        return tuple(item.label for item in self.items if item.action == "set")
+
+    @property
+    def pairs_to_set(self) -> tuple[Pair, ...]:
+        """The pairs that will be written, in order."""
+        return tuple(item.pair for item in self.items if item.action == "set")
+
+    @property
+    def repositories(self) -> int:
+        """How many repositories the plan touches."""
+        return len({item.repository.casefold() for item in self.items})
 
 
 @dataclass(frozen=True)
@@ -137,7 +161,8 @@ class RotateListener(Protocol):
         """One more preflight check finished."""
 
     def write_started(self, repository: str, number: int, total: int) -> None:
-        """Write `number` of `total` is about to be sent (its start is journaled)."""
+        """Write `number` of `total` is about to be sent (its start is journaled);
+        `repository` is the pair's label."""
 
     def write_finished(self, record: TargetRecord) -> None:
         """A write's outcome is durably journaled; safe to report."""
@@ -167,6 +192,9 @@ class RotateOptions:
     # `--repo`: only these repositories (full names) are written; a new run's targets
     # are these, a resumed run keeps its others for later. None: the whole graph.
     selection: tuple[str, ...] | None = None
+    # `--stores`: the families of stores written besides Actions (SPEC §10); a resumed
+    # run keeps its own.
+    stores: StoreSelection = field(default_factory=lambda: StoreSelection(("actions",)))
     listener: RotateListener | None = None
     clock: Callable[[], datetime] = _utc_now
     # The pacing's clock and sleep, like the transport's `Timing`: a test replaces both so

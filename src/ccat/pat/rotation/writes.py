@@ -9,8 +9,10 @@ import anyio
 
 from ccat.pat.errors import GitHubError, JournalError, SealingError
 from ccat.pat.github import GitHubClient, PublicKey, seal
-from ccat.pat.journal import RotationRun, TargetRecord, iso
+from ccat.pat.journal import RotationRun, TargetRecord
 from ccat.pat.rotation.plan import RotateOptions, WriteFailure
+from ccat.pat.stores import Pair, Store
+from ccat.pat.times import iso
 
 
 class _Changed:
@@ -37,20 +39,21 @@ class Writer:
         options: RotateOptions,
         client: GitHubClient,
         run: RotationRun,
-        keys: Mapping[str, PublicKey],
+        keys: Mapping[tuple[str, str], PublicKey],
     ) -> None:
         self.client = client
         self.options = options
         self.started = 0  # writes whose start is journaled
         self.run = run
-        # A resumed run may spell a name as the graph did then; GitHub ignores case.
-        self.keys = {name.lower(): key for name, key in keys.items()}
+        # By pair key: a resumed run may spell a name as the graph did then; GitHub
+        # ignores case.
+        self.keys = dict(keys)
         self.failure: WriteFailure | None = None
         # The first journal save that failed (no write starts after it), and the
         # repositories whose known outcome the journal could not take.
         self.journal_error: JournalError | None = None
         self.unjournaled: list[str] = []
-        self.troubled: set[str] = set()
+        self.troubled: set[tuple[str, str]] = set()
         self.changed = _Changed()
 
     @property
@@ -69,15 +72,16 @@ class Writer:
             self.changed.notify()
             # The update log may have taken it before a later step failed (`save_target`
             # puts a record into the run once it is appended): then it is durable.
-            return self.run.target(record.repository) == record
+            return self.run.target(record.repository, record.store) == record
         return True
 
-    async def write_all(self, repositories: Sequence[str]) -> WriteFailure | None:
+    async def write_all(self, pairs: Sequence[Pair]) -> WriteFailure | None:
+        """Write each (repository, store) pair in order; the first failure, if any."""
         limiter = anyio.CapacityLimiter(self.options.concurrency)
         last_start: float | None = None
-        total = len(repositories)
+        total = len(pairs)
         async with anyio.create_task_group() as group:
-            for number, repository in enumerate(repositories, start=1):
+            for number, pair in enumerate(pairs, start=1):
                 # Waiting for a slot, the interval or a troubled write is not "started":
                 # check after all three.
                 slot = object()  # the limiter's borrower: records are not hashable
@@ -98,7 +102,9 @@ class Writer:
                     limiter.release_on_behalf_of(slot)
                     break
                 last_start = self.options.monotonic()
-                record = self.run.target(repository) or TargetRecord.pending(repository)
+                record = self.run.target(pair.repository, pair.store) or TargetRecord.pending(
+                    pair.repository, pair.store
+                )
                 # Saved before the request: a crash now leaves "started, not finished",
                 # which `ccat pat journal` shows as in flight and `--resume` redoes.
                 if not self._save(record.started(iso(self.options.clock()))):
@@ -106,8 +112,8 @@ class Writer:
                     break
                 self.started += 1
                 if self.options.listener is not None:
-                    self.options.listener.write_started(repository, number, total)
-                group.start_soon(self._write, repository, limiter, slot)
+                    self.options.listener.write_started(pair.label, number, total)
+                group.start_soon(self._write, pair, limiter, slot)
         return self.failure
 
     async def _until_changed_or(self, seconds: float) -> None:
@@ -123,24 +129,25 @@ class Writer:
             await self.changed.wait()
             group.cancel_scope.cancel()
 
-    async def _write(self, repository: str, limiter: anyio.CapacityLimiter, slot: object) -> None:
-        key = self.keys[repository.lower()]
+    async def _write(self, pair: Pair, limiter: anyio.CapacityLimiter, slot: object) -> None:
+        key = self.keys[pair.key]
         token = self.options.new_token
         assert token is not None
 
         def setback() -> None:
-            self.troubled.add(repository)
+            self.troubled.add(pair.key)
             self.changed.notify()
 
-        record = self.run.target(repository)
+        record = self.run.target(pair.repository, pair.store)
         assert record is not None
         try:
             try:
                 status = await self.client.put_secret(
-                    repository,
+                    pair.repository,
                     self.options.secret,
                     seal(token, key.key),
                     key.key_id,
+                    store=Store.parse(pair.store),
                     on_setback=setback,
                 )
             except (GitHubError, SealingError) as exc:
@@ -162,8 +169,8 @@ class Writer:
                 # Known, but not in the journal: the run in memory still takes it, so the
                 # final report is exact; the journal lags (never claims) behind it.
                 self.run.put(record)
-                self.unjournaled.append(record.repository)
+                self.unjournaled.append(record.label)
         finally:
-            self.troubled.discard(repository)
+            self.troubled.discard(pair.key)
             self.changed.notify()
             limiter.release_on_behalf_of(slot)

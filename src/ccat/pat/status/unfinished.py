@@ -26,10 +26,10 @@ from ccat.pat.journal import (
     RunSummary,
     SeenState,
     TargetRecord,
-    parse_iso,
     seen_state,
 )
 from ccat.pat.settings import CLOCK_SKEW
+from ccat.pat.times import parse_iso
 
 # Types only: the engine's records would bring in the client.
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def find_unfinished(
             return None
         results = None if report is None else {r.repository.casefold(): r for r in report.results}
         confirmed = [t for t in run.targets if _holds(t, results)]
-        names = {t.repository for t in confirmed}
+        names = {t.label for t in confirmed}
         return UnfinishedRun(
             run_id=run.run_id,
             state=state,
@@ -90,7 +90,7 @@ def find_unfinished(
             repositories=len(run.targets),
             updated=len(run.updated()),
             holding=len(confirmed),
-            not_holding=tuple(t.repository for t in run.targets if t.repository not in names),
+            not_holding=tuple(t.label for t in run.targets if t.label not in names),
             holder=holder if state == "running" else None,
         )
     if not older or older[-1].state == "completed":
@@ -118,9 +118,20 @@ def _holds(record: TargetRecord, results: dict[str, SecretStatus] | None) -> boo
     if results is None:
         return True
     result = results.get(record.repository.casefold())
-    if result is None or result.state != "present" or result.via != "repository":
+    if result is None:
         return False
-    updated = parse_iso(result.updated_at)
+    if record.store != "actions":
+        # A copy in another store: GitHub's time of that copy (SPEC §10).
+        copy = next(
+            (c for c in result.copies if c.name.casefold() == record.store.casefold()), None
+        )
+        if copy is None or copy.state != "present":
+            return False
+        updated = parse_iso(copy.updated_at)
+    elif result.state != "present" or result.via != "repository":
+        return False
+    else:
+        updated = parse_iso(result.updated_at)
     started, finished = parse_iso(record.started_at), parse_iso(record.finished_at)
     if updated is None or started is None or finished is None:
         return False

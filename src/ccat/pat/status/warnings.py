@@ -8,7 +8,8 @@ Pure: it reads a `StatusReport`, the journal's runs and the time, and returns an
 - `expiry`: the token of the newest *completed* run warns when `expires_at - now` is at
   most `warn_days` days (exactly 14 days left still warns; 14 days and 1 second does
   not), and says "expired" once `expires_at <= now`. `days_left` is the number of whole
-  days left, rounded down (negative once expired).
+  days left, rounded down (negative once expired). The cut-off is `ccat.pat.expiry`'s,
+  which `rotate` applies to the new token too.
 - `age`: warns when `now - updated_at` is more than the limit (exactly 90 days old does
   not warn; 90 days and 1 second does). The limit is `--max-age`, else 60 days for a
   classic token, else 90 (fine-grained, `other`, or no kind known).
@@ -45,20 +46,25 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol, TypeVar
 
 from ccat.pat.api_url import same_api
-from ccat.pat.journal import RotationRun, TargetRecord, parse_iso
+from ccat.pat.expiry import days_left, expiry_due
+from ccat.pat.journal import RotationRun, TargetRecord
 from ccat.pat.settings import CLOCK_SKEW, DEFAULTS
 from ccat.pat.status.engine import SecretStatus, StatusReport
 from ccat.pat.status.unfinished import UnfinishedRun
+from ccat.pat.stores import Copy
+from ccat.pat.times import parse_iso
 
 WarningKind = Literal["expiry", "age", "missed", "changed", "shadowed"]
 
 
 @dataclass(frozen=True)
 class StatusWarning:
-    """One warning: its kind (for scripts) and a sentence for people."""
+    """One warning: its kind (for scripts), a sentence for people, and the store of the
+    copy it is about when that is not the Actions copy (SPEC §10)."""
 
     kind: WarningKind
     message: str
+    store: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,9 +142,11 @@ class _Write:
     record: TargetRecord
 
 
-def _last_write(runs: Sequence[RotationRun], repository: str) -> _Write | None:
+def _last_write(
+    runs: Sequence[RotationRun], repository: str, store: str = "actions"
+) -> _Write | None:
     for run in runs:
-        record = run.target(repository)
+        record = run.target(repository, store)
         if record is not None and record.state == "updated":
             return _Write(run, record)
     return None
@@ -148,14 +156,14 @@ def token_outlook(run: RotationRun, now: datetime) -> TokenOutlook:
     """The token of `run`: login, kind, expiry and whole days left (rounded down, so
     negative once expired)."""
     expires = parse_iso(run.token.expires_at)
-    days = None if expires is None else (expires - now) // timedelta(days=1)
+    days = None if expires is None else days_left(expires, now)
     return TokenOutlook(run.run_id, run.token.login, run.token.kind, run.token.expires_at, days)
 
 
 def _expiry(token: TokenOutlook | None, now: datetime, warn_days: int) -> tuple[StatusWarning, ...]:
     """Warns when the expiry is at most `warn_days` days away, or past."""
-    expires = None if token is None else parse_iso(token.expires_at)
-    if token is None or expires is None or expires - now > timedelta(days=warn_days):
+    expires = None if token is None else expiry_due(token.expires_at, now, warn_days)
+    if token is None or expires is None:
         return ()
     left = token.days_left or 0
     login = token.login or "unknown login"
@@ -215,6 +223,14 @@ def assess(
             *_age(result, now, limit, cadence),
             *_shadowed(result, report),
         )
+        for copy in result.copies:
+            warnings += _copy_warnings(result.repository, copy, runs, completed, now, limit)
+            if (
+                copy.state != "present"
+                or completed is None
+                or not _copy_covered(result.repository, copy, completed)
+            ):
+                clean_everywhere = False
         if warnings:
             per_repository[result.repository] = warnings
         covered = completed is not None and _covered(result, completed)
@@ -222,10 +238,12 @@ def assess(
             clean_everywhere = False
     safe = None
     if clean_everywhere and completed is not None:
+        families = report.stores.families
+        looked = "" if len(families) == 3 else f" (stores checked: {report.stores.text})"
         safe = (
-            f"every repository holds the token set by rotation {completed.run_id} "
-            f"(finished {completed.finished_at or '?'}) and none changed since: it is now "
-            "safe to revoke the previous token"
+            f"every copy holds the token set by rotation {completed.run_id} "
+            f"(finished {completed.finished_at or '?'}) and none changed since{looked}: it "
+            "is now safe to revoke the previous token"
         )
     return Outlook(per_repository, token, _expiry(token, now, warn_days), safe, unfinished)
 
@@ -335,3 +353,77 @@ def _shadowed(result: SecretStatus, report: StatusReport) -> tuple[StatusWarning
         "reach this repository"
     )
     return (StatusWarning("shadowed", message),)
+
+
+def _copy_covered(repository: str, copy: Copy, run: RotationRun) -> bool:
+    """Whether `run` updated this copy, and GitHub gives its time."""
+    record = None if copy.store is None else run.target(repository, copy.store.name)
+    return (
+        parse_iso(copy.updated_at) is not None and record is not None and record.state == "updated"
+    )
+
+
+def _copy_warnings(
+    repository: str,
+    copy: Copy,
+    runs: Sequence[RotationRun],
+    completed: RotationRun | None,
+    now: datetime,
+    max_age: int,
+) -> tuple[StatusWarning, ...]:
+    """Missed, changed and age for a copy in another store (SPEC §10): against our
+    newest write to that pair, else against the start of the last completed rotation
+    (a copy older than it holds an older token). An environment's copy says that jobs in
+    that environment read it instead of the repository's."""
+    store = copy.store
+    updated = parse_iso(copy.updated_at)
+    if store is None or copy.state != "present" or updated is None:
+        return ()
+    name = store.name
+    what = f"its {name} copy"
+    reads = (
+        f"; jobs in the environment {store.environment} read it instead of the repository's"
+        if store.environment is not None
+        else "; runs started by Dependabot read this one, never an Actions secret"
+    )
+    warnings: list[StatusWarning] = []
+    write = _last_write(runs, repository, name)
+    if write is not None:
+        started = parse_iso(write.record.started_at)
+        finished = parse_iso(write.record.finished_at)
+        if started is not None and updated < started - CLOCK_SKEW:
+            warnings.append(
+                StatusWarning(
+                    "missed",
+                    f"{what} was set {copy.updated_at}, before rotation {write.run.run_id} "
+                    f"wrote it: it still holds the previous token{reads}",
+                    name,
+                )
+            )
+        elif finished is not None and updated > finished + CLOCK_SKEW:
+            warnings.append(
+                StatusWarning(
+                    "changed",
+                    f"{what} was set {copy.updated_at}, after rotation {write.run.run_id} "
+                    f"wrote it: someone set another value since{reads}",
+                    name,
+                )
+            )
+    elif completed is not None:
+        started = parse_iso(completed.started_at)
+        if started is not None and updated < started - CLOCK_SKEW:
+            stores = " and ".join(completed.store_families)
+            warnings.append(
+                StatusWarning(
+                    "missed",
+                    f"{what} was set {copy.updated_at}, before rotation {completed.run_id} "
+                    f"started, which wrote {stores} only: it holds an older token{reads}",
+                    name,
+                )
+            )
+    if now - updated > timedelta(days=max_age):
+        days = (now - updated) // timedelta(days=1)
+        warnings.append(
+            StatusWarning("age", f"{what} was set {days} days ago, older than {max_age} days", name)
+        )
+    return tuple(warnings)
