@@ -9,7 +9,6 @@ Every rotation is checked in what the emulator decrypted, store by store.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from collections import Counter
 from collections.abc import Callable
@@ -22,11 +21,14 @@ from ccat.fakehub import FakeHub, Fault, TokenSpec
 from ccat.pat.journal import Journal
 from tests.support.rotation import (
     FORBIDDEN,
+    ONE_BY_ONE,
     SECRET,
     TARGETS,
     NoLeak,
+    RotationCase,
     current,
     puts,
+    report_list,
     write_graph,
 )
 
@@ -61,8 +63,10 @@ NO_DEPENDABOT_SPEC = TokenSpec(
 
 
 @pytest.fixture
-def scene(hub: FakeHub) -> FakeHub:
-    """The emulator holding the scene's copies, all set long ago to OLD."""
+def copies(case: RotationCase) -> RotationCase:
+    """The rotation `case` whose emulator holds the scene's copies, all set long ago to
+    OLD."""
+    hub = case.hub
     for repo in TARGETS:
         hub.set_secret(repo, SECRET, OLD, updated_at=LONG_AGO)
     hub.set_secret(DEPENDABOT_REPO, SECRET, OLD, store="dependabot", updated_at=LONG_AGO)
@@ -71,57 +75,28 @@ def scene(hub: FakeHub) -> FakeHub:
     )
     hub.add_environment(ENVIRONMENT_REPO, "staging")
     hub.add_token(NO_DEPENDABOT, NO_DEPENDABOT_SPEC)
-    return hub
+    return case
 
 
-def status(ccat: Ccat, hub: FakeHub, graph: Path, journal: Path, *args: str, **env: str) -> Result:
-    """`ccat pat status` of the scene, outside GitHub Actions."""
-    environment: dict[str, str | None] = {"GITHUB_ACTIONS": None, "COLUMNS": "80", **env}
+def status(ccat: Ccat, case: RotationCase, *args: str, **env: str) -> Result:
+    """`ccat pat status ARGS` of the case's graph and journal, at 80 columns (outside
+    GitHub Actions: the tests' environment has none, tests/support/environment.py)."""
+    api = ["--api-url", case.hub.url, "--journal", str(case.journal)]
     return ccat(
-        "pat",
-        "status",
-        "--graph",
-        str(graph),
-        "--api-url",
-        hub.url,
-        "--journal",
-        str(journal),
-        *args,
-        env=environment,
+        "pat", "status", "--graph", str(case.graph), *api, *args, env={"COLUMNS": "80", **env}
     )
 
 
-def rotate(ccat: Ccat, rotate_args: list[str], token: str, *args: str, **env: str) -> Result:
+def rotate(
+    ccat: Ccat, rotate_args: list[str], case: RotationCase, *args: str, **env: str
+) -> Result:
     """`ccat pat rotate --yes` of the scene, writes one after another without waiting."""
-    return ccat(
-        *rotate_args,
-        "--write-interval",
-        "0",
-        "--concurrency",
-        "1",
-        *args,
-        input=token + "\n",
-        env=dict(env),
-    )
+    return ccat(*rotate_args, *ONE_BY_ONE, *args, input=case.token + "\n", env=dict(env))
 
 
 def put_paths(hub: FakeHub) -> list[str]:
     """The path of every PUT the emulator received, in the order they started."""
     return [request.path for request in puts(hub)]
-
-
-def listed(text: str, heading: str) -> list[str]:
-    """The pairs listed under `heading (N):` in a rotation's report."""
-    lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(heading + " ("))
-    found = []
-    for line in lines[start + 1 :]:
-        match = re.fullmatch(r"  [✓✗] (.+)", line)
-        if match is None:
-            break
-        found.append(match.group(1))
-    assert f"{heading} ({len(found)}):" in lines[start]
-    return found
 
 
 def holds(hub: FakeHub, value: str) -> set[tuple[str, str]]:
@@ -146,23 +121,21 @@ SCENE_PAIRS = {
 # -- status ------------------------------------------------------------------------------
 
 
-def test_status_lists_exactly_the_copies_of_every_store(
-    ccat: Ccat, scene: FakeHub, graph_file: Path, journal_path: Path
-) -> None:
-    result = status(ccat, scene, graph_file, journal_path, "--json")
+def test_status_lists_exactly_the_copies_of_every_store(ccat: Ccat, copies: RotationCase) -> None:
+    result = status(ccat, copies, "--json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["stores"] == ["actions", "dependabot", "environments"]
-    copies = {
+    found = {
         r["repository"]: [(c["store"], c["state"], c["updated_at"]) for c in r["copies"]]
         for r in document["repositories"]
     }
     expected = {repo: [("actions", "present", LONG_AGO)] for repo in TARGETS}
     expected[DEPENDABOT_REPO].append(("dependabot", "present", LONG_AGO))
     expected[ENVIRONMENT_REPO].append(("environment:production", "present", LONG_AGO))
-    assert copies == expected  # the empty `staging` environment holds no copy
+    assert found == expected  # the empty `staging` environment holds no copy
     # At 80 columns: a line per copy in another store, under its repository.
-    table = status(ccat, scene, graph_file, journal_path)
+    table = status(ccat, copies)
     lines = table.stdout.splitlines()
     assert all(len(line) <= 80 for line in lines)
     rows = [line for line in lines if line.startswith("│")]
@@ -175,14 +148,14 @@ def test_status_lists_exactly_the_copies_of_every_store(
 
 
 def test_status_of_actions_alone_costs_one_request_per_repository_and_a_constant(
-    ccat: Ccat, scene: FakeHub, graph_file: Path, journal_path: Path
+    ccat: Ccat, copies: RotationCase
 ) -> None:
-    scene.delete_secret(TARGETS[3], SECRET)  # a missing one costs nothing more
-    scene.set_org_secret("ccatobs", SECRET, "org", visibility="selected")
-    scene.reset_log()
-    result = status(ccat, scene, graph_file, journal_path, "--stores", "actions")
+    copies.hub.delete_secret(TARGETS[3], SECRET)  # a missing one costs nothing more
+    copies.hub.set_org_secret("ccatobs", SECRET, "org", visibility="selected")
+    copies.hub.reset_log()
+    result = status(ccat, copies, "--stores", "actions")
     assert result.exit_code == 1  # the missing one
-    paths = Counter(request.path for request in scene.requests)
+    paths = Counter(request.path for request in copies.hub.requests)
     assert paths == Counter(
         {
             **{f"/repos/{repo}/actions/secrets": 1 for repo in TARGETS},
@@ -197,28 +170,26 @@ def test_status_of_actions_alone_costs_one_request_per_repository_and_a_constant
 
 def test_a_rotation_writes_exactly_the_pairs_and_creates_nothing_elsewhere(
     ccat: Ccat,
-    scene: FakeHub,
+    copies: RotationCase,
     rotate_args: list[str],
-    new_token: str,
-    journal_path: Path,
     assert_no_leak: NoLeak,
 ) -> None:
-    dry = rotate(ccat, rotate_args, new_token, "--dry-run")
+    dry = rotate(ccat, rotate_args, copies, "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert put_paths(scene) == []
+    assert put_paths(copies.hub) == []
     for label in ("ccatobs/ops-db (dependabot)", "ccatobs/scheduler (environment:production)"):
         assert label in " ".join(dry.stdout.split())
-    result = rotate(ccat, rotate_args, new_token)
+    result = rotate(ccat, rotate_args, copies)
     assert result.exit_code == 0, result.output
-    assert put_paths(scene) == PAIRS
-    assert holds(scene, new_token) == SCENE_PAIRS
+    assert put_paths(copies.hub) == PAIRS
+    assert holds(copies.hub, copies.token) == SCENE_PAIRS
     # Nothing was created where there was no copy: no other Dependabot secret, none in
     # `staging`.
     for repo in TARGETS:
         expected = 1 if repo == DEPENDABOT_REPO else 0
-        assert len(scene.secrets(repo, "dependabot")) == expected
-    assert scene.secrets(ENVIRONMENT_REPO, "environment:staging") == []
-    run = current(journal_path)
+        assert len(copies.hub.secrets(repo, "dependabot")) == expected
+    assert copies.hub.secrets(ENVIRONMENT_REPO, "environment:staging") == []
+    run = current(copies.journal)
     assert run.state == "completed" and run.stores == ["actions", "dependabot", "environments"]
     assert [(t.repository, t.store) for t in run.targets] == [
         *((repo, "actions") for repo in TARGETS[:2]),
@@ -227,52 +198,46 @@ def test_a_rotation_writes_exactly_the_pairs_and_creates_nothing_elsewhere(
         (ENVIRONMENT_REPO, "environment:production"),
         *((repo, "actions") for repo in TARGETS[6:]),
     ]
-    after = status(ccat, scene, graph_file_of(rotate_args), journal_path, "--strict")
+    after = status(ccat, copies, "--strict")
     assert after.exit_code == 0, after.output
     assert "safe to revoke the previous token" in " ".join(after.stdout.split())
     assert_no_leak(dry.output, result.output, after.output)
 
 
-def graph_file_of(args: list[str]) -> Path:
-    return Path(args[args.index("--graph") + 1])
-
-
 def test_a_failed_environment_write_stops_there_and_resume_writes_the_rest_once(
     ccat: Ccat,
-    scene: FakeHub,
+    copies: RotationCase,
     rotate_args: list[str],
-    new_token: str,
-    journal_path: Path,
     assert_no_leak: NoLeak,
 ) -> None:
-    scene.add_fault(Fault("PUT", PRODUCTION, status=403, message=FORBIDDEN))
-    stopped = rotate(ccat, rotate_args, new_token)
+    copies.hub.add_fault(Fault("PUT", PRODUCTION, status=403, message=FORBIDDEN))
+    stopped = rotate(ccat, rotate_args, copies)
     assert stopped.exit_code == 1, stopped.output
     done = PAIRS[: PAIRS.index(PRODUCTION)]
-    assert put_paths(scene) == [*done, PRODUCTION]  # nothing after the failure
-    updated = listed(stopped.stdout, "Already updated")
+    assert put_paths(copies.hub) == [*done, PRODUCTION]  # nothing after the failure
+    updated = report_list(stopped.stdout, "Already updated")
     assert updated == [
         *TARGETS[:2],
         "ccatobs/ops-db (dependabot)",
         *TARGETS[2:6],
     ]
-    assert listed(stopped.stdout, "NOT updated") == [
+    assert report_list(stopped.stdout, "NOT updated") == [
         "ccatobs/scheduler (environment:production)",
         *TARGETS[6:],
     ]
     said = " ".join(stopped.stdout.split())
     assert "Rotation stopped at ccatobs/scheduler (environment:production): HTTP 403" in said
     assert "7 of 10 copies updated" in said
-    journal = ccat("pat", "journal", "--journal", str(journal_path), env={"COLUMNS": "80"})
+    journal = ccat("pat", "journal", "--journal", str(copies.journal), env={"COLUMNS": "80"})
     assert "ccatobs/ops-db (dependabot)" in journal.stdout
-    resumed = rotate(ccat, rotate_args, new_token, "--resume")
+    resumed = rotate(ccat, rotate_args, copies, "--resume")
     assert resumed.exit_code == 0, resumed.output
-    counts = Counter(put_paths(scene))
+    counts = Counter(put_paths(copies.hub))
     assert counts == Counter({**dict.fromkeys(PAIRS, 1), PRODUCTION: 2})  # each pair once more
-    assert put_paths(scene)[len(done) + 1 :] == PAIRS[len(done) :]
-    assert holds(scene, new_token) == SCENE_PAIRS
-    assert current(journal_path).state == "completed"
-    document = json.loads(ccat("pat", "journal", "--json", "--journal", str(journal_path)).stdout)
+    assert put_paths(copies.hub)[len(done) + 1 :] == PAIRS[len(done) :]
+    assert holds(copies.hub, copies.token) == SCENE_PAIRS
+    assert current(copies.journal).state == "completed"
+    document = json.loads(ccat("pat", "journal", "--json", "--journal", str(copies.journal)).stdout)
     assert {t["store"] for t in document["current"]["targets"]} == {
         "actions",
         "dependabot",
@@ -283,17 +248,14 @@ def test_a_failed_environment_write_stops_there_and_resume_writes_the_rest_once(
 
 def test_after_rotating_actions_alone_the_dependabot_copy_is_missed(
     ccat: Ccat,
-    scene: FakeHub,
+    copies: RotationCase,
     rotate_args: list[str],
-    new_token: str,
-    graph_file: Path,
-    journal_path: Path,
 ) -> None:
-    result = rotate(ccat, rotate_args, new_token, "--stores", "actions")
+    result = rotate(ccat, rotate_args, copies, "--stores", "actions")
     assert result.exit_code == 0, result.output
-    assert put_paths(scene) == [f"/repos/{repo}/actions/secrets/{SECRET}" for repo in TARGETS]
-    assert holds(scene, new_token) == {(repo, "actions") for repo in TARGETS}
-    checked = status(ccat, scene, graph_file, journal_path, "--json")
+    assert put_paths(copies.hub) == [f"/repos/{repo}/actions/secrets/{SECRET}" for repo in TARGETS]
+    assert holds(copies.hub, copies.token) == {(repo, "actions") for repo in TARGETS}
+    checked = status(ccat, copies, "--json")
     assert checked.exit_code == 0
     by_repo = {r["repository"]: r for r in json.loads(checked.stdout)["repositories"]}
     missed = [
@@ -307,47 +269,40 @@ def test_after_rotating_actions_alone_the_dependabot_copy_is_missed(
     assert [w["store"] for w in production] == ["environment:production"]
     assert "jobs in the environment production read it instead" in production[0]["message"]
     assert json.loads(checked.stdout)["safe_to_revoke"] is False
-    strict = status(ccat, scene, graph_file, journal_path, "--strict")
+    strict = status(ccat, copies, "--strict")
     assert strict.exit_code == 1
     assert "its dependabot copy was set" in " ".join(strict.stdout.split())
 
 
 def test_a_credential_without_the_dependabot_permission(
     ccat: Ccat,
-    scene: FakeHub,
+    copies: RotationCase,
     rotate_args: list[str],
-    new_token: str,
-    graph_file: Path,
-    journal_path: Path,
 ) -> None:
     as_limited = {"GH_TOKEN": NO_DEPENDABOT}
-    default = status(ccat, scene, graph_file, journal_path, **as_limited)
+    default = status(ccat, copies, **as_limited)
     assert default.exit_code == 0, default.output  # the store came only from the default
     said = " ".join(default.stdout.split())
     assert said.count("cannot read the dependabot store") == 1  # said once
     assert "dependabot_secrets=read" in said and "--stores actions,environments" in said
     assert "↳ dependabot" not in default.stdout  # not a line per repository
-    named = status(
-        ccat, scene, graph_file, journal_path, "--stores", "actions,dependabot", **as_limited
-    )
+    named = status(ccat, copies, "--stores", "actions,dependabot", **as_limited)
     assert named.exit_code == 3, named.stdout + named.stderr
     # (--max-age: the scene's copies are old, and a warning under --strict is 1.)
-    strict = status(
-        ccat, scene, graph_file, journal_path, "--strict", "--max-age", "3650", **as_limited
-    )
+    strict = status(ccat, copies, "--strict", "--max-age", "3650", **as_limited)
     assert strict.exit_code == 3
-    scene.reset_log()
-    refused = rotate(ccat, rotate_args, new_token, **as_limited)
+    copies.hub.reset_log()
+    refused = rotate(ccat, rotate_args, copies, **as_limited)
     assert refused.exit_code == 2, refused.output
-    assert put_paths(scene) == []  # zero writes
-    assert not journal_path.exists()
+    assert put_paths(copies.hub) == []  # zero writes
+    assert not copies.journal.exists()
     message = " ".join(refused.stderr.split())
     assert "cannot read the dependabot store" in message and "dependabot_secrets" in message
     assert "--stores actions,environments" in message and "nothing was written" in message
     # Leaving the store out knowingly rotates the rest.
-    knowingly = rotate(ccat, rotate_args, new_token, "--stores", "actions,environments")
+    knowingly = rotate(ccat, rotate_args, copies, "--stores", "actions,environments")
     assert knowingly.exit_code == 0, knowingly.output
-    assert DEPENDABOT not in put_paths(scene) and PRODUCTION in put_paths(scene)
+    assert DEPENDABOT not in put_paths(copies.hub) and PRODUCTION in put_paths(copies.hub)
 
 
 # -- a journal written before stores existed -----------------------------------------------
@@ -416,23 +371,13 @@ HOSTILE = "##[error]prod ::warning::x %0A"
 
 
 def test_an_environment_name_from_the_server_forms_no_workflow_command(
-    ccat: Ccat, scene: FakeHub, graph_file: Path, journal_path: Path, tmp_path: Path
+    ccat: Ccat, copies: RotationCase
 ) -> None:
-    scene.set_secret("ccatobs/web", SECRET, OLD, store=f"environment:{HOSTILE}")
-    summary = tmp_path / "summary.md"
+    copies.hub.set_secret("ccatobs/web", SECRET, OLD, store=f"environment:{HOSTILE}")
+    summary = copies.tmp_path / "summary.md"
     for output in ([], ["--json"], ["--format", "markdown"]):
-        result = ccat(
-            "pat",
-            "status",
-            "--graph",
-            str(graph_file),
-            "--api-url",
-            scene.url,
-            "--journal",
-            str(journal_path),
-            *output,
-            env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)},
-        )
+        in_actions = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+        result = status(ccat, copies, *output, **in_actions)
         assert result.exit_code == 0, result.output
         for text in (result.stdout, result.stderr):
             for line in text.splitlines():
@@ -441,24 +386,21 @@ def test_an_environment_name_from_the_server_forms_no_workflow_command(
                     ("::warning title=GH_PAT", "::error title=GH_PAT")
                 ), line
         if output == ["--json"]:
-            copies = {
+            stores = {
                 c["store"] for r in json.loads(result.stdout)["repositories"] for c in r["copies"]
             }
-            assert f"environment:{HOSTILE}" in copies  # the value itself, read back
+            assert f"environment:{HOSTILE}" in stores  # the value itself, read back
     assert "##[" not in summary.read_text(encoding="utf-8")
 
 
 def test_an_unfinished_rotation_counts_the_copies_that_hold_its_token(
     ccat: Ccat,
-    scene: FakeHub,
+    copies: RotationCase,
     rotate_args: list[str],
-    new_token: str,
-    graph_file: Path,
-    journal_path: Path,
 ) -> None:
-    scene.add_fault(Fault("PUT", PRODUCTION, status=403, message=FORBIDDEN))
-    assert rotate(ccat, rotate_args, new_token).exit_code == 1
-    result = status(ccat, scene, graph_file, journal_path, "--json")
+    copies.hub.add_fault(Fault("PUT", PRODUCTION, status=403, message=FORBIDDEN))
+    assert rotate(ccat, rotate_args, copies).exit_code == 1
+    result = status(ccat, copies, "--json")
     unfinished = json.loads(result.stdout)["unfinished_run"]
     assert unfinished["repositories"] == len(PAIRS)
     assert unfinished["holding_new_token"] == 7  # the Dependabot copy among them

@@ -214,13 +214,14 @@ def check_no_leak(token: str, tmp_path: Path, texts: Iterable[str]) -> None:
 
 
 def report_list(text: str, heading: str) -> list[str]:
-    """The repositories listed under `heading (N):` ("Already updated", "NOT updated") in
-    a rotation's report; N is checked against the list."""
+    """What is listed under `heading (N):` ("Already updated", "NOT updated") in a
+    rotation's report: repositories, or (repository, store) pairs such as `org/repo
+    (dependabot)`; N is checked against the list."""
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(heading + " ("))
     listed: list[str] = []
     for line in lines[start + 1 :]:
-        match = re.fullmatch(r"  [✓✗] (\S+)", line)
+        match = re.fullmatch(r"  [✓✗] (.+)", line)
         if match is None:
             break
         listed.append(match.group(1))
