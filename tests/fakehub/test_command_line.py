@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import argparse
 import re
-import signal
 import socket
 import subprocess
-import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +21,7 @@ from ccat.fakehub.__main__ import main
 from ccat.fakehub.command_line import expiry_text, parse
 from ccat.pat.github.client import token_expiry
 from tests.support.environment import environment
-from tests.support.processes import run_ccat
+from tests.support.processes import run_ccat, serve
 from tests.support.rotation import write_graph
 
 
@@ -164,50 +161,30 @@ def test_when_is_a_date_githubs_form_or_days_from_now() -> None:
             expiry_text(bad, now)
 
 
-@pytest.fixture
-def served(graph: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """The emulator in a subprocess with a new token expiring in 10 days, logging."""
-    tokens = ["--token", "op=alice", "--token", "new-pat", "--expires", "new-pat=10d"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ccat.fakehub", "--graph", str(graph), "--log", *tokens],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_environment(),
-    )
-    try:
-        assert process.stdout is not None
-        yield process, process.stdout.readline().strip()
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=10)
-
-
 @pytest.mark.slow
-def test_expires_and_log_from_the_command_line(
-    served: tuple[subprocess.Popen[str], str],
-) -> None:
-    process, url = served
-    before = datetime.now(UTC)
-    answer = httpx.get(f"{url}/user", headers={"Authorization": "Bearer new-pat"}, timeout=10)
-    assert answer.status_code == 200 and answer.json()["login"] == "ccat-ci-bot"
-    expiry = token_expiry(answer.headers.get("github-authentication-token-expiration"))
-    assert expiry.expires_at is not None  # in GitHub's own form, which ccat reads
-    days = (datetime.fromisoformat(expiry.expires_at) - before).total_seconds() / 86400
-    assert 9.99 < days <= 10.01
-    operator = httpx.get(f"{url}/user", headers={"Authorization": "Bearer op"}, timeout=10)
-    assert "github-authentication-token-expiration" not in operator.headers
-    key = f"{url}/repos/ccatobs/ops-db/actions/secrets/public-key"
-    assert httpx.get(key, headers={"Authorization": "Bearer op"}, timeout=10).status_code == 200
-    # A path with an escape character, as only a hostile client sends it.
-    host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as raw:
-        raw.sendall(b"GET /us\x1b[2Jer?x=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
-        assert raw.recv(100).startswith(b"HTTP/1.1 ")
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=10)
-    assert process.returncode == 0 and "Traceback" not in stderr
+def test_expires_and_log_from_the_command_line(graph: Path) -> None:
+    # A new token expiring in 10 days, and every request logged.
+    tokens = ["--token", "op=alice", "--token", "new-pat", "--expires", "new-pat=10d"]
+    with serve("--graph", str(graph), "--log", *tokens) as served:
+        url = served.url
+        before = datetime.now(UTC)
+        answer = httpx.get(f"{url}/user", headers={"Authorization": "Bearer new-pat"}, timeout=10)
+        assert answer.status_code == 200 and answer.json()["login"] == "ccat-ci-bot"
+        expiry = token_expiry(answer.headers.get("github-authentication-token-expiration"))
+        assert expiry.expires_at is not None  # in GitHub's own form, which ccat reads
+        days = (datetime.fromisoformat(expiry.expires_at) - before).total_seconds() / 86400
+        assert 9.99 < days <= 10.01
+        operator = httpx.get(f"{url}/user", headers={"Authorization": "Bearer op"}, timeout=10)
+        assert "github-authentication-token-expiration" not in operator.headers
+        key = f"{url}/repos/ccatobs/ops-db/actions/secrets/public-key"
+        assert httpx.get(key, headers={"Authorization": "Bearer op"}, timeout=10).status_code == 200
+        # A path with an escape character, as only a hostile client sends it.
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as raw:
+            raw.sendall(b"GET /us\x1b[2Jer?x=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+            assert raw.recv(100).startswith(b"HTTP/1.1 ")
+        stderr = served.stop()
+    assert served.process.returncode == 0 and "Traceback" not in stderr
     assert "fakehub: token 'new-pat' expires 20" in stderr
     logged = [line for line in stderr.splitlines() if re.match(r"fakehub: \d\d:\d\d:\d\d ", line)]
     assert [line.split()[2:6] for line in logged] == [

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import re
 import signal
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,7 +11,7 @@ import pytest
 
 from ccat.fakehub import FakeHub
 from ccat.fakehub.__main__ import _parser, _tokens, describe, fault_spec
-from tests.support.environment import environment
+from tests.support.processes import emulator_process, serve
 from tests.support.rotation import write_graph
 
 
@@ -24,75 +21,50 @@ def graph(tmp_path: Path) -> Path:
     return write_graph(tmp_path / "dependency-graph.yml", ["ops-db", "ops-db-api"])
 
 
-def _start(*args: str) -> subprocess.Popen[str]:
-    env = environment({"PYTHONUNBUFFERED": "1"})
-    return subprocess.Popen(
-        [sys.executable, "-m", "ccat.fakehub", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-
-
-@pytest.fixture
-def served(graph: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """The emulator running in a subprocess, and its URL."""
-    process = _start("--graph", str(graph), "--token", "op-token=alice", "--token", "pat")
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        yield process, url
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=10)
-
-
 @pytest.mark.slow
-def test_prints_the_url_first_and_serves_the_graph(
-    served: tuple[subprocess.Popen[str], str],
-) -> None:
-    process, url = served
-    assert url.startswith("http://127.0.0.1:")
-    operator = {"Authorization": "Bearer op-token"}
-    user = httpx.get(f"{url}/user", headers=operator, timeout=10)
-    assert user.json()["login"] == "alice"
-    for repo in ["system-integration", "ops-db", "ops-db-api"]:
-        response = httpx.get(f"{url}/repos/ccatobs/{repo}", headers=operator, timeout=10)
-        assert response.status_code == 200, repo
-    fresh = httpx.get(f"{url}/user", headers={"Authorization": "token pat"}, timeout=10)
-    assert fresh.json()["login"] == "ccat-ci-bot"
-    runs = httpx.get(
-        f"{url}/repos/ccatobs/ops-db/actions/runs", headers={"Authorization": "token pat"}
-    )
-    assert runs.status_code == 200  # the others are fine-grained PATs that read Actions
-    assert httpx.get(f"{url}/user", headers={"Authorization": "token x"}).status_code == 401
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=10)
-    assert process.returncode == 0
+def test_prints_the_url_first_and_serves_the_graph(graph: Path) -> None:
+    with serve("--graph", str(graph), "--token", "op-token=alice", "--token", "pat") as served:
+        url = served.url
+        assert url.startswith("http://127.0.0.1:")
+        operator = {"Authorization": "Bearer op-token"}
+        user = httpx.get(f"{url}/user", headers=operator, timeout=10)
+        assert user.json()["login"] == "alice"
+        for repo in ["system-integration", "ops-db", "ops-db-api"]:
+            response = httpx.get(f"{url}/repos/ccatobs/{repo}", headers=operator, timeout=10)
+            assert response.status_code == 200, repo
+        fresh = httpx.get(f"{url}/user", headers={"Authorization": "token pat"}, timeout=10)
+        assert fresh.json()["login"] == "ccat-ci-bot"
+        runs = httpx.get(
+            f"{url}/repos/ccatobs/ops-db/actions/runs", headers={"Authorization": "token pat"}
+        )
+        assert runs.status_code == 200  # the others are fine-grained PATs that read Actions
+        assert httpx.get(f"{url}/user", headers={"Authorization": "token x"}).status_code == 401
+        stderr = served.stop(signal.SIGINT)
+    assert served.process.returncode == 0
     assert "op-token" in stderr
     assert "Traceback" not in stderr
 
 
 @pytest.mark.slow
-def test_a_bad_graph_is_exit_2(tmp_path: Path) -> None:
-    process = _start("--graph", str(tmp_path / "missing.yml"))
-    stdout, stderr = process.communicate(timeout=30)
-    assert process.returncode == 2
-    assert stdout == ""
-    assert "missing.yml" in stderr
-
-
-@pytest.mark.slow
-def test_a_port_in_use_is_exit_2(graph: Path) -> None:
-    with FakeHub() as hub:
-        port = hub.url.rsplit(":", 1)[1]
-        process = _start("--graph", str(graph), "--port", port)
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--graph", "{tmp}/missing.yml"], "missing.yml"),
+        (["--graph", "{graph}", "--port", "{busy}"], "cannot listen"),
+        (["--graph", "{graph}", "--fail", "PUT /x=boom"], "e.g. --fail"),
+    ],
+    ids=["a bad graph", "a port in use", "a bad fail spec"],
+)
+def test_what_it_cannot_serve_is_exit_2_before_any_url(
+    graph: Path, tmp_path: Path, args: list[str], said: str
+) -> None:
+    with FakeHub() as hub:  # its port is in use
+        busy = hub.url.rsplit(":", 1)[1]
+        process = emulator_process(*(a.format(tmp=tmp_path, graph=graph, busy=busy) for a in args))
         stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 2
     assert stdout == ""
-    assert "cannot listen" in stderr
+    assert said in stderr
 
 
 def test_token_arguments() -> None:
@@ -183,34 +155,24 @@ def test_help_explains_fail_and_budget_with_examples(capsys: pytest.CaptureFixtu
 
 @pytest.mark.slow
 def test_armed_faults_are_said_and_answered(graph: Path) -> None:
-    process = _start(
-        "--graph",
-        str(graph),
-        "--token",
-        "op",
+    fail = [
         "--fail",
         "PUT /repos/ccatobs/ops-db/actions/secrets/.*=403x1",
         "--fail",
         "GET /user=drop",
-        "--budget",
-        "900",
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
+    ]
+    with serve("--graph", str(graph), "--token", "op", *fail, "--budget", "900") as served:
         operator = {"Authorization": "Bearer op"}
-        secret = f"{url}/repos/ccatobs/ops-db/actions/secrets/GH_PAT"
+        secret = f"{served.url}/repos/ccatobs/ops-db/actions/secrets/GH_PAT"
         first = httpx.put(secret, headers=operator, json={}, timeout=10)
         assert first.status_code == 403
         assert first.json()["message"] == "Resource not accessible by personal access token"
         assert httpx.put(secret, headers=operator, json={}, timeout=10).status_code == 422
         for _ in range(2):  # no count: every time
             with pytest.raises(httpx.RemoteProtocolError):
-                httpx.get(f"{url}/user", headers=operator, timeout=10)
-    finally:
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=10)
-    assert process.returncode == 0
+                httpx.get(f"{served.url}/user", headers=operator, timeout=10)
+        stderr = served.stop(signal.SIGINT)
+    assert served.process.returncode == 0
     assert "fault armed: PUT /repos/ccatobs/ops-db/actions/secrets/.* -> 403, once" in stderr
     assert "fault armed: GET /user -> drop, every time" in stderr
     assert "points budget: 900 points per 60 s" in stderr
@@ -218,30 +180,10 @@ def test_armed_faults_are_said_and_answered(graph: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_bad_fail_spec_exits_2_before_serving(graph: Path) -> None:
-    process = _start("--graph", str(graph), "--fail", "PUT /x=boom")
-    stdout, stderr = process.communicate(timeout=30)
-    assert process.returncode == 2
-    assert stdout == ""
-    assert "e.g. --fail" in stderr
-
-
-@pytest.mark.slow
 def test_copies_are_seeded_in_any_store(graph: Path) -> None:
-    process = _start(
-        "--graph",
-        str(graph),
-        "--token",
-        "op-token=alice",
-        "--copy",
-        "ops-db:dependabot",
-        "--copy",
-        "ccatobs/ops-db-api:environment:production",
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        operator = {"Authorization": "Bearer op-token"}
+    copies = ["--copy", "ops-db:dependabot", "--copy", "ccatobs/ops-db-api:environment:production"]
+    with serve("--graph", str(graph), "--token", "op-token=alice", *copies) as served:
+        url, operator = served.url, {"Authorization": "Bearer op-token"}
         dependabot = httpx.get(
             f"{url}/repos/ccatobs/ops-db/dependabot/secrets/GH_PAT", headers=operator, timeout=10
         )
@@ -254,9 +196,7 @@ def test_copies_are_seeded_in_any_store(graph: Path) -> None:
             f"{url}/repos/ccatobs/ops-db/actions/secrets/GH_PAT", headers=operator, timeout=10
         )
         assert actions.status_code == 404  # only the stores named
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=10)
+        stderr = served.stop()
     assert "GH_PAT copy seeded: ops-db (dependabot)" in stderr
 
 

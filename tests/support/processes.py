@@ -1,14 +1,19 @@
 """`ccat` (or the emulator) in a child process: run to its end, or started for a test to
-watch and signal. Import with `from tests.support.processes import run_ccat`."""
+watch and signal; the emulator served from its command line (`serve`). Import with
+`from tests.support.processes import run_ccat`."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+from tests.support.environment import environment
 
 
 def run_ccat(
@@ -59,3 +64,44 @@ def ccat_process(
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+def emulator_process(*args: str) -> subprocess.Popen[str]:
+    """`python -m ccat.fakehub ARGS` started in the tests' environment, unbuffered (its
+    first line, the URL, arrives at once), output as text on pipes."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "ccat.fakehub", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment({"PYTHONUNBUFFERED": "1"}),
+    )
+
+
+@dataclass
+class Served:
+    """The emulator serving in a child process (`serve`): the process and its URL."""
+
+    process: subprocess.Popen[str]
+    url: str
+
+    def stop(self, signum: signal.Signals = signal.SIGTERM) -> str:
+        """Send `signum` if it still runs, wait for its end: all it wrote on stderr."""
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+        _, stderr = self.process.communicate(timeout=10)
+        return stderr
+
+
+@contextmanager
+def serve(*args: str) -> Iterator[Served]:
+    """`emulator_process(ARGS)` once it has printed its URL; stopped (SIGTERM) and reaped
+    at the end of the block unless the test stopped it."""
+    served = Served(emulator_process(*args), "")
+    try:
+        assert served.process.stdout is not None
+        served.url = served.process.stdout.readline().strip()
+        yield served
+    finally:
+        if served.process.returncode is None:
+            served.stop()
