@@ -38,6 +38,8 @@ GENERAL_ERRORS = (401, 403, 404, 429)
 BODY_ERRORS = (400, 422)
 # The answer to a conditional GET whose ETag is still current (only GET operations).
 CONDITIONAL = (304,)
+# The other secret stores of SPEC §10 (issue 17): described, not emulated yet.
+OTHER_STORES = re.compile(r".*/(dependabot|environments)\b.*|/orgs/\{org\}/actions/secrets")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from tests.contract.description import (
     BODY_ERRORS,
     CONDITIONAL,
     GENERAL_ERRORS,
+    OTHER_STORES,
     Checked,
     Contract,
 )
@@ -33,6 +34,10 @@ NOT_APPLICABLE = {
     ("users/get-authenticated", 404),
     ("rate-limit/get", 404),
     ("rate-limit/get", 403),
+    ("apps/list-repos-accessible-to-installation", 404),
+    # Anonymous only: a request with a token is refused (403) before it is looked at.
+    ("credentials/revoke", 401),
+    ("credentials/revoke", 404),
 }
 
 
@@ -90,9 +95,10 @@ def test_the_cases_cover_every_operation_and_answer(github: Contract) -> None:
         planned.setdefault(github.operation(case.method, case.path).operation_id, set()).add(
             case.status
         )
-    for operation in github.operations:
+    emulated = [o for o in github.operations if not OTHER_STORES.fullmatch(o.template)]
+    for operation in emulated:
         wanted = set(operation.documented) | set(GENERAL_ERRORS)
-        if operation.method == "put":
+        if operation.method in ("put", "post"):
             wanted |= set(BODY_ERRORS)
         if operation.method == "get":
             wanted |= set(CONDITIONAL)
@@ -101,7 +107,7 @@ def test_the_cases_cover_every_operation_and_answer(github: Contract) -> None:
         missing = wanted - planned.get(operation.operation_id, set())
         assert not missing, f"{operation.operation_id}: no case answers {sorted(missing)}"
     pairs = sum(len(statuses) for statuses in planned.values())
-    assert len(planned) == len(github.operations) == 12
+    assert len(planned) == len(emulated) == 14
     print(f"\n{len(planned)} operations, {pairs} operation x answer pairs, {len(CASES)} cases")
 
 
