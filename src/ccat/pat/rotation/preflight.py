@@ -141,7 +141,12 @@ class _Preflight:
         subject = "the operator credential" if which == "operator" else "the new token"
         async with self.limiter:
             try:
-                user = await self.client.get_user(token)
+                # The operator may be a GitHub App installation, which has no user.
+                user = await (
+                    self.client.identify(token)
+                    if which == "operator"
+                    else self.client.get_user(token)
+                )
             except AuthenticationError:
                 # Said once, after every check (the new token's reach checks are skipped).
                 if which == "new":
