@@ -24,6 +24,7 @@ from ccat.pat.errors import (
     credential_rejected,
 )
 from ccat.pat.github import GitHubClient, PublicKey, SecretInfo, User, load_public_key
+from ccat.pat.github.reach import POLICY_HINT, access_hint, held_by_policy, refused_access
 from ccat.pat.journal import TargetRecord, parse_iso, token_kind
 from ccat.pat.rotation.plan import Preflight, RotateOptions, TokenCheck
 from ccat.pat.settings import CLOCK_SKEW
@@ -58,6 +59,8 @@ class _Preflight:
         self.skip = skip  # repository -> its `updated` record in the run being resumed
         self.limiter = anyio.CapacityLimiter(options.concurrency)
         self.failures: list[PreflightFailure] = []
+        self.reached = 0  # repositories the new token was asked to reach
+        self.unreached: list[str] = []  # those that answered 403 or 404
         self.keys: dict[str, PublicKey] = {}
         self.redo: dict[str, str] = {}
         self.users: dict[str, User] = {}
@@ -103,6 +106,14 @@ class _Preflight:
                 "nothing was written",
                 hint="copy the token again from GitHub's token page; it may be expired or revoked",
             )
+        if new_token is not None and held_by_policy(
+            token_kind(new_token), self.reached, self.unreached
+        ):
+            reason = (
+                "GitHub knows it (GET /user), but it cannot read any of the "
+                f"{self.reached} repositories"
+            )
+            self.failures.append(PreflightFailure("the new token", reason, POLICY_HINT))
         if self.failures:
             ordered = self._ordered()
             raise PreflightError(
@@ -200,21 +211,18 @@ class _Preflight:
             self._tick()
             return
         async with self.limiter:
+            self.reached += 1
             try:
                 await self.client.check_runs_readable(repository, token)
             except GitHubError as exc:
-                hint = (
-                    "the new token needs access to every repository of the graph (a "
-                    "fine-grained token created with 'Only select repositories' may miss "
-                    "some) and the 'Actions: read' permission"
-                )
-                if exc.accepted_permissions:
-                    hint += f"; GitHub says this request needs: {exc.accepted_permissions}"
-                reason = (
-                    f"the new token cannot read Actions in this repository ({exc.describe()})"
-                    if exc.status in (403, 404)
-                    else f"reading Actions with the new token: {exc.describe()}"
-                )
+                if refused_access(exc):
+                    self.unreached.append(repository)
+                    reason = (
+                        f"the new token cannot read Actions in this repository ({exc.describe()})"
+                    )
+                else:
+                    reason = f"reading Actions with the new token: {exc.describe()}"
+                hint = access_hint(exc, "the new token")
                 self.failures.append(PreflightFailure(repository, reason, hint))
             finally:
                 self._tick()
