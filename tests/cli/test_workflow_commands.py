@@ -32,7 +32,7 @@ from typer.testing import CliRunner, Result
 
 from ccat.cli import app
 from ccat.fakehub import FakeHub, Fault
-from ccat.render.status_ci import STEP_SUMMARY_LIMIT
+from ccat.render.github_actions import STEP_SUMMARY_LIMIT
 from tests.actions_runner import Command, assert_no_forged_command, lines
 from tests.github_markdown import render
 from tests.status_scene import completed_run, save_journal

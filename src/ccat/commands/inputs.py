@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
-from ccat.commands.credentials import resolve_api_url, resolve_credential
+from ccat.commands.credentials import Credential, resolve_api_url, resolve_credential
 from ccat.options import ConnectionArgs
 from ccat.pat.errors import UsageError
 from ccat.pat.github import ClientListener, GitHubClient, PointsBudget, open_client
@@ -70,26 +70,33 @@ def checked_secret_name(name: str) -> str:
     return name.upper()
 
 
-def resolve_connection(args: ConnectionArgs, env: Mapping[str, str]) -> Connection:
+def resolve_connection(
+    args: ConnectionArgs,
+    env: Mapping[str, str],
+    credential: Callable[[str], Credential] | None = None,
+) -> Connection:
     """Load the graph and find the API URL and the credential; nothing is sent yet.
 
-    The graph's warnings are in `Connection.graph.warnings` for the caller to print.
+    The credential is the operator's (`resolve_credential`), unless `credential` is
+    given: it is called with the API URL, once the graph and the URL are found good
+    (`verify` reads the token it checks there). The graph's warnings are in
+    `Connection.graph.warnings` for the caller to print.
     """
     secret = checked_secret_name(args.secret)
     graph = load_graph(args.graph, args.org)
     selection = select_repositories(graph, args.repos) if args.repos else None
     url = resolve_api_url(args.api_url, env, insecure_http=args.insecure_http)
-    credential = resolve_credential(env, url)
+    found = resolve_credential(env, url) if credential is None else credential(url)
     settings = ClientSettings(
         api_url=url,
-        token=credential.token,
+        token=found.token,
         timeout=args.timeout,
         max_wait=args.max_wait,
         concurrency=args.concurrency,
         budget=args.budget,
     )
     budget = PointsBudget(settings.budget, monotonic=time.monotonic)
-    return Connection(graph, settings, credential.source, secret, args.debug, budget, selection)
+    return Connection(graph, settings, found.source, secret, args.debug, budget, selection)
 
 
 def select_repositories(graph: Graph, names: Sequence[str]) -> tuple[str, ...]:
