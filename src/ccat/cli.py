@@ -31,6 +31,7 @@ from ccat.options import (
     OutputFormat,
     RotateArgs,
     StatusArgs,
+    VerifyArgs,
 )
 from ccat.pat.settings import DEFAULTS
 
@@ -39,6 +40,12 @@ def _run_status(args: StatusArgs) -> int:
     from ccat.commands.status import run_status_command
 
     return run_status_command(args)
+
+
+def _run_verify(args: VerifyArgs) -> int:
+    from ccat.commands.verify import run_verify_command
+
+    return run_verify_command(args)
 
 
 def _run_rotate(args: RotateArgs) -> int:
@@ -64,6 +71,7 @@ class Commands:
     """What each command runs once parsed; tests put recorders here to check parsing."""
 
     status: Callable[[StatusArgs], int] = _run_status
+    verify: Callable[[VerifyArgs], int] = _run_verify
     rotate: Callable[[RotateArgs], int] = _run_rotate
     journal: Callable[[JournalArgs], int] = _run_journal
     demo: Callable[[DemoArgs], int] = _run_demo
@@ -218,6 +226,25 @@ MaxAgeOption = Annotated[
         show_default=False,
     ),
 ]
+TokenEnvOption = Annotated[
+    str,
+    typer.Option(
+        "--token-env",
+        metavar="NAME",
+        help="The environment variable that holds the token to verify; when it is unset "
+        "or empty, the token is read from standard input (a hidden prompt on a terminal).",
+    ),
+]
+VerifyWarnDaysOption = Annotated[
+    int,
+    typer.Option(
+        "--warn-days",
+        metavar="DAYS",
+        min=0,
+        max=3650,
+        help="Warn when the token expires within DAYS.",
+    ),
+]
 StrictOption = Annotated[
     bool, typer.Option("--strict", help="Exit 1 on any warning too (for CI gates).")
 ]
@@ -328,6 +355,14 @@ Examples:
   ccat pat status --graph other/graph.yml --org my-org
   ccat pat status --repo ops-db --repo ops-db-api   # only these two
 """
+VERIFY_EPILOG = """\b
+Examples:
+  ccat pat verify                       # $GH_PAT, else paste it at a prompt
+  pass show ci/gh-pat | ccat pat verify # from a password manager
+  ccat pat verify --strict --warn-days 30   # fail 30 days before it expires
+  ccat pat verify --json | jq .token.expires_at
+  ccat pat verify --token-env OLD_PAT   # the token in $OLD_PAT
+"""
 ROTATE_EPILOG = """\b
 Examples:
   ccat pat rotate --dry-run             # preflight and plan; writes nothing
@@ -355,6 +390,7 @@ Examples:
 # One line each in the commands list (click would cut a longer first sentence with "...").
 PAT_SHORT = "Check and rotate GH_PAT across the dependency graph."
 STATUS_SHORT = "Check the secret in every repository; warn of what breaks next."
+VERIFY_SHORT = "Check the token CI holds: valid, not expiring, reaching everywhere."
 ROTATE_SHORT = "Set a new value of the secret in every repository."
 JOURNAL_SHORT = "Show the last rotation, for incident response."
 DEMO_SHORT = "The whole story against the bundled GitHub emulator."
@@ -444,6 +480,60 @@ def status(
     output = OutputFormat.JSON if json_output else output
     args = StatusArgs(connection, output, journal, warn_days, max_age, strict)
     raise typer.Exit(_runners(ctx).status(args))
+
+
+@pat.command(cls=HelpCommand, epilog=VERIFY_EPILOG, short_help=VERIFY_SHORT)
+def verify(
+    ctx: typer.Context,
+    graph: GraphOption = DEFAULTS.graph,
+    org: OrgOption = None,
+    api_url: ApiUrlOption = None,
+    insecure_http: InsecureHttpOption = False,
+    token_env: TokenEnvOption = DEFAULTS.secret,
+    concurrency: ConcurrencyOption = DEFAULTS.concurrency,
+    timeout: TimeoutOption = DEFAULTS.timeout,
+    max_wait: MaxWaitOption = DEFAULTS.max_wait,
+    budget: BudgetOption = DEFAULTS.budget,
+    debug: DebugOption = False,
+    output: OutputOption = OutputFormat.TABLE,
+    json_output: JsonShortOption = False,
+    warn_days: VerifyWarnDaysOption = DEFAULTS.warn_days,
+    strict: StrictOption = False,
+    repo: RepoOption = None,
+) -> None:
+    """Check the token CI holds, with the token itself: GitHub accepts it (its login,
+    expiry and, for a classic token, the repo and workflow scopes), and it can read
+    Actions in every repository of the graph, as CI needs. No operator credential and
+    no journal are needed: run it every night where the token is, in CI.
+
+    The token comes from $GH_PAT (--token-env; in a workflow step, `env: GH_PAT:
+    ${{ secrets.GH_PAT }}`), else standard input; never from an option. It is never
+    printed, not even in part.
+
+    Exit 0: valid everywhere (warnings do not fail unless --strict). 1: rejected
+    (expired, revoked), a scope missing, a repository it cannot reach, or with
+    --strict a warning (expiry within --warn-days). 3: some repository could not be
+    checked. 2: usage or configuration error, or no token. 130/143/129: stopped by
+    Ctrl-C, SIGTERM or SIGHUP.
+    """
+    if json_output and output not in (OutputFormat.TABLE, OutputFormat.JSON):
+        raise typer.BadParameter("--json is short for --format json", param_hint="--json")
+    connection = ConnectionArgs(
+        graph,
+        org,
+        api_url,
+        insecure_http,
+        DEFAULTS.secret,
+        concurrency,
+        timeout,
+        max_wait,
+        budget,
+        debug,
+        tuple(repo or ()),
+    )
+    output = OutputFormat.JSON if json_output else output
+    args = VerifyArgs(connection, token_env, output, warn_days, strict)
+    raise typer.Exit(_runners(ctx).verify(args))
 
 
 @pat.command(cls=HelpCommand, epilog=ROTATE_EPILOG, short_help=ROTATE_SHORT)

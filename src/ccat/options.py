@@ -55,6 +55,18 @@ class StatusArgs:
 
 
 @dataclass(frozen=True)
+class VerifyArgs:
+    """`ccat pat verify`: `token_env` names the environment variable that holds the
+    token to verify (standard input when it is unset or empty)."""
+
+    connection: ConnectionArgs
+    token_env: str = DEFAULTS.secret
+    output: OutputFormat = OutputFormat.TABLE
+    warn_days: int = DEFAULTS.warn_days
+    strict: bool = False
+
+
+@dataclass(frozen=True)
 class RotateArgs:
     """`ccat pat rotate`."""
 

@@ -93,7 +93,9 @@ class Stage:
         }
 
     def ccat(self, *args: str, token: str | None = None) -> Result:
-        common = ["--graph", str(self.graph), "--journal", str(self.journal)]
+        common = ["--graph", str(self.graph)]
+        if args[0] != "verify":
+            common += ["--journal", str(self.journal)]
         if args[0] != "journal":
             common += ["--api-url", self.hub.url]
         return CliRunner().invoke(
@@ -199,6 +201,34 @@ def login_and_scopes(stage: Stage, text: str) -> list[Result]:
     return _rotate(stage, "--dry-run")
 
 
+def _verify(stage: Stage) -> list[Result]:
+    # The token to verify comes on standard input (GH_PAT is not set here).
+    return [
+        stage.ccat("verify", token=NEW_TOKEN),
+        stage.ccat("verify", "--json", token=NEW_TOKEN),
+        stage.ccat("verify", "--format", "markdown", token=NEW_TOKEN),
+    ]
+
+
+def verify_reach(stage: Stage, text: str) -> list[Result]:
+    # The token to verify cannot read one repository: GitHub's message and header.
+    header = {"X-Accepted-GitHub-Permissions": as_header(text)}
+    fault = Fault("GET", f"/repos/{REPOS[2]}/actions/runs", 403, None, text, headers=header)
+    stage.hub.add_fault(fault)
+    return _verify(stage)
+
+
+def verify_user(stage: Stage, text: str) -> list[Result]:
+    # Its GET /user: a hostile login, classic scopes, and an expiry nobody can read.
+    body = json.dumps({"login": text, "id": 1}).encode()
+    headers = {
+        "X-OAuth-Scopes": "repo, " + as_header(text),
+        "GitHub-Authentication-Token-Expiration": as_header(text),
+    }
+    stage.hub.add_fault(Fault("GET", "/user", 200, None, body=body, headers=headers))
+    return _verify(stage)
+
+
 def graph_strings(stage: Stage, text: str) -> list[Result]:
     # An unknown top-level key (a warning), then a name the graph refuses (an error).
     key = json.dumps(text)
@@ -253,6 +283,8 @@ FIELDS: dict[str, Callable[[Stage, str], list[Result]]] = {
     "graph: unknown key, bad name": graph_strings,
     "journal: every string": journal_strings,
     "journal: an unfinished run's id": unfinished_run_id,
+    "verify: a repository's message and permissions": verify_reach,
+    "verify: login, scopes and expiry": verify_user,
 }
 HEADER_FIELDS = {
     "X-Accepted-GitHub-Permissions (status)",

@@ -287,6 +287,8 @@ class TokenPrompt:
     consequence: str
     example: str
     paste: str
+    # What to do when standard input was empty, instead of piping `example` or pasting.
+    empty_hint: str | None = None
 
 
 def read_token(
@@ -327,7 +329,8 @@ def read_token(
     if not value:
         raise InvalidNewTokenError(
             f"no token given: standard input was empty; {asking.consequence}",
-            hint=f"pipe the token in, e.g. `{asking.example}`, or run it in a terminal to "
+            hint=asking.empty_hint
+            or f"pipe the token in, e.g. `{asking.example}`, or run it in a terminal to "
             f"{asking.paste} at a hidden prompt",
         )
     problem = token_problem(value)

@@ -37,10 +37,13 @@ def refused_access(exc: GitHubError) -> bool:
 def access_hint(exc: GitHubError, token: str = "the token") -> str:
     """What to check when `token` (its name in the sentence) cannot read a repository's
     workflow runs."""
+    return access_hint_text(exc.accepted_permissions, token)
+
+
+def access_hint_text(accepted: str | None, token: str = "the token") -> str:
+    """The same, given GitHub's `X-Accepted-GitHub-Permissions` (None: not sent)."""
     hint = f"{token} {ACCESS_HINT}"
-    if exc.accepted_permissions:
-        return f"{hint}; GitHub says this request needs: {exc.accepted_permissions}"
-    return hint
+    return f"{hint}; GitHub says this request needs: {accepted}" if accepted else hint
 
 
 def held_by_policy(kind: str | None, checked: int, refused: Collection[str]) -> bool:
