@@ -29,6 +29,7 @@ from ccat.options import (
     DemoArgs,
     JournalArgs,
     OutputFormat,
+    RevokeArgs,
     RotateArgs,
     StatusArgs,
     VerifyArgs,
@@ -54,6 +55,12 @@ def _run_rotate(args: RotateArgs) -> int:
     return run_rotate_command(args)
 
 
+def _run_revoke(args: RevokeArgs) -> int:
+    from ccat.commands.revoke import run_revoke_command
+
+    return run_revoke_command(args)
+
+
 def _run_journal(args: JournalArgs) -> int:
     from ccat.commands.journal import run_journal_command
 
@@ -73,6 +80,7 @@ class Commands:
     status: Callable[[StatusArgs], int] = _run_status
     verify: Callable[[VerifyArgs], int] = _run_verify
     rotate: Callable[[RotateArgs], int] = _run_rotate
+    revoke: Callable[[RevokeArgs], int] = _run_revoke
     journal: Callable[[JournalArgs], int] = _run_journal
     demo: Callable[[DemoArgs], int] = _run_demo
 
@@ -284,6 +292,23 @@ WriteIntervalOption = Annotated[
         "requests; 0 lets writes overlap up to --concurrency).",
     ),
 ]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Revoke even though some copy may still hold the token, or a rotation is "
+        "unfinished (their CI breaks). The token in place and the operator credential "
+        "are refused all the same.",
+    ),
+]
+RevokeYesOption = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        help="Do not ask [y/N] before revoking (needed where there is no terminal).",
+    ),
+]
 RotateJsonOption = Annotated[
     bool, typer.Option("--json", help="Print the outcome as JSON on stdout (messages on stderr).")
 ]
@@ -374,6 +399,14 @@ Examples:
   pass show ci/gh-pat | ccat pat rotate --yes --json > outcome.json
   ccat pat journal                      # what the last rotation did
 """
+REVOKE_EPILOG = """\b
+Examples:
+  ccat pat status                       # first: is it safe to revoke?
+  ccat pat revoke                       # paste the previous token
+  pass show ci/gh-pat-old | ccat pat revoke   # [y/N] on the terminal
+  pass show ci/gh-pat-old | ccat pat revoke --yes   # unattended
+  ccat pat journal                      # the revocation is recorded there
+"""
 JOURNAL_EPILOG = """\b
 Examples:
   ccat pat journal                      # the last run, for incident response
@@ -392,6 +425,7 @@ PAT_SHORT = "Check and rotate GH_PAT across the dependency graph."
 STATUS_SHORT = "Check the secret in every repository; warn of what breaks next."
 VERIFY_SHORT = "Check the token CI holds: valid, not expiring, reaching everywhere."
 ROTATE_SHORT = "Set a new value of the secret in every repository."
+REVOKE_SHORT = "Revoke the previous token once every copy holds the new one."
 JOURNAL_SHORT = "Show the last rotation, for incident response."
 DEMO_SHORT = "The whole story against the bundled GitHub emulator."
 
@@ -588,6 +622,46 @@ def rotate(
     )
     args = RotateArgs(connection, journal, dry_run, resume, yes, write_interval, json_output)
     raise typer.Exit(_runners(ctx).rotate(args))
+
+
+@pat.command(cls=HelpCommand, epilog=REVOKE_EPILOG, short_help=REVOKE_SHORT)
+def revoke(
+    ctx: typer.Context,
+    graph: GraphOption = DEFAULTS.graph,
+    org: OrgOption = None,
+    api_url: ApiUrlOption = None,
+    insecure_http: InsecureHttpOption = False,
+    secret: SecretOption = DEFAULTS.secret,
+    concurrency: ConcurrencyOption = DEFAULTS.concurrency,
+    timeout: TimeoutOption = DEFAULTS.timeout,
+    max_wait: MaxWaitOption = DEFAULTS.max_wait,
+    budget: BudgetOption = DEFAULTS.budget,
+    debug: DebugOption = False,
+    journal: JournalOption = None,
+    yes: RevokeYesOption = False,
+    force: ForceOption = False,
+) -> None:
+    """Revoke the previous token on GitHub, once nothing uses it.
+
+    The token is read from a hidden prompt (or one line of standard input). Refused,
+    with nothing sent: the token of the newest rotation (the one in place) and the
+    operator credential (exit 2); and, unless --force, while any copy of the secret
+    in the graph does not hold the newest completed rotation's token, could not be
+    checked, or a rotation is unfinished (exit 1, naming them). Every copy is checked
+    with the operator credential, as `ccat pat status` checks it. Then, after [y/N]
+    (or --yes), GitHub's revocation API is called without any credential, as it
+    requires, and the journal records it (fingerprint, time, login).
+
+    Exit 0: revoked (or GitHub rejects the token already). 1: refused (a copy may
+    still use it) or GitHub refused the revocation. 2: not confirmed, the token in
+    place, the operator credential, no token, or a usage, configuration or journal
+    error. 4: the operator credential is missing or rejected. 130/143/129: stopped by
+    Ctrl-C, SIGTERM or SIGHUP.
+    """
+    connection = ConnectionArgs(
+        graph, org, api_url, insecure_http, secret, concurrency, timeout, max_wait, budget, debug
+    )
+    raise typer.Exit(_runners(ctx).revoke(RevokeArgs(connection, journal, yes, force)))
 
 
 @pat.command("journal", cls=HelpCommand, epilog=JOURNAL_EPILOG, short_help=JOURNAL_SHORT)

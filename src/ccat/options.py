@@ -80,6 +80,17 @@ class RotateArgs:
 
 
 @dataclass(frozen=True)
+class RevokeArgs:
+    """`ccat pat revoke`: `force` overrides only the rule that every copy must hold the
+    newest rotation's token."""
+
+    connection: ConnectionArgs
+    journal: Path | None = None
+    yes: bool = False
+    force: bool = False
+
+
+@dataclass(frozen=True)
 class JournalArgs:
     """`ccat pat journal`."""
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -229,6 +230,21 @@ def verify_user(stage: Stage, text: str) -> list[Result]:
     return _verify(stage)
 
 
+def revoke_copies_and_login(stage: Stage, text: str) -> list[Result]:
+    # A copy that cannot be checked (GitHub's message), and a hostile login for the
+    # token to revoke: refused, then forced.
+    stage.hub.add_fault(Fault("GET", f"/repos/{REPOS[1]}/actions/secrets", 403, None, text))
+    body = json.dumps({"login": text, "id": 1}).encode()
+    stage.hub.add_fault(Fault("GET", "/user", 200, None, body=body))
+    old = f"ghp_retired{secrets.token_hex(8)}"  # revoked for good: one per example
+    stage.hub.add_token(old, "retired-bot")
+    return [
+        stage.ccat("revoke", "--yes", token=old),
+        stage.ccat("revoke", "--yes", "--force", token=old),
+        stage.ccat("journal"),
+    ]
+
+
 def graph_strings(stage: Stage, text: str) -> list[Result]:
     # An unknown top-level key (a warning), then a name the graph refuses (an error).
     key = json.dumps(text)
@@ -285,6 +301,7 @@ FIELDS: dict[str, Callable[[Stage, str], list[Result]]] = {
     "journal: an unfinished run's id": unfinished_run_id,
     "verify: a repository's message and permissions": verify_reach,
     "verify: login, scopes and expiry": verify_user,
+    "revoke: a copy's message, the token's login": revoke_copies_and_login,
 }
 HEADER_FIELDS = {
     "X-Accepted-GitHub-Permissions (status)",

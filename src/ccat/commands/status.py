@@ -74,7 +74,7 @@ def _run_status(args: StatusArgs, terminal: Terminal, gate: SignalGate) -> int:
             api_url=connection.settings.api_url,
             now=datetime.now(UTC),
         )
-        report = _check(args, connection, terminal, gate)
+        report = check_secrets(connection, terminal, gate, args.connection.concurrency)
         if report.results and all(r.credential_rejected for r in report.results):
             # One cause, said once (exit 4), not a table of 401 rows.
             raise credential_rejected(
@@ -122,10 +122,11 @@ def _run_status(args: StatusArgs, terminal: Terminal, gate: SignalGate) -> int:
     return code
 
 
-def _check(
-    args: StatusArgs, connection: Connection, terminal: Terminal, gate: SignalGate
+def check_secrets(
+    connection: Connection, terminal: Terminal, gate: SignalGate, concurrency: int
 ) -> StatusReport:
-    """Run the engine with progress on a terminal and notices on stderr."""
+    """Run the status engine with progress on a terminal and notices on stderr (`revoke`
+    checks every copy this way too)."""
     repositories = connection.repositories
     with status_progress(terminal.err, len(repositories)) as progress:
         notices = ClientNotices(
@@ -138,7 +139,7 @@ def _check(
             repositories=repositories,
             secret=connection.secret,
             org=connection.graph.org,
-            concurrency=args.connection.concurrency,
+            concurrency=concurrency,
             listener=progress,
         )
         return gate.run(lambda: run_status(options))

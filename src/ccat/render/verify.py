@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ccat.pat.github import INSTALLATION_LOGIN
-from ccat.pat.github.reach import POLICY_HINT, access_hint_text
+from ccat.pat.reach import POLICY_HINT, access_hint_text
 from ccat.pat.verification import Reach, TokenWarning, VerifyReport, days_left
 from ccat.render.causes import Cause, group
 from ccat.render.status import cause_lines

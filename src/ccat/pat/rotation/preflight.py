@@ -24,8 +24,8 @@ from ccat.pat.errors import (
     credential_rejected,
 )
 from ccat.pat.github import GitHubClient, PublicKey, SecretInfo, User, load_public_key
-from ccat.pat.github.reach import POLICY_HINT, access_hint, held_by_policy, refused_access
 from ccat.pat.journal import TargetRecord, parse_iso, token_kind
+from ccat.pat.reach import POLICY_HINT, access_hint, held_by_policy, refused_access
 from ccat.pat.rotation.plan import Preflight, RotateOptions, TokenCheck
 from ccat.pat.settings import CLOCK_SKEW
 

@@ -3,7 +3,7 @@ with the token itself (`engine`), and the records of what it found, with the exp
 warning and what fails the check (`report`, pure). No journal is needed: this is the
 unattended early warning of a nightly job."""
 
-from ccat.pat.verification.engine import VerifyOptions, run_verification
+from ccat.pat.verification.engine import VerifyOptions, check_token, run_verification
 from ccat.pat.verification.report import (
     REQUIRED_SCOPES,
     Reach,
@@ -22,6 +22,7 @@ __all__ = [
     "VerifyOptions",
     "VerifyReport",
     "assess_token",
+    "check_token",
     "days_left",
     "run_verification",
 ]

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Protocol
 import anyio
 
 from ccat.pat.errors import AuthenticationError, GitHubError, TransportError
-from ccat.pat.github.reach import refused_access
 from ccat.pat.journal import TokenKind
+from ccat.pat.reach import refused_access
 from ccat.pat.settings import DEFAULTS
 from ccat.pat.verification.report import Reach, TokenVerdict, VerifyReport
 
@@ -65,10 +65,12 @@ def _failure(exc: GitHubError) -> tuple[str, str | None]:
     return exc.describe(), hint
 
 
-async def check_token(client: GitHubClient, kind: TokenKind) -> TokenVerdict:
-    """What GitHub says of the client's token."""
+async def check_token(
+    client: GitHubClient, kind: TokenKind, token: str | None = None
+) -> TokenVerdict:
+    """What GitHub says of the client's token (or of `token`, when given)."""
     try:
-        user = await client.identify()
+        user = await client.identify(token)
     except AuthenticationError as exc:
         return TokenVerdict("rejected", kind, error=exc.describe(), http_status=401)
     except GitHubError as exc:

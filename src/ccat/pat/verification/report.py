@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from ccat.pat.github.reach import held_by_policy
 from ccat.pat.journal import TokenKind, parse_iso
+from ccat.pat.reach import held_by_policy
 
 # A classic token needs these scopes for CI's cross-repository workflows (SPEC §4.2).
 REQUIRED_SCOPES = ("repo", "workflow")
@@ -86,7 +86,7 @@ class VerifyReport:
     @property
     def held_by_policy(self) -> bool:
         """A fine-grained token GitHub accepts that reaches none of the repositories:
-        most likely an organisation's policy (`ccat.pat.github.reach`)."""
+        most likely an organisation's policy (`ccat.pat.reach`)."""
         refused = [r.repository for r in self.results if r.state == "unreachable"]
         checked = len(self.results) - self.count("not checked")
         return self.token.state == "valid" and held_by_policy(self.token.kind, checked, refused)
