@@ -352,6 +352,20 @@ DemoFailOption = Annotated[
 ]
 
 
+DemoExpiresOption = Annotated[
+    int | None,
+    typer.Option(
+        "--expires-in",
+        metavar="DAYS",
+        min=0,
+        max=3650,
+        help="With --keep: once the story is told, make the new token expire DAYS days "
+        "from then, to rehearse the expiry warning of verify and status.",
+        show_default=False,
+    ),
+]
+
+
 def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"ccat {__version__}")
@@ -419,6 +433,7 @@ Examples:
   ccat pat demo
   ccat pat demo --keep                  # then try commands by hand
   ccat pat demo --keep --fail 'PUT /repos/ccatobs/ops-db/.*=403x1'
+  ccat pat demo --keep --expires-in 5   # rehearse the expiry warning
 """
 # One line each in the commands list (click would cut a longer first sentence with "...").
 PAT_SHORT = "Check and rotate GH_PAT across the dependency graph."
@@ -680,7 +695,12 @@ def journal_command(
 
 
 @pat.command(cls=HelpCommand, epilog=DEMO_EPILOG, short_help=DEMO_SHORT)
-def demo(ctx: typer.Context, keep: KeepOption = False, fail: DemoFailOption = None) -> None:
+def demo(
+    ctx: typer.Context,
+    keep: KeepOption = False,
+    fail: DemoFailOption = None,
+    expires_in: DemoExpiresOption = None,
+) -> None:
     """Run the whole story against the bundled GitHub emulator (no account needed).
 
     Status with secrets missing, a rotation that fails midway, the journal,
@@ -693,7 +713,12 @@ def demo(ctx: typer.Context, keep: KeepOption = False, fail: DemoFailOption = No
             "--fail arms a fault on the emulator that --keep leaves running; add --keep",
             param_hint="--fail",
         )
-    raise typer.Exit(_runners(ctx).demo(DemoArgs(keep, tuple(fail or ()))))
+    if expires_in is not None and not keep:
+        raise typer.BadParameter(
+            "--expires-in changes the emulator that --keep leaves running; add --keep",
+            param_hint="--expires-in",
+        )
+    raise typer.Exit(_runners(ctx).demo(DemoArgs(keep, tuple(fail or ()), expires_in)))
 
 
 def main() -> None:

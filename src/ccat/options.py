@@ -101,7 +101,9 @@ class JournalArgs:
 
 @dataclass(frozen=True)
 class DemoArgs:
-    """`ccat pat demo`; `fail` are fault specs to arm once the story is told (`--keep`)."""
+    """`ccat pat demo`; `fail` are fault specs to arm once the story is told (`--keep`),
+    `expires_in` the days until the new token expires from then on (None: as before)."""
 
     keep: bool = False
     fail: tuple[str, ...] = ()
+    expires_in: int | None = None
