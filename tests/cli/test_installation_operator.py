@@ -16,6 +16,7 @@ from typer.testing import Result
 from ccat.fakehub import FakeHub, Fault, TokenSpec
 from ccat.pat.errors import HTTPStatusError
 from ccat.pat.github import INSTALLATION_LOGIN, open_client
+from ccat.pat.journal import Journal
 from ccat.pat.settings import ClientSettings
 from tests.rotation_support import NoLeak, current, holding
 
@@ -104,3 +105,26 @@ def test_a_403_that_is_no_installation_is_the_error_of_get_user(hub: FakeHub) ->
     assert raised.value.status == 403
     assert raised.value.request == "GET /user"
     assert raised.value.detail == "Forbidden for a reason"
+
+
+def test_revoke_with_an_installation_token_as_the_operator(
+    ccat: Ccat,
+    rotate_args: list[str],
+    graph_file: Path,
+    hub: FakeHub,
+    journal_path: Path,
+    new_token: str,
+) -> None:
+    hub.add_token(INSTALLATION, APP)
+    as_app = {"GH_TOKEN": INSTALLATION}
+    old = "github_pat_" + "ab" * 20
+    hub.add_token(old, TokenSpec("previous-bot"))
+    for token in (old, new_token):
+        rotated = ccat(*rotate_args, "--write-interval", "0", input=token + "\n", env=as_app)
+        assert rotated.exit_code == 0, rotated.output
+    revoke = ["pat", "revoke", "--graph", str(graph_file), "--api-url", hub.url]
+    result = ccat(*revoke, "--journal", str(journal_path), "--yes", input=old + "\n", env=as_app)
+    assert result.exit_code == 0, result.output
+    assert hub.revoked == {old}
+    (revocation,) = Journal(journal_path).load().revocations
+    assert revocation.operator == INSTALLATION_LOGIN and revocation.login == "previous-bot"
