@@ -284,7 +284,10 @@ def unfinished_run_id(stage: Stage, text: str) -> list[Result]:
     document["current"]["targets"][-1].update(state="failed", http_status=403, error=text)
     stage.journal.write_text(json.dumps(document), encoding="utf-8")
     os.chmod(stage.journal, 0o600)
-    return [*_status(stage), stage.ccat("journal")]
+    # revoke refuses while it is unfinished, naming the run and the copies.
+    old = f"ghp_retired{secrets.token_hex(8)}"
+    stage.hub.add_token(old, "retired-bot")
+    return [*_status(stage), stage.ccat("journal"), stage.ccat("revoke", "--yes", token=old)]
 
 
 FIELDS: dict[str, Callable[[Stage, str], list[Result]]] = {

@@ -16,7 +16,8 @@ from ccat.pat.status import Outlook
 from ccat.pat.verification import TokenVerdict
 from ccat.render.causes import group
 from ccat.render.status import cause_lines
-from ccat.render.text import Fitted, plural, shown
+from ccat.render.status_layout import wrap
+from ccat.render.text import Fitted, plural, screen, shown
 
 REVOKE_HINT = (
     "finish the rotation (`ccat pat rotate --resume`) or rotate again, then check with "
@@ -69,8 +70,12 @@ def already_rejected_lines(verdict: TokenVerdict) -> list[str]:
 
 
 def _blocker_lines(blockers: tuple[Blocker, ...], width: int) -> list[str]:
-    whole = [b for b in blockers if b.repository is None]
-    lines = [f"  {b.reason}" for b in whole]
+    """The reasons about the whole graph, then one entry per cause naming its copies;
+    every reason (it may quote GitHub or the journal) through the terminal's door."""
+    lines: list[str] = []
+    for blocker in blockers:
+        if blocker.repository is None:
+            lines += wrap(screen(blocker.reason), width, indent=2)
     causes = group((b.copy, b.reason) for b in blockers if b.repository is not None)
     for cause in causes:
         lines += cause_lines(cause, width)

@@ -57,18 +57,16 @@ _CELL_STYLE = {"reachable": "green", "unreachable": "red", "error": "yellow", "n
 
 @dataclass(frozen=True)
 class TokenLine:
-    """The token's line in parts, so that each medium can put GitHub's words (the login,
-    an error, the scopes, an unreadable expiry) through its own door: `said` is ours,
-    `theirs` GitHub's (None: nothing of GitHub's), `after` ours again."""
+    """The token's line in parts, so that each medium puts GitHub's words (the login, an
+    error, the scopes, an unreadable expiry) through its own door: each part is text
+    and whether it is GitHub's."""
 
-    said: str
-    theirs: str | None = None
-    after: str = ""
+    parts: tuple[tuple[str, bool], ...]
 
     @property
     def plain(self) -> str:
         """The whole line as plain text (still to go through a door)."""
-        return f"{self.said}{self.theirs or ''}{self.after}"
+        return "".join(text for text, _ in self.parts)
 
 
 def token_line(report: VerifyReport) -> TokenLine:
@@ -76,9 +74,21 @@ def token_line(report: VerifyReport) -> TokenLine:
     token = report.token
     source = f"Token from {report.source}: "
     if token.state == "rejected":
-        return TokenLine(f"{source}rejected by GitHub (", token.error or "HTTP 401", ")")
+        return TokenLine(
+            (
+                (f"{source}rejected by GitHub (", False),
+                (token.error or "HTTP 401", True),
+                (")", False),
+            )
+        )
     if token.state == "error":
-        return TokenLine(f"{source}could not be checked (", token.error or "no answer", ")")
+        return TokenLine(
+            (
+                (f"{source}could not be checked (", False),
+                (token.error or "no answer", True),
+                (")", False),
+            )
+        )
     if token.expiry_unreadable is not None:
         expiry = ", its expiry is unknown"
     elif token.expires_at is None:
@@ -87,9 +97,11 @@ def token_line(report: VerifyReport) -> TokenLine:
         expiry = f", expires {token.expires_at[:10]}"
     if token.installation_repositories is not None:
         reaches = plural(token.installation_repositories, "repository", "repositories")
-        return TokenLine(f"{source}{INSTALLATION_LOGIN} (reaching {reaches}){expiry}")
-    scopes = "" if token.scopes is None else f"; scopes: {', '.join(token.scopes) or 'none'}"
-    return TokenLine(source, f"{token.login}", f" ({token.kind}){expiry}{scopes}")
+        return TokenLine(((f"{source}{INSTALLATION_LOGIN} (reaching {reaches}){expiry}", False),))
+    parts = [(source, False), (token.login or "", True), (f" ({token.kind}){expiry}", False)]
+    if token.scopes is not None:
+        parts += [("; scopes: ", False), (", ".join(token.scopes) or "none", True)]
+    return TokenLine(tuple(parts))
 
 
 def expiry_text(report: VerifyReport, now: datetime) -> str | None:

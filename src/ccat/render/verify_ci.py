@@ -60,9 +60,9 @@ def _document(
     left_out: str | None = None,
 ) -> str:
     lines = [f"### {prose(report.name)} token in {prose(report.org)}", ""]
-    parts = token_line(report)
-    theirs = "" if parts.theirs is None else markdown(parts.theirs)
-    line = f"{prose(parts.said)}{theirs}{prose(parts.after)}"
+    line = "".join(
+        markdown(text) if theirs else prose(text) for text, theirs in token_line(report).parts
+    )
     left = expiry_text(report, now) if report.token.state == "valid" else None
     if left is not None and report.token.expiry_unreadable is None:
         line += f" ({prose(left)})"
