@@ -252,3 +252,14 @@ def test_markdown_and_json_say_the_same_and_never_the_token(
     # The person who ran it hears the warning on stderr.
     assert "warning: the token (ccat-ci-bot) expires on" in one_line(document.stderr)
     no_leak(live, tmp_path, markdown, document)
+
+
+def test_a_token_without_the_actions_permission_is_told_so_not_about_policies(
+    ccat: Ccat, hub: FakeHub, graph_file: Path, token: str
+) -> None:
+    hub.add_token(token, TokenSpec(LOGIN, permissions={"metadata": "read"}))
+    result = verify(ccat, hub, graph_file, token=token)
+    assert result.exit_code == 1, result.output
+    said = one_line(result.stderr)
+    assert "GitHub says it needs: actions=read" in said
+    assert "an owner must approve it" not in said

@@ -34,6 +34,13 @@ def refused_access(exc: GitHubError) -> bool:
     return exc.status in (403, 404)
 
 
+def refused_by_policy(status: int | None, accepted_permissions: str | None) -> bool:
+    """A refusal (`status`) that a missing permission does not explain: a 404 (a
+    private repository the token may not see), or a 403 without the permission GitHub
+    wanted (with `X-Accepted-GitHub-Permissions`, the token simply lacks that one)."""
+    return status == 404 or (status == 403 and not accepted_permissions)
+
+
 def access_hint(exc: GitHubError, token: str = "the token") -> str:
     """What to check when `token` (its name in the sentence) cannot read a repository's
     workflow runs."""
@@ -48,5 +55,5 @@ def access_hint_text(accepted: str | None, token: str = "the token") -> str:
 
 def held_by_policy(kind: str | None, checked: int, refused: Collection[str]) -> bool:
     """Whether a fine-grained token that reached none of the `checked` repositories
-    (`refused`: those that answered 403 or 404) is likely held back by a policy."""
+    (`refused`: those `refused_by_policy`) is likely held back by a policy."""
     return kind == "fine-grained" and checked > 0 and len(refused) == checked

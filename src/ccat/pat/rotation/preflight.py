@@ -25,7 +25,13 @@ from ccat.pat.errors import (
 )
 from ccat.pat.github import GitHubClient, PublicKey, SecretInfo, User, load_public_key
 from ccat.pat.journal import TargetRecord, parse_iso, token_kind
-from ccat.pat.reach import POLICY_HINT, access_hint, held_by_policy, refused_access
+from ccat.pat.reach import (
+    POLICY_HINT,
+    access_hint,
+    held_by_policy,
+    refused_access,
+    refused_by_policy,
+)
 from ccat.pat.rotation.plan import Preflight, RotateOptions, TokenCheck
 from ccat.pat.settings import CLOCK_SKEW
 
@@ -215,8 +221,9 @@ class _Preflight:
             try:
                 await self.client.check_runs_readable(repository, token)
             except GitHubError as exc:
-                if refused_access(exc):
+                if refused_by_policy(exc.status, exc.accepted_permissions):
                     self.unreached.append(repository)
+                if refused_access(exc):
                     reason = (
                         f"the new token cannot read Actions in this repository ({exc.describe()})"
                     )

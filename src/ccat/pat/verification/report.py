@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from ccat.pat.journal import TokenKind, parse_iso
-from ccat.pat.reach import held_by_policy
+from ccat.pat.reach import held_by_policy, refused_by_policy
 
 # A classic token needs these scopes for CI's cross-repository workflows (SPEC §4.2).
 REQUIRED_SCOPES = ("repo", "workflow")
@@ -87,7 +87,11 @@ class VerifyReport:
     def held_by_policy(self) -> bool:
         """A fine-grained token GitHub accepts that reaches none of the repositories:
         most likely an organisation's policy (`ccat.pat.reach`)."""
-        refused = [r.repository for r in self.results if r.state == "unreachable"]
+        refused = [
+            r.repository
+            for r in self.results
+            if r.state == "unreachable" and refused_by_policy(r.http_status, r.accepted_permissions)
+        ]
         checked = len(self.results) - self.count("not checked")
         return self.token.state == "valid" and held_by_policy(self.token.kind, checked, refused)
 
