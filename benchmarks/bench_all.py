@@ -62,7 +62,7 @@ from harness import (
 )
 from tables import Table
 
-from ccat.fakehub import FakeHub, PointsBudget
+from ccat.fakehub import FakeHub, PointsLimit
 
 GH = shutil.which("gh")
 BUDGET_POINTS, BUDGET_WINDOW = 900, 60.0
@@ -475,7 +475,7 @@ def bench_budget(bench: Bench, startup: float) -> Table:
     graph = write_graph(bench.scratch / f"budget-{count}.yml", names)
     samples = Samples()
     with status_hub(names, bench.latency) as hub:
-        hub.points_budget = PointsBudget(points=BUDGET_POINTS, window=BUDGET_WINDOW)
+        hub.points_limit = PointsLimit(points=BUDGET_POINTS, window=BUDGET_WINDOW)
         run = status_run(bench, hub, graph, count, 16, budget=BUDGET_POINTS)
         bench.measure(hub, samples, run)
         refused = hub.budget_refusals + sum(1 for r in hub.requests if r.status == 429)

@@ -7,7 +7,7 @@ at several `--concurrency` values, for several pool sizes, side by side.
 httpcore's pool does work per request that grows with its number of connections, so
 `ccat` splits `--concurrency` over ceil(C / k) pools of at most k connections
 (`ccat.pat.github.transport.POOL_CONNECTIONS`). Each measurement is a child process running
-the status engine over `open_transport(..., pool_connections=k)` (0: one pool of C)
+the status engine over `open_client(..., pool_connections=k)` (0: one pool of C)
 against the emulator in this process; the variants run interleaved, run after run, so
 that a machine getting busier or quieter moves them all alike. `--python` runs the child
 under other interpreters too (another virtual environment, e.g. one without sniffio).
@@ -21,8 +21,7 @@ import math
 import statistics
 import sys
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import anyio
@@ -96,8 +95,7 @@ def measure(hub: FakeHub, repos: int, concurrency: int, args: argparse.Namespace
 
 async def child(url: str, repos: int, concurrency: int, pool: int) -> str:
     """One status run over the engine; returns how many repositories were in each state."""
-    from ccat.pat.github import GitHubClient
-    from ccat.pat.github.transport import open_transport
+    from ccat.pat.github import GitHubClient, open_client
     from ccat.pat.settings import ClientSettings
     from ccat.pat.status import StatusOptions, run_status
 
@@ -105,11 +103,8 @@ async def child(url: str, repos: int, concurrency: int, pool: int) -> str:
         api_url=url, token="bench-operator-token", concurrency=concurrency, budget=0
     )
 
-    @asynccontextmanager
-    async def connect() -> AsyncIterator[GitHubClient]:
-        size = pool or concurrency
-        async with open_transport(settings, pool_connections=size) as transport:
-            yield GitHubClient(transport)
+    def connect() -> AbstractAsyncContextManager[GitHubClient]:
+        return open_client(settings, pool_connections=pool or concurrency)
 
     names = [f"{ORG}/{name}" for name in repository_names(repos)]
     report = await run_status(

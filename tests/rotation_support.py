@@ -12,11 +12,12 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from ccat.fakehub import FakeHub, LoggedRequest
 from ccat.pat.journal import Journal, RotationRun, TargetRecord
+from ccat.pat.rotation import Plan, RotateOptions, Rotation, RotationOutcome
 
 TOKEN_PREFIX = "ghp_TESTTOKEN_"
 ROTATION_OPERATOR_TOKEN = "rotation-tests-operator-credential"
@@ -176,3 +177,22 @@ def rotation_process(
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+async def run_rotation(
+    options: RotateOptions, confirm: Callable[[Plan], bool] | None = None
+) -> RotationOutcome:
+    """A whole rotation in one event loop, under the journal lock (a dry run takes none):
+    prepare, ask `confirm` (None: do not ask), execute. The CLI runs the phases itself so
+    that the question is asked outside the event loop; the engine tests run them here."""
+    lock: AbstractContextManager[None] = (
+        nullcontext() if options.dry_run else options.journal.lock()
+    )
+    with lock:
+        rotation = Rotation(options, options.journal.load())
+        plan = await rotation.prepare()
+        if options.dry_run:
+            return RotationOutcome(plan, None, dry_run=True)
+        if confirm is not None and not confirm(plan):
+            return RotationOutcome(plan, None, declined=True)
+        return await rotation.execute(plan)

@@ -105,7 +105,8 @@ OrgOption = Annotated[
     typer.Option(
         "--org",
         metavar="ORG",
-        help="Organisation owning the repositories. [default: the graph's org, else ccatobs]",
+        help="Organisation owning the repositories. [default: the graph's org, else "
+        f"{DEFAULTS.org}]",
         show_default=False,
     ),
 ]
@@ -137,7 +138,8 @@ ConcurrencyOption = Annotated[
         metavar="N",
         min=1,
         max=DEFAULTS.max_concurrency,
-        help="Requests in flight at most, 1-100 (GitHub allows 100).",
+        help=f"Requests in flight at most, 1-{DEFAULTS.max_concurrency} (GitHub allows "
+        f"{DEFAULTS.max_concurrency}).",
     ),
 ]
 TimeoutOption = Annotated[
@@ -212,16 +214,22 @@ OutputOption = Annotated[
     ),
 ]
 JsonShortOption = Annotated[bool, typer.Option("--json", help="Short for --format json.")]
-WarnDaysOption = Annotated[
-    int,
-    typer.Option(
+
+
+def _warn_days(whose: str) -> typer.models.OptionInfo:
+    """`--warn-days`, the one expiry cut-off of status and rotate (`ccat.pat.expiry`)."""
+    option: typer.models.OptionInfo = typer.Option(
         "--warn-days",
         metavar="DAYS",
         min=0,
         max=3650,
-        help="Warn when the last rotation's token expires within DAYS.",
-    ),
-]
+        help=f"Warn when {whose} expires within DAYS (0: only once expired).",
+    )
+    return option
+
+
+WarnDaysOption = Annotated[int, _warn_days("the last rotation's token")]
+RotateWarnDaysOption = Annotated[int, _warn_days("the new token")]
 MaxAgeOption = Annotated[
     int | None,
     typer.Option(
@@ -229,8 +237,9 @@ MaxAgeOption = Annotated[
         metavar="DAYS",
         min=1,
         max=3650,
-        help="Warn of a secret set more than DAYS ago. [default: 90 for a fine-grained "
-        "token, 60 for a classic one, by the journal]",
+        help="Warn of a secret set more than DAYS ago. [default: "
+        f"{DEFAULTS.max_age_fine_grained} for a fine-grained token, "
+        f"{DEFAULTS.max_age_classic} for a classic one, by the journal]",
         show_default=False,
     ),
 ]
@@ -605,6 +614,7 @@ def rotate(
     write_interval: WriteIntervalOption = DEFAULTS.write_interval,
     json_output: RotateJsonOption = False,
     repo: RepoOption = None,
+    warn_days: RotateWarnDaysOption = DEFAULTS.warn_days,
 ) -> None:
     """Set a new value of the secret in every repository of the graph.
 
@@ -635,7 +645,9 @@ def rotate(
         debug,
         tuple(repo or ()),
     )
-    args = RotateArgs(connection, journal, dry_run, resume, yes, write_interval, json_output)
+    args = RotateArgs(
+        connection, journal, dry_run, resume, yes, write_interval, json_output, warn_days
+    )
     raise typer.Exit(_runners(ctx).rotate(args))
 
 

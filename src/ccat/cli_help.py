@@ -11,20 +11,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import typer
-from typer import _click
 from typer.core import TyperCommand, TyperGroup
 
 _NON_BREAKING_HYPHEN = "\u2011"
 _HYPHEN_IN_WORD = re.compile(r"(?<=\S)-(?=\w)")
+
+# Click's help formatter, the one typer's Context makes. Typer vendors click and exports
+# no name for the class (nor for click's Context and Command), so it is reached through
+# `Context.formatter_class`, the attribute click documents for a formatter of one's own;
+# to mypy it is Any.
+_ClickHelpFormatter: Any = typer.Context.formatter_class
 
 
 def _unbreakable(text: str) -> str:
     return _HYPHEN_IN_WORD.sub(_NON_BREAKING_HYPHEN, text)
 
 
-class UnhyphenatedHelpFormatter(_click.HelpFormatter):
+class UnhyphenatedHelpFormatter(_ClickHelpFormatter):  # type: ignore[misc]  # its base is Any
     """Click's help formatter, wrapping at spaces only (never after a hyphen)."""
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
@@ -44,7 +50,8 @@ class UnhyphenatedHelpFormatter(_click.HelpFormatter):
 
     def getvalue(self) -> str:
         """The page, with every hyphen as the reader types it."""
-        return super().getvalue().replace(_NON_BREAKING_HYPHEN, "-")
+        page: str = super().getvalue()
+        return page.replace(_NON_BREAKING_HYPHEN, "-")
 
 
 class HelpContext(typer.Context):
@@ -65,10 +72,9 @@ class HelpGroup(TyperGroup):
 
     context_class = HelpContext
 
-    def resolve_command(
-        self, ctx: _click.Context, args: list[str]
-    ) -> tuple[str | None, _click.Command | None, list[str]]:
-        """The command `args` name; for a command of a subgroup, a usage error naming it."""
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        """The command `args` name; for a command of a subgroup, a usage error naming it.
+        (`ctx` and the command are click's, which typer does not name: see above.)"""
         name = args[0] if args else ""
         if name and not name.startswith("-") and self.get_command(ctx, name) is None:
             import difflib  # only on this error path (start-up time)

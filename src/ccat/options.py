@@ -77,6 +77,7 @@ class RotateArgs:
     yes: bool = False
     write_interval: float = DEFAULTS.write_interval
     json: bool = False
+    warn_days: int = DEFAULTS.warn_days
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,8 @@ def test_rotate_defaults_and_flags(recorders: dict[str, Recorder]) -> None:
     assert args == RotateArgs(CONNECTION, Path("j.json"), True, True, True, 0.0, True)
     recorders["rotate"].calls.clear()
     assert recorded(recorders, "rotate", "--yes").yes is True
+    recorders["rotate"].calls.clear()
+    assert recorded(recorders, "rotate", "--warn-days", "3").warn_days == 3
 
 
 def test_journal_defaults_and_flags(recorders: dict[str, Recorder]) -> None:
@@ -167,6 +169,7 @@ BAD = [
     ["status", "--warn-days", "x"],
     ["status", "--max-age", "0"],
     ["status", "--budget", "-5"],
+    ["rotate", "--warn-days", "-1"],
     ["rotate", "--write-interval", "-1"],
     ["rotate", "--write-interval", "inf"],
     ["rotate", "--token", "ghp_x"],  # no option ever takes a token

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import httpx
 
-from ccat.fakehub import FakeHub, Fault, PointsBudget, RateLimitMode, TokenSpec
+from ccat.fakehub import FakeHub, Fault, PointsLimit, RateLimitMode, TokenSpec
 from tests.conftest import NEW_TOKEN, OPERATOR_TOKEN, seal
 
 REPO = "/repos/ccatobs/ops-db"
@@ -127,7 +127,7 @@ def limited(kind: str, status: int) -> Setup:
 
 def budget_spent(hub: FakeHub) -> None:
     """A points budget of 1 per 10 minutes, already spent by one request."""
-    hub.points_budget = PointsBudget(points=1, window=600)
+    hub.points_limit = PointsLimit(points=1, window=600)
     assert httpx.get(f"{hub.url}/", timeout=10).status_code == 401
 
 

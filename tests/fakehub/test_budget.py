@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from ccat.fakehub import FakeHub, Fault, PointsBudget
+from ccat.fakehub import FakeHub, Fault, PointsLimit
 from tests.conftest import OPERATOR_TOKEN, REPOSITORIES, auth
 
 KEY = "/repos/ccatobs/ops-db/actions/secrets/public-key"
@@ -36,7 +36,7 @@ def clock() -> Clock:
 def hub(clock: Clock) -> Iterator[FakeHub]:
     """An emulator enforcing 10 points per 60 s on `clock`."""
     with FakeHub(REPOSITORIES, operator_token=OPERATOR_TOKEN) as running:
-        running.points_budget = PointsBudget(points=10, window=60.0, clock=clock)
+        running.points_limit = PointsLimit(points=10, window=60.0, clock=clock)
         yield running
 
 
@@ -48,7 +48,7 @@ def client(hub: FakeHub) -> Iterator[httpx.Client]:
 
 
 def test_the_budget_is_off_by_default(fakehub: FakeHub) -> None:
-    assert fakehub.points_budget is None
+    assert fakehub.points_limit is None
     with httpx.Client(base_url=fakehub.url, headers=auth()) as client:
         assert {client.get("/user").status_code for _ in range(50)} == {200}
     assert fakehub.budget_refusals == 0
@@ -107,9 +107,9 @@ def test_setting_a_budget_starts_an_empty_window_and_none_turns_it_off(
     for _ in range(10):
         client.get("/user")
     assert client.get("/user").status_code == 429
-    hub.points_budget = PointsBudget(points=10, window=60.0, clock=clock)
+    hub.points_limit = PointsLimit(points=10, window=60.0, clock=clock)
     assert client.get("/user").status_code == 200
-    hub.points_budget = None
+    hub.points_limit = None
     assert {client.get("/user").status_code for _ in range(20)} == {200}
     hub.reset_log()
     assert hub.budget_refusals == 0
@@ -117,7 +117,7 @@ def test_setting_a_budget_starts_an_empty_window_and_none_turns_it_off(
 
 def test_a_write_larger_than_the_budget_never_fits(clock: Clock) -> None:
     with FakeHub(REPOSITORIES, operator_token=OPERATOR_TOKEN) as hub:
-        hub.points_budget = PointsBudget(points=4, window=60.0, clock=clock)
+        hub.points_limit = PointsLimit(points=4, window=60.0, clock=clock)
         response = httpx.put(f"{hub.url}{SECRET}", headers=auth(), json={})
         assert response.status_code == 429
         assert response.headers["retry-after"] == "60"
@@ -125,7 +125,7 @@ def test_a_write_larger_than_the_budget_never_fits(clock: Clock) -> None:
 
 def test_a_window_of_many_requests_slides_one_by_one(clock: Clock) -> None:
     with FakeHub(REPOSITORIES, operator_token=OPERATOR_TOKEN) as hub:
-        hub.points_budget = PointsBudget(points=900, window=60.0, clock=clock)
+        hub.points_limit = PointsLimit(points=900, window=60.0, clock=clock)
         with httpx.Client(base_url=hub.url, headers=auth()) as client:
             for second in range(60):  # 15 points a second for a minute: 900 points
                 clock.now = 1000.0 + second
@@ -141,7 +141,7 @@ def test_a_window_of_many_requests_slides_one_by_one(clock: Clock) -> None:
 
 def test_requests_beyond_the_concurrency_limit_are_refused() -> None:
     with FakeHub(REPOSITORIES, operator_token=OPERATOR_TOKEN, latency=1.0) as hub:
-        hub.points_budget = PointsBudget(points=900, max_concurrent=2)
+        hub.points_limit = PointsLimit(points=900, max_concurrent=2)
         host, port = hub.url.removeprefix("http://").split(":")
         heads: list[bytes] = []
         ready = threading.Barrier(4)
@@ -167,8 +167,8 @@ def test_requests_beyond_the_concurrency_limit_are_refused() -> None:
 
 def test_a_bad_budget_is_refused() -> None:
     with pytest.raises(ValueError):
-        PointsBudget(points=0)
+        PointsLimit(points=0)
     with pytest.raises(ValueError):
-        PointsBudget(window=0)
+        PointsLimit(window=0)
     with pytest.raises(ValueError):
-        PointsBudget(max_concurrent=0)
+        PointsLimit(max_concurrent=0)

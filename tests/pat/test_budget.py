@@ -8,7 +8,7 @@ import anyio.lowlevel
 import pytest
 
 from ccat.pat.github import PointsBudget
-from ccat.pat.github.budget import points_of
+from ccat.pat.github_rules import points_of
 from tests.fake_time import FakeTime
 
 pytestmark = pytest.mark.anyio

@@ -16,27 +16,27 @@ from pathlib import Path
 import pytest
 
 from ccat.commands.inputs import resolve_connection
-from ccat.fakehub import FakeHub, Fault, PointsBudget
+from ccat.fakehub import FakeHub, Fault, PointsLimit
 from ccat.options import ConnectionArgs
-from ccat.pat.github import PointsBudget as PointsBudget_
-from ccat.pat.github import open_client
-from ccat.pat.github.budget import DEFAULT_POINTS, WINDOW, points_of
+from ccat.pat.github import PointsBudget, open_client
+from ccat.pat.github_rules import POINTS_PER_MINUTE, POINTS_WINDOW, points_of
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal
 from ccat.pat.rotation import RotateOptions
-from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from ccat.pat.status import StatusOptions, run_status
 from tests.conftest import OPERATOR_LOGIN, OPERATOR_TOKEN, emulator
 from tests.fake_time import FakeTime
-from tests.rotation_support import SECONDARY, SECRET, holding, write_graph
+from tests.rotation_support import SECONDARY, SECRET, holding, run_rotation, write_graph
 
 pytestmark = pytest.mark.anyio
 
 SECONDS_SLACK = 0.10  # "within 10 % of the budget's minimum"
 
 
-def minimum_seconds(points: int, budget: int = DEFAULT_POINTS, window: float = WINDOW) -> float:
+def minimum_seconds(
+    points: int, budget: int = POINTS_PER_MINUTE, window: float = POINTS_WINDOW
+) -> float:
     """The least time `points` points can take under `budget` points per `window`: every
     budget's worth beyond the first must wait for a window to pass."""
     return (math.ceil(points / budget) - 1) * window
@@ -49,7 +49,9 @@ def points_received(hub: FakeHub) -> int:
 
 def enforcing(hub: FakeHub, clock: FakeTime) -> None:
     """The emulator enforces GitHub.com's rule on the test's clock."""
-    hub.points_budget = PointsBudget(points=DEFAULT_POINTS, window=WINDOW, clock=clock.monotonic)
+    hub.points_limit = PointsLimit(
+        points=POINTS_PER_MINUTE, window=POINTS_WINDOW, clock=clock.monotonic
+    )
 
 
 def names(count: int) -> list[str]:
@@ -65,7 +67,7 @@ async def test_status_over_1200_repositories_draws_no_429_at_the_budgets_pace() 
                 hub.set_secret(repository, SECRET, "value")
         enforcing(hub, clock)
         settings = ClientSettings(api_url=hub.url, token=OPERATOR_TOKEN)  # default budget
-        assert settings.budget == DEFAULT_POINTS
+        assert settings.budget == POINTS_PER_MINUTE
         started = clock.now
         report = await run_status(
             StatusOptions(
@@ -101,7 +103,7 @@ async def test_rotation_preflight_and_writes_draw_no_429_at_the_budgets_pace(
         enforcing(hub, clock)
         settings = ClientSettings(api_url=hub.url, token=OPERATOR_TOKEN)
         # The preflight and the writes use two clients; the run's budget is one.
-        budget = PointsBudget_(settings.budget, monotonic=clock.monotonic, sleep=clock.sleep)
+        budget = PointsBudget(settings.budget, monotonic=clock.monotonic, sleep=clock.sleep)
         options = RotateOptions(
             connect=lambda: open_client(settings, timing=clock.timing, budget=budget),
             journal=Journal(tmp_path / "state" / "pat-journal.json"),
@@ -143,9 +145,9 @@ async def test_the_clients_of_one_command_share_its_budget(
         await preflight.find_secret("ccatobs/ops-db", SECRET)
     async with connection.client_factory(None) as writes:
         budget = writes.transport.budget
-        assert budget.points == DEFAULT_POINTS
-        assert budget.delay(DEFAULT_POINTS - 1) == 0
-        assert budget.delay(DEFAULT_POINTS) > 0  # the preflight's point is still counted
+        assert budget.points == POINTS_PER_MINUTE
+        assert budget.delay(POINTS_PER_MINUTE - 1) == 0
+        assert budget.delay(POINTS_PER_MINUTE) > 0  # the preflight's point is still counted
 
 
 @pytest.mark.slow  # waits out a real Retry-After of 3 s

@@ -27,7 +27,6 @@ from ccat.pat.github import open_client
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal, TargetRecord
 from ccat.pat.rotation import RotateOptions, RotationOutcome
-from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from tests.client_events import Events
 from tests.conftest import emulator
@@ -40,6 +39,7 @@ from tests.rotation_support import (
     holding,
     puts,
     repository_of,
+    run_rotation,
     secret_path,
     write_graph,
 )

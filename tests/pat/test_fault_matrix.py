@@ -68,7 +68,6 @@ from ccat.pat.github import open_client
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal
 from ccat.pat.rotation import RotateOptions, RotationOutcome
-from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from ccat.pat.status import StatusOptions, StatusReport, run_status
 from tests.client_events import Events
@@ -87,6 +86,7 @@ from tests.rotation_support import (
     key_path,
     on_disk,
     put_repositories,
+    run_rotation,
     secret_path,
     write_graph,
 )

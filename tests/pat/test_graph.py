@@ -10,8 +10,8 @@ import pytest
 
 from ccat.pat.errors import ConfigError, UsageError
 from ccat.pat.graph import Graph, load_graph
-from ccat.pat.graph.file import DEFAULT_GRAPH_PATH
-from ccat.pat.graph.targets import DEFAULT_ORG, ROOT_REPOSITORY, Target
+from ccat.pat.graph.targets import ROOT_REPOSITORY, Target
+from ccat.pat.settings import DEFAULTS
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -34,9 +34,9 @@ def config_error(tmp_path: Path, text: str, org: str | None = None) -> ConfigErr
 
 
 def test_constants() -> None:
-    assert DEFAULT_ORG == "ccatobs"
+    assert DEFAULTS.org == "ccatobs"
     assert ROOT_REPOSITORY == "system-integration"
-    assert Path("ci/dependency-graph.yml") == DEFAULT_GRAPH_PATH
+    assert Path("ci/dependency-graph.yml") == DEFAULTS.graph
 
 
 def test_target_full_name() -> None:
@@ -99,7 +99,7 @@ def test_dedup_is_case_insensitive_and_keeps_first_spelling(tmp_path: Path) -> N
 
 def test_default_org_and_override(tmp_path: Path) -> None:
     path = write(tmp_path, "repositories: [a]\n")
-    assert load_graph(path).org == DEFAULT_ORG
+    assert load_graph(path).org == DEFAULTS.org
     graph = load_graph(path, org="other-org")
     assert graph.org == "other-org"
     assert {t.org for t in graph.targets} == {"other-org"}

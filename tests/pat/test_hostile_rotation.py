@@ -32,7 +32,6 @@ from ccat.pat.github import GitHubClient, open_client
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal
 from ccat.pat.rotation import RotateOptions, RotationOutcome
-from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from tests.conftest import emulator
 from tests.fake_time import FakeTime
@@ -46,6 +45,7 @@ from tests.rotation_support import (
     holding,
     key_path,
     put_repositories,
+    run_rotation,
     secret_path,
     write_graph,
 )

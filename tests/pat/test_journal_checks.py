@@ -16,7 +16,7 @@ import pytest
 
 from ccat.pat.errors import JournalError
 from ccat.pat.journal import Journal, JournalDocument, parse_iso
-from ccat.pat.journal.checks import parse_recorded
+from ccat.pat.times import parse_exact
 from tests.status_scene import completed_run
 
 STARTED = "2026-11-25T19:00:00Z"
@@ -210,7 +210,7 @@ def test_any_year_is_a_token_expiry(tmp_path: Path, stamp: str) -> None:
 def test_reading_a_time_never_raises(text: str) -> None:
     parsed = parse_iso(text)
     assert parsed is None or parsed.utcoffset() is not None
-    recorded = parse_recorded(text)
+    recorded = parse_exact(text)
     assert recorded is None or text.endswith("Z")
 
 

@@ -25,7 +25,8 @@ from ccat.pat.journal import (
     token_kind,
 )
 from ccat.pat.journal.codec import decode_document, encode_document
-from ccat.pat.journal.model import SCHEMA, utc_now_iso
+from ccat.pat.journal.model import SCHEMA
+from ccat.pat.times import utc_now_iso
 
 EXAMPLE = Path(__file__).parents[2] / ".state.example.json"
 TOKEN = "github_pat_11AAAAAAA0123456789_abcdefghijklmnopqrstuvwxyz"

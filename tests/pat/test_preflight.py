@@ -16,7 +16,6 @@ from ccat.pat.github import open_client
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal
 from ccat.pat.rotation import RotateOptions, RotationOutcome
-from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from tests.rotation_support import (
     ROTATION_OPERATOR_TOKEN,
@@ -25,6 +24,7 @@ from tests.rotation_support import (
     current,
     on_disk,
     puts,
+    run_rotation,
 )
 
 pytestmark = pytest.mark.anyio

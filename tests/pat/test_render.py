@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ccat.pat.errors import PreflightError, PreflightFailure
 from ccat.pat.github import PublicKey
 from ccat.pat.journal import Fingerprint, GraphFile, RotationRun, TargetRecord, TokenInfo
 from ccat.pat.rotation import Plan, RotationOutcome
 from ccat.pat.rotation.plan import PlanItem, Preflight, TokenCheck, WriteFailure
+from ccat.pat.status import StatusReport, assess
+from ccat.pat.times import iso
 from ccat.render.journal import resume_forecast
 from ccat.render.preflight import preflight_failure_lines
 from ccat.render.rotation import RECOVERY, interrupted_report, outcome_report, preflight_lines
 from ccat.render.unfinished import DO_NOT_REVOKE
 from tests.screens import drawn
+from tests.status_scene import completed_run
 
 NOW = datetime(2026, 11, 25, 19, 0, tzinfo=UTC)
+DAY, SECOND = timedelta(days=1), timedelta(seconds=1)
 ITEMS = (PlanItem("ccatobs/a", "set"), PlanItem("ccatobs/b", "skip"))
 
 
@@ -70,6 +78,44 @@ def test_preflight_says_a_token_expired_and_when_not_that_it_expires_in_0_days()
     assert "the new token expires within a day, on 2026-11-26 07:00 UTC" in within
     tomorrow = preflight_lines(plan("2026-11-27T07:00:00Z"), now=NOW)[-1]
     assert "expires in 1 day, on 2026-11-27 07:00 UTC" in tomorrow
+
+
+def expiry_warned(lines: list[str]) -> bool:
+    return any("warning:[/] the new token expire" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("expires", "warn_days", "fires"),
+    [
+        (NOW + 14 * DAY + SECOND, 14, False),
+        (NOW + 14 * DAY, 14, True),  # exactly --warn-days left warns, as in status
+        (NOW + 3 * DAY + SECOND, 3, False),
+        (NOW + 3 * DAY, 3, True),
+        (NOW + 30 * DAY, 30, True),
+        (NOW + SECOND, 0, False),
+        (NOW, 0, True),  # --warn-days 0: only once expired
+    ],
+)
+def test_preflight_warns_when_at_most_warn_days_are_left(
+    expires: datetime, warn_days: int, fires: bool
+) -> None:
+    lines = preflight_lines(plan(iso(expires)), now=NOW, warn_days=warn_days)
+    assert expiry_warned(lines) is fires
+
+
+@given(
+    left=st.integers(min_value=-40 * 86400, max_value=40 * 86400),
+    warn_days=st.integers(min_value=0, max_value=30),
+)
+def test_rotate_and_status_warn_of_the_same_expiries(left: int, warn_days: int) -> None:
+    """One cut-off: the new token at preflight warns exactly when status, given the same
+    token as the last rotation's, warns of its expiry."""
+    expires_at = iso(NOW + timedelta(seconds=left))
+    run = completed_run(["ccatobs/a"], NOW - 30 * DAY, expires_at=expires_at)
+    report = StatusReport("GH_PAT", "ccatobs", iso(NOW), ())
+    outlook = assess(report, [run], NOW, warn_days=warn_days)
+    lines = preflight_lines(plan(expires_at), now=NOW, warn_days=warn_days)
+    assert expiry_warned(lines) is bool(outlook.token_warnings)
 
 
 def test_failure_report_lists_exactly_the_updated_and_not_updated() -> None:

@@ -1,4 +1,5 @@
-"""Tests for `ccat.pat.rotation.engine`: `run_rotation(options)` against the emulator over loopback.
+"""Tests for `ccat.pat.rotation.engine`: `run_rotation(options)` (tests/rotation_support.py)
+against the emulator over loopback.
 
 The emulator is the witness: what it received (`hub.requests`, with start and finish
 times) and the decrypted value it stored are compared with the journal on disk and
@@ -32,7 +33,6 @@ from ccat.pat.github import ClientListener, Wait, WaitReason, open_client
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal, TargetRecord
 from ccat.pat.rotation import Plan, RotateOptions, RotationOutcome
-from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from tests.rotation_support import (
     FORBIDDEN,
@@ -48,6 +48,7 @@ from tests.rotation_support import (
     puts,
     record,
     repository_of,
+    run_rotation,
     secret_path,
     write_graph,
 )

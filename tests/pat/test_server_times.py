@@ -33,12 +33,11 @@ from ccat.pat.github.client import EARLIEST, LATEST, iso_timestamp, token_expiry
 from ccat.pat.graph import load_graph
 from ccat.pat.journal import Journal
 from ccat.pat.rotation import RotateOptions
-from ccat.pat.rotation.engine import run_rotation
 from ccat.pat.settings import ClientSettings
 from ccat.pat.status import StatusOptions, StatusReport, run_status
 from tests.conftest import OPERATOR_TOKEN
 from tests.fake_time import FakeTime
-from tests.rotation_support import SECRET, child_env, puts, secret_path, write_graph
+from tests.rotation_support import SECRET, child_env, puts, run_rotation, secret_path, write_graph
 
 REPO = "ccatobs/ops-db"
 EXTREMES = (

@@ -10,7 +10,8 @@ from itertools import pairwise
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ccat.render.status_layout import BORDER_PER_COLUMN, Column, break_name, fit_widths, wrap
+from ccat.render.status_layout import Column, break_name, fit_widths, wrap
+from ccat.render.text import table_chrome
 
 NAME = st.from_regex(r"[A-Za-z0-9._-]{1,100}", fullmatch=True).map(lambda n: f"ccatobs/{n}")
 COMMAND_START = re.compile(r"\s*(::|##\[)")
@@ -41,7 +42,7 @@ def columns(draw: st.DrawFn) -> list[Column]:
 @given(columns(), st.integers(min_value=10, max_value=300))
 def test_fitted_widths_fit_and_respect_every_floor(cols: list[Column], width: int) -> None:
     widths = fit_widths(cols, width)
-    room = width - BORDER_PER_COLUMN * len(cols) - 1
+    room = width - table_chrome(len(cols))
     if sum(c.natural for c in cols) <= room:
         assert widths == [c.natural for c in cols]
         return

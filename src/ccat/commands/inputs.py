@@ -5,7 +5,6 @@ the API URL, the operator credential (which may run `gh auth token`).
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -15,10 +14,13 @@ from ccat.commands.credentials import Credential, resolve_api_url, resolve_crede
 from ccat.options import ConnectionArgs
 from ccat.pat.errors import UsageError
 from ccat.pat.github import ClientListener, GitHubClient, PointsBudget, open_client
+from ccat.pat.github_rules import is_secret_name
 from ccat.pat.graph import Graph, load_graph
 from ccat.pat.settings import DEFAULT_API_URL, ClientSettings
 
-SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,199}")
+# GitHub gives secret names no length; one of 200 characters is already no name anyone
+# means, and a longer one would go into every URL and message.
+MAX_SECRET_NAME = 200
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class Connection:
 
 def checked_secret_name(name: str) -> str:
     """The secret name as GitHub stores it (upper case), or a `UsageError`."""
-    if not SECRET_NAME.fullmatch(name) or name.upper().startswith("GITHUB_"):
+    if len(name) > MAX_SECRET_NAME or not is_secret_name(name):
         raise UsageError(
             f"--secret {name!r} is not a valid secret name",
             hint="letters, digits and underscores, not starting with a digit or GITHUB_",

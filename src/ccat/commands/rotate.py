@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
 from typing import TextIO
 
 from ccat.commands.credentials import read_new_token
@@ -43,19 +44,19 @@ from ccat.render.unfinished import new_rotation_notice
 EXIT_OK, EXIT_FAILED, EXIT_NOTHING_WRITTEN = 0, 1, 2
 
 
+@dataclass(eq=False)  # one command, compared by identity
 class _RotateCommand:
     """One `ccat pat rotate`: what it has learnt so far, for the report of an interruption."""
 
-    def __init__(self, args: RotateArgs, terminal: Terminal) -> None:
-        self.args = args
-        self.terminal = terminal
-        self.journal: Journal | None = None
-        self.rotation: Rotation | None = None
-        self.connection: Connection | None = None
-        self.plan: Plan | None = None
-        self.gate = SignalGate()
-        self.tty: TextIO | None = None  # where the question is asked
-        self.asking = False
+    args: RotateArgs
+    terminal: Terminal
+    journal: Journal | None = None
+    rotation: Rotation | None = None
+    connection: Connection | None = None
+    plan: Plan | None = None
+    gate: SignalGate = field(default_factory=SignalGate)
+    tty: TextIO | None = None  # where the question is asked
+    asking: bool = False
 
     def run(self) -> int:
         with SignalGate.installed() as self.gate, self._closing_tty():
@@ -237,7 +238,7 @@ class _RotateCommand:
         """The outcome without writing (a dry run, a declined plan), else None: go on."""
         if self.args.dry_run:
             return RotationOutcome(plan, None, dry_run=True)
-        for line in preflight_lines(plan):
+        for line in preflight_lines(plan, warn_days=self.args.warn_days):
             self.terminal.err.print(line)
         if self.args.yes:
             return None
@@ -295,7 +296,7 @@ def _report(
     if outcome.run is None:
         # A dry run's result is the plan; a declined one was just shown with the question.
         if outcome.dry_run and not args.json:
-            for line in preflight_lines(outcome.plan):
+            for line in preflight_lines(outcome.plan, warn_days=args.warn_days):
                 human.print(line)
             human.print(plan_table(outcome.plan, secret))
         for line in dry_run_lines(outcome):

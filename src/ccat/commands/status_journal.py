@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ccat.pat.journal import Journal, LockHolder, RotationRun, RunSummary, damaged, parse_iso
+from ccat.pat.journal import Journal, LockHolder, RotationRun, RunSummary, damaged
 from ccat.pat.settings import CLOCK_SKEW
 from ccat.pat.status import StatusReport, UnfinishedRun, find_unfinished, relevant_runs
+from ccat.pat.times import iso, parse_iso
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,6 @@ def refuse_times_after(runs: Sequence[RotationRun], now: datetime, path: str) ->
                 raise damaged(
                     path,
                     f"run {run.run_id} records {field} {stamp}, later than now "
-                    f"({now.strftime('%Y-%m-%dT%H:%M:%SZ')}): a time no rotation has reached "
+                    f"({iso(now)}): a time no rotation has reached "
                     "yet (was it edited, or the clock of the machine that wrote it wrong?)",
                 )

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from rich.console import Console
 
+from ccat.pat.regular_file import file_kind
 from ccat.render.github_actions import STEP_SUMMARY_LIMIT
 from ccat.render.text import shown
 
@@ -34,8 +35,7 @@ def append_step_summary(path: str, text: str) -> None:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a directory or device"
-            raise OSError(errno.EINVAL, f"not a regular file ({kind})")
+            raise OSError(errno.EINVAL, f"not a regular file ({file_kind(mode)})")
         data = text.encode("utf-8")
         while data:
             written = os.write(fd, data)

@@ -10,7 +10,7 @@ from ccat.fakehub.hub import DEFAULT_OPERATOR_LOGIN, DEFAULT_OPERATOR_TOKEN, Fak
 from ccat.fakehub.records import (
     Fault,
     LoggedRequest,
-    PointsBudget,
+    PointsLimit,
     RateLimitMode,
     StoredSecret,
 )
@@ -22,7 +22,7 @@ __all__ = [
     "FakeHub",
     "Fault",
     "LoggedRequest",
-    "PointsBudget",
+    "PointsLimit",
     "RateLimitMode",
     "StoredSecret",
     "TokenSpec",

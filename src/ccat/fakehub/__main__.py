@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for fault in options.faults:
         hub.add_fault(fault)
-    hub.points_budget = options.budget
+    hub.points_limit = options.budget
     if options.log:
         hub.on_request = _log_line
     done = threading.Event()

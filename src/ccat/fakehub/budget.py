@@ -10,21 +10,15 @@ import bisect
 import math
 import threading
 
-from ccat.fakehub.records import PointsBudget
-
-_CHEAP = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def cost_of(method: str) -> int:
-    """GitHub's points for one REST request: 1 for a read, 5 for a write."""
-    return 1 if method.upper() in _CHEAP else 5
+from ccat.fakehub.records import PointsLimit
+from ccat.pat.github_rules import points_of
 
 
 class PointsWindow:
-    """Enforces one `PointsBudget` over every request of a hub, from many threads."""
+    """Enforces one `PointsLimit` over every request of a hub, from many threads."""
 
-    def __init__(self, budget: PointsBudget) -> None:
-        self.budget = budget
+    def __init__(self, limit: PointsLimit) -> None:
+        self.limit = limit
         self._lock = threading.Lock()
         self._times: list[float] = []  # when each admitted request arrived, in order
         self._totals: list[int] = []  # running total of points up to each of them
@@ -36,25 +30,25 @@ class PointsWindow:
 
         `in_flight` counts the requests being handled, this one included.
         """
-        cost = cost_of(method)
-        budget = self.budget
-        if budget.max_concurrent is not None and in_flight > budget.max_concurrent:
+        cost = points_of(method)
+        limit = self.limit
+        if limit.max_concurrent is not None and in_flight > limit.max_concurrent:
             return 1
         with self._lock:
-            now = budget.clock()
-            self._expire(now - budget.window)
+            now = limit.clock()
+            self._expire(now - limit.window)
             total = self._totals[-1] if self._totals else 0
-            excess = total - self._left_total + cost - budget.points
+            excess = total - self._left_total + cost - limit.points
             if excess <= 0:
                 self._times.append(now)
                 self._totals.append(total + cost)
                 return None
-            if cost > budget.points:
-                return math.ceil(budget.window)  # never fits; GitHub would say the same
+            if cost > limit.points:
+                return math.ceil(limit.window)  # never fits; GitHub would say the same
             # The oldest requests must leave until `excess` points have gone: the first
             # whose running total reaches that many points is the last one to wait for.
             index = bisect.bisect_left(self._totals, self._left_total + excess, lo=self._first)
-            return max(1, math.ceil(self._times[index] + budget.window - now))
+            return max(1, math.ceil(self._times[index] + limit.window - now))
 
     def _expire(self, horizon: float) -> None:
         times, first = self._times, self._first

@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import NoReturn
 
 from ccat.fakehub.hub import DEFAULT_OPERATOR_LOGIN, DEFAULT_OPERATOR_TOKEN
-from ccat.fakehub.records import Fault, PointsBudget
+from ccat.fakehub.records import Fault, PointsLimit
+from ccat.fakehub.tokens import EXPIRY_FORMAT
+from ccat.pat.github_rules import POINTS_WINDOW, is_org_name
 
 NEW_TOKEN_LOGIN = "ccat-ci-bot"
 MAX_LATENCY = 60.0
 HELP_WIDTH = 80
-EXPIRY_FORMAT = "%Y-%m-%d %H:%M:%S UTC"  # GitHub's GitHub-Authentication-Token-Expiration
 
 FAIL_EXAMPLE = "--fail 'PUT /repos/ccatobs/data-transfer/.*=403x1'"
 _FAIL_SPEC = re.compile(
@@ -47,7 +48,6 @@ _TOKEN = re.compile(r"[\x21-\x7e]{1,255}")
 _LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\[\]-]{0,99}")
 # A host name or an IPv4 address: the server listens on IPv4.
 _HOST = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*")
-_ORG = re.compile(r"(?=.{1,39}$)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 _DAYS = re.compile(r"(-?\d{1,5})d")
 
 DESCRIPTION = """\
@@ -137,7 +137,7 @@ def _quoted(text: str, limit: int = 60) -> str:
     return repr(short)
 
 
-def budget(text: str) -> PointsBudget:
+def budget(text: str) -> PointsLimit:
     """`--budget POINTS`: a whole number of points per 60 s, at least 1."""
     try:
         points = int(text)
@@ -147,7 +147,7 @@ def budget(text: str) -> PointsBudget:
         raise argparse.ArgumentTypeError(
             f"{_quoted(text)}: POINTS is a whole number from 1 to 1000000; e.g. --budget 900"
         )
-    return PointsBudget(points=points, window=60.0)
+    return PointsLimit(points=points, window=POINTS_WINDOW)
 
 
 def port(text: str) -> int:
@@ -188,7 +188,7 @@ def latency(text: str) -> float:
 
 def org(text: str) -> str:
     """`--org ORG`: a GitHub organisation login."""
-    if not _ORG.fullmatch(text):
+    if not is_org_name(text):
         raise argparse.ArgumentTypeError(
             f"{_quoted(text)}: an organisation is 1-39 letters, digits or single inner "
             "hyphens; e.g. --org ccatobs"
@@ -359,7 +359,7 @@ class EmulatorOptions:
     expirations: dict[str, str]  # token -> "YYYY-MM-DD HH:MM:SS UTC"
     pending: frozenset[str]  # tokens awaiting the organisation's approval
     faults: tuple[Fault, ...]
-    budget: PointsBudget | None
+    budget: PointsLimit | None
     log: bool
 
 

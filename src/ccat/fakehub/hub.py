@@ -11,8 +11,8 @@ from types import TracebackType
 from ccat.fakehub.budget import PointsWindow
 from ccat.fakehub.dispatcher import HubDispatcher
 from ccat.fakehub.faults import FaultBook, RateLimiter
-from ccat.fakehub.org_secrets import Visibility
-from ccat.fakehub.records import Fault, LoggedRequest, PointsBudget, RateLimitMode, StoredSecret
+from ccat.fakehub.org_secrets import OrgSecretWrite, Visibility
+from ccat.fakehub.records import Fault, LoggedRequest, PointsLimit, RateLimitMode, StoredSecret
 from ccat.fakehub.routes import Router
 from ccat.fakehub.server import HubServer
 from ccat.fakehub.state import HubState
@@ -31,7 +31,7 @@ class FakeHub:
     """A GitHub REST emulator for the secrets endpoints, served over real HTTP on loopback.
 
     Answers as described in `ccat.fakehub.routes.Router` (which token may see and do
-    what), after the points budget (`points_budget`), any injected `Fault` (in the order
+    what), after the points limit (`points_limit`), any injected `Fault` (in the order
     added) and the `rate_limit` mode. Every request, answered or not, is appended to
     `requests`. Safe to use from the test's thread while handler threads run.
 
@@ -81,7 +81,7 @@ class FakeHub:
         router = Router(self._state, self._limiter, operator_token, operator, specs)
         self._dispatcher = HubDispatcher(router, self._faults, self._limiter)
         self._dispatcher.latency = latency
-        self._points_budget: PointsBudget | None = None
+        self._points_limit: PointsLimit | None = None
         self._address = (host, port)
         self._server: HubServer | None = None
         self._thread: threading.Thread | None = None
@@ -240,13 +240,15 @@ class FakeHub:
         visibility, KeyError for an unknown repository.
         """
         self._state.set_org_secret(
-            org,
-            name,
-            value,
-            visibility,
-            list(selected_repositories),
-            _epoch(updated_at),
-            _epoch(created_at),
+            OrgSecretWrite(
+                org,
+                name,
+                value,
+                visibility,
+                tuple(selected_repositories),
+                _epoch(updated_at),
+                _epoch(created_at),
+            )
         )
 
     def org_secret(self, org: str, name: str) -> StoredSecret | None:
@@ -278,16 +280,16 @@ class FakeHub:
         self._limiter.mode = mode
 
     @property
-    def points_budget(self) -> PointsBudget | None:
-        """The enforced per-minute points budget (None: off, the default).
+    def points_limit(self) -> PointsLimit | None:
+        """The enforced per-minute points limit (None: off, the default).
 
         Setting it starts an empty window."""
-        return self._points_budget
+        return self._points_limit
 
-    @points_budget.setter
-    def points_budget(self, budget: PointsBudget | None) -> None:
-        self._points_budget = budget
-        self._dispatcher.budget = None if budget is None else PointsWindow(budget)
+    @points_limit.setter
+    def points_limit(self, limit: PointsLimit | None) -> None:
+        self._points_limit = limit
+        self._dispatcher.budget = None if limit is None else PointsWindow(limit)
 
     @property
     def budget_refusals(self) -> int:

@@ -5,7 +5,6 @@ Guarded by its own lock; nothing here knows about HTTP.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Sequence
@@ -15,9 +14,25 @@ from typing import Literal
 from ccat.fakehub.records import StoredSecret
 from ccat.fakehub.repository import Repository
 from ccat.fakehub.timestamps import iso
+from ccat.pat.github_rules import is_secret_name
 
 Visibility = Literal["all", "private", "selected"]
-_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class OrgSecretWrite:
+    """An organisation secret to create or replace, as a test (or the emulator's command
+    line) asks for it: `selected` names the repositories (full names) a `selected`
+    secret is shared with; times are epoch seconds, `updated_at` None meaning now and
+    `created_at` None meaning kept (or `updated_at` for a new secret)."""
+
+    org: str
+    name: str
+    value: str
+    visibility: Visibility = "all"
+    selected: tuple[str, ...] = ()
+    updated_at: int | None = None
+    created_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -56,39 +71,40 @@ class OrgSecrets:
         with self._lock:
             return org.lower() in self._by_org
 
-    def put(
-        self,
-        org: str,
-        name: str,
-        value: str,
-        visibility: Visibility,
-        selected: Sequence[Repository],
-        updated_at: int | None,
-        created_at: int | None,
-    ) -> None:
-        """Create or replace a secret (`created_at` None: kept, or now for a new one).
+    def put(self, write: OrgSecretWrite, selected: Sequence[Repository]) -> None:
+        """Create or replace a secret, shared with the `selected` repositories (those
+        `write.selected` names).
 
         ValueError for a bad name or visibility, or selected repositories with another
         visibility or of another owner.
         """
-        if not _NAME.match(name.upper()) or name.upper().startswith("GITHUB_"):
-            raise ValueError(f"not a secret name: {name!r}")
-        if visibility not in ("all", "private", "selected"):
-            raise ValueError(f"visibility is all, private or selected, not {visibility!r}")
-        if selected and visibility != "selected":
+        if not is_secret_name(write.name):
+            raise ValueError(f"not a secret name: {write.name!r}")
+        if write.visibility not in ("all", "private", "selected"):
+            raise ValueError(f"visibility is all, private or selected, not {write.visibility!r}")
+        if selected and write.visibility != "selected":
             raise ValueError("selected repositories need visibility 'selected'")
         for repository in selected:
-            if repository.owner.lower() != org.lower():
-                raise ValueError(f"{repository.full_name} does not belong to {org}")
-        updated = int(time.time()) if updated_at is None else updated_at
+            if repository.owner.lower() != write.org.lower():
+                raise ValueError(f"{repository.full_name} does not belong to {write.org}")
+        updated = int(time.time()) if write.updated_at is None else write.updated_at
         names = frozenset(r.full_name.lower() for r in selected)
+        name = write.name.upper()
         with self._lock:
-            of_org = self._by_org.setdefault(org.lower(), {})
-            existing = of_org.get(name.upper())
-            if created_at is None:
-                created_at = updated if existing is None else existing.created_at
-            of_org[name.upper()] = OrgSecret(
-                org, name.upper(), value, visibility, tuple(selected), created_at, updated, names
+            of_org = self._by_org.setdefault(write.org.lower(), {})
+            existing = of_org.get(name)
+            created = write.created_at
+            if created is None:
+                created = updated if existing is None else existing.created_at
+            of_org[name] = OrgSecret(
+                write.org,
+                name,
+                write.value,
+                write.visibility,
+                tuple(selected),
+                created,
+                updated,
+                names,
             )
 
     def secret(self, org: str, name: str) -> OrgSecret | None:

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ccat.pat.github_rules import POINTS_PER_MINUTE, POINTS_WINDOW
+
 FaultAction = Literal["status", "drop", "hang"]
 RateLimitKind = Literal["primary", "secondary"]
 
@@ -121,8 +123,9 @@ class RateLimitMode:
 
 
 @dataclass(frozen=True)
-class PointsBudget:
-    """GitHub.com's secondary rate limit on REST, which the hub may enforce.
+class PointsLimit:
+    """GitHub.com's secondary rate limit on REST, which the hub may enforce (ccat's own
+    side of it, the budget a run spends, is `ccat.pat.github.PointsBudget`).
 
     At most `points` points in any sliding window of `window` seconds, over every request
     the hub receives: GET, HEAD and OPTIONS cost 1 point, any other method 5. A request
@@ -133,14 +136,14 @@ class PointsBudget:
     window's clock, injectable so that a test need not wait a minute.
     """
 
-    points: int = 900
-    window: float = 60.0
+    points: int = POINTS_PER_MINUTE
+    window: float = POINTS_WINDOW
     max_concurrent: int | None = 100
     clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.points < 1 or self.window <= 0:
-            raise ValueError("a points budget needs at least 1 point and a positive window")
+            raise ValueError("a points limit needs at least 1 point and a positive window")
         if self.max_concurrent is not None and self.max_concurrent < 1:
             raise ValueError("max_concurrent is at least 1, or None")
 

@@ -18,11 +18,11 @@ from collections.abc import Iterable
 from nacl.exceptions import CryptoError
 from nacl.public import SealedBox
 
-from ccat.fakehub.org_secrets import OrgSecrets, Visibility
+from ccat.fakehub.org_secrets import OrgSecrets, OrgSecretWrite
 from ccat.fakehub.records import StoredSecret
 from ccat.fakehub.repository import Repository, StoredValue, new_key
+from ccat.pat.github_rules import is_secret_name
 
-_SECRET_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 MAX_ENCRYPTED_VALUE = 48 * 1024
 
@@ -143,7 +143,7 @@ class HubState:
 
         Raises SecretRejected with GitHub's kind of message when GitHub would answer 422.
         """
-        if not _SECRET_NAME.match(name.upper()) or name.upper().startswith("GITHUB_"):
+        if not is_secret_name(name):
             raise SecretRejected(
                 "Secret names can only contain alphanumeric characters ([a-z], [A-Z], [0-9]) "
                 "or underscores (_), must not start with a number or GITHUB_."
@@ -205,20 +205,11 @@ class HubState:
             owns = org.lower() in self._owners
         return owns or self.orgs.has(org)
 
-    def set_org_secret(
-        self,
-        org: str,
-        name: str,
-        value: str,
-        visibility: Visibility,
-        selected: Iterable[str],
-        updated_at: int | None,
-        created_at: int | None,
-    ) -> None:
-        """Create or replace an organisation secret shared as `visibility` says.
+    def set_org_secret(self, write: OrgSecretWrite) -> None:
+        """Create or replace an organisation secret shared as `write.visibility` says.
 
         KeyError for an unknown selected repository; ValueError as `OrgSecrets.put`.
         """
         with self.lock:
-            chosen = [self._get(full_name) for full_name in selected]
-        self.orgs.put(org, name, value, visibility, chosen, updated_at, created_at)
+            chosen = [self._get(full_name) for full_name in write.selected]
+        self.orgs.put(write, chosen)

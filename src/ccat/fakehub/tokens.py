@@ -17,7 +17,7 @@ TokenKind = Literal["fine-grained", "classic", "installation"]
 # GitHub's prefix of a GitHub App installation access token.
 INSTALLATION_PREFIX = "ghs_"
 _LEVELS = {"read": 1, "write": 2, "admin": 3}
-_EXPIRY_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
+EXPIRY_FORMAT = "%Y-%m-%d %H:%M:%S UTC"  # GitHub's GitHub-Authentication-Token-Expiration
 
 
 def _default_permissions() -> dict[str, str]:
@@ -83,7 +83,7 @@ class TokenSpec:
 def expiry_epoch(expires_at: str) -> float:
     """Epoch seconds of a `YYYY-MM-DD HH:MM:SS UTC` expiry; ValueError when malformed."""
     try:
-        moment = datetime.strptime(expires_at, _EXPIRY_FORMAT)
+        moment = datetime.strptime(expires_at, EXPIRY_FORMAT)
     except ValueError as exc:
         raise ValueError(f"token expiry {expires_at!r} is not 'YYYY-MM-DD HH:MM:SS UTC'") from exc
     return moment.replace(tzinfo=UTC).timestamp()

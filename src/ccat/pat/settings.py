@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from ccat.pat.github_rules import POINTS_PER_MINUTE
+
 DEFAULT_API_URL = "https://api.github.com"
 
 
@@ -14,12 +16,13 @@ class Defaults:
     """The defaults of SPEC §2 to §4 and §9."""
 
     graph: Path = Path("ci/dependency-graph.yml")
+    org: str = "ccatobs"  # when neither --org nor the graph names one
     secret: str = "GH_PAT"
     concurrency: int = 16  # requests in flight; GitHub allows at most 100
     max_concurrency: int = 100
     timeout: float = 30.0  # seconds for one request, answer included
     max_wait: float = 300.0  # longest the whole command waits for rate limits, in all
-    budget: int = 900  # points per minute (GitHub.com: GET 1, PUT 5); 0 = none
+    budget: int = POINTS_PER_MINUTE  # points per minute, GitHub.com's rule; 0 = none
     write_interval: float = 1.0  # GitHub asks for a second between mutating requests
     warn_days: int = 14  # warn when the token expires within this many days
     max_age_fine_grained: int = 90  # the runbook's rotation cadence, in days

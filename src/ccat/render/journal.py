@@ -7,7 +7,7 @@ width: repository names whole when they fit, times compact, errors wrapping in t
 
 from __future__ import annotations
 
-import re
+from datetime import datetime
 from typing import Any
 
 from rich import box
@@ -16,11 +16,12 @@ from rich.table import Table
 from rich.text import Text
 
 from ccat.pat.journal import JournalDocument, Revocation, RotationRun, TargetRecord, seen_state
+from ccat.pat.times import parse_exact
 from ccat.render.status_layout import wrap
 from ccat.render.text import (
     NONE,
     Fitted,
-    cells,
+    natural_widths,
     plural,
     screen,
     share_width,
@@ -43,7 +44,6 @@ _TARGET_STATE = {
     "failed": "[red]✗ failed[/]",
     "pending": "pending",
 }
-_STAMP = re.compile(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?Z")
 # What the journal says where a state or a time should be, shortened to this if odd.
 STATE_LIMIT = 24
 # Names list in the forecast only while short: the table shows every one anyway.
@@ -125,17 +125,21 @@ def compact_time(stamp: str | None, day: str) -> str:
     """`19:00:01` on the run's `day` (UTC), `11-26 19:00:01` on another; as is otherwise."""
     if not stamp:
         return NONE
-    match = _STAMP.fullmatch(stamp)
-    if match is None:
+    when = parse_exact(stamp)
+    if when is None:
         return shown(stamp, STATE_LIMIT)
-    date, clock = match.groups()
-    return clock if date == day else f"{date[5:]} {clock}"
+    clock = when.strftime("%H:%M:%S")
+    return clock if _day(when) == day else f"{when.strftime('%m-%d')} {clock}"
+
+
+def _day(when: datetime) -> str:
+    return when.strftime("%Y-%m-%d")
 
 
 def journal_targets(run: RotationRun) -> RenderableType:
     """Each target's state, time (UTC) and error, fitted to the width it is drawn at."""
-    match = _STAMP.fullmatch(run.started_at or "")
-    day = match.group(1) if match else ""
+    started = parse_exact(run.started_at or "")
+    day = "" if started is None else _day(started)
     rows = []
     for target in run.targets:
         state = _TARGET_STATE.get(target.state, shown(target.state, STATE_LIMIT))
@@ -151,7 +155,7 @@ def journal_targets(run: RotationRun) -> RenderableType:
 def _targets_table(rows: list[tuple[str, str, str, str]], width: int) -> Table:
     headers = ("Repository", "State", "Time (UTC)", "Error")
     errors = any(row[3] for row in rows)
-    needs = [max([cells(h), *(cells(row[i]) for row in rows)]) for i, h in enumerate(headers)]
+    needs = natural_widths(headers, rows)
     room = width - table_chrome(4 if errors else 3) - needs[1] - needs[2]
     names, text = share_width(room, needs[0], needs[3] if errors else 0)
     table = Table(box=box.ROUNDED)

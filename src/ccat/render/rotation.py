@@ -11,12 +11,21 @@ from rich import box
 from rich.console import RenderableType
 from rich.table import Table
 
+from ccat.pat.expiry import days_left, expiry_due
 from ccat.pat.journal import RotationRun, TargetRecord
 from ccat.pat.rotation.plan import Plan, RotationOutcome  # records, not the engine
 from ccat.pat.settings import DEFAULTS
 from ccat.pat.untrusted import clean
 from ccat.render.journal import in_flight
-from ccat.render.text import Fitted, cells, json_text, plural, shown, table_chrome
+from ccat.render.text import (
+    Fitted,
+    json_text,
+    natural_widths,
+    plural,
+    share_width,
+    shown,
+    table_chrome,
+)
 from ccat.render.unfinished import DO_NOT_REVOKE
 
 
@@ -36,8 +45,8 @@ def plan_table(plan: Plan, secret: str) -> RenderableType:
 
 def _plan_table(rows: list[tuple[str, str, str]], title: str, width: int) -> Table:
     headers = ("#", "Repository", "Action")
-    needs = [max([len(h), *(cells(row[i]) for row in rows)]) for i, h in enumerate(headers)]
-    names = max(1, min(needs[1], width - table_chrome(3) - needs[0] - needs[2]))
+    needs = natural_widths(headers, rows)
+    names, _ = share_width(width - table_chrome(3) - needs[0] - needs[2], needs[1], 0)
     table = Table(box=box.ROUNDED, title=title, title_justify="left")
     table.add_column(headers[0], justify="right", no_wrap=True)
     table.add_column(headers[1], width=names, overflow="fold")
@@ -47,26 +56,23 @@ def _plan_table(rows: list[tuple[str, str, str]], title: str, width: int) -> Tab
     return table
 
 
-def _expiry_warning(expires_at: str, now: datetime) -> str | None:
-    """A warning when the new token expires within `--warn-days`'s default, or has
-    expired already (GitHub's date is past by this machine's clock): when, and what
-    follows. None when it is further off, or the date is unreadable."""
-    try:
-        expires = datetime.strptime(expires_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-    left = expires - now
-    if left >= timedelta(days=DEFAULTS.warn_days):
+def _expiry_warning(expires_at: str, now: datetime, warn_days: int) -> str | None:
+    """A warning when the new token expires within `warn_days` (`--warn-days`, the cut-off
+    of `ccat.pat.expiry`, as in status), or has expired already (GitHub's date is past by
+    this machine's clock): when, and what follows. None when it is further off, or the
+    date is unreadable."""
+    expires = expiry_due(expires_at, now, warn_days)
+    if expires is None:
         return None
     when = expires.strftime("%Y-%m-%d %H:%M UTC")
-    if left <= timedelta(0):
-        ago = -left // timedelta(days=1)
+    if expires <= now:
+        ago = (now - expires) // timedelta(days=1)  # whole days since, rounded down
         since = "today" if ago == 0 else f"{plural(ago, 'day')} ago"
         return (
             f"[red]warning:[/] the new token expired on {when} ({since}, by this machine's "
             "clock): CI fails with it; create a new token (or check this clock)"
         )
-    days = left // timedelta(days=1)
+    days = days_left(expires, now)
     within = "within a day" if days == 0 else f"in {plural(days, 'day')}"
     return (
         f"[yellow]warning:[/] the new token expires {within}, on {when}: CI will break then "
@@ -74,8 +80,11 @@ def _expiry_warning(expires_at: str, now: datetime) -> str | None:
     )
 
 
-def preflight_lines(plan: Plan, now: datetime | None = None) -> list[str]:
-    """What preflight established, in plain lines; warns of a token about to expire."""
+def preflight_lines(
+    plan: Plan, now: datetime | None = None, warn_days: int = DEFAULTS.warn_days
+) -> list[str]:
+    """What preflight established, in plain lines; warns of a token that expires within
+    `warn_days` days (`--warn-days`), or has expired."""
     preflight = plan.preflight
     to_set, skipped = len(plan.to_set), len(plan.items) - len(plan.to_set)
     token = preflight.new_token
@@ -110,7 +119,7 @@ def preflight_lines(plan: Plan, now: datetime | None = None) -> list[str]:
             "expires: look it up on GitHub's token page"
         )
     if token is not None and token.expires_at:
-        warning = _expiry_warning(token.expires_at, now or datetime.now(UTC))
+        warning = _expiry_warning(token.expires_at, now or datetime.now(UTC), warn_days)
         if warning is not None:
             lines.append(warning)
     return lines

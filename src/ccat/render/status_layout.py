@@ -16,14 +16,14 @@ from dataclasses import dataclass
 
 from rich.cells import cell_len
 
+from ccat.render.text import table_chrome
+
 # Where a repository name may be broken: after these characters.
 _NAME_BREAK = re.compile(r"(?<=[-_./])")
 # GitHub Actions' runner takes a line that starts (after spaces) with `::` or `##[` for a
 # workflow command: a server's message must never start a line, wherever it wraps.
 _COMMAND_START = re.compile(r"^(\s*)(::|##\[)")
 _COMMAND_MARK = re.compile(r"::|##\[")
-# A table of n columns costs 3n + 1 cells of borders and padding: `│ x │ y │`.
-BORDER_PER_COLUMN = 3
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def fit_widths(columns: Sequence[Column], width: int) -> list[int] | None:
     others are all at their floor; it then gets all the room left. None when even the
     floors do not fit: the caller lets the table overflow rather than cut words.
     """
-    room = width - BORDER_PER_COLUMN * len(columns) - 1
+    room = width - table_chrome(len(columns))
     widths = [column.natural for column in columns]
     if sum(widths) <= room:
         return widths

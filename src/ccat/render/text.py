@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -144,9 +144,19 @@ def cells(markup: str) -> int:
     return max((cell_len(line) for line in render(markup).plain.splitlines()), default=0)
 
 
+def natural_widths(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
+    """Each column's natural width: its widest cell on screen, header included."""
+    return [max([cells(h), *(cells(row[i]) for row in rows)]) for i, h in enumerate(headers)]
+
+
+# A boxed table with one space of padding spends 3 cells per column and 1 more on lines
+# and padding: `│ x │ y │`.
+BORDER_PER_COLUMN = 3
+
+
 def table_chrome(columns: int) -> int:
     """Columns a boxed table with one space of padding spends on lines and padding."""
-    return 3 * columns + 1
+    return BORDER_PER_COLUMN * columns + 1
 
 
 def share_width(room: int, names: int, text: int, text_min: int = 14) -> tuple[int, int]:

@@ -1,13 +1,14 @@
 """GitHub's per-minute request budget, kept on our side so that GitHub never has to refuse us.
 
 GitHub.com allows at most 900 points per minute on its REST API (a GET costs 1 point, a
-PUT 5) and counts repeated refusals against an integration. Every request of a run
-borrows its points from one `PointsBudget` before it is sent: at most `points` in any
-window of `window` seconds. A point is counted from the moment its request is sent until
-`window` seconds after its answer arrived — GitHub counted it somewhere in between, so
-our window never ends before GitHub's. A rate limit from GitHub pauses every request
-of the run (`pause`), not only the one that was refused; the time the run has spent
-paused so (waits that overlap counted once) is what `--max-wait` bounds.
+PUT 5: `ccat.pat.github_rules`) and counts repeated refusals against an integration.
+Every request of a run borrows its points from one `PointsBudget` before it is sent: at
+most `points` in any window of `window` seconds. A point is counted from the moment its
+request is sent until `window` seconds after its answer arrived — GitHub counted it
+somewhere in between, so our window never ends before GitHub's. A rate limit from GitHub
+pauses every request of the run (`pause`), not only the one that was refused; the time
+the run has spent paused so (waits that overlap counted once) is what `--max-wait`
+bounds.
 """
 
 from __future__ import annotations
@@ -18,15 +19,8 @@ from dataclasses import dataclass
 
 import anyio
 
-DEFAULT_POINTS = 900
-WINDOW = 60.0
-GET_POINTS = 1
-WRITE_POINTS = 5
-
-
-def points_of(method: str) -> int:
-    """What GitHub charges for a request: reads 1 point, anything that changes state 5."""
-    return GET_POINTS if method.upper() in ("GET", "HEAD", "OPTIONS") else WRITE_POINTS
+from ccat.pat.github_rules import POINTS_WINDOW
+from ccat.pat.settings import DEFAULTS
 
 
 @dataclass
@@ -44,8 +38,8 @@ class PointsBudget:
 
     def __init__(
         self,
-        points: int = DEFAULT_POINTS,
-        window: float = WINDOW,
+        points: int = DEFAULTS.budget,
+        window: float = POINTS_WINDOW,
         *,
         monotonic: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,

@@ -29,15 +29,17 @@ from ccat.pat.errors import (
 from ccat.pat.github.budget import PointsBudget
 from ccat.pat.github.transport import (
     API_VERSION,
+    POOL_CONNECTIONS,
     USER_AGENT,
     Answer,
     ClientListener,
     Request,
     Timing,
     Transport,
-    open_transport,
+    open_pools,
 )
 from ccat.pat.settings import DEFAULT_API_URL, ClientSettings
+from ccat.pat.times import iso, parse_iso
 from ccat.pat.untrusted import clean
 
 PER_PAGE = 100
@@ -117,13 +119,9 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)  # excluded
 
 
-def _in_utc(moment: datetime) -> datetime | None:
-    """`moment` (aware) in UTC, or None when it is out of range or not representable."""
-    try:
-        utc = moment.astimezone(UTC)
-    except (OverflowError, ValueError):  # 0001-01-01T00:00:00+01:00 is before year 1
-        return None
-    return utc if EARLIEST <= utc < LATEST else None
+def _in_range(moment: datetime | None) -> str | None:
+    """`moment` (UTC) as `iso` writes it, or None when there is none or it is out of range."""
+    return iso(moment) if moment is not None and EARLIEST <= moment < LATEST else None
 
 
 def iso_timestamp(value: object) -> str | None:
@@ -131,12 +129,7 @@ def iso_timestamp(value: object) -> str | None:
     included) from 1970 to 9998; else None, whatever `value` is."""
     if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
         return None
-    try:
-        parsed = datetime.fromisoformat(value.upper())
-    except ValueError:  # month 13, second 61, offset +24:00, ...
-        return None
-    utc = _in_utc(parsed)
-    return None if utc is None else utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _in_range(parse_iso(value.upper()))  # None: month 13, second 61, offset +24:00
 
 
 @dataclass(frozen=True)
@@ -158,17 +151,13 @@ def token_expiry(value: str | None) -> Expiry:
         return Expiry()
     text = value.strip()
     match = _EXPIRY_HEADER.fullmatch(text)
-    utc = None
+    expires_at = None
     if match is not None:
         zone = "+0000" if match[2] == "UTC" else match[2]
-        try:
-            parsed = datetime.strptime(f"{match[1]} {zone}", "%Y-%m-%d %H:%M:%S %z")
-        except ValueError:
-            parsed = None
-        utc = None if parsed is None else _in_utc(parsed)
-    if utc is None:
+        expires_at = _in_range(parse_iso(f"{match[1]}{zone}"))
+    if expires_at is None:
         return Expiry(unreadable=clean(text, 60) or "(empty)")
-    return Expiry(expires_at=utc.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return Expiry(expires_at=expires_at)
 
 
 def _scopes(value: str | None) -> tuple[str, ...] | None:
@@ -224,13 +213,7 @@ def _revoke_hint(status: int | None) -> str | None:
 
 
 def _invalid(request: Request, answer: Answer, what: str) -> InvalidAnswerError:
-    return InvalidAnswerError(
-        f"{request.line}: HTTP {answer.status}: {what}",
-        detail=f"HTTP {answer.status}: {what}",
-        repository=request.repository,
-        request=request.line,
-        status=answer.status,
-    )
+    return request.error(InvalidAnswerError, f"HTTP {answer.status}: {what}", status=answer.status)
 
 
 def _checked(request: Request, answer: Answer, documented: Collection[int] = (200,)) -> Answer:
@@ -513,12 +496,16 @@ async def open_client(
     listener: ClientListener | None = None,
     timing: Timing | None = None,
     budget: PointsBudget | None = None,
+    pool_connections: int = POOL_CONNECTIONS,
 ) -> AsyncIterator[GitHubClient]:
-    """A `GitHubClient` over a fresh `Transport`, closed on exit; every client of one run
-    shares that run's `budget` (None: one of its own, see `open_transport`)."""
-    async with open_transport(
-        settings, listener=listener, timing=timing, budget=budget
-    ) as transport:
+    """A `GitHubClient` over a fresh `Transport` and its connection pools, closed on exit.
+
+    `budget` is the run's request budget: pass the same one to every client of a run (a
+    rotation's preflight and its writes use two), since GitHub counts them together.
+    None: a budget of `settings.budget` points for this client alone.
+    """
+    async with open_pools(settings, pool_connections) as pools:
+        transport = Transport(pools, settings, listener=listener, timing=timing, budget=budget)
         yield GitHubClient(transport)
 
 

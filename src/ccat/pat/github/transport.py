@@ -24,16 +24,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import anyio
 import httpx
 
 from ccat import __version__
-from ccat.pat.errors import InvalidAnswerError, RateLimitError, TransportError
-from ccat.pat.github.budget import PointsBudget, points_of
+from ccat.pat.errors import GitHubError, InvalidAnswerError, RateLimitError, TransportError
+from ccat.pat.github.budget import PointsBudget
 from ccat.pat.github.connection import ConnectionFailure, connection_failure
+from ccat.pat.github_rules import points_of
 from ccat.pat.settings import ClientSettings
+from ccat.pat.times import iso
 
 API_VERSION = "2022-11-28"
 USER_AGENT = f"ccat/{__version__} (+ccat pat)"
@@ -51,6 +53,8 @@ POOL_CONNECTIONS = 8
 # become a retry every second, 55 requests in 7.6 s for 9 repositories.
 DEFAULT_RATE_LIMIT_WAIT = 60.0
 MAX_FALLBACK_DOUBLINGS = 6  # 60 s, 120 s, … 64 min: beyond any sensible --max-wait
+
+_E = TypeVar("_E", bound=GitHubError)
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,27 @@ class Request:
     def line(self) -> str:
         """`METHOD /path`, as errors and the journal quote it (never a header)."""
         return f"{self.method} {self.path}"
+
+    def error(
+        self,
+        kind: type[_E],
+        said: str,
+        *,
+        detail: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
+    ) -> _E:
+        """A `kind` of error about this request: `said` after the request line, with the
+        repository and the line attached; `detail` (default `said`) is what the journal
+        records as the target's error."""
+        return kind(
+            f"{self.line}: {said}",
+            detail=said if detail is None else detail,
+            repository=self.repository,
+            request=self.line,
+            status=status,
+            hint=hint,
+        )
 
 
 @dataclass(frozen=True)
@@ -247,11 +272,10 @@ class Transport:
             hint = "run again after the reset, or raise --max-wait"
         spent = f", after {waited:.0f} s of waits already" if waited >= 1 else ""
         beyond = f"beyond --max-wait {limit:g} s for the whole run{spent}"
-        return RateLimitError(
-            f"{request.line}: GitHub rate limit; {what} ({beyond})",
+        return request.error(
+            RateLimitError,
+            f"GitHub rate limit; {what} ({beyond})",
             detail=f"rate limited; {what}, {beyond}",
-            repository=request.repository,
-            request=request.line,
             status=answer.status,
             hint=hint,
         )
@@ -260,7 +284,7 @@ class Transport:
         if not math.isfinite(wait) or wait > 366 * 86400:
             return "GitHub asks for a wait of more than a year"
         reset_at = datetime.fromtimestamp(self._timing.wall() + wait, UTC)
-        return f"it resets at {reset_at.strftime('%Y-%m-%dT%H:%M:%SZ')}, {wait:.0f} s away"
+        return f"it resets at {iso(reset_at)}, {wait:.0f} s away"
 
     # -- transient failures --------------------------------------------------------
 
@@ -298,13 +322,7 @@ class Transport:
     def _transport_error(self, request: Request, attempt: int, exc: Exception) -> TransportError:
         failure = self._failure(exc)
         detail = f"{failure.reason} (after {attempt + 1} attempt{'s' if attempt else ''})"
-        return TransportError(
-            f"{request.line}: {detail}",
-            detail=detail,
-            repository=request.repository,
-            request=request.line,
-            hint=failure.hint,
-        )
+        return request.error(TransportError, detail, hint=failure.hint)
 
     async def _backoff(self, request: Request, attempt: int, reason: str) -> None:
         """Exponential backoff with equal jitter (half fixed, half random) before a retry."""
@@ -358,21 +376,16 @@ class Transport:
         except UnicodeError:
             # A header value that is not ASCII. Tokens are validated before any request,
             # so this is a bug; the codec's message would quote the character: drop it.
-            raise TransportError(
-                f"{request.line}: the request could not be encoded",
-                repository=request.repository,
-                request=request.line,
-            ) from None
+            raise request.error(TransportError, "the request could not be encoded") from None
         finally:
             self._busy[index] -= 1
 
     @staticmethod
     def _invalid(request: Request, status: int, what: str) -> InvalidAnswerError:
-        return InvalidAnswerError(
-            f"{request.line}: HTTP {status}: the answer is {what}; it was not read",
+        return request.error(
+            InvalidAnswerError,
+            f"HTTP {status}: the answer is {what}; it was not read",
             detail=f"HTTP {status}: the answer is {what}",
-            repository=request.repository,
-            request=request.line,
             status=status,
         )
 
@@ -439,21 +452,12 @@ def _retry_after_seconds(value: str, now: float) -> float | None:
 
 
 @asynccontextmanager
-async def open_transport(
-    settings: ClientSettings,
-    *,
-    listener: ClientListener | None = None,
-    timing: Timing | None = None,
-    budget: PointsBudget | None = None,
-    pool_connections: int = POOL_CONNECTIONS,
-) -> AsyncIterator[Transport]:
-    """A `Transport` over ceil(concurrency / pool_connections) connection pools, closed on
-    exit (`pool_connections` is a measured choice; benchmarks/bench_pools.py varies it).
-
-    `budget` is the run's request budget: pass the same one to every transport of a run
-    (a rotation's preflight and its writes use two), since GitHub counts them together.
-    None: a budget of `settings.budget` points for this transport alone.
-    """
+async def open_pools(
+    settings: ClientSettings, pool_connections: int = POOL_CONNECTIONS
+) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """The connection pools of a `Transport`: ceil(concurrency / pool_connections) of
+    them, closed on exit (`pool_connections` is a measured choice;
+    benchmarks/bench_pools.py varies it)."""
     count = max(1, math.ceil(settings.concurrency / pool_connections))
     per_pool = max(1, math.ceil(settings.concurrency / count))
     # One TLS context for every pool: each would otherwise load the CA bundle again
@@ -484,4 +488,4 @@ async def open_transport(
             )
             for _ in range(count)
         ]
-        yield Transport(pools, settings, listener=listener, timing=timing, budget=budget)
+        yield pools

@@ -4,10 +4,9 @@ YAML node tree with line numbers and nothing that can multiply.
 `--graph` is operator input, but it is often a path into a checkout someone else
 pushed to, so it is read as if hostile:
 
-- only a regular file is read, and at most `MAX_GRAPH_BYTES` of it: `/dev/zero` would
-  grow without end and a FIFO would block forever. The file is opened with `O_NONBLOCK`
-  (opening a FIFO then returns at once) and checked with `fstat` on the open descriptor,
-  so what is checked is what is read;
+- only a regular file is read, and at most `MAX_GRAPH_BYTES` of it
+  (`ccat.pat.regular_file`): `/dev/zero` would grow without end and a FIFO would block
+  forever;
 - anchors and aliases are refused: an anchored list reused 10,000 times expands into a
   tree no one can walk in reasonable time, and a dependency graph has no need for them;
 - nesting is bounded, so 500 `[` are a clean error rather than a `RecursionError`.
@@ -20,9 +19,6 @@ about 8 s instead of 27 s with the pure-Python parser.
 
 from __future__ import annotations
 
-import errno
-import os
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
@@ -41,10 +37,11 @@ from yaml.events import (
 from yaml.resolver import Resolver
 
 from ccat.pat.errors import ConfigError
+from ccat.pat.regular_file import FileTooLarge, NotRegularFile, read_capped
+from ccat.pat.settings import DEFAULTS
 
 MAX_GRAPH_BYTES = 10 * 1024 * 1024
 MAX_GRAPH_DEPTH = 32  # the format needs 4 (top, repositories, attributes, depends_on)
-DEFAULT_GRAPH_PATH = Path("ci/dependency-graph.yml")
 
 # libyaml's parser when PyYAML was built with it; the pure-Python one otherwise. Both
 # report the same lines; their wording of a syntax error differs slightly.
@@ -52,7 +49,6 @@ EVENT_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(
     yaml, "CSafeLoader", yaml.SafeLoader
 )
 
-_READ_CHUNK = 1024 * 1024
 _NO_ANCHORS = (
     "a dependency graph has no need for anchors or aliases (&name, *name); "
     "write each repository name out"
@@ -63,68 +59,23 @@ def read_graph_bytes(path: Path) -> bytes:
     """The bytes of the regular file at `path`, at most `MAX_GRAPH_BYTES` of them.
 
     Never blocks (a FIFO or a device is refused before any read) and never reads more
-    than one byte past the limit. Every failure is a `ConfigError` naming the file.
+    than one byte past the limit (`ccat.pat.regular_file`). Every failure is a
+    `ConfigError` naming the file.
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
     try:
-        fd = os.open(path, flags)
+        return read_capped(path, MAX_GRAPH_BYTES)
     except FileNotFoundError:
         raise ConfigError(
             "dependency graph not found; run from the repository root that holds "
-            f"{DEFAULT_GRAPH_PATH} or pass --graph PATH",
+            f"{DEFAULTS.graph} or pass --graph PATH",
             path=str(path),
         ) from None
-    except OSError as exc:
-        if exc.errno == errno.ENXIO:  # a socket: open() refuses it with "no such device"
-            raise _not_a_file(path, _kind_at(path)) from None
-        raise _unreadable(path, exc) from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise _not_a_file(path, _kind(info.st_mode))
-        if info.st_size > MAX_GRAPH_BYTES:
-            raise _too_large(path)
-        data = _read_at_most(fd, MAX_GRAPH_BYTES + 1)
+    except NotRegularFile as exc:
+        raise _not_a_file(path, exc.kind) from None
+    except FileTooLarge:
+        raise _too_large(path) from None
     except OSError as exc:
         raise _unreadable(path, exc) from None
-    finally:
-        os.close(fd)
-    if len(data) > MAX_GRAPH_BYTES:  # it grew after fstat (or lies about its size, /proc)
-        raise _too_large(path)
-    return data
-
-
-def _read_at_most(fd: int, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    remaining = limit
-    while remaining > 0:
-        chunk = os.read(fd, min(remaining, _READ_CHUNK))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
-def _kind_at(path: Path) -> str:
-    try:
-        return _kind(os.stat(path).st_mode)
-    except OSError:
-        return "not a regular file"
 
 
 def _not_a_file(path: Path, kind: str) -> ConfigError:
@@ -252,23 +203,14 @@ class _NodeBuilder:
 
     def _close(self, end: CollectionEndEvent) -> yaml.Node:
         start, children = self.stack.pop()
-        start_mark, end_mark = _mark(start.start_mark), _mark(end.end_mark)
+        marks = _mark(start.start_mark), _mark(end.end_mark)
+        style = start.flow_style
         if isinstance(start, MappingStartEvent):
             pairs = list(zip(children[::2], children[1::2], strict=True))
-            return yaml.MappingNode(
-                self.tag(yaml.MappingNode, start, None),
-                pairs,
-                start_mark,
-                end_mark,
-                flow_style=start.flow_style,
-            )
-        return yaml.SequenceNode(
-            self.tag(yaml.SequenceNode, start, None),
-            children,
-            start_mark,
-            end_mark,
-            flow_style=start.flow_style,
-        )
+            tag = self.tag(yaml.MappingNode, start, None)
+            return yaml.MappingNode(tag, pairs, *marks, flow_style=style)
+        tag = self.tag(yaml.SequenceNode, start, None)
+        return yaml.SequenceNode(tag, children, *marks, flow_style=style)
 
 
 def _mark(mark: object) -> yaml.error.Mark:

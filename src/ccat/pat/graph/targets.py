@@ -10,7 +10,6 @@ in `graph_file`; that is the only I/O.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,18 +17,17 @@ from pathlib import Path
 import yaml
 
 from ccat.pat.errors import ConfigError, UsageError
-from ccat.pat.graph.file import DEFAULT_GRAPH_PATH as DEFAULT_GRAPH_PATH  # re-exported
+from ccat.pat.github_rules import (
+    ORG_NAME_RULE,
+    REPOSITORY_NAME_RULE,
+    is_org_name,
+    is_repository_name,
+)
 from ccat.pat.graph.file import compose_graph_text, read_graph_bytes
+from ccat.pat.settings import DEFAULTS
 
-DEFAULT_ORG = "ccatobs"
 ROOT_REPOSITORY = "system-integration"
 
-# GitHub's own rules: repository names are 1-100 characters of A-Z a-z 0-9 . _ -
-# ("." and ".." are refused); logins are 1-39 alphanumerics or single inner hyphens.
-_REPO_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
-_ORG_NAME = re.compile(r"(?=.{1,39}$)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
-_REPO_RULE = "1-100 characters of A-Z a-z 0-9 . _ - (not '.' or '..')"
-_ORG_RULE = "1-39 letters, digits or single hyphens, not starting or ending with a hyphen"
 
 _TOP_KEYS = ("org", "repositories")
 _REPO_KEYS = ("depends_on",)
@@ -61,25 +59,15 @@ class Graph:
     warnings: tuple[str, ...]
 
 
-def is_valid_org(name: str) -> bool:
-    """Whether `name` is a well-formed GitHub organisation login."""
-    return _ORG_NAME.fullmatch(name) is not None
-
-
-def is_valid_repository_name(name: str) -> bool:
-    """Whether `name` is a well-formed GitHub repository name (without the org)."""
-    return _REPO_NAME.fullmatch(name) is not None and name not in {".", ".."}
-
-
 def load_graph(path: Path, org: str | None = None) -> Graph:
     """Read the dependency graph at `path`; `org` (from `--org`) overrides the file's.
 
     Raises `ConfigError` (with the line when known) for anything unusable, and
     `UsageError` when the `--org` override itself is not a valid organisation name.
     """
-    if org is not None and not is_valid_org(org):
+    if org is not None and not is_org_name(org):
         raise UsageError(
-            f"--org {org!r} is not a valid GitHub organisation name: expected {_ORG_RULE}"
+            f"--org {org!r} is not a valid GitHub organisation name: expected {ORG_NAME_RULE}"
         )
     data = read_graph_bytes(path)
     parser = _GraphParser(path)
@@ -114,8 +102,8 @@ class _GraphParser:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.org = DEFAULT_ORG
-        self.file_org = DEFAULT_ORG
+        self.org = DEFAULTS.org
+        self.file_org = DEFAULTS.org
         self.warnings: list[str] = []
         self._names: dict[str, str] = {}  # casefolded -> first spelling, in insertion order
 
@@ -181,13 +169,13 @@ class _GraphParser:
         if not isinstance(node, yaml.ScalarNode) or node.tag == _NULL_TAG:
             raise self.error(
                 f"'org' must be a GitHub organisation name, found {_describe(node)} "
-                f"(remove the key to use the default {DEFAULT_ORG!r})",
+                f"(remove the key to use the default {DEFAULTS.org!r})",
                 node,
             )
         value = str(node.value)
-        if not is_valid_org(value):
+        if not is_org_name(value):
             raise self.error(
-                f"org {value!r} is not a valid organisation name: expected {_ORG_RULE}", node
+                f"org {value!r} is not a valid organisation name: expected {ORG_NAME_RULE}", node
             )
         return value
 
@@ -278,8 +266,10 @@ class _GraphParser:
                     f"'{self.org}/{name}' (one org per graph)",
                     node,
                 )
-        if not is_valid_repository_name(name):
-            raise self.error(f"repository name {name!r} is not valid: expected {_REPO_RULE}", node)
+        if not is_repository_name(name):
+            raise self.error(
+                f"repository name {name!r} is not valid: expected {REPOSITORY_NAME_RULE}", node
+            )
         self._add(name)
 
     def _add(self, name: str) -> None:

@@ -17,13 +17,12 @@ from ccat.pat.journal.model import (
     TargetRecord,
     TokenInfo,
     TokenKind,
-    iso,
     new_run_id,
-    parse_iso,
     seen_state,
     token_kind,
 )
 from ccat.pat.journal.store import Journal, default_journal_path
+from ccat.pat.times import iso, parse_iso  # the journal's time format, re-exported
 
 __all__ = [
     "Fingerprint",

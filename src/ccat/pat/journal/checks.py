@@ -8,7 +8,7 @@ below holds in every journal ccat writes, and a journal that breaks one is damag
 `check_document` raises `InvalidRecord` naming the field, e.g.
 `journal.current.targets[3] (ccatobs/ops-db): updated, but finished_at is null`.
 
-Times are exactly as `journal_model.iso` writes them (`2026-11-25T19:00:00Z`). Those a
+Times are exactly as `ccat.pat.times.iso` writes them (`2026-11-25T19:00:00Z`). Those a
 run recorded with the machine's clock lie between `EARLIEST` and `LATEST`, so that no
 arithmetic on them can overflow; a token's expiry is GitHub's and may be any year.
 
@@ -42,8 +42,10 @@ from typing import Final
 
 import msgspec
 
+from ccat.pat.github_rules import is_org_name, is_repository_name
 from ccat.pat.journal.codec import InvalidRecord
 from ccat.pat.journal.model import JournalDocument, Revocation, RotationRun, TargetRecord
+from ccat.pat.times import iso, parse_exact
 
 # The earliest and latest times a run may have recorded with the machine's clock: far
 # enough from both ends of `datetime` that adding or taking a few days never overflows.
@@ -51,21 +53,7 @@ EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST: Final = datetime(3000, 1, 1, tzinfo=UTC)
 SUCCESS_STATUSES: Final = frozenset({201, 204})
 
-_RECORDED = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
-_ORG = re.compile(r"(?=.{1,39}$)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
-_REPOSITORY = re.compile(r"[A-Za-z0-9._-]{1,100}")
-
-
-def parse_recorded(value: str) -> datetime | None:
-    """The time of `value` if it is written exactly as `iso()` writes times (any year),
-    else None. Never raises."""
-    if _RECORDED.fullmatch(value) is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:  # 2026-02-30, 24:00:00
-        return None
 
 
 def check_document(document: JournalDocument, *, root: str = "journal") -> None:
@@ -130,7 +118,7 @@ def check_run(run: RotationRun, where: str) -> None:
                 f"{where}.{field} should be a SHA-256 digest (64 hex digits), found "
                 f"{_quoted(digest)}"
             )
-    if run.token.expires_at is not None and parse_recorded(run.token.expires_at) is None:
+    if run.token.expires_at is not None and parse_exact(run.token.expires_at) is None:
         raise _not_a_time(f"{where}.token.expires_at", run.token.expires_at, any_year=True)
     started = _recorded(run.started_at, f"{where}.started_at")
     finished = _run_finish(run, where, started)
@@ -185,12 +173,7 @@ def _check_target(
     named = _named(target.repository)
     who = f"{where} ({named})"
     org, _, name = target.repository.partition("/")
-    if (
-        org.casefold() != run.org.casefold()
-        or _ORG.fullmatch(org) is None
-        or _REPOSITORY.fullmatch(name) is None
-        or name in (".", "..")
-    ):
+    if org.casefold() != run.org.casefold() or not is_org_name(org) or not is_repository_name(name):
         raise InvalidRecord(
             f"{who} is not a repository of the run's organisation {_quoted(run.org)} "
             "(org/name, as GitHub names repositories)"
@@ -247,8 +230,7 @@ def _check_target_times(
         started = _recorded(target.started_at, f"{where}.started_at ({named})")
         if started < run_started:
             raise InvalidRecord(
-                f"{who} started at {target.started_at}, before its run started "
-                f"({_iso(run_started)})"
+                f"{who} started at {target.started_at}, before its run started ({iso(run_started)})"
             )
     if target.finished_at is None:
         return
@@ -259,12 +241,12 @@ def _check_target_times(
         )
     if run_finished is not None and finished > run_finished:
         raise InvalidRecord(
-            f"{who} finished at {target.finished_at}, after its run finished ({_iso(run_finished)})"
+            f"{who} finished at {target.finished_at}, after its run finished ({iso(run_finished)})"
         )
 
 
 def _recorded(value: str, where: str) -> datetime:
-    parsed = parse_recorded(value)
+    parsed = parse_exact(value)
     if parsed is None or not EARLIEST <= parsed < LATEST:
         raise _not_a_time(where, value, any_year=False)
     return parsed
@@ -284,10 +266,6 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9._/-]{1,200}")
 def _named(repository: str) -> str:
     """A target's name for a message: as is when plain, else quoted as JSON."""
     return repository if _PLAIN_NAME.fullmatch(repository) else _quoted(repository)
-
-
-def _iso(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _quoted(value: object) -> str:

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from ccat.pat.errors import JournalError
+from ccat.pat.regular_file import FileTooLarge, NotRegularFile, file_kind, read_capped
 
 MAX_JOURNAL_BYTES = 256 * 1024 * 1024  # years of rotations; a bigger file is not ours
 
@@ -59,62 +60,40 @@ def resolve_journal_path(path: Path | str) -> Path:
     return resolved
 
 
-def describe_mode(mode: int) -> str:
-    """`a directory`, `a FIFO`, ... for a file's `st_mode`, in words for a message."""
-    if stat.S_ISREG(mode):
-        return "a regular file"
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a file"
-
-
 def refuse_unless_regular(path: Path, mode: int) -> None:
     """`JournalError` if `mode` (from a stat of `path`) is not a regular file's."""
-    if stat.S_ISREG(mode):
-        return
-    raise JournalError(
-        f"the journal path {path} is {describe_mode(mode)}, not a regular file; ccat will "
-        "not read or replace it",
+    if not stat.S_ISREG(mode):
+        raise _not_regular(path, file_kind(mode))
+
+
+def _not_regular(path: Path, kind: str) -> JournalError:
+    return JournalError(
+        f"the journal path {path} is {kind}, not a regular file; ccat will not read or replace it",
         hint="pass --journal PATH naming a journal file (it is created on the first rotation)",
     )
 
 
 def read_file(path: Path, *, what: str) -> bytes | None:
     """The bytes of the regular file `path`, or None if there is none. It is opened
-    without following a symlink and without blocking (a FIFO put there is refused)."""
+    without following a symlink and without blocking (a FIFO put there is refused), and
+    read up to `MAX_JOURNAL_BYTES` (`ccat.pat.regular_file`)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        return read_capped(path, MAX_JOURNAL_BYTES, follow_symlinks=False)
     except FileNotFoundError:
         return None
+    except NotRegularFile as exc:
+        raise _not_regular(path, exc.kind) from None
+    except FileTooLarge as exc:
+        raise JournalError(
+            f"the {what} {path} is {exc.size} bytes, more than a journal ever holds "
+            f"({MAX_JOURNAL_BYTES}); it was left untouched"
+        ) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise JournalError(
                 f"the {what} {path} is a symbolic link; ccat does not follow it"
             ) from None
         raise JournalError(f"cannot read the {what} {path}: {exc.strerror or exc}") from exc
-    try:
-        info = os.fstat(fd)
-        refuse_unless_regular(path, info.st_mode)
-        handle = os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-    with handle:
-        if info.st_size > MAX_JOURNAL_BYTES:
-            raise JournalError(
-                f"the {what} {path} is {info.st_size} bytes, more than a journal ever holds "
-                f"({MAX_JOURNAL_BYTES}); it was left untouched"
-            )
-        try:
-            return handle.read(MAX_JOURNAL_BYTES + 1)
-        except OSError as exc:
-            raise JournalError(f"cannot read the {what} {path}: {exc.strerror or exc}") from exc
 
 
 def replace_file(path: Path, data: bytes) -> None:
@@ -162,7 +141,7 @@ def append_line(path: Path, line: bytes, *, new_file_is_durable: bool) -> None:
             mode = os.fstat(fd).st_mode
             if not stat.S_ISREG(mode):
                 raise JournalError(
-                    f"the journal's update log {path} is {describe_mode(mode)}, not a "
+                    f"the journal's update log {path} is {file_kind(mode)}, not a "
                     "regular file; ccat will not write to it",
                     hint=f"remove it (rm {shlex.quote(str(path))}): ccat creates the log it needs",
                 )

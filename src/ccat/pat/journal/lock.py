@@ -22,8 +22,9 @@ from pathlib import Path
 import msgspec
 
 from ccat.pat.errors import JournalError, JournalLockedError
-from ccat.pat.journal.files import describe_mode, make_private_dirs
-from ccat.pat.journal.model import utc_now_iso
+from ccat.pat.journal.files import make_private_dirs
+from ccat.pat.regular_file import file_kind
+from ccat.pat.times import utc_now_iso
 
 # `lock_holder()` takes a shared lock for an instant to see whether the lock is free; a
 # rotation starting at that very instant retries until this long has passed. A real
@@ -115,7 +116,7 @@ def _refuse_unless_regular(fd: int, lock_path: Path) -> None:
         raise JournalError(f"cannot open the journal lock {lock_path}: {exc}") from exc
     if not stat.S_ISREG(mode):
         raise JournalError(
-            f"the journal lock {lock_path} is {describe_mode(mode)}, not a regular file; "
+            f"the journal lock {lock_path} is {file_kind(mode)}, not a regular file; "
             "ccat will not use it",
             hint=f"remove it (rm {shlex.quote(str(lock_path))}): ccat creates the lock file "
             "it needs, and no rotation is using this one",

@@ -16,10 +16,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
 import msgspec
+
+from ccat.pat.times import iso
 
 SCHEMA: Final = 1
 
@@ -29,32 +31,6 @@ TokenKind = Literal["fine-grained", "classic", "other"]
 
 _HEX_PATTERN = "^(?:[0-9a-fA-F]{2})+$"
 HexDigits = Annotated[str, msgspec.Meta(pattern=_HEX_PATTERN)]
-
-
-def iso(dt: datetime) -> str:
-    """`2026-11-25T19:00:00Z`: UTC, whole seconds. A naive datetime is refused (ambiguous)."""
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        raise ValueError("iso() needs a timezone-aware datetime, e.g. datetime.now(UTC)")
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_iso(value: str | None) -> datetime | None:
-    """The time of an ISO-8601 text (`iso`'s, or GitHub's) in UTC, read as UTC when it
-    names no zone; None when there is none, it is not one, or it is not a time UTC can
-    hold (`0001-01-01T00:00:00+01:00`). Never raises: an unknown time is None, and each
-    caller says what None means (never "fine")."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
-
-
-def utc_now_iso() -> str:
-    """The current time as `iso()` writes it."""
-    return iso(datetime.now(UTC))
 
 
 def new_run_id(now: datetime) -> str:

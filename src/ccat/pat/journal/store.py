@@ -72,47 +72,12 @@ from ccat.pat.journal.files import (
 )
 from ccat.pat.journal.lock import LockHolder, hold_lock, lock_holder
 from ccat.pat.journal.model import (
-    SCHEMA,
-    Fingerprint,
     FoldLine,
-    GraphFile,
     JournalDocument,
     RotationRun,
-    RunState,
-    RunSummary,
     TargetRecord,
-    TargetState,
     TargetUpdate,
-    TokenInfo,
-    TokenKind,
-    iso,
-    new_run_id,
-    parse_iso,
-    token_kind,
-    utc_now_iso,
 )
-
-__all__ = [
-    "SCHEMA",
-    "Fingerprint",
-    "GraphFile",
-    "Journal",
-    "JournalDocument",
-    "LockHolder",
-    "RotationRun",
-    "RunState",
-    "RunSummary",
-    "TargetRecord",
-    "TargetState",
-    "TokenInfo",
-    "TokenKind",
-    "default_journal_path",
-    "iso",
-    "new_run_id",
-    "parse_iso",
-    "token_kind",
-    "utc_now_iso",
-]
 
 FOLD_MIN_BYTES = 64 * 1024
 _OBSERVE_TRIES = 5

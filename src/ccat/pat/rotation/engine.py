@@ -16,8 +16,6 @@ The engine returns records; it never prints or exits.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 
 import anyio
 
@@ -38,7 +36,6 @@ from ccat.pat.journal import (
     RunState,
     TargetRecord,
     TokenInfo,
-    iso,
     new_run_id,
     token_kind,
 )
@@ -54,6 +51,7 @@ from ccat.pat.rotation.plan import (
 )
 from ccat.pat.rotation.preflight import run_preflight
 from ccat.pat.rotation.writes import Writer
+from ccat.pat.times import iso
 
 __all__ = [
     "Plan",
@@ -67,7 +65,6 @@ __all__ = [
     "WriteFailure",
     "refuse_operator_credential",
     "resumable_run",
-    "run_rotation",
 ]
 
 
@@ -357,22 +354,3 @@ def _resume_skip(options: RotateOptions, document: JournalDocument) -> dict[str,
             hint="resume with the same --secret, --org and --api-url, or start a new rotation",
         )
     return {t.repository.lower(): t for t in previous.targets if t.state == "updated"}
-
-
-async def run_rotation(
-    options: RotateOptions, confirm: Callable[[Plan], bool] | None = None
-) -> RotationOutcome:
-    """A whole rotation in one event loop, under the journal lock (a dry run takes none):
-    prepare, ask `confirm` (None: do not ask), execute. The CLI runs the phases itself so
-    that the question is asked outside the event loop."""
-    lock: AbstractContextManager[None] = (
-        nullcontext() if options.dry_run else options.journal.lock()
-    )
-    with lock:
-        rotation = Rotation(options, options.journal.load())
-        plan = await rotation.prepare()
-        if options.dry_run:
-            return RotationOutcome(plan, None, dry_run=True)
-        if confirm is not None and not confirm(plan):
-            return RotationOutcome(plan, None, declined=True)
-        return await rotation.execute(plan)

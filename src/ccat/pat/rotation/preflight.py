@@ -24,7 +24,7 @@ from ccat.pat.errors import (
     credential_rejected,
 )
 from ccat.pat.github import GitHubClient, PublicKey, SecretInfo, User, load_public_key
-from ccat.pat.journal import TargetRecord, parse_iso, token_kind
+from ccat.pat.journal import TargetRecord, token_kind
 from ccat.pat.reach import (
     POLICY_HINT,
     access_hint,
@@ -34,6 +34,7 @@ from ccat.pat.reach import (
 )
 from ccat.pat.rotation.plan import Preflight, RotateOptions, TokenCheck
 from ccat.pat.settings import CLOCK_SKEW
+from ccat.pat.times import parse_iso
 
 REQUIRED_SCOPES = ("repo", "workflow")
 

@@ -9,8 +9,9 @@ import anyio
 
 from ccat.pat.errors import GitHubError, JournalError, SealingError
 from ccat.pat.github import GitHubClient, PublicKey, seal
-from ccat.pat.journal import RotationRun, TargetRecord, iso
+from ccat.pat.journal import RotationRun, TargetRecord
 from ccat.pat.rotation.plan import RotateOptions, WriteFailure
+from ccat.pat.times import iso
 
 
 class _Changed:

@@ -22,6 +22,7 @@ import anyio
 
 from ccat.pat.errors import AuthenticationError, GitHubError, NotFoundError, TransportError
 from ccat.pat.settings import DEFAULTS
+from ccat.pat.times import iso
 
 # Types only: the client (httpx) is loaded where a connection is made, not by
 # those who only read these records (`ccat pat journal`, the renderers).
@@ -211,7 +212,7 @@ async def run_status(options: StatusOptions) -> StatusReport:
     return StatusReport(
         secret=options.secret,
         org=options.org,
-        checked_at=checked_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        checked_at=iso(checked_at),
         results=tuple(result for result in results if result is not None),
         org_secret=org_check,
     )

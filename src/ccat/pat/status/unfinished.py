@@ -26,10 +26,10 @@ from ccat.pat.journal import (
     RunSummary,
     SeenState,
     TargetRecord,
-    parse_iso,
     seen_state,
 )
 from ccat.pat.settings import CLOCK_SKEW
+from ccat.pat.times import parse_iso
 
 # Types only: the engine's records would bring in the client.
 if TYPE_CHECKING:

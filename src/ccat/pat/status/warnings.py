@@ -8,7 +8,8 @@ Pure: it reads a `StatusReport`, the journal's runs and the time, and returns an
 - `expiry`: the token of the newest *completed* run warns when `expires_at - now` is at
   most `warn_days` days (exactly 14 days left still warns; 14 days and 1 second does
   not), and says "expired" once `expires_at <= now`. `days_left` is the number of whole
-  days left, rounded down (negative once expired).
+  days left, rounded down (negative once expired). The cut-off is `ccat.pat.expiry`'s,
+  which `rotate` applies to the new token too.
 - `age`: warns when `now - updated_at` is more than the limit (exactly 90 days old does
   not warn; 90 days and 1 second does). The limit is `--max-age`, else 60 days for a
   classic token, else 90 (fine-grained, `other`, or no kind known).
@@ -45,10 +46,12 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol, TypeVar
 
 from ccat.pat.api_url import same_api
-from ccat.pat.journal import RotationRun, TargetRecord, parse_iso
+from ccat.pat.expiry import days_left, expiry_due
+from ccat.pat.journal import RotationRun, TargetRecord
 from ccat.pat.settings import CLOCK_SKEW, DEFAULTS
 from ccat.pat.status.engine import SecretStatus, StatusReport
 from ccat.pat.status.unfinished import UnfinishedRun
+from ccat.pat.times import parse_iso
 
 WarningKind = Literal["expiry", "age", "missed", "changed", "shadowed"]
 
@@ -151,14 +154,14 @@ def token_outlook(run: RotationRun, now: datetime) -> TokenOutlook:
     """The token of `run`: login, kind, expiry and whole days left (rounded down, so
     negative once expired)."""
     expires = parse_iso(run.token.expires_at)
-    days = None if expires is None else (expires - now) // timedelta(days=1)
+    days = None if expires is None else days_left(expires, now)
     return TokenOutlook(run.run_id, run.token.login, run.token.kind, run.token.expires_at, days)
 
 
 def _expiry(token: TokenOutlook | None, now: datetime, warn_days: int) -> tuple[StatusWarning, ...]:
     """Warns when the expiry is at most `warn_days` days away, or past."""
-    expires = None if token is None else parse_iso(token.expires_at)
-    if token is None or expires is None or expires - now > timedelta(days=warn_days):
+    expires = None if token is None else expiry_due(token.expires_at, now, warn_days)
+    if token is None or expires is None:
         return ()
     left = token.days_left or 0
     login = token.login or "unknown login"

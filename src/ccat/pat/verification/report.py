@@ -6,11 +6,14 @@ functions of them: the engine is `ccat.pat.verification.engine`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
-from ccat.pat.journal import TokenKind, parse_iso
+from ccat.pat.expiry import days_left as whole_days_left
+from ccat.pat.expiry import expiry_due
+from ccat.pat.journal import TokenKind
 from ccat.pat.reach import held_by_policy, refused_by_policy
+from ccat.pat.times import parse_iso
 
 # A classic token needs these scopes for CI's cross-repository workflows (SPEC §4.2).
 REQUIRED_SCOPES = ("repo", "workflow")
@@ -119,15 +122,15 @@ class TokenWarning:
 
 def days_left(expires_at: str | None, now: datetime) -> int | None:
     """Whole days until the expiry, rounded down (negative once expired); None when
-    there is no readable expiry."""
+    there is no readable expiry (`ccat.pat.expiry`'s count)."""
     expires = parse_iso(expires_at)
-    return None if expires is None else (expires - now) // timedelta(days=1)
+    return None if expires is None else whole_days_left(expires, now)
 
 
 def assess_token(token: TokenVerdict, now: datetime, warn_days: int) -> tuple[TokenWarning, ...]:
-    """The warnings about a valid token: it expires within `warn_days` days (exactly
-    that many days left still warns, as in `status`), or GitHub sent an expiry that
-    cannot be read (then nobody can warn before it: look it up)."""
+    """The warnings about a valid token: it expires within `warn_days` days (the cut-off
+    of `status` and `rotate`, `ccat.pat.expiry`), or GitHub sent an expiry that cannot
+    be read (then nobody can warn before it: look it up)."""
     if token.state != "valid":
         return ()
     who = f"the token ({token.login})" if token.login else "the token"
@@ -138,8 +141,8 @@ def assess_token(token: TokenVerdict, now: datetime, warn_days: int) -> tuple[To
             "warn before it"
         )
         return (TokenWarning("expiry", message),)
-    expires = parse_iso(token.expires_at)
-    if expires is None or expires - now > timedelta(days=warn_days):
+    expires = expiry_due(token.expires_at, now, warn_days)
+    if expires is None:
         return ()
     day = expires.strftime("%Y-%m-%d")
     left = days_left(token.expires_at, now) or 0
