@@ -77,8 +77,9 @@ def test_the_demo_runs_every_step_succeeds_and_reads_well_at_80_and_120_columns(
 
 @pytest.mark.slow
 def test_keep_leaves_the_emulator_running_with_what_to_paste(tmp_path: Path) -> None:
+    # --expires-in: the new token expires in 5 days from the end of the story on.
     demo_process = subprocess.Popen(
-        [sys.executable, "-m", "ccat", "pat", "demo", "--keep"],
+        [sys.executable, "-m", "ccat", "pat", "demo", "--keep", "--expires-in", "5"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -99,7 +100,13 @@ def test_keep_leaves_the_emulator_running_with_what_to_paste(tmp_path: Path) -> 
         directory = re.search(r"^  cd (\S+)$", output, re.MULTILINE)
         unset = re.search(r"^  unset (.+)$", output, re.MULTILINE)
         assert directory is not None and unset is not None, output
-        assert set(pasted) == {"GITHUB_API_URL", "GH_TOKEN", "CCAT_JOURNAL", "DEMO_NEW_TOKEN"}
+        assert set(pasted) == {
+            "GITHUB_API_URL",
+            "GH_TOKEN",
+            "CCAT_JOURNAL",
+            "DEMO_NEW_TOKEN",
+            "DEMO_OLD_TOKEN",
+        }
         assert pasted["GITHUB_API_URL"] == url.group(1)
         assert set(unset.group(1).split()) >= {"GITHUB_TOKEN", "GH_HOST", "GH_ENTERPRISE_TOKEN"}
 
@@ -115,6 +122,28 @@ def test_keep_leaves_the_emulator_running_with_what_to_paste(tmp_path: Path) -> 
         )
         assert status.returncode == 0, status.stdout + status.stderr
         assert "OK: GH_PAT — 9 present, 0 missing" in status.stdout
+
+        def ccat(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-m", "ccat", "pat", *args],
+                cwd=directory.group(1),
+                input=stdin,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+                env=clean_env(**pasted, **env),
+                start_new_session=True,
+            )
+
+        # The expiry warning, rehearsed: GitHub now says the new token expires soon.
+        verified = ccat("verify", "--strict", GH_PAT=pasted["DEMO_NEW_TOKEN"])
+        assert verified.returncode == 1, verified.stdout + verified.stderr
+        assert "expires on" in verified.stdout and "in 5 days" in verified.stdout
+        # And the old token's revocation: every repository holds the new one.
+        revoked = ccat("revoke", "--yes", stdin=pasted["DEMO_OLD_TOKEN"] + "\n")
+        assert revoked.returncode == 0, revoked.stdout + revoked.stderr
+        assert "✓ Revoked:" in revoked.stdout
 
         demo_process.send_signal(signal.SIGINT)
         rest, _ = demo_process.communicate(timeout=30)
