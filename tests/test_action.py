@@ -238,6 +238,29 @@ def test_verify_in_the_action_without_the_secret_says_how_to_map_it(
     assert hub.requests == []
 
 
+@pytest.mark.parametrize("command", ["status", "verify"])
+def test_one_stores_input_serves_both_commands(
+    installed: Installed, hub: FakeHub, workspace: Path, command: str
+) -> None:
+    token = "github_pat_" + secrets.token_hex(20)
+    hub.add_token(token, TokenSpec("ccat-ci-bot"))
+    for repository in REPOS:
+        hub.set_secret(repository, "GH_PAT", token)
+    env = {"GH_TOKEN": OPERATOR, "GH_PAT": token}
+    done, outputs, _ = run_action(
+        installed, hub, workspace, {"command": command, "stores": "actions"}, env
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert outputs["exit-code"] == "0"
+    # Only Actions was asked: no Dependabot or environment request.
+    assert not [r for r in hub.requests if "/dependabot/" in r.path or "/environments" in r.path]
+    wrong, outputs, _ = run_action(
+        installed, hub, workspace, {"command": command, "stores": "vault"}, env
+    )
+    assert wrong.returncode == 2 and outputs["exit-code"] == "2"
+    assert "--stores" in wrong.stderr
+
+
 @pytest.mark.parametrize(
     ("inputs", "said"),
     [

@@ -230,6 +230,20 @@ StoresOption = Annotated[
     ),
 ]
 
+VerifyStoresOption = Annotated[
+    str | None,
+    typer.Option(
+        "--stores",
+        metavar="LIST",
+        callback=_stores,
+        help="As in status (actions, dependabot, environments), so that one command line "
+        "serves both. It does not change the checks: the token given is proven against "
+        "every repository of the graph, whichever store CI read it from; status proves "
+        "that every copy holds the newest rotation's token. [default: all three]",
+        show_default=False,
+    ),
+]
+
 OutputOption = Annotated[
     OutputFormat,
     typer.Option(
@@ -587,6 +601,7 @@ def verify(
     warn_days: VerifyWarnDaysOption = DEFAULTS.warn_days,
     strict: StrictOption = False,
     repo: RepoOption = None,
+    stores: VerifyStoresOption = None,
 ) -> None:
     """Check the token CI holds, with the token itself: GitHub accepts it (its login,
     expiry and, for a classic token, the repo and workflow scopes), and it can read
@@ -617,6 +632,7 @@ def verify(
         budget,
         debug,
         tuple(repo or ()),
+        stores,
     )
     output = OutputFormat.JSON if json_output else output
     args = VerifyArgs(connection, token_env, output, warn_days, strict)
