@@ -26,7 +26,13 @@ INSTALLATION = "ghs_rotator-app-installation-token"
 APP = TokenSpec(
     "ccat-rotator[bot]",
     kind="installation",
-    permissions={"metadata": "read", "secrets": "write", "organization_secrets": "read"},
+    permissions={
+        "metadata": "read",
+        "secrets": "write",
+        "dependabot_secrets": "write",
+        "environments": "write",
+        "organization_secrets": "read",
+    },
 )
 
 
@@ -69,7 +75,10 @@ def test_an_installation_without_the_secrets_permission_fails_preflight(
 ) -> None:
     reader = TokenSpec("reader[bot]", kind="installation", permissions={"metadata": "read"})
     hub.add_token(INSTALLATION, reader)
-    result = ccat(*rotate_args, input=new_token + "\n", env={"GH_TOKEN": INSTALLATION})
+    # Actions alone: a store it cannot read at all is refused earlier (tests/cli/test_stores).
+    result = ccat(
+        *rotate_args, "--stores", "actions", input=new_token + "\n", env={"GH_TOKEN": INSTALLATION}
+    )
     assert result.exit_code == 1, result.output
     said = " ".join(result.output.split())
     assert "Resource not accessible by integration" in said
