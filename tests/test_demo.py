@@ -99,23 +99,31 @@ def pasted_shell(output: str) -> tuple[dict[str, str], str]:
 
 
 def in_pasted_shell(
-    output: str, *args: str, input: str | None = None
+    output: str, *args: str, input: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    """`ccat ARGS` as an operator runs it after pasting what the kept demo said."""
+    """`ccat ARGS` as an operator runs it after pasting what the kept demo said (and
+    setting `env`)."""
     pasted, directory = pasted_shell(output)
-    return run_ccat(*args, cwd=directory, input=input, env=clean_env(**pasted))
+    return run_ccat(*args, cwd=directory, input=input, env=clean_env(**pasted, **env))
 
 
 @pytest.mark.slow
 def test_keep_leaves_the_emulator_running_with_what_to_paste() -> None:
-    with kept_demo() as (demo_process, output):
+    # --expires-in: the new token expires in 5 days from the end of the story on.
+    with kept_demo("--expires-in", "5") as (demo_process, output):
         assert "Demo complete" not in output  # it is still running
         url = re.search(r"^Emulator: (http://127\.0\.0\.1:\d+)$", output, re.MULTILINE)
         assert url is not None, output
         pasted, directory = pasted_shell(output)
         unset = re.search(r"^  unset (.+)$", output, re.MULTILINE)
         assert unset is not None, output
-        assert set(pasted) == {"GITHUB_API_URL", "GH_TOKEN", "CCAT_JOURNAL", "DEMO_NEW_TOKEN"}
+        assert set(pasted) == {
+            "GITHUB_API_URL",
+            "GH_TOKEN",
+            "CCAT_JOURNAL",
+            "DEMO_NEW_TOKEN",
+            "DEMO_OLD_TOKEN",
+        }
         assert pasted["GITHUB_API_URL"] == url.group(1)
         assert set(unset.group(1).split()) >= {"GITHUB_TOKEN", "GH_HOST", "GH_ENTERPRISE_TOKEN"}
 
@@ -123,6 +131,17 @@ def test_keep_leaves_the_emulator_running_with_what_to_paste() -> None:
         status = in_pasted_shell(output, "pat", "status")
         assert status.returncode == 0, status.stdout + status.stderr
         assert "OK: GH_PAT — 9 present, 0 missing" in status.stdout
+
+        # The expiry warning, rehearsed: GitHub now says the new token expires soon.
+        verify = ("pat", "verify", "--strict")
+        verified = in_pasted_shell(output, *verify, GH_PAT=pasted["DEMO_NEW_TOKEN"])
+        assert verified.returncode == 1, verified.stdout + verified.stderr
+        assert "expires on" in verified.stdout and "in 5 days" in verified.stdout
+        # And the old token's revocation: every repository holds the new one.
+        old_token = pasted["DEMO_OLD_TOKEN"] + "\n"
+        revoked = in_pasted_shell(output, "pat", "revoke", "--yes", input=old_token)
+        assert revoked.returncode == 0, revoked.stdout + revoked.stderr
+        assert "✓ Revoked:" in revoked.stdout
 
         demo_process.send_signal(signal.SIGINT)
         rest, _ = demo_process.communicate(timeout=30)

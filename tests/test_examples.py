@@ -1,7 +1,6 @@
-"""The files in examples/ work as their comments say (issue 9.5): the nightly status
-workflow is valid and runs `ccat pat status --strict` on a schedule and on demand with
-a permissions block; the password-manager script rotates for real, against the
-emulator, with the token only ever on a pipe.
+"""The files in examples/ work as their comments say (issue 9.5): the password-manager
+script rotates for real, against the emulator, with the token only ever on a pipe. (The
+nightly workflow, which runs the GitHub Action, is checked with it: tests/test_action.py.)
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from ccat.fakehub import FakeHub, TokenSpec
 from ccat.pat.journal import Journal
@@ -22,28 +20,6 @@ from ccat.pat.journal import Journal
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 OPERATOR = "examples-operator-credential"
 REPOS = ["ccatobs/system-integration", "ccatobs/ops-db", "ccatobs/ops-db-api"]
-
-
-def workflow() -> dict[Any, Any]:
-    document = yaml.safe_load((EXAMPLES / "workflows" / "gh-pat-status.yml").read_text())
-    assert isinstance(document, dict)
-    return document
-
-
-def test_the_status_workflow_runs_status_strict_nightly_and_on_demand() -> None:
-    document = workflow()
-    # YAML 1.1 reads the key `on` as true; GitHub reads it as "on".
-    triggers = document.get("on", document.get(True))
-    assert isinstance(triggers, dict)
-    assert set(triggers) == {"schedule", "workflow_dispatch"}
-    (cron,) = [entry["cron"] for entry in triggers["schedule"]]
-    assert len(cron.split()) == 5
-    assert document["permissions"] == {"contents": "read"}
-    steps = [step for job in document["jobs"].values() for step in job["steps"]]
-    (status,) = [step for step in steps if "ccat pat status" in step.get("run", "")]
-    assert status["run"].strip() == "ccat pat status --strict"
-    assert status["env"]["GH_TOKEN"].startswith("${{ secrets.")
-    assert any(step.get("uses", "").startswith("actions/checkout@") for step in steps)
 
 
 @pytest.fixture

@@ -29,8 +29,10 @@ from ccat.options import (
     DemoArgs,
     JournalArgs,
     OutputFormat,
+    RevokeArgs,
     RotateArgs,
     StatusArgs,
+    VerifyArgs,
 )
 from ccat.pat.settings import DEFAULTS
 
@@ -41,10 +43,22 @@ def _run_status(args: StatusArgs) -> int:
     return run_status_command(args)
 
 
+def _run_verify(args: VerifyArgs) -> int:
+    from ccat.commands.verify import run_verify_command
+
+    return run_verify_command(args)
+
+
 def _run_rotate(args: RotateArgs) -> int:
     from ccat.commands.rotate import run_rotate_command
 
     return run_rotate_command(args)
+
+
+def _run_revoke(args: RevokeArgs) -> int:
+    from ccat.commands.revoke import run_revoke_command
+
+    return run_revoke_command(args)
 
 
 def _run_journal(args: JournalArgs) -> int:
@@ -64,7 +78,9 @@ class Commands:
     """What each command runs once parsed; tests put recorders here to check parsing."""
 
     status: Callable[[StatusArgs], int] = _run_status
+    verify: Callable[[VerifyArgs], int] = _run_verify
     rotate: Callable[[RotateArgs], int] = _run_rotate
+    revoke: Callable[[RevokeArgs], int] = _run_revoke
     journal: Callable[[JournalArgs], int] = _run_journal
     demo: Callable[[DemoArgs], int] = _run_demo
 
@@ -214,6 +230,20 @@ StoresOption = Annotated[
     ),
 ]
 
+VerifyStoresOption = Annotated[
+    str | None,
+    typer.Option(
+        "--stores",
+        metavar="LIST",
+        callback=_stores,
+        help="As in status (actions, dependabot, environments), so that one command line "
+        "serves both. It does not change the checks: the token given is proven against "
+        "every repository of the graph, whichever store CI read it from; status proves "
+        "that every copy holds the newest rotation's token. [default: all three]",
+        show_default=False,
+    ),
+]
+
 OutputOption = Annotated[
     OutputFormat,
     typer.Option(
@@ -254,6 +284,25 @@ MaxAgeOption = Annotated[
         show_default=False,
     ),
 ]
+TokenEnvOption = Annotated[
+    str,
+    typer.Option(
+        "--token-env",
+        metavar="NAME",
+        help="The environment variable that holds the token to verify; when it is unset "
+        "or empty, the token is read from standard input (a hidden prompt on a terminal).",
+    ),
+]
+VerifyWarnDaysOption = Annotated[
+    int,
+    typer.Option(
+        "--warn-days",
+        metavar="DAYS",
+        min=0,
+        max=3650,
+        help="Warn when the token expires within DAYS.",
+    ),
+]
 StrictOption = Annotated[
     bool, typer.Option("--strict", help="Exit 1 on any warning too (for CI gates).")
 ]
@@ -291,6 +340,23 @@ WriteIntervalOption = Annotated[
         callback=_finite,
         help="Seconds between the starts of two writes (GitHub asks for 1 between mutating "
         "requests; 0 lets writes overlap up to --concurrency).",
+    ),
+]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Revoke even though some copy may still hold the token, or a rotation is "
+        "unfinished (their CI breaks). The token in place and the operator credential "
+        "are refused all the same.",
+    ),
+]
+RevokeYesOption = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        help="Do not ask [y/N] before revoking (needed where there is no terminal).",
     ),
 ]
 RotateJsonOption = Annotated[
@@ -336,6 +402,20 @@ DemoFailOption = Annotated[
 ]
 
 
+DemoExpiresOption = Annotated[
+    int | None,
+    typer.Option(
+        "--expires-in",
+        metavar="DAYS",
+        min=0,
+        max=3650,
+        help="With --keep: once the story is told, make the new token expire DAYS days "
+        "from then, to rehearse the expiry warning of verify and status.",
+        show_default=False,
+    ),
+]
+
+
 def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"ccat {__version__}")
@@ -364,6 +444,14 @@ Examples:
   ccat pat status --graph other/graph.yml --org my-org
   ccat pat status --repo ops-db --repo ops-db-api   # only these two
 """
+VERIFY_EPILOG = """\b
+Examples:
+  ccat pat verify                       # $GH_PAT, else paste it at a prompt
+  pass show ci/gh-pat | ccat pat verify # from a password manager
+  ccat pat verify --strict --warn-days 30   # fail 30 days before it expires
+  ccat pat verify --json | jq .token.expires_at
+  ccat pat verify --token-env OLD_PAT   # the token in $OLD_PAT
+"""
 ROTATE_EPILOG = """\b
 Examples:
   ccat pat rotate --dry-run             # preflight and plan; writes nothing
@@ -374,6 +462,14 @@ Examples:
   ccat pat rotate --resume --repo ops-db  # finish only this one, for now
   pass show ci/gh-pat | ccat pat rotate --yes --json > outcome.json
   ccat pat journal                      # what the last rotation did
+"""
+REVOKE_EPILOG = """\b
+Examples:
+  ccat pat status                       # first: is it safe to revoke?
+  ccat pat revoke                       # paste the previous token
+  pass show ci/gh-pat-old | ccat pat revoke   # [y/N] on the terminal
+  pass show ci/gh-pat-old | ccat pat revoke --yes   # unattended
+  ccat pat journal                      # the revocation is recorded there
 """
 JOURNAL_EPILOG = """\b
 Examples:
@@ -387,11 +483,14 @@ Examples:
   ccat pat demo
   ccat pat demo --keep                  # then try commands by hand
   ccat pat demo --keep --fail 'PUT /repos/ccatobs/ops-db/.*=403x1'
+  ccat pat demo --keep --expires-in 5   # rehearse the expiry warning
 """
 # One line each in the commands list (click would cut a longer first sentence with "...").
 PAT_SHORT = "Check and rotate GH_PAT across the dependency graph."
 STATUS_SHORT = "Check the secret in every repository; warn of what breaks next."
+VERIFY_SHORT = "Check the token CI holds: valid, not expiring, reaching everywhere."
 ROTATE_SHORT = "Set a new value of the secret in every repository."
+REVOKE_SHORT = "Revoke the previous token once every copy holds the new one."
 JOURNAL_SHORT = "Show the last rotation, for incident response."
 DEMO_SHORT = "The whole story against the bundled GitHub emulator."
 
@@ -484,6 +583,62 @@ def status(
     raise typer.Exit(_runners(ctx).status(args))
 
 
+@pat.command(cls=HelpCommand, epilog=VERIFY_EPILOG, short_help=VERIFY_SHORT)
+def verify(
+    ctx: typer.Context,
+    graph: GraphOption = DEFAULTS.graph,
+    org: OrgOption = None,
+    api_url: ApiUrlOption = None,
+    insecure_http: InsecureHttpOption = False,
+    token_env: TokenEnvOption = DEFAULTS.secret,
+    concurrency: ConcurrencyOption = DEFAULTS.concurrency,
+    timeout: TimeoutOption = DEFAULTS.timeout,
+    max_wait: MaxWaitOption = DEFAULTS.max_wait,
+    budget: BudgetOption = DEFAULTS.budget,
+    debug: DebugOption = False,
+    output: OutputOption = OutputFormat.TABLE,
+    json_output: JsonShortOption = False,
+    warn_days: VerifyWarnDaysOption = DEFAULTS.warn_days,
+    strict: StrictOption = False,
+    repo: RepoOption = None,
+    stores: VerifyStoresOption = None,
+) -> None:
+    """Check the token CI holds, with the token itself: GitHub accepts it (its login,
+    expiry and, for a classic token, the repo and workflow scopes), and it can read
+    Actions in every repository of the graph, as CI needs. No operator credential and
+    no journal are needed: run it every night where the token is, in CI.
+
+    The token comes from $GH_PAT (--token-env; in a workflow step, `env: GH_PAT:
+    ${{ secrets.GH_PAT }}`), else standard input; never from an option. It is never
+    printed, not even in part.
+
+    Exit 0: valid everywhere (warnings do not fail unless --strict). 1: rejected
+    (expired, revoked), a scope missing, a repository it cannot reach, or with
+    --strict a warning (expiry within --warn-days). 3: some repository could not be
+    checked. 2: usage or configuration error, or no token. 130/143/129: stopped by
+    Ctrl-C, SIGTERM or SIGHUP.
+    """
+    if json_output and output not in (OutputFormat.TABLE, OutputFormat.JSON):
+        raise typer.BadParameter("--json is short for --format json", param_hint="--json")
+    connection = ConnectionArgs(
+        graph,
+        org,
+        api_url,
+        insecure_http,
+        DEFAULTS.secret,
+        concurrency,
+        timeout,
+        max_wait,
+        budget,
+        debug,
+        tuple(repo or ()),
+        stores,
+    )
+    output = OutputFormat.JSON if json_output else output
+    args = VerifyArgs(connection, token_env, output, warn_days, strict)
+    raise typer.Exit(_runners(ctx).verify(args))
+
+
 @pat.command(cls=HelpCommand, epilog=ROTATE_EPILOG, short_help=ROTATE_SHORT)
 def rotate(
     ctx: typer.Context,
@@ -543,6 +698,46 @@ def rotate(
     raise typer.Exit(_runners(ctx).rotate(args))
 
 
+@pat.command(cls=HelpCommand, epilog=REVOKE_EPILOG, short_help=REVOKE_SHORT)
+def revoke(
+    ctx: typer.Context,
+    graph: GraphOption = DEFAULTS.graph,
+    org: OrgOption = None,
+    api_url: ApiUrlOption = None,
+    insecure_http: InsecureHttpOption = False,
+    secret: SecretOption = DEFAULTS.secret,
+    concurrency: ConcurrencyOption = DEFAULTS.concurrency,
+    timeout: TimeoutOption = DEFAULTS.timeout,
+    max_wait: MaxWaitOption = DEFAULTS.max_wait,
+    budget: BudgetOption = DEFAULTS.budget,
+    debug: DebugOption = False,
+    journal: JournalOption = None,
+    yes: RevokeYesOption = False,
+    force: ForceOption = False,
+) -> None:
+    """Revoke the previous token on GitHub, once nothing uses it.
+
+    The token is read from a hidden prompt (or one line of standard input). Refused,
+    with nothing sent: the token of the newest rotation (the one in place) and the
+    operator credential (exit 2); and, unless --force, while any copy of the secret
+    in the graph does not hold the newest completed rotation's token, could not be
+    checked, or a rotation is unfinished (exit 1, naming them). Every copy is checked
+    with the operator credential, as `ccat pat status` checks it. Then, after [y/N]
+    (or --yes), GitHub's revocation API is called without any credential, as it
+    requires, and the journal records it (fingerprint, time, login).
+
+    Exit 0: revoked (or GitHub rejects the token already). 1: refused (a copy may
+    still use it) or GitHub refused the revocation. 2: not confirmed, the token in
+    place, the operator credential, no token, or a usage, configuration or journal
+    error. 4: the operator credential is missing or rejected. 130/143/129: stopped by
+    Ctrl-C, SIGTERM or SIGHUP.
+    """
+    connection = ConnectionArgs(
+        graph, org, api_url, insecure_http, secret, concurrency, timeout, max_wait, budget, debug
+    )
+    raise typer.Exit(_runners(ctx).revoke(RevokeArgs(connection, journal, yes, force)))
+
+
 @pat.command("journal", cls=HelpCommand, epilog=JOURNAL_EPILOG, short_help=JOURNAL_SHORT)
 def journal_command(
     ctx: typer.Context,
@@ -559,7 +754,12 @@ def journal_command(
 
 
 @pat.command(cls=HelpCommand, epilog=DEMO_EPILOG, short_help=DEMO_SHORT)
-def demo(ctx: typer.Context, keep: KeepOption = False, fail: DemoFailOption = None) -> None:
+def demo(
+    ctx: typer.Context,
+    keep: KeepOption = False,
+    fail: DemoFailOption = None,
+    expires_in: DemoExpiresOption = None,
+) -> None:
     """Run the whole story against the bundled GitHub emulator (no account needed).
 
     Status with secrets missing, a rotation that fails midway, the journal,
@@ -572,7 +772,12 @@ def demo(ctx: typer.Context, keep: KeepOption = False, fail: DemoFailOption = No
             "--fail arms a fault on the emulator that --keep leaves running; add --keep",
             param_hint="--fail",
         )
-    raise typer.Exit(_runners(ctx).demo(DemoArgs(keep, tuple(fail or ()))))
+    if expires_in is not None and not keep:
+        raise typer.BadParameter(
+            "--expires-in changes the emulator that --keep leaves running; add --keep",
+            param_hint="--expires-in",
+        )
+    raise typer.Exit(_runners(ctx).demo(DemoArgs(keep, tuple(fail or ()), expires_in)))
 
 
 def main() -> None:

@@ -57,6 +57,18 @@ class StatusArgs:
 
 
 @dataclass(frozen=True)
+class VerifyArgs:
+    """`ccat pat verify`: `token_env` names the environment variable that holds the
+    token to verify (standard input when it is unset or empty)."""
+
+    connection: ConnectionArgs
+    token_env: str = DEFAULTS.secret
+    output: OutputFormat = OutputFormat.TABLE
+    warn_days: int = DEFAULTS.warn_days
+    strict: bool = False
+
+
+@dataclass(frozen=True)
 class RotateArgs:
     """`ccat pat rotate`."""
 
@@ -71,6 +83,17 @@ class RotateArgs:
 
 
 @dataclass(frozen=True)
+class RevokeArgs:
+    """`ccat pat revoke`: `force` overrides only the rule that every copy must hold the
+    newest rotation's token."""
+
+    connection: ConnectionArgs
+    journal: Path | None = None
+    yes: bool = False
+    force: bool = False
+
+
+@dataclass(frozen=True)
 class JournalArgs:
     """`ccat pat journal`."""
 
@@ -81,7 +104,9 @@ class JournalArgs:
 
 @dataclass(frozen=True)
 class DemoArgs:
-    """`ccat pat demo`; `fail` are fault specs to arm once the story is told (`--keep`)."""
+    """`ccat pat demo`; `fail` are fault specs to arm once the story is told (`--keep`),
+    `expires_in` the days until the new token expires from then on (None: as before)."""
 
     keep: bool = False
     fail: tuple[str, ...] = ()
+    expires_in: int | None = None

@@ -19,13 +19,21 @@ import typer.main
 from typer.testing import CliRunner
 
 from ccat import __version__
-from ccat.cli import JOURNAL_EPILOG, ROTATE_EPILOG, STATUS_EPILOG, app
+from ccat.cli import (
+    JOURNAL_EPILOG,
+    REVOKE_EPILOG,
+    ROTATE_EPILOG,
+    STATUS_EPILOG,
+    VERIFY_EPILOG,
+    app,
+)
 from ccat.cli_help import HelpContext
 from tests.support.environment import environment
 from tests.support.processes import run_ccat as ccat_process
 from tests.support.screens import WIDE, assert_reads_well
 
 COMMANDS = [[], ["pat"], ["pat", "status"], ["pat", "rotate"], ["pat", "journal"], ["pat", "demo"]]
+COMMANDS += [["pat", "verify"], ["pat", "revoke"]]
 COMMANDS += [["version"]]
 IDS = [" ".join(path) or "ccat" for path in COMMANDS]
 
@@ -77,8 +85,10 @@ def test_help_reads_well_at_80_and_120_columns(path: list[str]) -> None:
         (["pat", "status"], STATUS_EPILOG),
         (["pat", "rotate"], ROTATE_EPILOG),
         (["pat", "journal"], JOURNAL_EPILOG),
+        (["pat", "verify"], VERIFY_EPILOG),
+        (["pat", "revoke"], REVOKE_EPILOG),
     ],
-    ids=["status", "rotate", "journal"],
+    ids=["status", "rotate", "journal", "verify", "revoke"],
 )
 def test_examples_are_one_per_line_and_whole_at_80_columns(path: list[str], epilog: str) -> None:
     page = help_page(path, 80)
@@ -151,5 +161,12 @@ def test_bash_completion_script_completes_commands_and_options(tmp_path: Path) -
         return [line for line in done.stdout.splitlines() if line]
 
     assert complete("ccat", "pat", "ro") == ["rotate"]
-    assert set(complete("ccat", "pat", "")) == {"status", "rotate", "journal", "demo"}
+    assert set(complete("ccat", "pat", "")) == {
+        "status",
+        "verify",
+        "rotate",
+        "revoke",
+        "journal",
+        "demo",
+    }
     assert "--resume" in complete("ccat", "pat", "rotate", "--re")

@@ -4,13 +4,14 @@ written, and the token is in no output or file."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import Result
 
-from ccat.fakehub import FakeHub, TokenSpec
+from ccat.fakehub import FakeHub, Fault, TokenSpec
 from tests.support.rotation import (
     ROTATION_OPERATOR_TOKEN,
     SECRET,
@@ -109,3 +110,58 @@ def test_a_good_token_rotates_and_its_kind_is_journaled(
     assert (run.state, run.token.kind, run.token.login) == ("completed", kind, TOKEN_LOGIN)
     assert token not in result.output
     assert token.encode() not in (on_disk(journal_path) or b"")
+
+
+def test_a_token_awaiting_the_organisations_approval_is_refused_saying_so(
+    ccat: Ccat,
+    rotate_args: list[str],
+    hub: FakeHub,
+    journal_path: Path,
+    assert_no_leak: NoLeak,
+) -> None:
+    # Issue 18, item 5: GitHub knows the token, and it reaches no private repository.
+    pending = "github_pat_" + "0123456789abcdef" * 3
+    hub.add_token(pending, TokenSpec(TOKEN_LOGIN, pending_approval=True))
+    result = ccat(*rotate_args, input=pending + "\n")
+    assert result.exit_code == 1, result.output
+    said = one_line(result.stderr)
+    assert (
+        f"the new token: GitHub knows it (GET /user), but it cannot read any of the "
+        f"{len(TARGETS)} repositories" in said
+    )
+    assert "an owner must approve it first" in said
+    assert "its lifetime exceeds the organisation's maximum" in said
+    assert said.count("an owner must approve it") == 1  # one line per cause
+    assert_zero_writes(hub, journal_path)
+    assert pending not in result.output
+
+
+def test_a_token_beyond_the_organisations_lifetime_gets_the_same_hint(
+    ccat: Ccat, rotate_args: list[str], hub: FakeHub, journal_path: Path
+) -> None:
+    token = "github_pat_" + "fedcba9876543210" * 3
+    hub.add_token(token, TokenSpec(TOKEN_LOGIN))
+    message = (
+        "The 'ccatobs' organization forbids access via a fine-grained personal access "
+        "tokens if the token's lifetime is greater than 366 days."
+    )
+    runs = re.compile(r"/repos/.*/actions/runs")
+    hub.add_fault(Fault("GET", runs, status=403, count=None, message=message))
+    result = ccat(*rotate_args, input=token + "\n")
+    assert result.exit_code == 1, result.output
+    said = one_line(result.stderr)
+    assert "lifetime is greater than 366 days" in said
+    assert "its lifetime exceeds the organisation's maximum" in said
+    assert_zero_writes(hub, journal_path)
+
+
+def test_a_token_missing_only_some_repositories_gets_no_policy_hint(
+    ccat: Ccat, rotate_args: list[str], hub: FakeHub
+) -> None:
+    token = "github_pat_" + "00112233445566778899" * 2
+    hub.add_token(token, TokenSpec(TOKEN_LOGIN, repositories={TARGETS[0]}))
+    result = ccat(*rotate_args, input=token + "\n")
+    assert result.exit_code == 1, result.output
+    said = one_line(result.stderr)
+    assert "an owner must approve it" not in said
+    assert "'Only select repositories' may miss some" in said

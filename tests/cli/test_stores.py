@@ -182,6 +182,10 @@ def test_a_rotation_writes_exactly_the_pairs_and_creates_nothing_elsewhere(
     result = rotate(ccat, rotate_args, copies)
     assert result.exit_code == 0, result.output
     assert put_paths(copies.hub) == PAIRS
+    said = " ".join(result.output.split())
+    # The token's reach is per repository; the keys, per copy.
+    assert f"it can read Actions in all {len(TARGETS)} repositories to set" in said
+    assert f"Public keys fetched for {len(PAIRS)} copies; 0 skipped." in said
     assert holds(copies.hub, copies.token) == SCENE_PAIRS
     # Nothing was created where there was no copy: no other Dependabot secret, none in
     # `staging`.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -31,7 +32,7 @@ from typer.testing import CliRunner, Result
 
 from ccat.cli import app
 from ccat.fakehub import FakeHub, Fault
-from ccat.render.status_ci import STEP_SUMMARY_LIMIT
+from ccat.render.github_actions import STEP_SUMMARY_LIMIT
 from tests.support.actions_runner import Command, assert_no_forged_command, lines
 from tests.support.environment import command_env, environment
 from tests.support.github_markdown import render
@@ -88,7 +89,9 @@ class Stage:
         }
 
     def ccat(self, *args: str, token: str | None = None) -> Result:
-        common = ["--graph", str(self.graph), "--journal", str(self.journal)]
+        common = ["--graph", str(self.graph)]
+        if args[0] != "verify":
+            common += ["--journal", str(self.journal)]
         if args[0] != "journal":
             common += ["--api-url", self.hub.url]
         return CliRunner().invoke(
@@ -194,6 +197,49 @@ def login_and_scopes(stage: Stage, text: str) -> list[Result]:
     return _rotate(stage, "--dry-run")
 
 
+def _verify(stage: Stage) -> list[Result]:
+    # The token to verify comes on standard input (GH_PAT is not set here).
+    return [
+        stage.ccat("verify", token=NEW_TOKEN),
+        stage.ccat("verify", "--json", token=NEW_TOKEN),
+        stage.ccat("verify", "--format", "markdown", token=NEW_TOKEN),
+    ]
+
+
+def verify_reach(stage: Stage, text: str) -> list[Result]:
+    # The token to verify cannot read one repository: GitHub's message and header.
+    header = {"X-Accepted-GitHub-Permissions": as_header(text)}
+    fault = Fault("GET", f"/repos/{REPOS[2]}/actions/runs", 403, None, text, headers=header)
+    stage.hub.add_fault(fault)
+    return _verify(stage)
+
+
+def verify_user(stage: Stage, text: str) -> list[Result]:
+    # Its GET /user: a hostile login, classic scopes, and an expiry nobody can read.
+    body = json.dumps({"login": text, "id": 1}).encode()
+    headers = {
+        "X-OAuth-Scopes": "repo, " + as_header(text),
+        "GitHub-Authentication-Token-Expiration": as_header(text),
+    }
+    stage.hub.add_fault(Fault("GET", "/user", 200, None, body=body, headers=headers))
+    return _verify(stage)
+
+
+def revoke_copies_and_login(stage: Stage, text: str) -> list[Result]:
+    # A copy that cannot be checked (GitHub's message), and a hostile login for the
+    # token to revoke: refused, then forced.
+    stage.hub.add_fault(Fault("GET", f"/repos/{REPOS[1]}/actions/secrets", 403, None, text))
+    body = json.dumps({"login": text, "id": 1}).encode()
+    stage.hub.add_fault(Fault("GET", "/user", 200, None, body=body))
+    old = f"ghp_retired{secrets.token_hex(8)}"  # revoked for good: one per example
+    stage.hub.add_token(old, "retired-bot")
+    return [
+        stage.ccat("revoke", "--yes", token=old),
+        stage.ccat("revoke", "--yes", "--force", token=old),
+        stage.ccat("journal"),
+    ]
+
+
 def graph_strings(stage: Stage, text: str) -> list[Result]:
     # An unknown top-level key (a warning), then a name the graph refuses (an error).
     key = json.dumps(text)
@@ -233,7 +279,10 @@ def unfinished_run_id(stage: Stage, text: str) -> list[Result]:
     document["current"]["targets"][-1].update(state="failed", http_status=403, error=text)
     stage.journal.write_text(json.dumps(document), encoding="utf-8")
     os.chmod(stage.journal, 0o600)
-    return [*_status(stage), stage.ccat("journal")]
+    # revoke refuses while it is unfinished, naming the run and the copies.
+    old = f"ghp_retired{secrets.token_hex(8)}"
+    stage.hub.add_token(old, "retired-bot")
+    return [*_status(stage), stage.ccat("journal"), stage.ccat("revoke", "--yes", token=old)]
 
 
 FIELDS: dict[str, Callable[[Stage, str], list[Result]]] = {
@@ -248,6 +297,9 @@ FIELDS: dict[str, Callable[[Stage, str], list[Result]]] = {
     "graph: unknown key, bad name": graph_strings,
     "journal: every string": journal_strings,
     "journal: an unfinished run's id": unfinished_run_id,
+    "verify: a repository's message and permissions": verify_reach,
+    "verify: login, scopes and expiry": verify_user,
+    "revoke: a copy's message, the token's login": revoke_copies_and_login,
 }
 HEADER_FIELDS = {
     "X-Accepted-GitHub-Permissions (status)",

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import httpx
 
-from ccat.fakehub import FakeHub, PointsLimit, RateLimitMode, TokenSpec
+from ccat.fakehub import FakeHub, Fault, PointsLimit, RateLimitMode, TokenSpec
 from tests.support.emulator import NEW_TOKEN, OPERATOR_TOKEN, seal
 
 REPO = "/repos/ccatobs/ops-db"
@@ -18,6 +18,8 @@ SECRET = f"{SECRETS}/GH_PAT"
 RUNS = f"{REPO}/actions/runs"
 REPO_ORG_SECRETS = f"{REPO}/actions/organization-secrets"
 ORG_SECRET = "/orgs/ccatobs/actions/secrets/GH_PAT"
+INSTALLATION_REPOSITORIES = "/installation/repositories"
+REVOKE = "/credentials/revoke"
 SELECTED = f"{ORG_SECRET}/repositories"
 DEPENDABOT = f"{REPO}/dependabot/secrets"
 ENVIRONMENTS = f"{REPO}/environments"
@@ -36,6 +38,9 @@ ELSEWHERE = "token-for-another-repository"
 CLASSIC = "classic-token-with-repo"
 CLASSIC_WITHOUT_REPO = "classic-token-without-repo"
 EVERYTHING = "fine-grained-token-with-every-permission"
+INSTALLATION = "ghs_installation-token-of-an-app"
+SELECTED_INSTALLATION = "ghs_installation-token-of-two-repositories"
+PENDING = "github_pat_token-awaiting-approval"
 _EVERY_PERMISSION = {
     "metadata": "read",
     "actions": "read",
@@ -55,6 +60,16 @@ TOKENS = {
     CLASSIC: TokenSpec("classic-bot", kind="classic", scopes=("repo", "workflow", "admin:org")),
     CLASSIC_WITHOUT_REPO: TokenSpec("workflow-bot", kind="classic", scopes=("workflow",)),
     EVERYTHING: TokenSpec("ci-bot", permissions=_EVERY_PERMISSION),
+    INSTALLATION: TokenSpec(
+        "ccat-rotator[bot]", kind="installation", permissions=_EVERY_PERMISSION
+    ),
+    SELECTED_INSTALLATION: TokenSpec(
+        "ccat-rotator[bot]",
+        kind="installation",
+        permissions=_EVERY_PERMISSION,
+        repositories=frozenset({"ccatobs/ops-db", "ccatobs/ops-db-api"}),
+    ),
+    PENDING: TokenSpec("pending-bot", pending_approval=True),
 }
 
 Setup = Callable[[FakeHub], None]
@@ -156,6 +171,23 @@ def both(first: Setup, second: Setup) -> Setup:
         second(hub)
 
     return setup
+
+
+def revoking(*credentials: object) -> Callable[[FakeHub], Any]:
+    """A revocation's body naming `credentials`."""
+    return lambda hub: {"credentials": list(credentials)}
+
+
+def revoke_limit_spent(hub: FakeHub) -> None:
+    """The hour's 60 anonymous revocations used up."""
+    for _ in range(60):
+        answer = httpx.post(f"{hub.url}{REVOKE}", json={"credentials": ["x"]}, timeout=10)
+        assert answer.status_code == 202
+
+
+def internal_error(hub: FakeHub) -> None:
+    """GitHub fails the next revocation (it documents 500 for it)."""
+    hub.add_fault(Fault(method="POST", path=REVOKE, status=500, count=1, message="Server Error"))
 
 
 def sealed(key_id: str | None = None, value: str = "new value") -> Callable[[FakeHub], Any]:
@@ -506,6 +538,41 @@ CASES: list[Case] = [
     Case("GET", "/user", 200, "classic token without repo", token=CLASSIC_WITHOUT_REPO),
     _conditional("/user"),
     *everywhere("GET", "/user", "user"),
+    Case("GET", "/user", 403, "installation token: no user", token=INSTALLATION),
+    Case("GET", "/user", 200, "token awaiting approval", token=PENDING),
+    # apps/list-repos-accessible-to-installation
+    Case("GET", INSTALLATION_REPOSITORIES, 200, "every repository", INSTALLATION),
+    Case("GET", INSTALLATION_REPOSITORIES, 200, "selected repositories", SELECTED_INSTALLATION),
+    Case("GET", INSTALLATION_REPOSITORIES, 200, "paginated", INSTALLATION, query=ONE),
+    Case("GET", INSTALLATION_REPOSITORIES, 403, "a personal access token", NEW_TOKEN),
+    Case("GET", INSTALLATION_REPOSITORIES, 403, "the operator's classic token"),
+    Case(
+        "GET",
+        INSTALLATION_REPOSITORIES,
+        304,
+        "ETag still valid",
+        INSTALLATION,
+        conditional=True,
+    ),
+    *everywhere("GET", INSTALLATION_REPOSITORIES, "user"),
+    # the repositories of an installation, and of a token awaiting approval
+    Case("GET", SECRETS, 200, "installation token", INSTALLATION, with_secret),
+    Case("GET", RUNS, 200, "installation token", INSTALLATION, with_runs),
+    Case("GET", "/repos/ccatobs/system-integration", 404, "not installed", SELECTED_INSTALLATION),
+    Case("GET", RUNS, 404, "token awaiting approval", PENDING, with_runs),
+    # credentials/revoke: anonymous only
+    Case("POST", REVOKE, 202, "one credential", None, body=revoking(NEW_TOKEN)),
+    Case("POST", REVOKE, 202, "a thousand", None, body=revoking(*(["x"] * 1000))),
+    Case("POST", REVOKE, 202, "unknown credentials", None, body=revoking("ghp_unknown")),
+    Case("POST", REVOKE, 422, "no credential", None, body=revoking()),
+    Case("POST", REVOKE, 422, "1,001 credentials", None, body=revoking(*(["x"] * 1001))),
+    Case("POST", REVOKE, 422, "not strings", None, body=revoking(5)),
+    Case("POST", REVOKE, 422, "no list", None, body=lambda hub: {"credentials": "x"}),
+    Case("POST", REVOKE, 400, "body is not JSON", None, raw=b"{not json"),
+    Case("POST", REVOKE, 403, "authenticated", body=revoking(NEW_TOKEN)),
+    Case("POST", REVOKE, 403, "60 an hour", None, revoke_limit_spent, revoking("x")),
+    Case("POST", REVOKE, 429, "points budget", None, budget_spent, revoking("x")),
+    Case("POST", REVOKE, 500, "GitHub failed", None, internal_error, revoking("x")),
     # rate-limit/get: never rate limited, readable with any valid token
     Case("GET", "/rate_limit", 200, "overview"),
     Case("GET", "/rate_limit", 200, "default PAT", token=NEW_TOKEN),

@@ -32,12 +32,10 @@ DESCRIPTION = Path(__file__).parents[1] / "data" / "github-openapi" / "secrets-s
 # shared subset lacks it; status reads it for an organisation secret of visibility
 # `private`): merged into the subset when loaded.
 ORG_REPOSITORIES = DESCRIPTION.with_name("org-repositories.json")
-# Operations of the description the emulator does not serve (yet): GitHub App
-# installations and revocation (issue 18), and the organisation's Dependabot secrets.
+# Operations of the description the emulator does not serve: the organisation's
+# Dependabot secrets (ccat reads only the Actions organisation secret, SPEC §10).
 NOT_SERVED = frozenset(
     {
-        "credentials/revoke",
-        "apps/list-repos-accessible-to-installation",
         "dependabot/list-org-secrets",
         "dependabot/get-org-secret",
         "dependabot/list-selected-repos-for-org-secret",
@@ -67,6 +65,7 @@ GENERAL_ERRORS = (401, 403, 404, 429)
 BODY_ERRORS = (400, 422)
 # The answer to a conditional GET whose ETag is still current (only GET operations).
 CONDITIONAL = (304,)
+# The other secret stores of SPEC §10 (issue 17): described, not emulated yet.
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,10 @@ NOT_APPLICABLE = {
     ("users/get-authenticated", 404),
     ("rate-limit/get", 404),
     ("rate-limit/get", 403),
+    ("apps/list-repos-accessible-to-installation", 404),
+    # Anonymous only: a request with a token is refused (403) before it is looked at.
+    ("credentials/revoke", 401),
+    ("credentials/revoke", 404),
 }
 
 
@@ -94,7 +98,7 @@ def test_the_cases_cover_every_operation_and_answer(github: Contract) -> None:
     served = [o for o in github.operations if o.operation_id not in NOT_SERVED]
     for operation in served:
         wanted = set(operation.documented) | set(GENERAL_ERRORS)
-        if operation.method == "put":
+        if operation.method in ("put", "post"):
             wanted |= set(BODY_ERRORS)
         if operation.method == "get":
             wanted |= set(CONDITIONAL)
@@ -103,7 +107,7 @@ def test_the_cases_cover_every_operation_and_answer(github: Contract) -> None:
         missing = wanted - planned.get(operation.operation_id, set())
         assert not missing, f"{operation.operation_id}: no case answers {sorted(missing)}"
     pairs = sum(len(statuses) for statuses in planned.values())
-    assert len(planned) == len(served) == 25
+    assert len(planned) == len(served) == 27
     print(f"\n{len(planned)} operations, {pairs} operation x answer pairs, {len(CASES)} cases")
 
 

@@ -147,3 +147,58 @@ def test_the_request_check_is_not_vacuous(fakehub: FakeHub, github: Contract) ->
         )
     with pytest.raises(AssertionError, match="no operation"):
         github.check_request("POST", SECRET, {}, headers, good)
+
+
+def test_verify_sends_only_requests_github_describes(
+    fakehub: FakeHub, github: Contract, ccat: Callable[..., Result], graph_file: Path
+) -> None:
+    result = ccat(
+        "pat",
+        "verify",
+        "--graph",
+        str(graph_file),
+        "--api-url",
+        fakehub.url,
+        env={"GH_PAT": NEW_TOKEN},
+    )
+    assert result.exit_code == 0, result.output
+    assert _check_all(github, fakehub.requests) == {
+        "users/get-authenticated": 1,  # the token itself: who, its expiry and scopes
+        "actions/list-workflow-runs-for-repo": 3,  # it reads Actions everywhere
+    }
+    assert {r.token_login for r in fakehub.requests} == {"ccat-ci-bot"}  # with itself only
+
+
+def test_revoke_sends_only_requests_github_describes_the_revocation_without_a_token(
+    fakehub: FakeHub,
+    github: Contract,
+    ccat: Callable[..., Result],
+    graph_file: Path,
+    tmp_path: Path,
+) -> None:
+    journal = str(tmp_path / "journal.json")
+    common = ["--graph", str(graph_file), "--api-url", fakehub.url, "--journal", journal]
+    rotated = ccat(
+        "pat", "rotate", "--yes", "--write-interval", "0", *common, input=NEW_TOKEN + "\n"
+    )
+    assert rotated.exit_code == 0, rotated.output
+    old = "ghp_" + "0123456789abcdef" * 2
+    fakehub.add_token(old, "previous-bot")
+    fakehub.reset_log()
+    result = ccat("pat", "revoke", "--yes", *common, input=old + "\n")
+    assert result.exit_code == 0, result.output
+    logged = fakehub.requests
+    (revocation,) = [r for r in logged if r.path == "/credentials/revoke"]
+    assert "authorization" not in revocation.headers
+    assert (
+        github.check_request("POST", revocation.path, {}, revocation.headers, revocation.json)
+        == "credentials/revoke"
+    )
+    assert _check_all(github, [r for r in logged if r is not revocation]) == {
+        # every copy in every store, with the operator credential
+        "actions/list-repo-secrets": 3,
+        "dependabot/list-repo-secrets": 3,
+        "repos/get-all-environments": 3,
+        "actions/list-org-secrets": 1,
+        "users/get-authenticated": 2,  # the token to revoke, and the operator
+    }

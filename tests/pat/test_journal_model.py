@@ -280,8 +280,9 @@ def test_shape_matches_the_spec_and_only_adds_fields() -> None:
         ".history[].targets[].store",
         ".history[].token.kind",
         ".older_runs",
+        ".revocations",
     ]
-    assert list(data)[-1] == "older_runs"
+    assert list(data)[-2:] == ["older_runs", "revocations"]
     assert data["schema"] == SCHEMA == 1
     assert data["current"]["token"]["kind"] == "fine-grained"
 

@@ -9,14 +9,8 @@ from __future__ import annotations
 import re
 
 from ccat.pat.status import Outlook, SecretStatus, StatusReport, StatusWarning
-from ccat.render.status_ci import (
-    ANNOTATIONS_PER_KIND,
-    STEP_SUMMARY_LIMIT,
-    SUMMARY_ROWS,
-    status_markdown,
-    step_summary,
-    workflow_commands,
-)
+from ccat.render.github_actions import ANNOTATIONS_PER_KIND, STEP_SUMMARY_LIMIT
+from ccat.render.status_ci import SUMMARY_ROWS, status_markdown, step_summary, workflow_commands
 from tests.support.actions_runner import Runner
 from tests.support.github_markdown import render
 

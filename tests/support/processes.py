@@ -25,8 +25,9 @@ def run_ccat(
     module: str = "ccat",
 ) -> subprocess.CompletedProcess[str]:
     """`python -m MODULE ARGS` in `env`, `input` on its standard input (none: an empty
-    pipe), both output streams captured as text. Its exit code is the test's to judge;
-    one still running after `timeout` seconds fails the test."""
+    pipe), both output streams captured as text, in a session of its own (no terminal
+    to ask on, whatever pytest runs in). Its exit code is the test's to judge; one still
+    running after `timeout` seconds fails the test."""
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         input=input or "",
@@ -36,6 +37,7 @@ def run_ccat(
         cwd=cwd,
         timeout=timeout,
         check=False,
+        start_new_session=True,
     )
 
 

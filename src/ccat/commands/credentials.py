@@ -53,9 +53,11 @@ __all__ = [
     "MAX_TOKEN_LENGTH",
     "MAX_TOKEN_LINE_BYTES",
     "Credential",
+    "TokenPrompt",
     "credential_variables",
     "gh_hostname",
     "read_new_token",
+    "read_token",
     "resolve_api_url",
     "resolve_credential",
     "token_problem",
@@ -259,49 +261,81 @@ def read_new_token(
 def read_new_token(
     secret: str, *, allow_empty: bool = False, stdin: TextIO | None = None
 ) -> str | None:
-    """The new token: a hidden prompt on a terminal, else one line of standard input
+    """The new token of a rotation: a hidden prompt on a terminal, else one line of
+    standard input (`stdin`, by default the process's); see `read_token`."""
+    return read_token(
+        TokenPrompt(
+            prompt=f"Paste {secret} token: ",
+            what="the new token",
+            consequence="nothing was written",
+            example="pass show ci/gh-pat | ccat pat rotate --yes",
+            paste=f"paste {secret}",
+        ),
+        allow_empty=allow_empty,
+        stdin=stdin,
+    )
+
+
+@dataclass(frozen=True)
+class TokenPrompt:
+    """How a command asks for a token: the prompt, what the token is called in a
+    message, what did not happen when none came, a pipe to give it through, and what to
+    paste at the hidden prompt."""
+
+    prompt: str
+    what: str
+    consequence: str
+    example: str
+    paste: str
+    # What to do when standard input was empty, instead of piping `example` or pasting.
+    empty_hint: str | None = None
+
+
+def read_token(
+    asking: TokenPrompt, *, allow_empty: bool = False, stdin: TextIO | None = None
+) -> str | None:
+    """A token: a hidden prompt on a terminal, else one line of standard input
     (`stdin`, by default the process's).
 
     Surrounding whitespace is stripped. Raises `InvalidNewTokenError` (exit 2) when it is
-    malformed, or empty unless `allow_empty` (a dry run may go without: None); nothing
-    read is ever quoted.
+    malformed, or empty unless `allow_empty` (then None); nothing read is ever quoted.
     """
     stdin = sys.stdin if stdin is None else stdin
     at_prompt = stdin is not None and stdin.isatty()
     if at_prompt:
         try:
             # getpass writes the prompt to the terminal and does not echo what is typed.
-            value = getpass.getpass(f"Paste {secret} token: ").strip(_WHITESPACE)
+            value = getpass.getpass(asking.prompt).strip(_WHITESPACE)
         except UnicodeDecodeError:
             # Its message would quote the offending byte and its position.
             value = "\ufffd"
         except EOFError:  # Ctrl-D
             _end_prompt_line()
             raise InvalidNewTokenError(
-                "no token given (end of input at the prompt); nothing was written"
+                f"no token given (end of input at the prompt); {asking.consequence}"
             ) from None
         except BaseException:  # Ctrl-C (the command's signal handling): end the line
             _end_prompt_line()
             raise
     else:
-        value = _read_line(stdin)
+        value = _read_line(stdin, asking.what)
     if not value and allow_empty:
         return None
     if not value and at_prompt:
         raise InvalidNewTokenError(
-            "no token given: nothing was pasted at the prompt; nothing was written",
-            hint="paste the new token at the prompt (it is not shown as you type), then "
-            "press Enter",
+            f"no token given: nothing was pasted at the prompt; {asking.consequence}",
+            hint="paste the token at the prompt (it is not shown as you type), then press Enter",
         )
     if not value:
         raise InvalidNewTokenError(
-            "no token given: standard input was empty; nothing was written",
-            hint=f"pipe the token in, e.g. `pass show ci/gh-pat | ccat pat rotate --yes`, or "
-            f"run it in a terminal to paste {secret} at a hidden prompt",
+            f"no token given: standard input was empty; {asking.consequence}",
+            hint=asking.empty_hint
+            or f"pipe the token in, e.g. `{asking.example}`, or run it in a terminal to "
+            f"{asking.paste} at a hidden prompt",
         )
     problem = token_problem(value)
     if problem is not None:
-        raise InvalidNewTokenError(f"the new token {problem}", hint=_TOKEN_HINT)
+        raise InvalidNewTokenError(f"{asking.what} {problem}", hint=_TOKEN_HINT)
     return value
 
 
@@ -315,7 +349,7 @@ def _end_prompt_line() -> None:
         pass
 
 
-def _read_line(stdin: TextIO | None) -> str:
+def _read_line(stdin: TextIO | None, what: str) -> str:
     """One line of standard input, stripped; decoding never fails (a byte that is not
     ASCII becomes U+FFFD, which the token rules then refuse)."""
     if stdin is None:  # no standard input at all (closed by the parent)
@@ -330,6 +364,6 @@ def _read_line(stdin: TextIO | None) -> str:
             raw = b"\xff"
     if len(raw) > MAX_TOKEN_LINE_BYTES:
         raise InvalidNewTokenError(
-            f"the new token is more than {MAX_TOKEN_LENGTH} characters long", hint=_TOKEN_HINT
+            f"{what} is more than {MAX_TOKEN_LENGTH} characters long", hint=_TOKEN_HINT
         )
     return raw.decode("ascii", errors="replace").strip(_WHITESPACE)

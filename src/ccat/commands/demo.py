@@ -17,6 +17,8 @@ import sys
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -86,7 +88,9 @@ class Story:
 def run_demo_command(args: DemoArgs) -> int:
     """`ccat pat demo [--keep [--fail SPEC]...]`; returns the exit code."""
     faults = [fault_spec(spec) for spec in args.fail]  # checked when parsed
-    return run_demo(Console(highlight=False), keep=args.keep, faults=faults)
+    return run_demo(
+        Console(highlight=False), keep=args.keep, faults=faults, expires_in=args.expires_in
+    )
 
 
 # Variables of the operator's shell that would send the commands elsewhere, or that the
@@ -99,8 +103,9 @@ def _keep_serving(
     console: Console,
     env: Mapping[str, str],
     directory: Path,
-    new_token: str,
+    tokens: DemoTokens,
     faults: Sequence[Fault] = (),
+    expires: str | None = None,
 ) -> None:
     """Print how to use the running emulator by hand, then serve until Ctrl-C/SIGTERM.
 
@@ -123,11 +128,25 @@ def _keep_serving(
     )
     paste = [f"cd {directory}", f"unset {' '.join(FOREIGN)}"]
     paste += [f"export {name}={env[name]}" for name in PASTED]
-    paste += [f"export DEMO_NEW_TOKEN={new_token}"]
+    paste += [f"export DEMO_NEW_TOKEN={tokens.new}", f"export DEMO_OLD_TOKEN={tokens.old}"]
     for line in paste:
         console.print(f"  {line}", highlight=False, soft_wrap=True)
+    if expires is not None:
+        console.print(
+            f"The new token now expires on {expires} (GitHub says so from now on): "
+            "`verify` warns of it at once; rotate to the same token again and `status` "
+            "warns too (the journal records the expiry a rotation finds).",
+            highlight=False,
+        )
     console.print("Then, for example:", highlight=False)
-    for line in ("ccat pat status", "ccat pat journal", 'echo "$DEMO_NEW_TOKEN" | ccat pat rotate'):
+    examples = (
+        "ccat pat status",
+        "ccat pat journal",
+        'GH_PAT="$DEMO_NEW_TOKEN" ccat pat verify',
+        'echo "$DEMO_OLD_TOKEN" | ccat pat revoke',
+        'echo "$DEMO_NEW_TOKEN" | ccat pat rotate',
+    )
+    for line in examples:
         console.print(f"  {line}", highlight=False, soft_wrap=True)
     console.print("Press Ctrl-C to stop the emulator.", highlight=False)
     done = threading.Event()
@@ -190,51 +209,71 @@ def _tell(story: Story, hub: FakeHub, org: str, new_token: str) -> None:
     story.run(["status"], expect=0)
 
 
-def _emulator(repositories: list[str]) -> tuple[FakeHub, str, str]:
-    """The emulator, its operator token and the new token: random, clearly fake values
-    (the demo never needs or touches a real token)."""
-    operator_token = f"demo-operator-{secrets.token_hex(8)}"
-    new_token = f"ghp_demo{secrets.token_hex(16)}"
+@dataclass(frozen=True)
+class DemoTokens:
+    """The demo's tokens: random, clearly fake values (it never needs a real one): the
+    operator's, the new one it rotates to, and the old one some repositories hold
+    before (known to the emulator, so that its revocation can be rehearsed)."""
+
+    operator: str
+    new: str
+    old: str
+
+
+def _emulator(repositories: list[str]) -> tuple[FakeHub, DemoTokens]:
+    """The emulator and the demo's tokens."""
+    tokens = DemoTokens(
+        operator=f"demo-operator-{secrets.token_hex(8)}",
+        new=f"ghp_demo{secrets.token_hex(16)}",
+        old=f"ghp_demo{secrets.token_hex(16)}",
+    )
     hub = FakeHub(
         repositories=repositories,
-        operator_token=operator_token,
+        operator_token=tokens.operator,
         operator_login="demo-operator",
-        tokens={new_token: "ccat-ci-bot"},
-        token_expirations={new_token: "2027-02-01 00:00:00 UTC"},
+        tokens={tokens.new: "ccat-ci-bot", tokens.old: "ccat-ci-bot"},
+        token_expirations={tokens.new: "2027-02-01 00:00:00 UTC"},
         latency=0.02,
     )
-    return hub, operator_token, new_token
+    return hub, tokens
 
 
-def run_demo(console: Console, *, keep: bool = False, faults: Sequence[Fault] = ()) -> int:
+def run_demo(
+    console: Console,
+    *,
+    keep: bool = False,
+    faults: Sequence[Fault] = (),
+    expires_in: int | None = None,
+) -> int:
     """Tell the story; 0 when every step ended as expected. With `keep`, leave the
-    emulator running afterwards until interrupted, with `faults` armed.
+    emulator running afterwards until interrupted, with `faults` armed and, with
+    `expires_in`, the new token expiring that many days from then (set while the
+    emulator runs, so that the expiry warning can be rehearsed).
 
     The commands run in a scratch directory holding the example graph at the default
     path, `ci/dependency-graph.yml`, so that they read as an operator types them."""
     graph = load_graph(example_graph())
     repositories = [target.full_name for target in graph.targets]
-    hub, operator_token, new_token = _emulator(repositories)
+    hub, tokens = _emulator(repositories)
+    new_token = tokens.new
     with hub, tempfile.TemporaryDirectory(prefix="ccat-demo-") as state:
         directory = Path(state)
         (directory / "ci").mkdir()
         shutil.copyfile(example_graph(), directory / DEFAULTS.graph)
         for name in SEEDED:
-            hub.set_secret(f"{graph.org}/{name}", "GH_PAT", "an-old-token")
-        hub.set_secret(
-            f"{graph.org}/{DEPENDABOT_COPY}", "GH_PAT", "an-old-token", store="dependabot"
-        )
+            hub.set_secret(f"{graph.org}/{name}", "GH_PAT", tokens.old)
+        hub.set_secret(f"{graph.org}/{DEPENDABOT_COPY}", "GH_PAT", tokens.old, store="dependabot")
         repository, environment = ENVIRONMENT_COPY
         hub.set_secret(
             f"{graph.org}/{repository}",
             "GH_PAT",
-            "an-old-token",
+            tokens.old,
             store=f"environment:{environment}",
         )
         hub.add_environment(f"{graph.org}/{EMPTY_ENVIRONMENT[0]}", EMPTY_ENVIRONMENT[1])
         env = {name: value for name, value in os.environ.items() if name not in FOREIGN}
         env.update(
-            GH_TOKEN=operator_token,
+            GH_TOKEN=tokens.operator,
             CCAT_JOURNAL=str(directory / "pat-journal.json"),
             GITHUB_API_URL=hub.url,
         )
@@ -269,7 +308,12 @@ def run_demo(console: Console, *, keep: bool = False, faults: Sequence[Fault] = 
             hub.clear_faults()
             for fault in faults:
                 hub.add_fault(fault)
-            _keep_serving(console, env, directory, new_token, faults)
+            expires = None
+            if expires_in is not None:
+                moment = datetime.now(UTC) + timedelta(days=expires_in, hours=1)
+                hub.set_expiry(new_token, moment)
+                expires = moment.strftime("%Y-%m-%d")
+            _keep_serving(console, env, directory, tokens, faults, expires)
     return _conclude(console, story, len(repositories))
 
 

@@ -6,11 +6,11 @@ the API URL, the operator credential (which may run `gh auth token`).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
-from ccat.commands.credentials import resolve_api_url, resolve_credential
+from ccat.commands.credentials import Credential, resolve_api_url, resolve_credential
 from ccat.options import ConnectionArgs
 from ccat.pat.errors import UsageError
 from ccat.pat.github import ClientListener, GitHubClient, PointsBudget, open_client
@@ -75,32 +75,37 @@ def checked_secret_name(name: str) -> str:
     return name.upper()
 
 
-def resolve_connection(args: ConnectionArgs, env: Mapping[str, str]) -> Connection:
+def resolve_connection(
+    args: ConnectionArgs,
+    env: Mapping[str, str],
+    credential: Callable[[str], Credential] | None = None,
+) -> Connection:
     """Load the graph and find the API URL and the credential; nothing is sent yet.
 
-    The graph's warnings are in `Connection.graph.warnings` for the caller to print.
+    The credential is the operator's (`resolve_credential`), unless `credential` is
+    given: it is called with the API URL, once the graph and the URL are found good
+    (`verify` reads the token it checks there). The graph's warnings are in
+    `Connection.graph.warnings` for the caller to print.
     """
     secret = checked_secret_name(args.secret)
     graph = load_graph(args.graph, args.org)
     selection = select_repositories(graph, args.repos) if args.repos else None
+    try:
+        stores = StoreSelection.parse(args.stores)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     url = resolve_api_url(args.api_url, env, insecure_http=args.insecure_http)
-    credential = resolve_credential(env, url)
+    found = resolve_credential(env, url) if credential is None else credential(url)
     settings = ClientSettings(
         api_url=url,
-        token=credential.token,
+        token=found.token,
         timeout=args.timeout,
         max_wait=args.max_wait,
         concurrency=args.concurrency,
         budget=args.budget,
     )
     budget = PointsBudget(settings.budget, monotonic=time.monotonic)
-    try:
-        stores = StoreSelection.parse(args.stores)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    return Connection(
-        graph, settings, credential.source, secret, args.debug, budget, selection, stores
-    )
+    return Connection(graph, settings, found.source, secret, args.debug, budget, selection, stores)
 
 
 def select_repositories(graph: Graph, names: Sequence[str]) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from ccat.render.journal import (
     journal_notes,
     journal_targets,
     resume_forecast,
+    revocation_lines,
 )
 from ccat.render.text import json_text, plural, shown
 
@@ -57,7 +58,9 @@ def _show_journal(args: JournalArgs, terminal: Terminal) -> int:
         return 0
     run = document.current
     if run is None:
-        out.print(f"The journal {shown(str(journal.path))} has no run.")
+        out.print(f"The journal {shown(str(journal.path))} records no rotation.")
+        for line in revocation_lines(document):
+            out.print(line)
         return 0
     described = None if holder is None else holder.describe()
     live = described is not None and run.state == "running"
@@ -70,10 +73,10 @@ def _show_journal(args: JournalArgs, terminal: Terminal) -> int:
         out.print(BOTH_TOKENS)
     if args.graph.exists():
         try:
-            current = load_graph(args.graph, run.org)
+            changed = load_graph(args.graph, run.org).sha256 != run.graph.sha256
         except CcatError:
-            return 0
-        if current.sha256 != run.graph.sha256:
+            changed = False  # a graph that does not load says nothing of this run
+        if changed:
             out.print(
                 f"note: {shown(str(args.graph))} changed since this run started; --resume "
                 "also sets repositories added to it"
@@ -81,4 +84,6 @@ def _show_journal(args: JournalArgs, terminal: Terminal) -> int:
     if document.history:
         count = plural(len(document.history), "earlier run")
         out.print(f"{count} in the history (`--json` shows them).")
+    for line in revocation_lines(document):
+        out.print(line)
     return 0

@@ -17,7 +17,6 @@ appended to the step summary.
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -25,7 +24,7 @@ from ccat.commands.credentials import gh_hostname
 from ccat.commands.inputs import Connection, resolve_connection
 from ccat.commands.signals import Interrupted, SignalGate
 from ccat.commands.status_journal import read_status_journal
-from ccat.commands.step_summary import append_step_summary
+from ccat.commands.step_summary import append_fitted
 from ccat.commands.terminal import Terminal
 from ccat.commands.workflow_log import write_command
 from ccat.options import OutputFormat, StatusArgs
@@ -33,12 +32,7 @@ from ccat.pat.errors import CcatError, credential_rejected
 from ccat.pat.status import Outlook, StatusOptions, StatusReport, assess, run_status
 from ccat.render.progress import ClientNotices, status_progress
 from ccat.render.status import check_hint, status_json, status_screen, stderr_lines
-from ccat.render.status_ci import (
-    STEP_SUMMARY_LIMIT,
-    status_markdown,
-    step_summary,
-    workflow_commands,
-)
+from ccat.render.status_ci import status_markdown, step_summary, workflow_commands
 from ccat.render.text import plural, shown
 
 EXIT_OK, EXIT_MISSING, EXIT_UNCHECKED, EXIT_CREDENTIAL = 0, 1, 3, 4
@@ -83,7 +77,7 @@ def _run_status(args: StatusArgs, terminal: Terminal, gate: SignalGate) -> int:
             api_url=connection.settings.api_url,
             now=datetime.now(UTC),
         )
-        report = _check(args, connection, terminal, gate)
+        report = check_secrets(connection, terminal, gate, args.connection.concurrency)
         if report.results and all(r.credential_rejected for r in report.results):
             # One cause, said once (exit 4), not a table of 401 rows.
             raise credential_rejected(
@@ -131,10 +125,11 @@ def _run_status(args: StatusArgs, terminal: Terminal, gate: SignalGate) -> int:
     return code
 
 
-def _check(
-    args: StatusArgs, connection: Connection, terminal: Terminal, gate: SignalGate
+def check_secrets(
+    connection: Connection, terminal: Terminal, gate: SignalGate, concurrency: int
 ) -> StatusReport:
-    """Run the engine with progress on a terminal and notices on stderr."""
+    """Run the status engine with progress on a terminal and notices on stderr (`revoke`
+    checks every copy this way too)."""
     repositories = connection.repositories
     with status_progress(terminal.err, len(repositories)) as progress:
         notices = ClientNotices(
@@ -147,7 +142,7 @@ def _check(
             repositories=repositories,
             secret=connection.secret,
             org=connection.graph.org,
-            concurrency=args.connection.concurrency,
+            concurrency=concurrency,
             listener=progress,
             stores=connection.stores,
         )
@@ -180,28 +175,4 @@ def _github_actions(
     stream.flush()
     summary = terminal.env.get("GITHUB_STEP_SUMMARY")
     if summary:
-        _append_summary(summary, report, outlook, terminal)
-
-
-def _append_summary(path: str, report: StatusReport, outlook: Outlook, terminal: Terminal) -> None:
-    """Append what fits of the Markdown report to what the step has left of its 1 MiB
-    (the file is only stat-ed before: `append_step_summary` opens it without blocking,
-    and refuses anything but a regular file)."""
-    try:
-        try:
-            used = os.stat(path).st_size
-        except FileNotFoundError:
-            used = 0
-        text = step_summary(report, outlook, STEP_SUMMARY_LIMIT - used)
-        if text is None:
-            terminal.err.print(
-                f"[yellow]warning:[/] the step summary ({shown(path)}) has no room left "
-                "(GitHub keeps at most 1 MiB per step): nothing was added to it"
-            )
-            return
-        append_step_summary(path, text)
-    except OSError as exc:
-        terminal.err.print(
-            f"[yellow]warning:[/] cannot append to GITHUB_STEP_SUMMARY "
-            f"({shown(path)}): {shown(exc.strerror or str(exc))}"
-        )
+        append_fitted(summary, lambda room: step_summary(report, outlook, room), terminal.err)

@@ -1,4 +1,5 @@
-"""Appending to GitHub Actions' step summary file without ever waiting on it.
+"""Appending to GitHub Actions' step summary file without ever waiting on it, and what
+fits of a report in what the step has left (`append_fitted`).
 
 `GITHUB_STEP_SUMMARY` names a file the runner reads after the step. Anything else put
 there (a FIFO nobody reads, a device) must not make `status` hang: the path is opened
@@ -11,8 +12,13 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
+
+from rich.console import Console
 
 from ccat.pat.regular_file import file_kind
+from ccat.render.github_actions import STEP_SUMMARY_LIMIT
+from ccat.render.text import shown
 
 _FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
@@ -36,3 +42,28 @@ def append_step_summary(path: str, text: str) -> None:
             data = data[written:]
     finally:
         os.close(fd)
+
+
+def append_fitted(path: str, fitted: Callable[[int], str | None], err: Console) -> None:
+    """Append to the step summary at `path` what `fitted(room)` makes of a report for
+    the `room` bytes the step has left of its 1 MiB (None: not even a short form
+    fits); a problem is a warning on `err`, never a failure of the command. The file
+    is only stat-ed before `append_step_summary` opens it without blocking."""
+    try:
+        try:
+            used = os.stat(path).st_size
+        except FileNotFoundError:
+            used = 0
+        text = fitted(STEP_SUMMARY_LIMIT - used)
+        if text is None:
+            err.print(
+                f"[yellow]warning:[/] the step summary ({shown(path)}) has no room left "
+                "(GitHub keeps at most 1 MiB per step): nothing was added to it"
+            )
+            return
+        append_step_summary(path, text)
+    except OSError as exc:
+        err.print(
+            f"[yellow]warning:[/] cannot append to GITHUB_STEP_SUMMARY "
+            f"({shown(path)}): {shown(exc.strerror or str(exc))}"
+        )

@@ -25,6 +25,7 @@ from ccat.fakehub.command_line import (
 )
 from ccat.fakehub.hub import FakeHub
 from ccat.fakehub.records import LoggedRequest
+from ccat.fakehub.tokens import TokenSpec
 from ccat.pat.errors import CcatError
 from ccat.pat.graph import load_graph
 
@@ -52,11 +53,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"error: {exc.message}\n")
         return 2
     (operator_token, operator_login), *others = options.tokens
+    known: dict[str, str | TokenSpec] = {
+        token: TokenSpec(login, pending_approval=True) if token in options.pending else login
+        for token, login in others
+    }
     hub = FakeHub(
         [target.full_name for target in graph.targets],
         operator_token=operator_token,
         operator_login=operator_login,
-        tokens=dict(others),
+        tokens=known,
         token_expirations=options.expirations,
         latency=options.latency,
         host=options.host,
@@ -109,6 +114,11 @@ def _announce(hub: FakeHub, options: EmulatorOptions) -> None:
         _say(f"token {token!r} expires {expiry}")
     for repository, store in options.copies:
         _say(f"GH_PAT copy seeded: {repository} ({store})")
+    for token, _ in options.tokens:
+        if token.startswith("ghs_"):
+            _say(f"token {token!r} is a GitHub App installation's (no user)")
+    for token in sorted(options.pending):
+        _say(f"token {token!r} awaits the organisation's approval (no repository)")
     for fault in options.faults:
         _say(f"fault armed: {describe(fault)}")
     if options.budget is not None:

@@ -80,7 +80,15 @@ per 60 s (a read costs 1, a write 5); past it, 429 with Retry-After.
 --expires TOKEN=WHEN: the token's expiry, sent as GitHub sends it (the
 GitHub-Authentication-Token-Expiration header); past it, the token gets 401.
 WHEN is a date (2027-02-01, midnight UTC), GitHub's form ('2027-02-01
-12:00:00 UTC'), or a number of days from now (10d)."""
+12:00:00 UTC'), or a number of days from now (10d).
+
+A TOKEN that starts with ghs_ is a GitHub App installation token: it has no
+user (GET /user is 403 to it) and GET /installation/repositories lists the
+repositories it reaches; given after the first, it may read and write secrets.
+--pending TOKEN: a fine-grained token awaiting the organisation owner's
+approval; it reads its user, and no (private) repository.
+POST /credentials/revoke, called without a token, revokes the tokens it names:
+they get 401 from then on."""
 
 
 # --- argument types ---------------------------------------------------------------------
@@ -331,6 +339,13 @@ def parser() -> argparse.ArgumentParser:
         help="the expiry GitHub reports for TOKEN (repeatable): see below",
     )
     add(
+        "--pending",
+        action="append",
+        default=[],
+        metavar="TOKEN",
+        help="a --token awaiting the organisation owner's approval (repeatable): see below",
+    )
+    add(
         "--fail",
         action="append",
         default=[],
@@ -369,6 +384,7 @@ class EmulatorOptions:
     latency: float
     tokens: tuple[tuple[str, str], ...]  # (token, login), the operator's first
     expirations: dict[str, str]  # token -> "YYYY-MM-DD HH:MM:SS UTC"
+    pending: frozenset[str]  # tokens awaiting the organisation's approval
     faults: tuple[Fault, ...]
     budget: PointsLimit | None
     log: bool
@@ -390,6 +406,17 @@ def parse(argv: Sequence[str] | None = None) -> EmulatorOptions:
                 f"argument --expires: {_quoted(value)} is not a --token "
                 f"(known: {', '.join(map(_quoted, known))})"
             )
+    for value in options.pending:
+        if value not in known[1:]:
+            made.error(
+                f"argument --pending: {_quoted(value)} is not a --token after the "
+                "operator's (the first)"
+            )
+        if value.startswith("ghs_"):
+            made.error(
+                f"argument --pending: {_quoted(value)} is a GitHub App installation token; "
+                "only a fine-grained token awaits approval"
+            )
     return EmulatorOptions(
         graph=options.graph,
         org=options.org,
@@ -398,6 +425,7 @@ def parse(argv: Sequence[str] | None = None) -> EmulatorOptions:
         latency=options.latency,
         tokens=tuple(pairs),
         expirations=expirations,
+        pending=frozenset(options.pending),
         faults=tuple(options.fail),
         budget=options.budget,
         log=options.log,

@@ -17,6 +17,8 @@ from ccat.fakehub.records import StoredSecret
 from ccat.fakehub.state import SecretRejected
 
 T = TypeVar("T")
+REVOKE_DOCS = "https://docs.github.com/rest/credentials/revoke#revoke-a-list-of-credentials"
+MAX_CREDENTIALS = 1000
 
 
 def not_found() -> Answer:
@@ -30,8 +32,32 @@ def root(call: Call) -> Answer:
 
 
 def user(call: Call) -> Answer:
-    """`GET /user`: the token's own account."""
+    """`GET /user`: the token's own account; 403 to a GitHub App installation token,
+    which has no user."""
+    if call.grant.installation:
+        docs = f"{documents.DOCS}/users/users#get-the-authenticated-user"
+        return Answer(403, documents.error(call.grant.forbidden, 403, docs))
     return Answer(200, documents.private_user(call.grant.login, call.user_id))
+
+
+def installation_repositories(call: Call) -> Answer:
+    """`GET /installation/repositories`: the repositories a GitHub App installation
+    token reaches, paginated; 403 to any other token."""
+    grant = call.grant
+    if not grant.installation:
+        message = (
+            "You must authenticate with an installation access token to list the "
+            "repositories of an installation."
+        )
+        return Answer(403, documents.error(message, 403, f"{documents.DOCS}/apps/installations"))
+    reached = [repo for repo in call.state.repositories() if grant.sees(repo.full_name)]
+    chunk, links = _page(call, reached)
+    body = {
+        "total_count": len(reached),
+        "repositories": [documents.full_repository(repo) for repo in chunk],
+        "repository_selection": "all" if grant.repositories is None else "selected",
+    }
+    return Answer(200, body, links)
 
 
 def rate_limit(call: Call) -> Answer:
@@ -41,6 +67,27 @@ def rate_limit(call: Call) -> Answer:
         verdict.limit, verdict.remaining, verdict.used, verdict.reset
     )
     return Answer(200, overview)
+
+
+def revoke_credentials(call: Call) -> Answer:
+    """`POST /credentials/revoke` (anonymous): 202 for 1-1,000 credentials, which answer
+    401 from then on (GitHub says nothing of which were valid); 400 for a body that is
+    not JSON, 422 for any other."""
+    try:
+        document = json.loads(call.request.body)
+    except ValueError:
+        return Answer(400, documents.error("Problems parsing JSON", 400, REVOKE_DOCS))
+    found = document.get("credentials") if isinstance(document, dict) else None
+    if (
+        not isinstance(found, list)
+        or not 1 <= len(found) <= MAX_CREDENTIALS
+        or not all(isinstance(item, str) for item in found)
+    ):
+        detail = f"credentials must be a list of 1 to {MAX_CREDENTIALS} strings"
+        body = {"message": "Validation Failed", "documentation_url": REVOKE_DOCS}
+        return Answer(422, {**body, "errors": [detail]})
+    call.state.revoke(found)
+    return Answer(202, {})
 
 
 def repository(call: Call) -> Answer:

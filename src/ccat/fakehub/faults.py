@@ -150,3 +150,31 @@ class RateLimiter:
             if counted:
                 self._used += 1
             return RateVerdict(None, CORE_LIMIT, CORE_LIMIT - self._used, self._used, self._reset)
+
+
+ANONYMOUS_LIMIT = 60
+
+
+class AnonymousLimit:
+    """GitHub's rate limit of unauthenticated requests: `limit` an hour (per address; the
+    emulator has one client address), counted apart from the authenticated core limit.
+    `POST /credentials/revoke` is the one endpoint that must be called without a token."""
+
+    def __init__(self, limit: int = ANONYMOUS_LIMIT, clock: Callable[[], float] = time.time):
+        self.limit = limit
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._used = 0
+        self._reset = int(clock()) + WINDOW
+
+    def check(self) -> RateVerdict:
+        """Count one request; `limited` is set (a primary mode) once the hour's are used."""
+        now = self._clock()
+        with self._lock:
+            if now >= self._reset:
+                self._used, self._reset = 0, int(now) + WINDOW
+            if self._used >= self.limit:
+                exhausted = RateLimitMode("primary", reset_at=self._reset, status=403)
+                return RateVerdict(exhausted, self.limit, 0, self._used, self._reset)
+            self._used += 1
+            return RateVerdict(None, self.limit, self.limit - self._used, self._used, self._reset)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 
 from ccat.fakehub.budget import PointsWindow
@@ -17,14 +17,14 @@ from ccat.fakehub.routes import Router
 from ccat.fakehub.server import HubServer
 from ccat.fakehub.state import HubState
 from ccat.fakehub.timestamps import parse_time
-from ccat.fakehub.tokens import TokenSpec
+from ccat.fakehub.tokens import INSTALLATION_PREFIX, TokenSpec, spec_for
 
 DEFAULT_OPERATOR_TOKEN = "fakehub-operator-token"
 DEFAULT_OPERATOR_LOGIN = "ccat-operator"
 
 
-def _spec(value: str | TokenSpec) -> TokenSpec:
-    return TokenSpec(value) if isinstance(value, str) else value
+def _spec(token: str, value: str | TokenSpec) -> TokenSpec:
+    return spec_for(token, value) if isinstance(value, str) else value
 
 
 class FakeHub:
@@ -40,13 +40,16 @@ class FakeHub:
     `requests`. Safe to use from the test's thread while handler threads run.
 
     Tokens: `operator_token` (login `operator_login`) may do everything; it is a classic
-    token with the scopes `repo, workflow`. Each entry of `tokens` maps a token to its
-    `TokenSpec`, or to a bare login, which means `TokenSpec(login)`: a fine-grained token
-    for every repository with `metadata` and `actions` read — it reads its user and
-    workflow runs, and gets 403 on the secrets endpoints. `token_expirations` (token ->
-    "YYYY-MM-DD HH:MM:SS UTC") gives a token without its own `expires_at` an expiry.
-    A missing token is 401 "Requires authentication", an unknown or expired one 401
-    "Bad credentials".
+    token with the scopes `repo, workflow`, or, when it starts with `ghs_`, a GitHub App
+    installation token (no user: `GET /user` is 403 to it). Each entry of `tokens` maps
+    a token to its `TokenSpec`, or to a bare login, which means `TokenSpec(login)`: a
+    fine-grained token for every repository with `metadata` and `actions` read — it
+    reads its user and workflow runs, and gets 403 on the secrets endpoints (a `ghs_`
+    token with a bare login is an installation's that may read and write secrets, see
+    `tokens.spec_for`). `token_expirations` (token -> "YYYY-MM-DD HH:MM:SS UTC") gives a
+    token without its own `expires_at` an expiry; `set_expiry` changes it while serving.
+    A missing token is 401 "Requires authentication", an unknown, expired or revoked
+    one 401 "Bad credentials".
     """
 
     def __init__(
@@ -67,13 +70,13 @@ class FakeHub:
         for full_name in repositories:
             self._state.add_repository(full_name)
         expirations = dict(token_expirations or {})
-        specs = {token: _spec(value) for token, value in (tokens or {}).items()}
+        specs = {token: _spec(token, value) for token, value in (tokens or {}).items()}
         for token, expiry in expirations.items():
             if token in specs and specs[token].expires_at is None:
                 specs[token] = replace(specs[token], expires_at=expiry)
         operator = TokenSpec(
             operator_login,
-            kind="classic",
+            kind="installation" if operator_token.startswith(INSTALLATION_PREFIX) else "classic",
             scopes=("repo", "workflow"),
             expires_at=expirations.get(operator_token),
         )
@@ -162,7 +165,21 @@ class FakeHub:
 
     def add_token(self, token: str, spec: str | TokenSpec) -> None:
         """Know one more token (a bare login: `TokenSpec(login)`), also while serving."""
-        self._dispatcher.router.add_token(token, _spec(spec))
+        self._dispatcher.router.add_token(token, _spec(token, spec))
+
+    def set_expiry(self, token: str, expires_at: str | datetime | None) -> None:
+        """Give a known token another expiry, also while serving (None: no expiry): GitHub
+        sends it from the next answer on, and 401 once it is past. `expires_at` is an
+        aware datetime or GitHub's form, "YYYY-MM-DD HH:MM:SS UTC". KeyError for a token
+        the hub does not know."""
+        if isinstance(expires_at, datetime):
+            expires_at = expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        self._dispatcher.router.set_expiry(token, expires_at)
+
+    @property
+    def revoked(self) -> frozenset[str]:
+        """Every credential `POST /credentials/revoke` was given (known or not)."""
+        return self._state.revoked
 
     # -- repositories and secrets -------------------------------------------------------
 

@@ -12,14 +12,14 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
 from ccat.fakehub import documents, endpoints
 from ccat.fakehub.exchange import Answer, Call, Request
-from ccat.fakehub.faults import RateLimiter, RateVerdict
+from ccat.fakehub.faults import AnonymousLimit, RateLimiter, RateVerdict
 from ccat.fakehub.state import HubState
-from ccat.fakehub.tokens import Grant, Need, TokenSpec
+from ccat.fakehub.tokens import ANONYMOUS, Grant, Need, TokenSpec
 
 __all__ = ["Answer", "Request", "Router", "bearer"]
 
@@ -30,15 +30,21 @@ _SECONDARY = (
 _RATE_DOCS = (
     "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"
 )
-_FORBIDDEN = "Resource not accessible by personal access token"
+_REVOKE_DOCS = endpoints.REVOKE_DOCS
+_ANONYMOUS_LIMIT = (
+    "API rate limit exceeded for 127.0.0.1. (But here's the good news: Authenticated "
+    "requests get a higher rate limit. Check out the documentation for more details.)"
+)
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """An endpoint's handler and what it needs from a fine-grained token (None: nothing)."""
+    """An endpoint's handler and what it needs from a fine-grained token (None: nothing);
+    `anonymous`: it must be called without a token (its call's grant is `ANONYMOUS`)."""
 
     handler: Callable[[Call], Answer]
     need: Need | None = None
+    anonymous: bool = False
 
 
 METADATA_READ = Need("metadata", "read")
@@ -77,6 +83,12 @@ ROUTES: dict[tuple[str, re.Pattern[str]], Endpoint] = {
     ("GET", re.compile(r"/")): Endpoint(endpoints.root),
     ("GET", re.compile(r"/user")): Endpoint(endpoints.user),
     ("GET", re.compile(r"/rate_limit")): Endpoint(endpoints.rate_limit),
+    ("GET", re.compile(r"/installation/repositories")): Endpoint(
+        endpoints.installation_repositories
+    ),
+    ("POST", re.compile(r"/credentials/revoke")): Endpoint(
+        endpoints.revoke_credentials, anonymous=True
+    ),
     ("GET", re.compile(_REPO)): Endpoint(endpoints.repository, METADATA_READ),
     ("GET", re.compile(_REPO + r"/actions/runs")): Endpoint(endpoints.workflow_runs, ACTIONS_READ),
     **_store(_SECRETS, SECRETS_READ, SECRETS_WRITE),
@@ -136,12 +148,18 @@ class Router:
 
     - every answer to a classic token carries `X-OAuth-Scopes`, and every answer to a
       token with an expiry `GitHub-Authentication-Token-Expiration`;
-    - `/`, `/user` and `/rate_limit` answer any valid token;
+    - `/`, `/user` and `/rate_limit` answer any valid token, except that `/user` is 403
+      to a GitHub App installation token, which has no user; `/installation/repositories`
+      answers an installation token only (403 to any other);
+    - `POST /credentials/revoke` answers only requests *without* a token (403 with one,
+      as GitHub), 60 an hour; it takes 1-1,000 credentials (else 422) and answers 202;
+      every token it names answers 401 "Bad credentials" from then on;
     - repository endpoints answer 404 Not Found, as for a repository that does not exist,
       when the token cannot see the (private) repository: a classic token without
       `repo`, or a fine-grained one whose `repositories` leave it out;
-    - an endpoint needing a permission a fine-grained token lacks answers 403 "Resource
-      not accessible by personal access token" with `X-Accepted-GitHub-Permissions`:
+    - an endpoint needing a permission a fine-grained token (or an installation's)
+      lacks answers 403 "Resource not accessible by personal access token" (by
+      "integration") with `X-Accepted-GitHub-Permissions`:
       the repository needs `metadata=read`, workflow runs `actions=read`, the secrets
       list, a secret, the public key and the repository's organisation secrets
       `secrets=read`, a secret's PUT and DELETE `secrets=write`; the Dependabot store
@@ -164,18 +182,30 @@ class Router:
     ) -> None:
         self._state = state
         self._limiter = limiter
+        self._anonymous = AnonymousLimit()
         self._grants: dict[str, Grant] = {}
+        self._specs: dict[str, TokenSpec] = {}
+        self._operator_token = operator_token
         # The operator is user 1, as GitHub's primary rate-limit message shows it.
         self._ids: dict[str, int] = {operator.login: 1}
         for token, spec in tokens.items():
             if token != operator_token:
                 self.add_token(token, spec)
+        self._specs[operator_token] = operator
         self._grants[operator_token] = Grant.of(operator, operator=True)
 
     def add_token(self, token: str, spec: TokenSpec) -> None:
         """Know one more token (or replace what a token may do)."""
         self._ids.setdefault(spec.login, len(self._ids) + 1)
-        self._grants[token] = Grant.of(spec)
+        self._specs[token] = spec
+        self._grants[token] = Grant.of(spec, operator=token == self._operator_token)
+
+    def set_expiry(self, token: str, expires_at: str | None) -> None:
+        """Give a known token another expiry ("YYYY-MM-DD HH:MM:SS UTC"; None: none);
+        KeyError for an unknown token."""
+        spec = replace(self._specs[token], expires_at=expires_at)
+        self._specs[token] = spec
+        self._grants[token] = Grant.of(spec, operator=token == self._operator_token)
 
     def login_of(self, token: str | None) -> str | None:
         """The login a token belongs to, or None."""
@@ -185,8 +215,11 @@ class Router:
     def answer(self, request: Request) -> Answer:
         """Authenticate, rate-limit, route and check access for one request."""
         token = bearer(request.headers.get("authorization"))
+        found = find_route(request.method, request.path)
+        if found is not None and found[0].anonymous:
+            return self._anonymous_call(request, token, *found)
         grant = None if token is None else self._grants.get(token)
-        if grant is None or grant.expired(time.time()):
+        if grant is None or grant.expired(time.time()) or self._state.is_revoked(token):
             verdict = self._limiter.check(counted=False)
             message = "Requires authentication" if token is None else "Bad credentials"
             return self._with(Answer(401, documents.error(message, 401)), verdict, {})
@@ -215,7 +248,7 @@ class Router:
             return endpoints.not_found()
         refusal = grant.refusal(endpoint.need)
         if refusal is not None:
-            return Answer(403, documents.error(_FORBIDDEN, 403), refusal)
+            return Answer(403, documents.error(grant.forbidden, 403), refusal)
         user_id = self._ids.get(grant.login, 1)
         call = Call(request, grant, user_id, params, self._state, verdict, repository)
         return endpoint.handler(call)
@@ -234,6 +267,24 @@ class Router:
                 self._limiter.refund()
             return Answer(304, None, {**answer.headers, "etag": etag})
         return Answer(200, answer.body, {**answer.headers, "etag": etag}, raw=content)
+
+    def _anonymous_call(
+        self, request: Request, token: str | None, endpoint: Endpoint, params: dict[str, str]
+    ) -> Answer:
+        """An endpoint that takes no token (`POST /credentials/revoke`): 403 to a request
+        that has one, GitHub's unauthenticated rate limit (60 an hour) to the others."""
+        if request.headers.get("authorization") is not None:
+            verdict = self._limiter.check(counted=False)
+            message = "Requests to this endpoint must not be authenticated"
+            answer = Answer(403, documents.error(message, 403, _REVOKE_DOCS))
+            grant = None if token is None else self._grants.get(token)
+            return self._with(answer, verdict, {} if grant is None else grant.headers)
+        verdict = self._anonymous.check()
+        if verdict.limited is not None:
+            answer = Answer(403, documents.error(_ANONYMOUS_LIMIT, 403, _REVOKE_DOCS))
+            return self._with(answer, verdict, {})
+        call = Call(request, ANONYMOUS, 0, params, self._state, verdict)
+        return self._with(endpoint.handler(call), verdict, {})
 
     @staticmethod
     def _with(answer: Answer, verdict: RateVerdict, extra: Mapping[str, str]) -> Answer:

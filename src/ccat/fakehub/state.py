@@ -14,6 +14,7 @@ import binascii
 import re
 import threading
 import time
+from collections.abc import Iterable
 
 from nacl.exceptions import CryptoError
 from nacl.public import SealedBox
@@ -47,8 +48,27 @@ class HubState:
         self.lock = threading.Lock()
         self._repositories: dict[str, Repository] = {}
         self._owners: set[str] = set()  # lower-case owners of the repositories
+        self._revoked: set[str] = set()  # credentials POST /credentials/revoke was given
         self.orgs = OrgSecrets()
         self._environment_ids = 0
+
+    # -- revoked credentials ------------------------------------------------------------
+
+    def revoke(self, credentials: Iterable[str]) -> None:
+        """Revoke these credentials: GitHub rejects them from now on."""
+        with self.lock:
+            self._revoked.update(credentials)
+
+    def is_revoked(self, token: str | None) -> bool:
+        """Whether `token` was revoked."""
+        with self.lock:
+            return token in self._revoked
+
+    @property
+    def revoked(self) -> frozenset[str]:
+        """Every credential a revocation named (known or not)."""
+        with self.lock:
+            return frozenset(self._revoked)
 
     # -- repositories -------------------------------------------------------------------
 
@@ -71,6 +91,11 @@ class HubState:
         """Canonical names of every repository, in the order they were added."""
         with self.lock:
             return [r.full_name for r in self._repositories.values()]
+
+    def repositories(self) -> list[Repository]:
+        """Every repository, in the order they were added."""
+        with self.lock:
+            return list(self._repositories.values())
 
     def find(self, full_name: str) -> Repository | None:
         """The repository of that name, matched case-insensitively, or None."""

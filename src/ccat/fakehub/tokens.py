@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-TokenKind = Literal["fine-grained", "classic"]
+TokenKind = Literal["fine-grained", "classic", "installation"]
+# GitHub's prefix of a GitHub App installation access token.
+INSTALLATION_PREFIX = "ghs_"
 _LEVELS = {"read": 1, "write": 2, "admin": 3}
 EXPIRY_FORMAT = "%Y-%m-%d %H:%M:%S UTC"  # GitHub's GitHub-Authentication-Token-Expiration
 
@@ -36,6 +38,17 @@ class TokenSpec:
     `X-OAuth-Scopes`; `repo` gives every repository endpoint, `admin:org` the
     organisation secrets; `permissions` and `repositories` are ignored.
 
+    `kind="installation"` (a GitHub App installation access token, `ghs_…`): as a
+    fine-grained token, `permissions` are the app's and `repositories` those the
+    installation was given (None: all of the organisation's); it has no user, so `GET
+    /user` answers 403, and `GET /installation/repositories` lists what it reaches.
+    `login` is the app's bot account (`my-app[bot]`).
+
+    `pending_approval` (fine-grained only): the organisation requires an owner's
+    approval of fine-grained tokens and this one awaits it. GitHub then lets it read
+    public resources only: `GET /user` answers, every (private) repository of the
+    emulator is 404 to it.
+
     `expires_at` ("YYYY-MM-DD HH:MM:SS UTC", GitHub's header format) is sent as
     `GitHub-Authentication-Token-Expiration`; once past, the token gets 401.
 
@@ -49,10 +62,13 @@ class TokenSpec:
     permissions: Mapping[str, str] = field(default_factory=_default_permissions, hash=False)
     repositories: AbstractSet[str] | None = None
     expires_at: str | None = None
+    pending_approval: bool = False
 
     def __post_init__(self) -> None:
-        if self.kind not in ("fine-grained", "classic"):
-            raise ValueError(f"a token is fine-grained or classic, not {self.kind!r}")
+        if self.kind not in ("fine-grained", "classic", "installation"):
+            raise ValueError(f"a token is fine-grained, classic or installation, not {self.kind!r}")
+        if self.pending_approval and self.kind != "fine-grained":
+            raise ValueError("only a fine-grained token awaits an organisation's approval")
         for name, level in self.permissions.items():
             if level not in _LEVELS:
                 raise ValueError(f"permission {name!r}: {level!r} is not read, write or admin")
@@ -93,6 +109,8 @@ class Grant:
     login: str
     operator: bool
     classic: bool
+    installation: bool
+    pending: bool
     scopes: frozenset[str]
     levels: Mapping[str, int]
     repositories: frozenset[str] | None  # lower-cased full names; None: all
@@ -111,6 +129,8 @@ class Grant:
             login=spec.login,
             operator=operator,
             classic=spec.kind == "classic",
+            installation=spec.kind == "installation",
+            pending=spec.pending_approval,
             scopes=frozenset(spec.scopes),
             levels={name: _LEVELS[level] for name, level in spec.permissions.items()},
             repositories=None
@@ -128,6 +148,8 @@ class Grant:
         """Whether a (private) repository exists for this token; else GitHub says 404."""
         if self.operator:
             return True
+        if self.pending:
+            return False
         if self.classic:
             return "repo" in self.scopes
         return self.repositories is None or full_name.lower() in self.repositories
@@ -146,3 +168,42 @@ class Grant:
         if self.levels.get(need.permission, 0) >= _LEVELS[need.level]:
             return None
         return {"x-accepted-github-permissions": need.header}
+
+    @property
+    def forbidden(self) -> str:
+        """GitHub's message when this token lacks a permission."""
+        who = "integration" if self.installation else "personal access token"
+        return f"Resource not accessible by {who}"
+
+
+def spec_for(token: str, login: str) -> TokenSpec:
+    """What a token given with only a login is, by GitHub's prefix: a GitHub App
+    installation token (`ghs_`: every repository of the organisation, reading and
+    writing secrets, as an app made for rotating is), else the default PAT."""
+    if token.startswith(INSTALLATION_PREFIX):
+        return TokenSpec(
+            login,
+            kind="installation",
+            permissions={
+                "metadata": "read",
+                "actions": "read",
+                "secrets": "write",
+                "organization_secrets": "read",
+            },
+        )
+    return TokenSpec(login)
+
+
+# The grant of a request without a token, for the one endpoint that must have none.
+ANONYMOUS = Grant(
+    login="",
+    operator=False,
+    classic=False,
+    installation=False,
+    pending=False,
+    scopes=frozenset(),
+    levels={},
+    repositories=frozenset(),
+    expires=None,
+    headers={},
+)

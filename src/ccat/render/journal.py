@@ -13,14 +13,17 @@ from typing import Any
 from rich import box
 from rich.console import RenderableType
 from rich.table import Table
+from rich.text import Text
 
-from ccat.pat.journal import JournalDocument, RotationRun, TargetRecord, seen_state
+from ccat.pat.journal import JournalDocument, Revocation, RotationRun, TargetRecord, seen_state
 from ccat.pat.times import parse_exact
+from ccat.render.status_layout import wrap
 from ccat.render.text import (
     NONE,
     Fitted,
     natural_widths,
     plural,
+    screen,
     share_width,
     shown,
     table_chrome,
@@ -194,3 +197,34 @@ def resume_forecast(run: RotationRun, holder: str | None = None) -> str:
         "again if GitHub no longer holds that write). A plain `ccat pat rotate` with the "
         "same token would set them all again, which is safe."
     )
+
+
+# Revocations `ccat pat journal` lists (the newest); `--json` has them all.
+REVOCATIONS_SHOWN = 5
+
+
+def revocation_line(revocation: Revocation) -> Fitted:
+    """One revocation: when, whose token (its fingerprint), the rotation that had set
+    it, who revoked it, and whether --force overrode the copies' check; wrapped to the
+    width it is drawn at, under its date."""
+    login = revocation.login or "unknown login"
+    set_by = f", set by rotation {revocation.run_id}" if revocation.run_id else ""
+    by = f"; revoked by {revocation.operator}" if revocation.operator else ""
+    forced = " (--force: some copies may have held it)" if revocation.forced else ""
+    text = screen(
+        f"{revocation.revoked_at}  {login}, fingerprint {revocation.fingerprint.short}"
+        f"{set_by}{by}{forced}"
+    )
+    return Fitted(lambda width: Text("\n".join(wrap(text, width, indent=2, hang=4))))
+
+
+def revocation_lines(document: JournalDocument) -> list[RenderableType]:
+    """The tokens revoked, newest first (at most `REVOCATIONS_SHOWN`); none: nothing."""
+    revoked = document.revocations[::-1]
+    if not revoked:
+        return []
+    lines: list[RenderableType] = [f"Revoked tokens ({len(revoked)}, newest first):"]
+    lines += [revocation_line(revocation) for revocation in revoked[:REVOCATIONS_SHOWN]]
+    if len(revoked) > REVOCATIONS_SHOWN:
+        lines.append(f"  … and {len(revoked) - REVOCATIONS_SHOWN} earlier (`--json` has them)")
+    return lines

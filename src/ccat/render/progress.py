@@ -27,7 +27,6 @@ from rich.text import Text
 
 from ccat.pat.github import Wait, WaitReason
 from ccat.pat.journal import TargetRecord
-from ccat.pat.status import SecretStatus
 from ccat.render.causes import names
 from ccat.render.status_layout import wrap
 from ccat.render.text import plural, screen, shown
@@ -170,8 +169,8 @@ class StatusProgress:
         self._progress = progress
         self._task = task
 
-    def checked(self, result: SecretStatus) -> None:
-        """Advance by one repository."""
+    def checked(self, result: object) -> None:
+        """Advance by one repository (`status` and `verify` both report here)."""
         self._progress.update(self._task, advance=1, note="")
 
     def waiting(self, wait: Wait) -> None:

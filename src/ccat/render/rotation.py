@@ -92,6 +92,8 @@ def preflight_lines(
     `warn_days` days (`--warn-days`), or has expired."""
     preflight = plan.preflight
     to_set, skipped = len(plan.to_set), len(plan.items) - len(plan.to_set)
+    # The token's reach is proven per repository, whatever the number of its copies.
+    reached = len({item.repository.casefold() for item in plan.items if item.action == "set"})
     token = preflight.new_token
     if token is None:
         lines = [
@@ -108,7 +110,7 @@ def preflight_lines(
         lines = [
             f"Preflight OK: operator {shown(preflight.operator)}; the new token belongs to "
             f"{shown(token.login)} ({token.kind} token), {expiry}; it can read Actions in "
-            f"all {plural(to_set, 'repository', 'repositories')} to set",
+            f"all {plural(reached, 'repository', 'repositories')} to set",
         ]
     what = "copy" if any(item.store != "actions" for item in plan.items) else "repository"
     lines.append(

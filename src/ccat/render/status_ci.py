@@ -18,11 +18,21 @@ GitHub's limits, which the step summary and the annotations are fitted to:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from ccat.pat.status import Outlook, SecretStatus, StatusReport, UnfinishedRun
-from ccat.render.causes import Cause, group, names
+from ccat.render.causes import Cause, names
+from ccat.render.github_actions import (
+    ANNOTATION_NAMES,
+    ANNOTATIONS_PER_KIND,
+    MARKDOWN_WIDTH,
+    command,
+    largest_fitting,
+    per_cause,
+    prose,
+    utf8_size,
+    wrapped,
+)
 from ccat.render.status import (
     COPY_MARK,
     KIND_ORDER,
@@ -39,54 +49,11 @@ from ccat.render.status import (
     unchecked_store_causes,
     unread_everywhere,
 )
-from ccat.render.text import command_data, command_property, markdown, plural
+from ccat.render.text import markdown
 from ccat.render.unfinished import unfinished_annotation, unfinished_sentences, unfinished_title
 
-# Prose is wrapped here (GitHub joins the lines again); a table row cannot be.
-MARKDOWN_WIDTH = 80
-STEP_SUMMARY_LIMIT = 1024 * 1024
 SUMMARY_ROWS = 1000
-ANNOTATIONS_PER_KIND = 10
-ANNOTATION_NAMES = 10
-# Our own prose needs only the few characters that would make markup escaped.
-_MARKUP = re.compile(r"[\\`*\[\]<>|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-# A wrapped line may start with a letter, or with digits that make no list item (`1.`):
-# nothing else can begin a block there, even inside a code span (see `text.markdown`).
-_SAFE_LINE_START = re.compile(r"[A-Za-z]|\d+(?![\d.)])")
-# A code span that opens with three backticks or more, up to its closing backticks.
-_OPENING_FENCE = re.compile(r"(`{3,})(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
 _ICON = {"present": "✅", "missing": "❌", "error": "⚠️"}
-
-
-def _prose(text: str) -> str:
-    """Text of ours (never a server's) for Markdown: markup characters escaped. An
-    underscore inside a word (GH_PAT) makes no emphasis in GitHub's Markdown."""
-    return _MARKUP.sub(r"\\\g<0>", text)
-
-
-def _wrapped(text: str, width: int, *, indent: int = 0) -> list[str]:
-    """`text` on lines of at most `width` where it can be: broken at a space only before
-    a word that can start a line in Markdown (`_SAFE_LINE_START`), so a code span may be
-    broken too; a line that cannot be broken stays longer. Lines after the first are
-    indented by `indent` as the first is.
-
-    A code span of three backticks or more that opens `text` stays whole on the first
-    line: ended before its closing backticks, that line would open a code block."""
-    lead = " " * indent
-    opening = _OPENING_FENCE.match(text)
-    head = 0 if opening is None else opening.end()
-    first, _, rest = text[head:].partition(" ")
-    words = [text[:head] + first, *(rest.split(" ") if _ else [])]
-    lines = [lead]
-    for word in words:
-        line = lines[-1]
-        if line == lead:
-            lines[-1] = line + word
-        elif len(line) + 1 + len(word) > width and _SAFE_LINE_START.match(word):
-            lines.append(lead + word)
-        else:
-            lines[-1] = f"{line} {word}"
-    return lines
 
 
 def _state(result: SecretStatus) -> str:
@@ -102,8 +69,8 @@ def _row(result: SecretStatus, outlook: Outlook, hidden: set[str]) -> str:
     notes = ", ".join(note_words(result, outlook))
     lines = [
         f"| {markdown(result.repository, cell=True)} | {_ICON[result.state]} "
-        f"{_prose(_state(result))} | {markdown(result.updated_at, cell=True)} | "
-        f"{_prose(notes)} |"
+        f"{prose(_state(result))} | {markdown(result.updated_at, cell=True)} | "
+        f"{prose(notes)} |"
     ]
     for copy in result.copies:
         if copy.state == "not checked" and copy_family(copy) in hidden:
@@ -113,7 +80,7 @@ def _row(result: SecretStatus, outlook: Outlook, hidden: set[str]) -> str:
         words = ", ".join(copy_note_words(result, copy, outlook))
         lines.append(
             f"| ↳ {markdown(copy_label(copy).removeprefix(COPY_MARK), cell=True)} | {icon} "
-            f"{_prose(state)} | {markdown(copy.updated_at, cell=True)} | {_prose(words)} |"
+            f"{prose(state)} | {markdown(copy.updated_at, cell=True)} | {prose(words)} |"
         )
     return "\n".join(lines)
 
@@ -133,10 +100,10 @@ def _blocks(blocks: list[FooterBlock], width: int, limit: int | None) -> list[st
     most `limit` names in each (then `and N more`)."""
     lines: list[str] = []
     for symbol, title, causes in blocks:
-        lines += [f"**{symbol} {_prose(title)}**", ""]
+        lines += [f"**{symbol} {prose(title)}**", ""]
         shown = causes if limit is None else causes[:limit]
         for cause in shown:
-            first, *rest = _wrapped(_cause(cause, limit), width, indent=2)
+            first, *rest = wrapped(_cause(cause, limit), width, indent=2)
             lines += ["- " + first[2:], *rest]
         if len(shown) < len(causes):
             lines.append(f"- … and {len(causes) - len(shown):,} more (the step log has them)")
@@ -153,11 +120,11 @@ def _document(
     limit: int | None = None,
     left_out: list[str] | None = None,
 ) -> str:
-    lines = [f"### {_prose(report.secret)} in {_prose(report.org)}", ""]
+    lines = [f"### {prose(report.secret)} in {prose(report.org)}", ""]
     if outlook.unfinished is not None:  # first, whatever is left out (SPEC §12)
         lines += _unfinished(outlook.unfinished, report.secret, width)
     for note in left_out or []:
-        lines += [*_wrapped(note, width), ""]
+        lines += [*wrapped(note, width), ""]
     if results:
         lines += ["| Repository | Secret present | Last rotated | Notes |", "|---|---|---|---|"]
         hidden = unread_everywhere(report)
@@ -166,8 +133,8 @@ def _document(
     lines += _blocks(footer_blocks(report, outlook), width, limit)
     if outlook.safe_to_revoke:
         # ✅ takes two cells on a terminal.
-        lines += [*_wrapped(f"✅ {markdown(outlook.safe_to_revoke)}", width - 1), ""]
-    lines += _wrapped(_prose(status_summary(report, outlook)), width)
+        lines += [*wrapped(f"✅ {markdown(outlook.safe_to_revoke)}", width - 1), ""]
+    lines += wrapped(prose(status_summary(report, outlook)), width)
     return "\n".join(lines) + "\n"
 
 
@@ -176,7 +143,7 @@ def _unfinished(unfinished: UnfinishedRun, secret: str, width: int) -> list[str]
     it) and sentences through the Markdown door, wrapped as the rest."""
     lines = [f"> **⛔ {markdown(unfinished_title(unfinished, secret))}**", ">"]
     for sentence in unfinished_sentences(unfinished):
-        lines += ["> " + line for line in _wrapped(markdown(sentence), width - 2)]
+        lines += ["> " + line for line in wrapped(markdown(sentence), width - 2)]
     return [*lines, ""]
 
 
@@ -206,7 +173,7 @@ def step_summary(
     others counted, each footer block cut to as many entries. None when not even the
     heading, the counts and the summary line fit."""
     full = status_markdown(report, outlook, width)
-    if len(report.results) <= SUMMARY_ROWS and _size(full) <= room:
+    if len(report.results) <= SUMMARY_ROWS and utf8_size(full) <= room:
         return full
     noted = [r for r in report.results if _noteworthy(r, outlook)]
     quiet = len(report.results) - len(noted)
@@ -225,66 +192,10 @@ def step_summary(
         ]
         return _document(report, outlook, noted[:keep], width, limit=keep, left_out=left_out)
 
-    keep = _largest(min(max(len(noted), 1), SUMMARY_ROWS), lambda n: _size(shortened(n)) <= room)
-    return None if keep is None else shortened(keep)
-
-
-def _size(text: str) -> int:
-    return len(text.encode("utf-8"))
-
-
-def _largest(top: int, fits: Callable[[int], bool]) -> int | None:
-    """The largest n in 0..top for which `fits(n)` (true for all smaller ones too)."""
-    if not fits(0):
-        return None
-    low, high = 0, top
-    while low < high:
-        middle = (low + high + 1) // 2
-        if fits(middle):
-            low = middle
-        else:
-            high = middle - 1
-    return low
-
-
-def _command(kind: str, title: str, text: str) -> str:
-    return f"::{kind} title={command_property(title)}::{command_data(text)}"
-
-
-def _per_cause(
-    kind: str, items: list[tuple[str, str, str]], limit: int, rest_title: str
-) -> list[str]:
-    """`items` (title, repository, message) as annotations: one each up to `limit`;
-    beyond, one per (title, message) with the count and names, and the causes past
-    `limit` folded into the last one."""
-    if len(items) <= limit:
-        return [_command(kind, title, f"{repo}: {text}") for title, repo, text in items]
-    causes = group((repo, f"{title}\0{text}") for title, repo, text in items)
-    shown, hidden = (
-        (causes, []) if len(causes) <= limit else (causes[: limit - 1], causes[limit - 1 :])
+    keep = largest_fitting(
+        min(max(len(noted), 1), SUMMARY_ROWS), lambda n: utf8_size(shortened(n)) <= room
     )
-    commands: list[str] = []
-    for cause in shown:
-        title, text = cause.text.split("\0", 1)
-        commands.append(
-            _command(
-                kind,
-                title,
-                f"{text} — {cause.count}: {names(cause.subjects, ANNOTATION_NAMES)}; the step "
-                "log lists each",
-            )
-        )
-    if hidden:
-        repositories = sum(len(cause.subjects) for cause in hidden)
-        commands.append(
-            _command(
-                kind,
-                rest_title,
-                f"{len(hidden):,} more causes, in "
-                f"{plural(repositories, 'repository', 'repositories')}: see the step log",
-            )
-        )
-    return commands
+    return None if keep is None else shortened(keep)
 
 
 def workflow_commands(
@@ -317,14 +228,14 @@ def workflow_commands(
                 errors.append((f"{secret} store not checked", repository, cause.text))
     first: list[str] = []
     if outlook.unfinished is not None:  # first (SPEC §12), and counted among the errors
-        first.append(_command("error", *unfinished_annotation(outlook.unfinished, secret)))
+        first.append(command("error", *unfinished_annotation(outlook.unfinished, secret)))
     commands = [
-        _command("warning", f"{secret} token expiry", warning.message)
+        command("warning", f"{secret} token expiry", warning.message)
         for warning in outlook.token_warnings
     ]
     if not report.stores.explicit:  # from the default: said once per cause, as a warning
         commands += [
-            _command(
+            command(
                 "warning",
                 f"{secret} store not checked",
                 f"{cause.text} — {cause.count}: {names(cause.subjects, ANNOTATION_NAMES)}",
@@ -340,6 +251,6 @@ def workflow_commands(
             for result in report.results
             if any(w.kind == kind for w in outlook.of(result.repository))
         ]
-    commands += _per_cause("error", errors, limit - len(first), f"{secret} not checked")
-    commands += _per_cause("warning", warnings, room, f"{secret} warnings")
+    commands += per_cause("error", errors, limit - len(first), f"{secret} not checked")
+    commands += per_cause("warning", warnings, room, f"{secret} warnings")
     return first + commands

@@ -117,13 +117,15 @@ def wrap(
 
     No line starts with `::` or `##[` (a workflow command to GitHub Actions): one that
     would gets a backslash before it (the lines are made a cell shorter for it)."""
-    room = width - 1 if _COMMAND_MARK.search(text) else width
+    room = max(width - 1 if _COMMAND_MARK.search(text) else width, indent + hang + 1)
+    # After a hyphen only when a word would not fit whole on a line of its own.
+    must = not markdown and longest_word(text) > room - indent - hang
     wrapper = textwrap.TextWrapper(
-        width=max(room, indent + hang + 1),
+        width=room,
         initial_indent=" " * indent,
         subsequent_indent=" " * (indent + hang),
         break_long_words=not markdown,
-        break_on_hyphens=not markdown,
+        break_on_hyphens=must,
     )
     lines = wrapper.wrap(text) or [" " * indent]
     return [_COMMAND_START.sub(r"\1\\\2", line) for line in lines]

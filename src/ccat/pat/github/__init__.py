@@ -6,13 +6,24 @@ to talk (`ccat.pat.api_url`) and how long to try (`ccat.pat.settings`) are settl
 before. It knows nothing of the journal or the terminal."""
 
 from ccat.pat.github.budget import PointsBudget
-from ccat.pat.github.client import GitHubClient, OrgSecret, PublicKey, SecretInfo, User, open_client
+from ccat.pat.github.client import (
+    INSTALLATION_LOGIN,
+    GitHubClient,
+    Installation,
+    OrgSecret,
+    PublicKey,
+    SecretInfo,
+    User,
+    open_client,
+)
 from ccat.pat.github.sealing import load_public_key, seal
 from ccat.pat.github.transport import ClientListener, Wait, WaitReason
 
 __all__ = [
+    "INSTALLATION_LOGIN",
     "ClientListener",
     "GitHubClient",
+    "Installation",
     "OrgSecret",
     "PointsBudget",
     "PublicKey",

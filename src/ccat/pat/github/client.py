@@ -12,7 +12,7 @@ journal or the terminal.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from ccat.pat.errors import (
     AuthenticationError,
+    GitHubError,
     HTTPStatusError,
     InvalidAnswerError,
     NotFoundError,
@@ -52,15 +53,32 @@ MAX_REPOSITORY_PAGES = 100
 OrgVisibility = Literal["all", "private", "selected"]
 
 
+# What is shown where an account's login would be, for a GitHub App installation token.
+INSTALLATION_LOGIN = "GitHub App installation"
+
+
+@dataclass(frozen=True)
+class Installation:
+    """What `GET /installation/repositories` says of a GitHub App installation token:
+    how many repositories it reaches, and whether the installation has `all` of the
+    organisation's or `selected` ones."""
+
+    repositories: int
+    selection: str | None
+
+
 @dataclass(frozen=True)
 class User:
-    """The account a token belongs to (`GET /user`), its expiry and classic scopes."""
+    """The account a token belongs to (`GET /user`), its expiry and classic scopes; for
+    a GitHub App installation token, which has no user (`installation` set), `login`
+    is `INSTALLATION_LOGIN`."""
 
     login: str
     expires_at: str | None
     scopes: tuple[str, ...] | None  # None: no X-OAuth-Scopes header (not a classic token)
     # The expiry header as sent when it could not be read (`Expiry.unreadable`).
     expiry_unreadable: str | None = None
+    installation: Installation | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +203,18 @@ def _hint(status: int, repository: str | None) -> str | None:
     return None
 
 
+def _revoke_hint(status: int | None) -> str | None:
+    """What to do when GitHub refuses a revocation."""
+    if status == 422:
+        return "GitHub could not read the request; the token was not revoked"
+    if status == 403:
+        return (
+            "GitHub refused the revocation: this API takes only unauthenticated calls (at "
+            "most 60 an hour); try again later, or delete the token on GitHub's token page"
+        )
+    return None
+
+
 def _invalid(request: Request, answer: Answer, what: str) -> InvalidAnswerError:
     return request.error(InvalidAnswerError, f"HTTP {answer.status}: {what}", status=answer.status)
 
@@ -297,6 +327,58 @@ class GitHubClient:
             scopes=_scopes(answer.headers.get("x-oauth-scopes")),
             expiry_unreadable=expiry.unreadable,
         )
+
+    async def identify(self, token: str | None = None) -> User:
+        """Who a token is: `GET /user`; for a GitHub App installation token, which that
+        refuses with 403, `GET /installation/repositories` (SPEC §11). When that fails
+        too, the 403 of `GET /user` is raised: the token is no installation's."""
+        try:
+            return await self.get_user(token)
+        except HTTPStatusError as refused:
+            if refused.status != 403 or isinstance(refused, AuthenticationError):
+                raise
+            try:
+                return await self.installation(token)
+            except GitHubError:
+                raise refused from None
+
+    async def installation(self, token: str | None = None) -> User:
+        """`GET /installation/repositories?per_page=1`: the installation a GitHub App
+        installation token belongs to, as a `User` without a login of its own."""
+        request = Request("GET", "/installation/repositories?per_page=1", None, token)
+        answer = _checked(request, await self.transport.send(request))
+        data = _object(request, answer)
+        count = _count(request, answer, data, "total_count")
+        _items(request, answer, data, "repositories")
+        selection = data.get("repository_selection")
+        expiry = token_expiry(answer.headers.get("github-authentication-token-expiration"))
+        return User(
+            login=INSTALLATION_LOGIN,
+            expires_at=expiry.expires_at,
+            scopes=None,
+            expiry_unreadable=expiry.unreadable,
+            installation=Installation(
+                count, clean(selection, 20) if isinstance(selection, str) else None
+            ),
+        )
+
+    async def revoke_credentials(self, credentials: Sequence[str]) -> None:
+        """`POST /credentials/revoke` with `{"credentials": [...]}` and **no**
+        `Authorization` header (GitHub refuses authenticated calls): 202 Accepted, else
+        the error GitHub gave. The body is the credentials themselves: it is never put
+        into an error, a log or a `repr`."""
+        request = Request(
+            "POST",
+            "/credentials/revoke",
+            None,
+            body={"credentials": list(credentials)},
+            anonymous=True,
+        )
+        try:
+            _checked(request, await self.transport.send(request), (202,))
+        except HTTPStatusError as exc:
+            exc.hint = _revoke_hint(exc.status)
+            raise
 
     async def check_runs_readable(self, repository: str, token: str) -> None:
         """`GET /repos/{owner}/{repo}/actions/runs?per_page=1` with `token`: can it read the
@@ -520,11 +602,13 @@ async def open_client(
 __all__ = [
     "API_VERSION",
     "DEFAULT_API_URL",
+    "INSTALLATION_LOGIN",
     "USER_AGENT",
     "ClientListener",
     "ClientSettings",
     "Expiry",
     "GitHubClient",
+    "Installation",
     "OrgSecret",
     "PublicKey",
     "SecretInfo",

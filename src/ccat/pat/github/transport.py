@@ -104,14 +104,17 @@ class ClientListener(Protocol):
 @dataclass(frozen=True)
 class Request:
     """One logical request. `on_setback` is called when its first attempt did not succeed
-    and a retry or a wait follows (the rotation stops starting writes meanwhile)."""
+    and a retry or a wait follows (the rotation stops starting writes meanwhile).
+    `anonymous`: sent without any `Authorization` header (`POST /credentials/revoke`,
+    whose body is the token it revokes: neither is ever shown)."""
 
     method: str
     path: str
     repository: str | None
     token: str | None = field(default=None, repr=False)
-    body: Mapping[str, Any] | None = None
+    body: Mapping[str, Any] | None = field(default=None, repr=False)
     on_setback: Callable[[], None] | None = None
+    anonymous: bool = False
 
     @property
     def line(self) -> str:
@@ -358,12 +361,10 @@ class Transport:
         index = min(range(len(self._pools)), key=self._busy.__getitem__)
         self._busy[index] += 1
         token = request.token if request.token is not None else self.settings.token
+        headers = {} if request.anonymous else {"Authorization": f"Bearer {token}"}
         try:
             async with self._pools[index].stream(
-                request.method,
-                request.path,
-                json=request.body,
-                headers={"Authorization": f"Bearer {token}"},
+                request.method, request.path, json=request.body, headers=headers
             ) as response:
                 try:
                     body = await _read_bounded(response)

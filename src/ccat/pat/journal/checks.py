@@ -45,7 +45,7 @@ import msgspec
 
 from ccat.pat.github_rules import is_org_name, is_repository_name
 from ccat.pat.journal.codec import InvalidRecord
-from ccat.pat.journal.model import JournalDocument, RotationRun, TargetRecord
+from ccat.pat.journal.model import JournalDocument, Revocation, RotationRun, TargetRecord
 from ccat.pat.stores import Store
 from ccat.pat.times import iso, parse_exact
 
@@ -61,12 +61,17 @@ _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 def check_document(document: JournalDocument, *, root: str = "journal") -> None:
     """Raise `InvalidRecord` for the first rule of the module docstring that `document`
     breaks, naming where (`journal.history[2].targets[0] (ccatobs/x)`)."""
-    if document.current is None:
-        # ccat writes a journal when a rotation starts, and the newest run is current.
+    for index, revocation in enumerate(document.revocations):
+        check_revocation(revocation, f"{root}.revocations[{index}]")
+    if document.current is None and not (
+        document.revocations and not document.history and not document.older_runs
+    ):
+        # ccat writes a journal when a rotation starts (or a token is revoked, which
+        # may be before any rotation), and the newest run is the current one.
         held = (
             "the history holds runs"
             if document.history or document.older_runs
-            else ("it records no rotation at all")
+            else ("it records no rotation and no revocation at all")
         )
         raise InvalidRecord(
             f"{root}.current is null, but {held}: ccat writes a journal when a rotation "
@@ -76,6 +81,24 @@ def check_document(document: JournalDocument, *, root: str = "journal") -> None:
         check_run(document.current, f"{root}.current")
     for index, run in enumerate(document.history):
         check_run(run, f"{root}.history[{index}]")
+
+
+def check_revocation(revocation: Revocation, where: str) -> None:
+    """Raise `InvalidRecord` unless `revocation` names its secret, organisation and API,
+    a SHA-256 fingerprint and a recorded time."""
+    for field, text in (
+        ("secret", revocation.secret),
+        ("org", revocation.org),
+        ("api_url", revocation.api_url),
+    ):
+        if not text.strip():
+            raise InvalidRecord(f"{where}.{field} is empty")
+    if _SHA256.fullmatch(revocation.fingerprint.sha256) is None:
+        raise InvalidRecord(
+            f"{where}.fingerprint.sha256 should be a SHA-256 digest (64 hex digits), found "
+            f"{_quoted(revocation.fingerprint.sha256)}"
+        )
+    _recorded(revocation.revoked_at, f"{where}.revoked_at")
 
 
 def check_run(run: RotationRun, where: str) -> None:

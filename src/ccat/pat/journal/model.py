@@ -278,15 +278,45 @@ HISTORY_TARGETS: Final = 100_000
 OLDER_RUNS: Final = 1_000
 
 
+class Revocation(msgspec.Struct, _Record, frozen=True):
+    """A token `ccat pat revoke` had GitHub revoke (SPEC §11): when, for which secret,
+    organisation and API, the token's fingerprint (never the token), its login and kind
+    when known, the run that had set it when the journal knew it (`run_id`), who
+    revoked it (`operator`), and whether `--force` overrode copies not proven to hold
+    the newest token (`forced`)."""
+
+    revoked_at: str
+    secret: str
+    org: str
+    api_url: str
+    fingerprint: Fingerprint
+    login: str | None
+    kind: TokenKind | None
+    run_id: str | None
+    operator: str | None
+    forced: bool = False
+
+
+# Revocations the journal keeps (the newest): a record is a few hundred bytes.
+REVOCATIONS: Final = 1_000
+
+
 class JournalDocument(msgspec.Struct, _Record, kw_only=True):
     """The whole journal: the latest run (`current`, any state), earlier runs in full,
-    oldest first, and summaries of the runs before those, oldest first. The engine
-    changes it only through `start`."""
+    oldest first, summaries of the runs before those, oldest first, and the tokens
+    revoked, oldest first (journals written before revocations have none). The engine
+    changes it only through `start` and `record_revocation`."""
 
     schema: int = SCHEMA
     current: RotationRun | None
     history: list[RotationRun]
     older_runs: list[RunSummary] = msgspec.field(default_factory=list)
+    revocations: list[Revocation] = msgspec.field(default_factory=list)
+
+    def record_revocation(self, revocation: Revocation) -> None:
+        """Add a revocation (keeping the newest `REVOCATIONS`)."""
+        self.revocations.append(revocation)
+        del self.revocations[:-REVOCATIONS]
 
     @property
     def unfinished(self) -> RotationRun | None:

@@ -28,6 +28,13 @@ from ccat.pat.errors import (
 )
 from ccat.pat.github import GitHubClient, PublicKey, SecretInfo, User, load_public_key
 from ccat.pat.journal import TargetRecord, token_kind
+from ccat.pat.reach import (
+    POLICY_HINT,
+    access_hint,
+    held_by_policy,
+    refused_access,
+    refused_by_policy,
+)
 from ccat.pat.rotation.plan import Preflight, RotateOptions, TokenCheck
 from ccat.pat.settings import CLOCK_SKEW
 from ccat.pat.stores import DEPENDABOT, Pair, Store
@@ -73,6 +80,8 @@ class _Preflight:
         self.failures: list[PreflightFailure] = []
         self.keys: dict[tuple[str, str], PublicKey] = {}
         self.redo: dict[tuple[str, str], str] = {}
+        self.asked = 0  # repositories the new token was asked to reach
+        self.unreached: list[str] = []  # those that refused it (refused_by_policy)
         self.users: dict[str, User] = {}
         self.found: dict[str, list[Pair]] = {}
         # family -> [(repository, X-Accepted-GitHub-Permissions)] that answered 403.
@@ -117,6 +126,14 @@ class _Preflight:
             for repository, failure in self.discovery_errors.items()
             if repository.casefold() not in failed
         ]
+        if new_token is not None and held_by_policy(
+            token_kind(new_token), self.asked, self.unreached
+        ):
+            reason = (
+                "GitHub knows it (GET /user), but it cannot read any of the "
+                f"{self.asked} repositories"
+            )
+            self.failures.append(PreflightFailure("the new token", reason, POLICY_HINT))
         if self.failures:
             ordered = self._ordered()
             raise PreflightError(
@@ -262,7 +279,12 @@ class _Preflight:
         subject = "the operator credential" if which == "operator" else "the new token"
         async with self.limiter:
             try:
-                user = await self.client.get_user(token)
+                # The operator may be a GitHub App installation, which has no user.
+                user = await (
+                    self.client.identify(token)
+                    if which == "operator"
+                    else self.client.get_user(token)
+                )
             except AuthenticationError:
                 # Said once, after every check (the new token's reach checks are skipped).
                 if which == "new":
@@ -317,21 +339,19 @@ class _Preflight:
             self._tick()
             return
         async with self.limiter:
+            self.asked += 1
             try:
                 await self.client.check_runs_readable(repository, token)
             except GitHubError as exc:
-                hint = (
-                    "the new token needs access to every repository of the graph (a "
-                    "fine-grained token created with 'Only select repositories' may miss "
-                    "some) and the 'Actions: read' permission"
-                )
-                if exc.accepted_permissions:
-                    hint += f"; GitHub says this request needs: {exc.accepted_permissions}"
-                reason = (
-                    f"the new token cannot read Actions in this repository ({exc.describe()})"
-                    if exc.status in (403, 404)
-                    else f"reading Actions with the new token: {exc.describe()}"
-                )
+                if refused_by_policy(exc.status, exc.accepted_permissions):
+                    self.unreached.append(repository)
+                if refused_access(exc):
+                    reason = (
+                        f"the new token cannot read Actions in this repository ({exc.describe()})"
+                    )
+                else:
+                    reason = f"reading Actions with the new token: {exc.describe()}"
+                hint = access_hint(exc, "the new token")
                 self.failures.append(PreflightFailure(repository, reason, hint))
             finally:
                 self._tick()

@@ -89,6 +89,9 @@ class Outlook:
     token_warnings: tuple[StatusWarning, ...] = ()
     safe_to_revoke: str | None = None  # the sentence to print, when it is true
     unfinished: UnfinishedRun | None = None
+    # The repositories (as the report names them) whose own secret GitHub says the
+    # newest completed rotation wrote, and that nobody changed since.
+    holding: frozenset[str] = frozenset()
 
     def of(self, repository: str) -> tuple[StatusWarning, ...]:
         """The warnings of one repository (none when it has none)."""
@@ -211,6 +214,7 @@ def assess(
     token = None if completed is None else token_outlook(completed, now)
     limit, cadence = _cadence(token, max_age)
     per_repository: dict[str, tuple[StatusWarning, ...]] = {}
+    holding: set[str] = set()
     clean_everywhere = (
         unfinished is None
         and completed is not None
@@ -236,6 +240,8 @@ def assess(
         covered = completed is not None and _covered(result, completed)
         if not covered or any(w.kind in ("missed", "changed") for w in warnings):
             clean_everywhere = False
+        else:
+            holding.add(result.repository)
     safe = None
     if clean_everywhere and completed is not None:
         families = report.stores.families
@@ -245,7 +251,9 @@ def assess(
             f"(finished {completed.finished_at or '?'}) and none changed since{looked}: it "
             "is now safe to revoke the previous token"
         )
-    return Outlook(per_repository, token, _expiry(token, now, warn_days), safe, unfinished)
+    return Outlook(
+        per_repository, token, _expiry(token, now, warn_days), safe, unfinished, frozenset(holding)
+    )
 
 
 def _covered(result: SecretStatus, run: RotationRun) -> bool:
