@@ -7,7 +7,6 @@ installation token is refused every permission the app was not given."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import anyio
 import pytest
@@ -18,7 +17,7 @@ from ccat.pat.errors import HTTPStatusError
 from ccat.pat.github import INSTALLATION_LOGIN, open_client
 from ccat.pat.journal import Journal
 from ccat.pat.settings import ClientSettings
-from tests.support.rotation import NoLeak, current, holding
+from tests.support.rotation import NoLeak, RotationCase, current, holding
 
 Ccat = Callable[..., Result]
 INSTALLATION = "ghs_rotator-app-installation-token"
@@ -39,31 +38,27 @@ APP = TokenSpec(
 def test_status_then_a_whole_rotation_with_an_installation_token(
     ccat: Ccat,
     rotate_args: list[str],
-    graph_file: Path,
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
-    targets: list[str],
+    case: RotationCase,
     assert_no_leak: NoLeak,
 ) -> None:
-    hub.add_token(INSTALLATION, APP)
+    case.hub.add_token(INSTALLATION, APP)
     as_app = {"GH_TOKEN": INSTALLATION}
-    status = ["pat", "status", "--graph", str(graph_file), "--api-url", hub.url]
-    before = ccat(*status, "--journal", str(journal_path), env=as_app)
+    status = ["pat", "status", "--graph", str(case.graph), "--api-url", case.hub.url]
+    before = ccat(*status, "--journal", str(case.journal), env=as_app)
     assert before.exit_code == 1, before.output  # no repository holds GH_PAT yet
-    assert before.stdout.count("✗ missing") == len(targets)
+    assert before.stdout.count("✗ missing") == len(case.targets)
 
-    rotated = ccat(*rotate_args, "--write-interval", "0", input=new_token + "\n", env=as_app)
+    rotated = ccat(*rotate_args, "--write-interval", "0", input=case.token + "\n", env=as_app)
     assert rotated.exit_code == 0, rotated.output
-    assert holding(hub, new_token) == set(targets)
+    assert holding(case.hub, case.token) == set(case.targets)
     assert f"operator {INSTALLATION_LOGIN};" in " ".join(rotated.output.split())
-    run = current(journal_path)
+    run = current(case.journal)
     assert run.state == "completed" and run.operator == INSTALLATION_LOGIN
-    refused = [r for r in hub.requests if r.path == "/user" and r.token_login == APP.login]
+    refused = [r for r in case.hub.requests if r.path == "/user" and r.token_login == APP.login]
     assert [r.status for r in refused] == [403]  # asked once, then identified otherwise
-    assert any(r.path == "/installation/repositories" for r in hub.requests)
+    assert any(r.path == "/installation/repositories" for r in case.hub.requests)
 
-    after = ccat(*status, "--journal", str(journal_path), env=as_app)
+    after = ccat(*status, "--journal", str(case.journal), env=as_app)
     assert after.exit_code == 0, after.output
     assert "safe to revoke the previous token" in " ".join(after.stdout.split())
     assert_no_leak(*(r.output for r in (before, rotated, after)))
@@ -119,21 +114,18 @@ def test_a_403_that_is_no_installation_is_the_error_of_get_user(hub: FakeHub) ->
 def test_revoke_with_an_installation_token_as_the_operator(
     ccat: Ccat,
     rotate_args: list[str],
-    graph_file: Path,
-    hub: FakeHub,
-    journal_path: Path,
-    new_token: str,
+    case: RotationCase,
 ) -> None:
-    hub.add_token(INSTALLATION, APP)
+    case.hub.add_token(INSTALLATION, APP)
     as_app = {"GH_TOKEN": INSTALLATION}
     old = "github_pat_" + "ab" * 20
-    hub.add_token(old, TokenSpec("previous-bot"))
-    for token in (old, new_token):
+    case.hub.add_token(old, TokenSpec("previous-bot"))
+    for token in (old, case.token):
         rotated = ccat(*rotate_args, "--write-interval", "0", input=token + "\n", env=as_app)
         assert rotated.exit_code == 0, rotated.output
-    revoke = ["pat", "revoke", "--graph", str(graph_file), "--api-url", hub.url]
-    result = ccat(*revoke, "--journal", str(journal_path), "--yes", input=old + "\n", env=as_app)
+    revoke = ["pat", "revoke", "--graph", str(case.graph), "--api-url", case.hub.url]
+    result = ccat(*revoke, "--journal", str(case.journal), "--yes", input=old + "\n", env=as_app)
     assert result.exit_code == 0, result.output
-    assert hub.revoked == {old}
-    (revocation,) = Journal(journal_path).load().revocations
+    assert case.hub.revoked == {old}
+    (revocation,) = Journal(case.journal).load().revocations
     assert revocation.operator == INSTALLATION_LOGIN and revocation.login == "previous-bot"

@@ -24,6 +24,7 @@ from tests.support.rotation import (
     FORBIDDEN,
     SECRET,
     TARGETS,
+    RotationCase,
     check_no_leak,
     secret_path,
 )
@@ -44,8 +45,15 @@ def old_token(hub: FakeHub) -> str:
 
 
 @pytest.fixture
-def revoke_args(graph_file: Path, hub: FakeHub, journal_path: Path) -> list[str]:
+def revoke_args(graph_file: Path, hub: FakeHub) -> list[str]:
+    """`pat revoke` of the test's graph against the emulator."""
     return ["pat", "revoke", "--graph", str(graph_file), "--api-url", hub.url]
+
+
+@pytest.fixture
+def unattended(revoke_args: list[str], journal_path: Path) -> list[str]:
+    """`revoke_args` with the test's journal and `--yes`, as a script runs it."""
+    return [*revoke_args, "--journal", str(journal_path), "--yes"]
 
 
 def rotate(ccat: Ccat, rotate_args: list[str], token: str, expect: int = 0) -> Result:
@@ -84,14 +92,12 @@ def no_leak(tokens: tuple[str, ...], tmp_path: Path, *results: Result) -> None:
 def test_once_every_copy_holds_the_new_token_the_old_one_is_revoked(
     ccat: Ccat,
     revoke_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
+    unattended: list[str],
+    case: RotationCase,
     old_token: str,
-    new_token: str,
-    tmp_path: Path,
 ) -> None:
-    hub.reset_log()
-    result = ccat(*revoke_args, "--journal", str(journal_path), "--yes", input=old_token + "\n")
+    case.hub.reset_log()
+    result = ccat(*unattended, input=old_token + "\n")
     assert result.exit_code == 0, result.output
     said = one_line(result.stdout)
     assert f"✓ Revoked: GitHub accepted the revocation of the token of {OLD_LOGIN}" in said
@@ -99,37 +105,45 @@ def test_once_every_copy_holds_the_new_token_the_old_one_is_revoked(
     assert "The journal knows this token: rotation " in known
     assert "✓ Every copy of the graph holds the token of rotation" in known
     # The emulator received exactly the old token, with no Authorization header at all.
-    (sent,) = revocations(hub)
+    (sent,) = revocations(case.hub)
     assert sent.status == 202
     assert sent.json == {"credentials": [old_token]}
     assert "authorization" not in sent.headers
-    assert hub.revoked == {old_token}
+    assert case.hub.revoked == {old_token}
     # The old token is dead, the new one still works, everywhere.
     assert (
-        httpx.get(f"{hub.url}/user", headers={"Authorization": f"Bearer {old_token}"}).status_code
+        httpx.get(
+            f"{case.hub.url}/user", headers={"Authorization": f"Bearer {old_token}"}
+        ).status_code
         == 401
     )
     verified = ccat(
-        "pat", "verify", "--graph", revoke_args[3], "--api-url", hub.url, env={"GH_PAT": new_token}
+        "pat",
+        "verify",
+        "--graph",
+        revoke_args[3],
+        "--api-url",
+        case.hub.url,
+        env={"GH_PAT": case.token},
     )
     assert verified.exit_code == 0, verified.output
     # The journal records it: fingerprint, time, login; `journal` and `--json` show it.
-    document = Journal(journal_path).load()
+    document = Journal(case.journal).load()
     (revocation,) = document.revocations
     assert revocation.fingerprint.matches(old_token)
-    assert not revocation.fingerprint.matches(new_token)
+    assert not revocation.fingerprint.matches(case.token)
     assert revocation.login == OLD_LOGIN and revocation.kind == "fine-grained"
     assert revocation.operator == "ccat-operator" and revocation.forced is False
     revoked_at = datetime.fromisoformat(revocation.revoked_at)
     assert abs(datetime.now(UTC) - revoked_at) < timedelta(minutes=1)
     assert revocation.run_id == document.history[-1].run_id  # the run that had set it
-    shown = ccat("pat", "journal", "--journal", str(journal_path))
+    shown = ccat("pat", "journal", "--journal", str(case.journal))
     assert shown.exit_code == 0
     assert "Revoked tokens (1, newest first):" in shown.stdout
     assert f"{OLD_LOGIN}, fingerprint {revocation.fingerprint.short}" in one_line(shown.stdout)
-    data = json.loads(ccat("pat", "journal", "--json", "--journal", str(journal_path)).stdout)
+    data = json.loads(ccat("pat", "journal", "--json", "--journal", str(case.journal)).stdout)
     assert data["revocations"] == [revocation.to_json()]
-    no_leak((old_token, new_token), tmp_path, result, verified, shown)
+    no_leak((old_token, case.token), case.tmp_path, result, verified, shown)
 
 
 # -- refused, nothing sent --------------------------------------------------------------
@@ -137,12 +151,10 @@ def test_once_every_copy_holds_the_new_token_the_old_one_is_revoked(
 
 @pytest.mark.usefixtures("rotated_twice")
 def test_the_token_in_place_is_refused_with_exit_2(
-    ccat: Ccat, revoke_args: list[str], hub: FakeHub, journal_path: Path, new_token: str
+    ccat: Ccat, unattended: list[str], hub: FakeHub, new_token: str
 ) -> None:
     for extra in ((), ("--force",)):
-        result = ccat(
-            *revoke_args, "--journal", str(journal_path), "--yes", *extra, input=new_token + "\n"
-        )
+        result = ccat(*unattended, *extra, input=new_token + "\n")
         assert result.exit_code == 2, result.output
         assert "this is the token of the newest rotation" in one_line(result.stderr)
     assert revocations(hub) == []
@@ -150,9 +162,9 @@ def test_the_token_in_place_is_refused_with_exit_2(
 
 
 def test_the_operator_credential_is_refused_with_exit_2(
-    ccat: Ccat, revoke_args: list[str], hub: FakeHub, journal_path: Path
+    ccat: Ccat, unattended: list[str], hub: FakeHub
 ) -> None:
-    args = [*revoke_args, "--journal", str(journal_path), "--yes", "--force"]
+    args = [*unattended, "--force"]
     result = ccat(*args, input=hub.operator_token + "\n")
     assert result.exit_code == 2, result.output
     assert "this is the operator credential (GH_TOKEN)" in one_line(result.stderr)
@@ -162,34 +174,31 @@ def test_the_operator_credential_is_refused_with_exit_2(
 def test_during_an_unfinished_rotation_it_is_refused_with_exit_1(
     ccat: Ccat,
     rotate_args: list[str],
-    revoke_args: list[str],
-    hub: FakeHub,
-    journal_path: Path,
+    unattended: list[str],
+    case: RotationCase,
     old_token: str,
-    new_token: str,
-    tmp_path: Path,
 ) -> None:
     rotate(ccat, rotate_args, old_token)
-    hub.add_fault(Fault("PUT", secret_path(TARGETS[3]), status=403, message=FORBIDDEN))
-    rotate(ccat, [*rotate_args, "--concurrency", "1"], new_token, expect=1)
-    result = ccat(*revoke_args, "--journal", str(journal_path), "--yes", input=old_token + "\n")
+    case.hub.add_fault(Fault("PUT", secret_path(TARGETS[3]), status=403, message=FORBIDDEN))
+    rotate(ccat, [*rotate_args, "--concurrency", "1"], case.token, expect=1)
+    result = ccat(*unattended, input=old_token + "\n")
     assert result.exit_code == 1, result.output
     said = one_line(result.stdout)
-    run = Journal(journal_path).load().current
+    run = Journal(case.journal).load().current
     assert run is not None and run.state == "stopped"
     assert f"rotation {run.run_id} is unfinished (stopped): 3 of {len(TARGETS)}" in said
     assert "✗ Not revoked:" in said and "Nothing was sent to GitHub." in said
     for repository in TARGETS[3:]:
         assert repository in said  # each copy that still holds the old token is named
-    assert revocations(hub) == [] and hub.revoked == set()
-    assert Journal(journal_path).load().revocations == []
-    no_leak((old_token, new_token), tmp_path, result)
+    assert revocations(case.hub) == [] and case.hub.revoked == set()
+    assert Journal(case.journal).load().revocations == []
+    no_leak((old_token, case.token), case.tmp_path, result)
 
 
 @pytest.mark.usefixtures("rotated_twice")
 def test_while_a_repository_missed_the_last_rotation_it_is_refused_naming_it(
     ccat: Ccat,
-    revoke_args: list[str],
+    unattended: list[str],
     hub: FakeHub,
     journal_path: Path,
     old_token: str,
@@ -198,7 +207,7 @@ def test_while_a_repository_missed_the_last_rotation_it_is_refused_naming_it(
     # GitHub's value dates from before the last rotation wrote it: it still holds the old.
     hub.set_secret(missed, SECRET, old_token, updated_at=datetime.now(UTC) - timedelta(days=3))
     hub.reset_log()
-    result = ccat(*revoke_args, "--journal", str(journal_path), "--yes", input=old_token + "\n")
+    result = ccat(*unattended, input=old_token + "\n")
     assert result.exit_code == 1, result.output
     said = one_line(result.stdout)
     assert "✗ Not revoked: 1 copy may still use this token" in said
@@ -206,9 +215,7 @@ def test_while_a_repository_missed_the_last_rotation_it_is_refused_naming_it(
     assert all(f"{other}:" not in said for other in TARGETS if other != missed)
     assert revocations(hub) == []
     # --force overrides exactly this rule: it is revoked, and recorded as forced.
-    forced = ccat(
-        *revoke_args, "--journal", str(journal_path), "--yes", "--force", input=old_token + "\n"
-    )
+    forced = ccat(*unattended, "--force", input=old_token + "\n")
     assert forced.exit_code == 0, forced.output
     assert "warning: --force: revoking although 1 copy may still use it" in one_line(forced.stderr)
     (sent,) = revocations(hub)
@@ -218,11 +225,11 @@ def test_while_a_repository_missed_the_last_rotation_it_is_refused_naming_it(
 
 
 def test_without_a_journal_nothing_proves_the_copies_and_it_is_refused(
-    ccat: Ccat, revoke_args: list[str], hub: FakeHub, journal_path: Path, old_token: str
+    ccat: Ccat, unattended: list[str], hub: FakeHub, journal_path: Path, old_token: str
 ) -> None:
     for repository in TARGETS:
         hub.set_secret(repository, SECRET, "some value")
-    result = ccat(*revoke_args, "--journal", str(journal_path), "--yes", input=old_token + "\n")
+    result = ccat(*unattended, input=old_token + "\n")
     assert result.exit_code == 1, result.output
     said = one_line(result.stdout)
     assert "the journal records no completed rotation of GH_PAT in ccatobs" in said
@@ -250,14 +257,13 @@ def test_no_terminal_and_no_yes_is_exit_2_before_the_token_is_read(
 )
 def test_the_operator_credential_checks_the_copies_exit_4_without_it(
     ccat: Ccat,
-    revoke_args: list[str],
+    unattended: list[str],
     hub: FakeHub,
-    journal_path: Path,
     old_token: str,
     env: dict[str, str | None],
     code: int,
 ) -> None:
-    args = [*revoke_args, "--journal", str(journal_path), "--yes", "--force"]
+    args = [*unattended, "--force"]
     result = ccat(*args, input=old_token + "\n", env={**env, "PATH": "/nonexistent"})
     assert result.exit_code == code, result.output
     assert revocations(hub) == []
@@ -268,10 +274,10 @@ def test_the_operator_credential_checks_the_copies_exit_4_without_it(
 
 @pytest.mark.usefixtures("rotated_twice")
 def test_a_token_github_rejects_already_needs_no_revocation(
-    ccat: Ccat, revoke_args: list[str], hub: FakeHub, journal_path: Path, old_token: str
+    ccat: Ccat, unattended: list[str], hub: FakeHub, old_token: str
 ) -> None:
     hub.set_expiry(old_token, "2020-01-01 00:00:00 UTC")  # expired: GitHub says 401
-    result = ccat(*revoke_args, "--journal", str(journal_path), "--yes", input=old_token + "\n")
+    result = ccat(*unattended, input=old_token + "\n")
     assert result.exit_code == 0, result.output
     assert "GitHub already rejects this token" in one_line(result.stdout)
     assert revocations(hub) == []
@@ -279,10 +285,10 @@ def test_a_token_github_rejects_already_needs_no_revocation(
 
 @pytest.mark.usefixtures("rotated_twice")
 def test_a_revocation_github_refuses_is_exit_1_and_not_recorded(
-    ccat: Ccat, revoke_args: list[str], hub: FakeHub, journal_path: Path, old_token: str
+    ccat: Ccat, unattended: list[str], hub: FakeHub, journal_path: Path, old_token: str
 ) -> None:
     hub.add_fault(Fault("POST", REVOKE, status=422, message="Validation Failed"))
-    result = ccat(*revoke_args, "--journal", str(journal_path), "--yes", input=old_token + "\n")
+    result = ccat(*unattended, input=old_token + "\n")
     assert result.exit_code == 1, result.output
     assert "POST /credentials/revoke failed: HTTP 422" in one_line(result.stderr)
     assert Journal(journal_path).load().revocations == []
