@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -47,9 +48,22 @@ def piped(token: str) -> int:
     return read_end
 
 
-def test_a_piped_token_still_gets_the_plan_and_the_question_on_the_terminal(
-    asking_rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
-) -> None:
+@dataclass(frozen=True)
+class Answered:
+    """A rotation asked on its terminal, with the token piped in, and answered: its exit
+    code, the terminal's screen, its standard output and error."""
+
+    returncode: int
+    screen: bytes
+    stdout: str
+    stderr: str
+
+
+def answer_the_question(
+    asking_rotate_args: list[str], case: RotationCase, answer: bytes
+) -> Answered:
+    """Run the rotation with the token on a pipe and a terminal to ask on; type `answer`
+    once it asks (no write has started by then)."""
     stdin = piped(case.token)
     try:
         with on_a_terminal(asking_rotate_args, case.hub, case.tmp_path, stdin=stdin) as (
@@ -58,47 +72,44 @@ def test_a_piped_token_still_gets_the_plan_and_the_question_on_the_terminal(
         ):
             screen = read_until(tty, QUESTION)
             assert puts(case.hub) == []  # asked before any write
-            os.write(tty, b"y\n")
+            os.write(tty, answer)
             screen += read_rest(tty)
             stdout, stderr = process.communicate(timeout=60)
     finally:
         os.close(stdin)
+    return Answered(process.returncode, screen, stdout.decode(), stderr.decode())
 
-    text = screen.decode()
-    assert process.returncode == 0, stderr
+
+def test_a_piped_token_still_gets_the_plan_and_the_question_on_the_terminal(
+    asking_rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak
+) -> None:
+    done = answer_the_question(asking_rotate_args, case, b"y\n")
+
+    text = done.screen.decode()
+    assert done.returncode == 0, done.stderr
     assert "Plan: rotate GH_PAT" in text and all(t in text for t in case.targets)
     assert "Paste GH_PAT token" not in text  # the token came through the pipe
     assert "Rotate GH_PAT in 8 repositories? [y/N]: y\r\n" in text  # the answer stays
     assert holding(case.hub, case.token) == set(case.targets)
-    assert_no_leak(text, stdout.decode(), stderr.decode())
+    assert_no_leak(text, done.stdout, done.stderr)
 
 
 @pytest.mark.parametrize("answer", [b"\n", b"n\n", b"maybe\nno\n", CTRL_D], ids=repr)
 def test_anything_but_yes_writes_nothing_and_exits_2(
     asking_rotate_args: list[str], case: RotationCase, assert_no_leak: NoLeak, answer: bytes
 ) -> None:
-    stdin = piped(case.token)
-    try:
-        with on_a_terminal(asking_rotate_args, case.hub, case.tmp_path, stdin=stdin) as (
-            process,
-            tty,
-        ):
-            screen = read_until(tty, QUESTION)
-            os.write(tty, answer)
-            screen += read_rest(tty)
-            stdout, stderr = process.communicate(timeout=60)
-    finally:
-        os.close(stdin)
+    done = answer_the_question(asking_rotate_args, case, answer)
 
-    assert process.returncode == 2, stderr
-    assert "Not confirmed: nothing was written." in stdout.decode()
+    screen = done.screen
+    assert done.returncode == 2, done.stderr
+    assert "Not confirmed: nothing was written." in done.stdout
     if answer == CTRL_D:  # nothing echoed: the line is ended for what follows
         assert QUESTION + b"\r\n" in screen
     if answer.startswith(b"maybe"):
         assert b"Please answer y or n." in screen
     assert puts(case.hub) == []
     assert not case.journal.exists()
-    assert_no_leak(screen.decode(), stdout.decode(), stderr.decode())
+    assert_no_leak(screen.decode(), done.stdout, done.stderr)
 
 
 def test_no_terminal_and_no_yes_stops_before_the_token_with_exit_2(
