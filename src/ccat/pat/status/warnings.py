@@ -46,7 +46,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol, TypeVar
 
 from ccat.pat.api_url import same_api
-from ccat.pat.expiry import days_left, expiry_due
+from ccat.pat.expiry import days_left, expiry_due, expiry_warning
 from ccat.pat.journal import RotationRun, TargetRecord
 from ccat.pat.settings import CLOCK_SKEW, DEFAULTS
 from ccat.pat.status.engine import SecretStatus, StatusReport
@@ -107,10 +107,6 @@ class Outlook:
         )
 
 
-def _day(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d")
-
-
 class _RunLike(Protocol):
     @property
     def secret(self) -> str: ...
@@ -168,16 +164,8 @@ def _expiry(token: TokenOutlook | None, now: datetime, warn_days: int) -> tuple[
     expires = None if token is None else expiry_due(token.expires_at, now, warn_days)
     if token is None or expires is None:
         return ()
-    left = token.days_left or 0
     login = token.login or "unknown login"
-    if expires <= now:
-        message = f"expired on {_day(expires)}: CI fails until it is rotated"
-    elif left == 0:
-        message = f"expires on {_day(expires)}, within a day: CI breaks then; rotate now"
-    else:
-        days = f"{left} day{'s' if left != 1 else ''}"
-        message = f"expires on {_day(expires)}, in {days}: CI breaks then; rotate before"
-    message = f"the token set by the last rotation ({login}) {message}"
+    message = expiry_warning(f"the token set by the last rotation ({login})", expires, now)
     return (StatusWarning("expiry", message),)
 
 
