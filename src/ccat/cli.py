@@ -260,7 +260,8 @@ JsonShortOption = Annotated[bool, typer.Option("--json", help="Short for --forma
 
 
 def _warn_days(whose: str) -> typer.models.OptionInfo:
-    """`--warn-days`, the one expiry cut-off of status and rotate (`ccat.pat.expiry`)."""
+    """`--warn-days`, the one expiry cut-off of status, verify and rotate
+    (`ccat.pat.expiry`)."""
     option: typer.models.OptionInfo = typer.Option(
         "--warn-days",
         metavar="DAYS",
@@ -295,16 +296,7 @@ TokenEnvOption = Annotated[
         "or empty, the token is read from standard input (a hidden prompt on a terminal).",
     ),
 ]
-VerifyWarnDaysOption = Annotated[
-    int,
-    typer.Option(
-        "--warn-days",
-        metavar="DAYS",
-        min=0,
-        max=3650,
-        help="Warn when the token expires within DAYS.",
-    ),
-]
+VerifyWarnDaysOption = Annotated[int, _warn_days("the token")]
 StrictOption = Annotated[
     bool, typer.Option("--strict", help="Exit 1 on any warning too (for CI gates).")
 ]
@@ -324,14 +316,19 @@ ResumeOption = Annotated[
         "repositories it already updated.",
     ),
 ]
-YesOption = Annotated[
-    bool,
-    typer.Option(
+
+
+def _yes(before: str) -> typer.models.OptionInfo:
+    """`--yes`, the answer to the one question asked `before` doing anything lasting."""
+    option: typer.models.OptionInfo = typer.Option(
         "--yes",
         "-y",
-        help="Do not ask [y/N] before writing (needed where there is no terminal).",
-    ),
-]
+        help=f"Do not ask [y/N] before {before} (needed where there is no terminal).",
+    )
+    return option
+
+
+YesOption = Annotated[bool, _yes("writing")]
 WriteIntervalOption = Annotated[
     float,
     typer.Option(
@@ -353,14 +350,7 @@ ForceOption = Annotated[
         "are refused all the same.",
     ),
 ]
-RevokeYesOption = Annotated[
-    bool,
-    typer.Option(
-        "--yes",
-        "-y",
-        help="Do not ask [y/N] before revoking (needed where there is no terminal).",
-    ),
-]
+RevokeYesOption = Annotated[bool, _yes("revoking")]
 RotateJsonOption = Annotated[
     bool, typer.Option("--json", help="Print the outcome as JSON on stdout (messages on stderr).")
 ]
