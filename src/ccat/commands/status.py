@@ -87,8 +87,7 @@ def _run_status(args: StatusArgs, terminal: Terminal, gate: SignalGate) -> int:
     except CcatError as exc:
         return terminal.fail(exc)
     except Interrupted as interrupted:
-        err.print(f"[red]{interrupted.name}: status stopped; nothing was changed[/]")
-        return interrupted.exit_code
+        return terminal.stopped(interrupted, "status")
     gate.hold()
     outlook = assess(
         report,
@@ -103,7 +102,12 @@ def _run_status(args: StatusArgs, terminal: Terminal, gate: SignalGate) -> int:
         # The warnings reason about the whole graph: repositories that were not checked
         # may still hold the previous token, so the selection alone proves nothing.
         outlook = replace(outlook, safe_to_revoke=None)
-    _print(args.output, report, outlook, terminal)
+    terminal.print_report(
+        args.output,
+        lambda: status_json(report, outlook),
+        lambda: status_markdown(report, outlook),
+        lambda width: status_screen(report, outlook, width),
+    )
     if unsaid:
         err.print(
             f"note: only {plural(len(report.results), 'repository', 'repositories')} of "
@@ -147,15 +151,3 @@ def check_secrets(
             stores=connection.stores,
         )
         return gate.run(lambda: run_status(options))
-
-
-def _print(
-    output: OutputFormat, report: StatusReport, outlook: Outlook, terminal: Terminal
-) -> None:
-    if output is OutputFormat.JSON:
-        terminal.print_raw(status_json(report, outlook))
-    elif output is OutputFormat.MARKDOWN:
-        terminal.print_raw(status_markdown(report, outlook))
-    else:
-        for part in status_screen(report, outlook, terminal.out.width):
-            terminal.out.print(part)

@@ -109,19 +109,17 @@ def _run_verify(args: VerifyArgs, terminal: Terminal, gate: SignalGate) -> int:
     except CcatError as exc:
         return terminal.fail(exc)
     except Interrupted as interrupted:
-        err.print(f"[red]{interrupted.name}: verify stopped; nothing was changed[/]")
-        return interrupted.exit_code
+        return terminal.stopped(interrupted, "verify")
     gate.hold()
     now = datetime.now(UTC)
     warnings = assess_token(report.token, now, args.warn_days)
     machine = args.output is not OutputFormat.TABLE
-    if args.output is OutputFormat.JSON:
-        terminal.print_raw(verify_json(report, warnings, now))
-    elif args.output is OutputFormat.MARKDOWN:
-        terminal.print_raw(verify_markdown(report, warnings, now))
-    else:
-        for part in verify_screen(report, warnings, now, terminal.out.width):
-            terminal.out.print(part)
+    terminal.print_report(
+        args.output,
+        lambda: verify_json(report, warnings, now),
+        lambda: verify_markdown(report, warnings, now),
+        lambda width: verify_screen(report, warnings, now, width),
+    )
     to_github_actions(
         terminal,
         lambda: verify_commands(report, warnings),
