@@ -13,12 +13,14 @@ Tokens never come from argv: the operator credential comes from the environment 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -258,7 +260,8 @@ JsonShortOption = Annotated[bool, typer.Option("--json", help="Short for --forma
 
 
 def _warn_days(whose: str) -> typer.models.OptionInfo:
-    """`--warn-days`, the one expiry cut-off of status and rotate (`ccat.pat.expiry`)."""
+    """`--warn-days`, the one expiry cut-off of status, verify and rotate
+    (`ccat.pat.expiry`)."""
     option: typer.models.OptionInfo = typer.Option(
         "--warn-days",
         metavar="DAYS",
@@ -293,16 +296,7 @@ TokenEnvOption = Annotated[
         "or empty, the token is read from standard input (a hidden prompt on a terminal).",
     ),
 ]
-VerifyWarnDaysOption = Annotated[
-    int,
-    typer.Option(
-        "--warn-days",
-        metavar="DAYS",
-        min=0,
-        max=3650,
-        help="Warn when the token expires within DAYS.",
-    ),
-]
+VerifyWarnDaysOption = Annotated[int, _warn_days("the token")]
 StrictOption = Annotated[
     bool, typer.Option("--strict", help="Exit 1 on any warning too (for CI gates).")
 ]
@@ -322,14 +316,19 @@ ResumeOption = Annotated[
         "repositories it already updated.",
     ),
 ]
-YesOption = Annotated[
-    bool,
-    typer.Option(
+
+
+def _yes(before: str) -> typer.models.OptionInfo:
+    """`--yes`, the answer to the one question asked `before` doing anything lasting."""
+    option: typer.models.OptionInfo = typer.Option(
         "--yes",
         "-y",
-        help="Do not ask [y/N] before writing (needed where there is no terminal).",
-    ),
-]
+        help=f"Do not ask [y/N] before {before} (needed where there is no terminal).",
+    )
+    return option
+
+
+YesOption = Annotated[bool, _yes("writing")]
 WriteIntervalOption = Annotated[
     float,
     typer.Option(
@@ -351,14 +350,7 @@ ForceOption = Annotated[
         "are refused all the same.",
     ),
 ]
-RevokeYesOption = Annotated[
-    bool,
-    typer.Option(
-        "--yes",
-        "-y",
-        help="Do not ask [y/N] before revoking (needed where there is no terminal).",
-    ),
-]
+RevokeYesOption = Annotated[bool, _yes("revoking")]
 RotateJsonOption = Annotated[
     bool, typer.Option("--json", help="Print the outcome as JSON on stdout (messages on stderr).")
 ]
@@ -414,6 +406,65 @@ DemoExpiresOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+_KEYWORD = inspect.Parameter.KEYWORD_ONLY
+
+
+def _option(name: str, annotation: object, default: object) -> inspect.Parameter:
+    return inspect.Parameter(name, _KEYWORD, default=default, annotation=annotation)
+
+
+# The options of SPEC §2 in the order --help lists them, the secret's name between where
+# GitHub is and how hard to press it; then a command's own, then which part of the graph.
+_WHERE = (
+    _option("graph", GraphOption, DEFAULTS.graph),
+    _option("org", OrgOption, None),
+    _option("api_url", ApiUrlOption, None),
+    _option("insecure_http", InsecureHttpOption, False),
+)
+_SECRET = _option("secret", SecretOption, DEFAULTS.secret)
+_PACE = (
+    _option("concurrency", ConcurrencyOption, DEFAULTS.concurrency),
+    _option("timeout", TimeoutOption, DEFAULTS.timeout),
+    _option("max_wait", MaxWaitOption, DEFAULTS.max_wait),
+    _option("budget", BudgetOption, DEFAULTS.budget),
+    _option("debug", DebugOption, False),
+)
+_CONNECTION_FIELDS = frozenset(field.name for field in fields(ConnectionArgs))
+
+Command = Callable[..., None]
+
+
+def _connection_options(
+    *, named: str = "secret", stores: object | None = StoresOption
+) -> Callable[[Command], Command]:
+    """The options every GitHub-talking command shares, declared once: the decorated
+    command, `(ctx, connection, **own)`, is given them as one `ConnectionArgs`.
+
+    `named`: the option --help lists in the secret's place, `--secret` itself or one of
+    the command's own (verify's `--token-env`). `stores`: the `--stores` option, listed
+    last after `--repo`; None for a command that takes neither (revoke)."""
+    repo, stores_option = _option("repo", RepoOption, None), _option("stores", stores, None)
+    scope = () if stores is None else (repo, stores_option)
+
+    def declare(command: Command) -> Command:
+        ctx, _connection, *own = inspect.signature(command, eval_str=True).parameters.values()
+        slot = [option.replace(kind=_KEYWORD) for option in own if option.name == named]
+        own = [option.replace(kind=_KEYWORD) for option in own if option.name != named]
+
+        @functools.wraps(command)
+        def parsed(ctx: typer.Context, **options: Any) -> None:
+            repos = tuple(options.pop("repo", None) or ())
+            given = {name: options.pop(name) for name in _CONNECTION_FIELDS & options.keys()}
+            command(ctx, ConnectionArgs(**given, repos=repos), **options)
+
+        # What typer reads to declare the options (`inspect.signature` honours it).
+        declared = [ctx, *_WHERE, *(slot or [_SECRET]), *_PACE, *own, *scope]
+        cast(Any, parsed).__signature__ = inspect.Signature(declared)
+        return parsed
+
+    return declare
 
 
 def _print_version(value: bool) -> None:
@@ -515,6 +566,13 @@ pat = typer.Typer(
 app.add_typer(pat, name="pat", short_help=PAT_SHORT)
 
 
+def _report_format(output: OutputFormat, *, json_output: bool) -> OutputFormat:
+    """`--format`, or JSON for `--json` (its short form: with another format, exit 2)."""
+    if json_output and output not in (OutputFormat.TABLE, OutputFormat.JSON):
+        raise typer.BadParameter("--json is short for --format json", param_hint="--json")
+    return OutputFormat.JSON if json_output else output
+
+
 def _runners(ctx: typer.Context) -> Commands:
     """The runners: `Commands()` unless a test passed its own as the context's `obj`."""
     return ctx.obj if isinstance(ctx.obj, Commands) else Commands()
@@ -532,26 +590,16 @@ def version() -> None:
 
 
 @pat.command(cls=HelpCommand, epilog=STATUS_EPILOG, short_help=STATUS_SHORT)
+@_connection_options()
 def status(
     ctx: typer.Context,
-    graph: GraphOption = DEFAULTS.graph,
-    org: OrgOption = None,
-    api_url: ApiUrlOption = None,
-    insecure_http: InsecureHttpOption = False,
-    secret: SecretOption = DEFAULTS.secret,
-    concurrency: ConcurrencyOption = DEFAULTS.concurrency,
-    timeout: TimeoutOption = DEFAULTS.timeout,
-    max_wait: MaxWaitOption = DEFAULTS.max_wait,
-    budget: BudgetOption = DEFAULTS.budget,
-    debug: DebugOption = False,
+    connection: ConnectionArgs,
     output: OutputOption = OutputFormat.TABLE,
     json_output: JsonShortOption = False,
     journal: JournalOption = None,
     warn_days: WarnDaysOption = DEFAULTS.warn_days,
     max_age: MaxAgeOption = None,
     strict: StrictOption = False,
-    repo: RepoOption = None,
-    stores: StoresOption = None,
 ) -> None:
     """Check that the secret is present in every repository of the graph, and warn
     of what breaks next: an expiring token, old or missed secrets.
@@ -562,46 +610,21 @@ def status(
     operator credential is missing or rejected. 130/143/129: stopped by Ctrl-C,
     SIGTERM or SIGHUP.
     """
-    if json_output and output not in (OutputFormat.TABLE, OutputFormat.JSON):
-        raise typer.BadParameter("--json is short for --format json", param_hint="--json")
-    connection = ConnectionArgs(
-        graph,
-        org,
-        api_url,
-        insecure_http,
-        secret,
-        concurrency,
-        timeout,
-        max_wait,
-        budget,
-        debug,
-        tuple(repo or ()),
-        stores,
-    )
-    output = OutputFormat.JSON if json_output else output
+    output = _report_format(output, json_output=json_output)
     args = StatusArgs(connection, output, journal, warn_days, max_age, strict)
     raise typer.Exit(_runners(ctx).status(args))
 
 
 @pat.command(cls=HelpCommand, epilog=VERIFY_EPILOG, short_help=VERIFY_SHORT)
+@_connection_options(named="token_env", stores=VerifyStoresOption)
 def verify(
     ctx: typer.Context,
-    graph: GraphOption = DEFAULTS.graph,
-    org: OrgOption = None,
-    api_url: ApiUrlOption = None,
-    insecure_http: InsecureHttpOption = False,
+    connection: ConnectionArgs,
     token_env: TokenEnvOption = DEFAULTS.secret,
-    concurrency: ConcurrencyOption = DEFAULTS.concurrency,
-    timeout: TimeoutOption = DEFAULTS.timeout,
-    max_wait: MaxWaitOption = DEFAULTS.max_wait,
-    budget: BudgetOption = DEFAULTS.budget,
-    debug: DebugOption = False,
     output: OutputOption = OutputFormat.TABLE,
     json_output: JsonShortOption = False,
     warn_days: VerifyWarnDaysOption = DEFAULTS.warn_days,
     strict: StrictOption = False,
-    repo: RepoOption = None,
-    stores: VerifyStoresOption = None,
 ) -> None:
     """Check the token CI holds, with the token itself: GitHub accepts it (its login,
     expiry and, for a classic token, the repo and workflow scopes), and it can read
@@ -618,48 +641,22 @@ def verify(
     checked. 2: usage or configuration error, or no token. 130/143/129: stopped by
     Ctrl-C, SIGTERM or SIGHUP.
     """
-    if json_output and output not in (OutputFormat.TABLE, OutputFormat.JSON):
-        raise typer.BadParameter("--json is short for --format json", param_hint="--json")
-    connection = ConnectionArgs(
-        graph,
-        org,
-        api_url,
-        insecure_http,
-        DEFAULTS.secret,
-        concurrency,
-        timeout,
-        max_wait,
-        budget,
-        debug,
-        tuple(repo or ()),
-        stores,
-    )
-    output = OutputFormat.JSON if json_output else output
+    output = _report_format(output, json_output=json_output)
     args = VerifyArgs(connection, token_env, output, warn_days, strict)
     raise typer.Exit(_runners(ctx).verify(args))
 
 
 @pat.command(cls=HelpCommand, epilog=ROTATE_EPILOG, short_help=ROTATE_SHORT)
+@_connection_options()
 def rotate(
     ctx: typer.Context,
-    graph: GraphOption = DEFAULTS.graph,
-    org: OrgOption = None,
-    api_url: ApiUrlOption = None,
-    insecure_http: InsecureHttpOption = False,
-    secret: SecretOption = DEFAULTS.secret,
-    concurrency: ConcurrencyOption = DEFAULTS.concurrency,
-    timeout: TimeoutOption = DEFAULTS.timeout,
-    max_wait: MaxWaitOption = DEFAULTS.max_wait,
-    budget: BudgetOption = DEFAULTS.budget,
-    debug: DebugOption = False,
+    connection: ConnectionArgs,
     journal: JournalOption = None,
     dry_run: DryRunOption = False,
     resume: ResumeOption = False,
     yes: YesOption = False,
     write_interval: WriteIntervalOption = DEFAULTS.write_interval,
     json_output: RotateJsonOption = False,
-    repo: RepoOption = None,
-    stores: StoresOption = None,
     warn_days: RotateWarnDaysOption = DEFAULTS.warn_days,
 ) -> None:
     """Set a new value of the secret in every repository of the graph.
@@ -678,20 +675,6 @@ def rotate(
     written). 4: the operator credential is missing or rejected (nothing written).
     130/143/129: interrupted by Ctrl-C, SIGTERM or SIGHUP.
     """
-    connection = ConnectionArgs(
-        graph,
-        org,
-        api_url,
-        insecure_http,
-        secret,
-        concurrency,
-        timeout,
-        max_wait,
-        budget,
-        debug,
-        tuple(repo or ()),
-        stores,
-    )
     args = RotateArgs(
         connection, journal, dry_run, resume, yes, write_interval, json_output, warn_days
     )
@@ -699,18 +682,10 @@ def rotate(
 
 
 @pat.command(cls=HelpCommand, epilog=REVOKE_EPILOG, short_help=REVOKE_SHORT)
+@_connection_options(stores=None)
 def revoke(
     ctx: typer.Context,
-    graph: GraphOption = DEFAULTS.graph,
-    org: OrgOption = None,
-    api_url: ApiUrlOption = None,
-    insecure_http: InsecureHttpOption = False,
-    secret: SecretOption = DEFAULTS.secret,
-    concurrency: ConcurrencyOption = DEFAULTS.concurrency,
-    timeout: TimeoutOption = DEFAULTS.timeout,
-    max_wait: MaxWaitOption = DEFAULTS.max_wait,
-    budget: BudgetOption = DEFAULTS.budget,
-    debug: DebugOption = False,
+    connection: ConnectionArgs,
     journal: JournalOption = None,
     yes: RevokeYesOption = False,
     force: ForceOption = False,
@@ -732,9 +707,6 @@ def revoke(
     error. 4: the operator credential is missing or rejected. 130/143/129: stopped by
     Ctrl-C, SIGTERM or SIGHUP.
     """
-    connection = ConnectionArgs(
-        graph, org, api_url, insecure_http, secret, concurrency, timeout, max_wait, budget, debug
-    )
     raise typer.Exit(_runners(ctx).revoke(RevokeArgs(connection, journal, yes, force)))
 
 

@@ -233,7 +233,7 @@ def test_without_a_journal_nothing_proves_the_copies_and_it_is_refused(
     assert result.exit_code == 1, result.output
     said = one_line(result.stdout)
     assert "the journal records no completed rotation of GH_PAT in ccatobs" in said
-    assert f"the last completed rotation did not write it — {len(TARGETS)} repositories" in said
+    assert f"the last completed rotation did not write it — {len(TARGETS)} copies" in said
     # One line per cause: the eight names are listed once, under it.
     assert said.count("did not write it") == 1
     assert "The journal does not know this token" in one_line(result.stderr)

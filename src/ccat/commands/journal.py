@@ -37,8 +37,7 @@ def run_journal_command(args: JournalArgs, terminal: Terminal | None = None) -> 
         try:
             return _show_journal(args, terminal)
         except Interrupted as interrupted:
-            terminal.err.print(f"[red]{interrupted.name}: stopped; nothing was changed[/]")
-            return interrupted.exit_code
+            return terminal.stopped(interrupted, "journal")
 
 
 def _show_journal(args: JournalArgs, terminal: Terminal) -> int:

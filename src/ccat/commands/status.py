@@ -24,13 +24,12 @@ from ccat.commands.credentials import gh_hostname
 from ccat.commands.inputs import Connection, resolve_connection
 from ccat.commands.signals import Interrupted, SignalGate
 from ccat.commands.status_journal import read_status_journal
-from ccat.commands.step_summary import append_fitted
+from ccat.commands.step_summary import to_github_actions
 from ccat.commands.terminal import Terminal
-from ccat.commands.workflow_log import write_command
 from ccat.options import OutputFormat, StatusArgs
 from ccat.pat.errors import CcatError, credential_rejected
 from ccat.pat.status import Outlook, StatusOptions, StatusReport, assess, run_status
-from ccat.render.progress import ClientNotices, status_progress
+from ccat.render.progress import check_progress
 from ccat.render.status import check_hint, status_json, status_screen, stderr_lines
 from ccat.render.status_ci import status_markdown, step_summary, workflow_commands
 from ccat.render.text import plural, shown
@@ -88,8 +87,7 @@ def _run_status(args: StatusArgs, terminal: Terminal, gate: SignalGate) -> int:
     except CcatError as exc:
         return terminal.fail(exc)
     except Interrupted as interrupted:
-        err.print(f"[red]{interrupted.name}: status stopped; nothing was changed[/]")
-        return interrupted.exit_code
+        return terminal.stopped(interrupted, "status")
     gate.hold()
     outlook = assess(
         report,
@@ -104,14 +102,24 @@ def _run_status(args: StatusArgs, terminal: Terminal, gate: SignalGate) -> int:
         # The warnings reason about the whole graph: repositories that were not checked
         # may still hold the previous token, so the selection alone proves nothing.
         outlook = replace(outlook, safe_to_revoke=None)
-    _print(args.output, report, outlook, terminal)
+    terminal.print_report(
+        args.output,
+        lambda: status_json(report, outlook),
+        lambda: status_markdown(report, outlook),
+        lambda width: status_screen(report, outlook, width),
+    )
     if unsaid:
         err.print(
             f"note: only {plural(len(report.results), 'repository', 'repositories')} of "
             f"{len(connection.graph.targets)} checked (--repo): whether the previous token "
             "may be revoked is said only when every repository of the graph is checked"
         )
-    _github_actions(report, outlook, terminal, machine=args.output is not OutputFormat.TABLE)
+    to_github_actions(
+        terminal,
+        lambda: workflow_commands(report, outlook),
+        lambda room: step_summary(report, outlook, room),
+        machine=args.output is not OutputFormat.TABLE,
+    )
     code = exit_code(report, outlook, strict=args.strict)
     if code == EXIT_UNCHECKED or any(r.credential_rejected for r in report.results):
         hint = check_hint(report, connection.credential_source)
@@ -131,12 +139,8 @@ def check_secrets(
     """Run the status engine with progress on a terminal and notices on stderr (`revoke`
     checks every copy this way too)."""
     repositories = connection.repositories
-    with status_progress(terminal.err, len(repositories)) as progress:
-        notices = ClientNotices(
-            terminal.err,
-            debug=connection.debug,
-            on_wait=None if progress is None else progress.waiting,
-        )
+    live = check_progress(terminal.err, len(repositories), debug=connection.debug)
+    with live as (progress, notices):
         options = StatusOptions(
             connect=lambda: connection.client_factory(notices),
             repositories=repositories,
@@ -147,32 +151,3 @@ def check_secrets(
             stores=connection.stores,
         )
         return gate.run(lambda: run_status(options))
-
-
-def _print(
-    output: OutputFormat, report: StatusReport, outlook: Outlook, terminal: Terminal
-) -> None:
-    if output is OutputFormat.JSON:
-        terminal.print_raw(status_json(report, outlook))
-    elif output is OutputFormat.MARKDOWN:
-        terminal.print_raw(status_markdown(report, outlook))
-    else:
-        for part in status_screen(report, outlook, terminal.out.width):
-            terminal.out.print(part)
-
-
-def _github_actions(
-    report: StatusReport, outlook: Outlook, terminal: Terminal, *, machine: bool
-) -> None:
-    """Under GitHub Actions: annotations (on stdout after the table, on stderr after
-    JSON or Markdown), and the Markdown report appended to the step summary, fitted to
-    what is left of the step's 1 MiB."""
-    if terminal.env.get("GITHUB_ACTIONS") != "true":
-        return
-    stream = terminal.err.file if machine else terminal.out.file
-    for command in workflow_commands(report, outlook):
-        write_command(stream, command)
-    stream.flush()
-    summary = terminal.env.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        append_fitted(summary, lambda room: step_summary(report, outlook, room), terminal.err)

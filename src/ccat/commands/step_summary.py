@@ -5,6 +5,9 @@ fits of a report in what the step has left (`append_fitted`).
 there (a FIFO nobody reads, a device) must not make `status` hang: the path is opened
 without blocking and refused, with an `OSError` the caller reports, unless it is a
 regular file.
+
+`to_github_actions` is all a report says to GitHub Actions: its annotations and its
+step summary.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from rich.console import Console
 
+from ccat.commands.terminal import Terminal
+from ccat.commands.workflow_log import write_command
 from ccat.pat.regular_file import file_kind
 from ccat.render.github_actions import STEP_SUMMARY_LIMIT
 from ccat.render.text import shown
@@ -67,3 +72,25 @@ def append_fitted(path: str, fitted: Callable[[int], str | None], err: Console) 
             f"[yellow]warning:[/] cannot append to GITHUB_STEP_SUMMARY "
             f"({shown(path)}): {shown(exc.strerror or str(exc))}"
         )
+
+
+def to_github_actions(
+    terminal: Terminal,
+    commands: Callable[[], Iterable[str]],
+    fitted: Callable[[int], str | None],
+    *,
+    machine: bool,
+) -> None:
+    """Under GitHub Actions (nothing elsewhere): a report's workflow commands, which
+    become annotations (on stdout after a table, on stderr when stdout is JSON or
+    Markdown, `machine`, which must stay parseable), and what `fitted` makes of it
+    appended to the step summary (`append_fitted`)."""
+    if terminal.env.get("GITHUB_ACTIONS") != "true":
+        return
+    stream = terminal.err.file if machine else terminal.out.file
+    for command in commands():
+        write_command(stream, command)
+    stream.flush()
+    summary = terminal.env.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        append_fitted(summary, fitted, terminal.err)

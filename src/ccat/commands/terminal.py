@@ -6,12 +6,14 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, TextIO
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 
+from ccat.commands.signals import Interrupted
+from ccat.options import OutputFormat
 from ccat.pat.errors import CcatError, PreflightError
 from ccat.render.preflight import preflight_failure_lines
 from ccat.render.text import shown
@@ -67,6 +69,29 @@ class Terminal:
         except BrokenPipeError:
             self.out.quiet = True
             _silence(self.out.file)
+
+    def print_report(
+        self,
+        output: OutputFormat,
+        json: Callable[[], str],
+        markdown: Callable[[], str],
+        screen: Callable[[int], Iterable[RenderableType]],
+    ) -> None:
+        """Print a report on stdout as `--format` asks: JSON or Markdown as is, else the
+        parts of the screen made for stdout's width."""
+        if output is OutputFormat.JSON:
+            self.print_raw(json())
+        elif output is OutputFormat.MARKDOWN:
+            self.print_raw(markdown())
+        else:
+            for part in screen(self.out.width):
+                self.out.print(part)
+
+    def stopped(self, interrupted: Interrupted, command: str) -> int:
+        """Say that a signal stopped `command`, which changes nothing (status, verify,
+        journal); return the signal's exit code."""
+        self.err.print(f"[red]{interrupted.name}: {command} stopped; nothing was changed[/]")
+        return interrupted.exit_code
 
     def fail(self, exc: CcatError) -> int:
         """Print an error of ours with its hint on stderr; return its exit code."""

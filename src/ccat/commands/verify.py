@@ -24,9 +24,8 @@ from datetime import UTC, datetime
 from ccat.commands.credentials import Credential, TokenPrompt, read_token, validate_token
 from ccat.commands.inputs import Connection, resolve_connection
 from ccat.commands.signals import Interrupted, SignalGate
-from ccat.commands.step_summary import append_fitted
+from ccat.commands.step_summary import to_github_actions
 from ccat.commands.terminal import Terminal
-from ccat.commands.workflow_log import write_command
 from ccat.options import OutputFormat, VerifyArgs
 from ccat.pat.errors import CcatError, UsageError
 from ccat.pat.journal import token_kind
@@ -38,7 +37,7 @@ from ccat.pat.verification import (
     assess_token,
     run_verification,
 )
-from ccat.render.progress import ClientNotices, status_progress
+from ccat.render.progress import check_progress
 from ccat.render.text import shown
 from ccat.render.verify import verify_hints, verify_json, verify_screen, verify_summary
 from ccat.render.verify_ci import verify_commands, verify_markdown, verify_step_summary
@@ -110,20 +109,23 @@ def _run_verify(args: VerifyArgs, terminal: Terminal, gate: SignalGate) -> int:
     except CcatError as exc:
         return terminal.fail(exc)
     except Interrupted as interrupted:
-        err.print(f"[red]{interrupted.name}: verify stopped; nothing was changed[/]")
-        return interrupted.exit_code
+        return terminal.stopped(interrupted, "verify")
     gate.hold()
     now = datetime.now(UTC)
     warnings = assess_token(report.token, now, args.warn_days)
     machine = args.output is not OutputFormat.TABLE
-    if args.output is OutputFormat.JSON:
-        terminal.print_raw(verify_json(report, warnings, now))
-    elif args.output is OutputFormat.MARKDOWN:
-        terminal.print_raw(verify_markdown(report, warnings, now))
-    else:
-        for part in verify_screen(report, warnings, now, terminal.out.width):
-            terminal.out.print(part)
-    _github_actions(report, warnings, now, terminal, machine=machine)
+    terminal.print_report(
+        args.output,
+        lambda: verify_json(report, warnings, now),
+        lambda: verify_markdown(report, warnings, now),
+        lambda width: verify_screen(report, warnings, now, width),
+    )
+    to_github_actions(
+        terminal,
+        lambda: verify_commands(report, warnings),
+        lambda room: verify_step_summary(report, warnings, now, room),
+        machine=machine,
+    )
     if not machine:
         for hint in verify_hints(report):
             err.print(f"[dim]hint:[/] {shown(hint.plain)}")
@@ -140,12 +142,8 @@ def _check(
 ) -> VerifyReport:
     """Run the engine with progress on a terminal and notices on stderr."""
     repositories = connection.repositories
-    with status_progress(terminal.err, len(repositories)) as progress:
-        notices = ClientNotices(
-            terminal.err,
-            debug=connection.debug,
-            on_wait=None if progress is None else progress.waiting,
-        )
+    live = check_progress(terminal.err, len(repositories), debug=connection.debug)
+    with live as (progress, notices):
         options = VerifyOptions(
             connect=lambda: connection.client_factory(notices),
             repositories=repositories,
@@ -157,28 +155,3 @@ def _check(
             listener=progress,
         )
         return gate.run(lambda: run_verification(options))
-
-
-def _github_actions(
-    report: VerifyReport,
-    warnings: tuple[TokenWarning, ...],
-    now: datetime,
-    terminal: Terminal,
-    *,
-    machine: bool,
-) -> None:
-    """Under GitHub Actions: annotations (on stdout after the table, on stderr after
-    JSON or Markdown), and the Markdown report appended to the step summary."""
-    if terminal.env.get("GITHUB_ACTIONS") != "true":
-        return
-    stream = terminal.err.file if machine else terminal.out.file
-    for command in verify_commands(report, warnings):
-        write_command(stream, command)
-    stream.flush()
-    summary = terminal.env.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        append_fitted(
-            summary,
-            lambda room: verify_step_summary(report, warnings, now, room),
-            terminal.err,
-        )

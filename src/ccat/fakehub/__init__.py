@@ -1,4 +1,6 @@
-"""A GitHub REST emulator for the Actions secrets endpoints, for tests, benchmarks and the demo.
+"""A GitHub REST emulator of the endpoints ccat uses — the secret stores (Actions,
+Dependabot, environments), the organisation's secrets, the token's identity and reach,
+the revocation of credentials — for tests, benchmarks and the demo.
 
     with FakeHub(["ccatobs/ops-db"], operator_token="t", operator_login="alice") as hub:
         ...  # talk to hub.url over HTTP; inspect hub.secret(...), hub.requests

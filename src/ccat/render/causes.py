@@ -21,22 +21,28 @@ class Cause:
 
     text: str
     subjects: tuple[str, ...] = ()
+    # What the subjects are, singular and plural (revoke's are copies).
+    noun: tuple[str, str] = ("repository", "repositories")
 
     @property
     def count(self) -> str:
         """`3 repositories`."""
-        return plural(len(self.subjects), "repository", "repositories")
+        return plural(len(self.subjects), *self.noun)
 
 
-def group(pairs: Iterable[tuple[str | None, str]]) -> list[Cause]:
+def group(
+    pairs: Iterable[tuple[str | None, str]],
+    noun: tuple[str, str] = ("repository", "repositories"),
+) -> list[Cause]:
     """(subject, message) pairs as one `Cause` per distinct message, in the order each
-    message was first seen, its subjects in the order given (None: no subject)."""
+    message was first seen, its subjects in the order given (None: no subject); `noun`
+    says what a subject is."""
     found: dict[str, list[str]] = {}
     for subject, text in pairs:
         subjects = found.setdefault(text, [])
         if subject is not None:
             subjects.append(subject)
-    return [Cause(text, tuple(subjects)) for text, subjects in found.items()]
+    return [Cause(text, tuple(subjects), noun) for text, subjects in found.items()]
 
 
 def names(subjects: Sequence[str], limit: int | None = None) -> str:

@@ -180,8 +180,19 @@ class StatusProgress:
 
 
 @contextmanager
-def status_progress(console: Console, total: int) -> Iterator[StatusProgress | None]:
-    """Progress on a terminal only; `None` (no listener) when stderr is not a terminal."""
+def check_progress(
+    console: Console, total: int, *, debug: bool
+) -> Iterator[tuple[StatusProgress | None, ClientNotices]]:
+    """What a check of `total` repositories (`status`, `verify`) shows on `console`: the
+    live line, on a terminal only (`None`, no listener, elsewhere), and the client's
+    notices, their waits said in that line when there is one."""
+    with _status_progress(console, total) as progress:
+        on_wait = None if progress is None else progress.waiting
+        yield progress, ClientNotices(console, debug=debug, on_wait=on_wait)
+
+
+@contextmanager
+def _status_progress(console: Console, total: int) -> Iterator[StatusProgress | None]:
     if not console.is_terminal:
         yield None
         return

@@ -76,7 +76,9 @@ def _blocker_lines(blockers: tuple[Blocker, ...], width: int) -> list[str]:
     for blocker in blockers:
         if blocker.repository is None:
             lines += wrap(screen(blocker.reason), width, indent=2)
-    causes = group((b.copy, b.reason) for b in blockers if b.repository is not None)
+    causes = group(
+        ((b.copy, b.reason) for b in blockers if b.repository is not None), ("copy", "copies")
+    )
     for cause in causes:
         lines += cause_lines(cause, width)
     return lines

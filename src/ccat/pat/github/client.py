@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote
 
 from ccat.pat.errors import (
@@ -302,6 +302,19 @@ def _org_secret(request: Request, answer: Answer, data: dict[str, Any]) -> OrgSe
     )
 
 
+def _secret_info(request: Request, answer: Answer, data: dict[str, Any]) -> SecretInfo:
+    name = _string(request, answer, data, "name")
+    return SecretInfo(name.upper(), _timestamp(request, answer, data, "updated_at"))
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_Listed = TypeVar("_Listed", bound=_Named)
+
+
 class GitHubClient:
     """The endpoints `ccat pat` calls, over one `Transport`."""
 
@@ -401,7 +414,8 @@ class GitHubClient:
         A 404 means the repository (or the environment) does not exist or is not
         visible to the credential.
         """
-        return await self._find(store.secrets_path(repository), repository, secret)
+        path = store.secrets_path(repository)
+        return await self._find_listed(path, repository, secret, _secret_info)
 
     async def list_environments(self, repository: str) -> list[str]:
         """The names of the repository's deployment environments
@@ -432,9 +446,19 @@ class GitHubClient:
     async def find_org_secret_for(self, repository: str, secret: str) -> SecretInfo | None:
         """The organisation secret named `secret` that `repository` can use, or None."""
         path = f"/repos/{repository}/actions/organization-secrets"
-        return await self._find(path, repository, secret)
+        return await self._find_listed(path, repository, secret, _secret_info)
 
-    async def _find(self, path: str, repository: str, secret: str) -> SecretInfo | None:
+    async def _find_listed(
+        self,
+        path: str,
+        repository: str | None,
+        secret: str,
+        read: Callable[[Request, Answer, dict[str, Any]], _Listed],
+    ) -> _Listed | None:
+        """The secret named `secret` (case-insensitive) in the secrets list at `path`,
+        every page, as `read` makes a record (upper-case name) of a listed one; None when
+        the list ends without it. A page is believed whole or not at all: every secret
+        listed on it is read, also after the one sought."""
         wanted = secret.upper()
         seen = 0
         for page in range(1, MAX_PAGES + 1):
@@ -444,25 +468,19 @@ class GitHubClient:
             data = _object(request, answer)
             total = _count(request, answer, data, "total_count")
             items = _items(request, answer, data, "secrets")
-            found: SecretInfo | None = None
+            found: _Listed | None = None
             for item in items:
                 if not isinstance(item, dict):
                     raise _invalid(request, answer, "a listed secret is not an object")
-                name = _string(request, answer, item, "name")
-                updated_at = _timestamp(request, answer, item, "updated_at")
-                if found is None and name.upper() == wanted:
-                    found = SecretInfo(name.upper(), updated_at)
+                listed = read(request, answer, item)
+                if found is None and listed.name == wanted:
+                    found = listed
             if found is not None:
                 return found
             seen += len(items)
             if seen >= total or not items:
                 return None
-        raise InvalidAnswerError(
-            f"GET {path}: more than {MAX_PAGES} pages of secrets; not believed",
-            detail=f"more than {MAX_PAGES * PER_PAGE} secrets listed; not believed",
-            repository=repository,
-            request=f"GET {path}",
-        )
+        raise _invalid(request, answer, f"more than {MAX_PAGES} pages of secrets")
 
     async def get_public_key(self, repository: str, store: Store = ACTIONS) -> PublicKey:
         """`GET …/secrets/public-key` of a store (Actions unless said)."""
@@ -512,26 +530,7 @@ class GitHubClient:
         """The organisation secret named `secret` from the organisation's list
         (`GET /orgs/{org}/actions/secrets`, every page), or None when it has none. An
         error (403: the credential may not read the organisation's secrets) is raised."""
-        path = f"/orgs/{org}/actions/secrets"
-        wanted = secret.upper()
-        seen = 0
-        for page in range(1, MAX_PAGES + 1):
-            query = f"?per_page={PER_PAGE}" + (f"&page={page}" if page > 1 else "")
-            request = Request("GET", path + query, None)
-            answer = _checked(request, await self.transport.send(request))
-            data = _object(request, answer)
-            total = _count(request, answer, data, "total_count")
-            items = _items(request, answer, data, "secrets")
-            for item in items:
-                if not isinstance(item, dict):
-                    raise _invalid(request, answer, "a listed secret is not an object")
-                found = _org_secret(request, answer, item)
-                if found.name == wanted:
-                    return found
-            seen += len(items)
-            if seen >= total or not items:
-                return None
-        raise _invalid(request, answer, f"more than {MAX_PAGES} pages of secrets")
+        return await self._find_listed(f"/orgs/{org}/actions/secrets", None, secret, _org_secret)
 
     async def private_repositories(self, org: str) -> frozenset[str]:
         """Full names (lower-case) of the organisation's private and internal

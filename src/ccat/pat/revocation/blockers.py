@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ccat.pat.status import Outlook, SecretStatus, StatusReport
+from ccat.pat.stores import Copy
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,26 @@ def revocation_blockers(report: StatusReport, outlook: Outlook) -> tuple[Blocker
     for result in report.results:
         if result.repository not in outlook.holding:
             blockers.append(Blocker(_why(result, outlook, run), result.repository))
+        for copy in result.copies:
+            if (result.repository, copy.name) not in outlook.holding_copies:
+                why = _copy_why(result, copy, outlook, run)
+                blockers.append(Blocker(why, result.repository, copy.name))
     if not blockers and outlook.safe_to_revoke is None:
         # Never more lenient than status: whatever it saw, it did not say "safe".
         blockers.append(Blocker("status does not find it safe to revoke the previous token"))
     return tuple(blockers)
+
+
+def _copy_why(result: SecretStatus, copy: Copy, outlook: Outlook, run: str) -> str:
+    """Why a copy in another store (SPEC §10) does not hold that token."""
+    if copy.state == "not checked":
+        return "could not be checked (the credential may not read this store)"
+    if copy.state == "error":
+        return f"could not be checked ({copy.error or 'unknown error'})"
+    for warning in outlook.of(result.repository):
+        if warning.store == copy.name and warning.kind in ("missed", "changed"):
+            return warning.message
+    return f"{run} did not write it"
 
 
 def _why(result: SecretStatus, outlook: Outlook, run: str) -> str:
@@ -87,6 +104,6 @@ def _why(result: SecretStatus, outlook: Outlook, run: str) -> str:
     if result.via == "organization":
         return "it reads the organisation's secret, which no rotation writes"
     for warning in outlook.of(result.repository):
-        if warning.kind in ("missed", "changed"):
+        if warning.kind in ("missed", "changed") and warning.store is None:
             return warning.message
     return f"{run} did not write it"

@@ -46,7 +46,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol, TypeVar
 
 from ccat.pat.api_url import same_api
-from ccat.pat.expiry import days_left, expiry_due
+from ccat.pat.expiry import days_left, expiry_due, expiry_warning
 from ccat.pat.journal import RotationRun, TargetRecord
 from ccat.pat.settings import CLOCK_SKEW, DEFAULTS
 from ccat.pat.status.engine import SecretStatus, StatusReport
@@ -92,6 +92,8 @@ class Outlook:
     # The repositories (as the report names them) whose own secret GitHub says the
     # newest completed rotation wrote, and that nobody changed since.
     holding: frozenset[str] = frozenset()
+    # The same for the copies in the other stores: (repository, store name) pairs.
+    holding_copies: frozenset[tuple[str, str]] = frozenset()
 
     def of(self, repository: str) -> tuple[StatusWarning, ...]:
         """The warnings of one repository (none when it has none)."""
@@ -105,10 +107,6 @@ class Outlook:
             + sum(map(len, self.repositories.values()))
             + (self.unfinished is not None)
         )
-
-
-def _day(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d")
 
 
 class _RunLike(Protocol):
@@ -168,16 +166,8 @@ def _expiry(token: TokenOutlook | None, now: datetime, warn_days: int) -> tuple[
     expires = None if token is None else expiry_due(token.expires_at, now, warn_days)
     if token is None or expires is None:
         return ()
-    left = token.days_left or 0
     login = token.login or "unknown login"
-    if expires <= now:
-        message = f"expired on {_day(expires)}: CI fails until it is rotated"
-    elif left == 0:
-        message = f"expires on {_day(expires)}, within a day: CI breaks then; rotate now"
-    else:
-        days = f"{left} day{'s' if left != 1 else ''}"
-        message = f"expires on {_day(expires)}, in {days}: CI breaks then; rotate before"
-    message = f"the token set by the last rotation ({login}) {message}"
+    message = expiry_warning(f"the token set by the last rotation ({login})", expires, now)
     return (StatusWarning("expiry", message),)
 
 
@@ -215,6 +205,7 @@ def assess(
     limit, cadence = _cadence(token, max_age)
     per_repository: dict[str, tuple[StatusWarning, ...]] = {}
     holding: set[str] = set()
+    holding_copies: set[tuple[str, str]] = set()
     clean_everywhere = (
         unfinished is None
         and completed is not None
@@ -228,20 +219,27 @@ def assess(
             *_shadowed(result, report),
         )
         for copy in result.copies:
-            warnings += _copy_warnings(result.repository, copy, runs, completed, now, limit)
+            found = _copy_warnings(result.repository, copy, runs, completed, now, limit)
+            warnings += found
             if (
                 copy.state != "present"
                 or completed is None
                 or not _copy_covered(result.repository, copy, completed)
             ):
                 clean_everywhere = False
+            elif not any(w.kind in ("missed", "changed") for w in found):
+                holding_copies.add((result.repository, copy.name))
         if warnings:
             per_repository[result.repository] = warnings
         covered = completed is not None and _covered(result, completed)
-        if not covered or any(w.kind in ("missed", "changed") for w in warnings):
+        if any(w.kind in ("missed", "changed") for w in warnings):
             clean_everywhere = False
+        if covered and not any(
+            w.kind in ("missed", "changed") and w.store is None for w in warnings
+        ):
+            holding.add(result.repository)  # its Actions copy; the others are below
         else:
-            holding.add(result.repository)
+            clean_everywhere = False
     safe = None
     if clean_everywhere and completed is not None:
         families = report.stores.families
@@ -252,7 +250,13 @@ def assess(
             "is now safe to revoke the previous token"
         )
     return Outlook(
-        per_repository, token, _expiry(token, now, warn_days), safe, unfinished, frozenset(holding)
+        per_repository,
+        token,
+        _expiry(token, now, warn_days),
+        safe,
+        unfinished,
+        frozenset(holding),
+        frozenset(holding_copies),
     )
 
 

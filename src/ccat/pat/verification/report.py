@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Literal
 
 from ccat.pat.expiry import days_left as whole_days_left
-from ccat.pat.expiry import expiry_due
+from ccat.pat.expiry import expiry_due, expiry_warning
 from ccat.pat.journal import TokenKind
 from ccat.pat.reach import held_by_policy, refused_by_policy
 from ccat.pat.times import parse_iso
@@ -144,13 +144,5 @@ def assess_token(token: TokenVerdict, now: datetime, warn_days: int) -> tuple[To
     expires = expiry_due(token.expires_at, now, warn_days)
     if expires is None:
         return ()
-    day = expires.strftime("%Y-%m-%d")
-    left = days_left(token.expires_at, now) or 0
-    if expires <= now:
-        message = f"{who} expired on {day}: CI fails until it is rotated"
-    elif left == 0:
-        message = f"{who} expires on {day}, within a day: CI breaks then; rotate now"
-    else:
-        days = f"{left} day{'s' if left != 1 else ''}"
-        message = f"{who} expires on {day}, in {days}: CI breaks then; rotate before"
+    message = expiry_warning(who, expires, now)
     return (TokenWarning("expiry", message),)
