@@ -350,8 +350,7 @@ def test_a_journal_from_before_stores_loads_and_resumes(
             str(journal),
             "--resume",
             "--yes",
-            "--write-interval",
-            "0",
+            *ONE_BY_ONE,  # one write after another: the order is the graph's
             input=OLD_TOKEN + "\n",
             env={"GH_TOKEN": "old-operator"},
         )
