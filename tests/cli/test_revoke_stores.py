@@ -87,4 +87,5 @@ def test_a_store_the_credential_cannot_read_is_in_the_way(
     assert refused.exit_code == 1, refused.output
     said = " ".join(refused.stdout.split())
     assert "could not be checked" in said and "(dependabot)" in said
+    assert "GitHub says it needs dependabot_secrets=read" in said  # what to grant
     assert [r for r in case.hub.requests if r.path == REVOKE] == []

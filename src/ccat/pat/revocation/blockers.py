@@ -86,7 +86,15 @@ def revocation_blockers(report: StatusReport, outlook: Outlook) -> tuple[Blocker
 def _copy_why(result: SecretStatus, copy: Copy, outlook: Outlook, run: str) -> str:
     """Why a copy in another store (SPEC §10) does not hold that token."""
     if copy.state == "not checked":
-        return "could not be checked (the credential may not read this store)"
+        needs = (
+            f"; GitHub says it needs {copy.accepted_permissions}"
+            if copy.accepted_permissions
+            else ""
+        )
+        return (
+            "could not be checked: the operator credential may not read this store"
+            f"{needs}, so whether a copy there holds this token is unknown"
+        )
     if copy.state == "error":
         return f"could not be checked ({copy.error or 'unknown error'})"
     for warning in outlook.of(result.repository):
