@@ -14,7 +14,6 @@ issue 15 item 5, SPEC §2.2 and §12):
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ import pytest
 from ccat.fakehub import FakeHub, Fault
 from ccat.pat.journal import Journal
 from tests.support.environment import child_env
+from tests.support.processes import run_ccat
 from tests.support.rotation import (
     FORBIDDEN,
     ONE_BY_ONE,
@@ -41,15 +41,7 @@ def ccat(
     args: list[str], env: dict[str, str], stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`python -m ccat ARGS` with `env` as its whole environment."""
-    return subprocess.run(
-        [sys.executable, "-m", "ccat", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return run_ccat(*args, env=env, input=stdin, timeout=120)
 
 
 def respell(journal_path: Path, url: str) -> None:
